@@ -1,0 +1,51 @@
+# Customer Admin. `make run` and `make test` do the whole set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+WORKERS ?= 4
+FLASK  := $(BIN)/flask --app wsgi
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test serve install translations compile-translations bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency pins change.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o admin_app/translations/messages.pot admin_app
+	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d admin_app/translations
+
+compile-translations: install
+	@if ls admin_app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -d admin_app/translations; fi
+
+run: install compile-translations
+	@mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Serving Customer Admin on http://127.0.0.1:$(PORT)/  (log in with a demo login above)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+serve: install compile-translations
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: install compile-translations
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/bench_status_change.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,31 @@
+"""Customer Admin: bulk deactivate / freeze / reactivate ERP customers, with an audit trail."""
+
+from flask import Flask
+
+from config import config_for
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the app for `config_name` (or APP_CONFIG; default development)."""
+    from admin_app.admin import init_admin
+    from admin_app.auth import init_auth
+    from admin_app.cli import init_cli
+    from admin_app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from admin_app.web import init_web
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_for(config_name))
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise SystemExit("SECRET_KEY is not set: production refuses to start without it.")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_web(app, babel)
+    init_auth(app)
+    init_admin(app)
+    init_cli(app)
+    return app

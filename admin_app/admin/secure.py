@@ -1,0 +1,139 @@
+"""The base views every admin view inherits: access from the permission table, CSRF through
+Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export values."""
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from markupsafe import Markup
+
+from admin_app.auth.roles import Permission, has_permission
+from admin_app.extensions import db
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_spreadsheet_formula(value):
+    """Prefix a cell that a spreadsheet would run as a formula with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def deny(message: str | None = None):
+    """Refuse the request: 403 for a logged-in user, the login page for anyone else."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    current_app.logger.warning(
+        "access_denied user=%s role=%s endpoint=%s method=%s",
+        current_user.username, current_user.role, request.endpoint, request.method,
+    )
+    abort(403, description=message or _("You are not allowed to do this."))
+
+
+class AdminForm(FlaskForm):
+    """Flask-WTF's CSRF for admin forms, plus the `_obj` Flask-Admin's Unique validator reads."""
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
+class PermissionMixin:
+    """`required_permission` decides who may open the view at all."""
+
+    required_permission: Permission = Permission.VIEW_CUSTOMERS
+
+    def can(self, permission: Permission) -> bool:
+        return has_permission(current_user, permission)
+
+    def is_accessible(self) -> bool:
+        return self.can(self.required_permission)
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny()
+
+
+class SecureIndexView(PermissionMixin, AdminIndexView):
+    pass
+
+
+class SecureBaseView(PermissionMixin, BaseView):
+    pass
+
+
+class SecureModelView(PermissionMixin, ModelView):
+    """Read-only unless a subclass grants `edit_permission`; no delete anywhere."""
+
+    form_base_class = AdminForm
+    edit_permission: Permission | None = None
+    can_delete = False
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100, 500)
+    export_types = ["csv", "xlsx"]
+    export_max_rows = 100_000
+
+    def __init__(self, model, **kwargs):
+        super().__init__(model, db, **kwargs)
+
+    @property
+    def can_create(self) -> bool:
+        return self.edit_permission is not None and self.can(self.edit_permission)
+
+    @property
+    def can_edit(self) -> bool:
+        return self.edit_permission is not None and self.can(self.edit_permission)
+
+    column_editable_list = None  # inline edits would bypass the services (and can_edit)
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "delete":
+            return False
+        return super().is_action_allowed(name)
+
+    # Flask-Admin answers a refused create/edit/delete with a silent redirect; say 403.
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not self.can_create:
+            return deny()
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if not self.can_edit:
+            return deny()
+        return super().edit_view()
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        return deny()
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        return deny()
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        actions = request.form.getlist("action")
+        if len(actions) != 1 or actions[0] not in self._actions_data:
+            abort(400, description=_("Unknown action."))
+        if not self.is_action_allowed(actions[0]):
+            return deny()
+        return super().action_view()
+
+    def get_export_value(self, model, name):
+        return escape_spreadsheet_formula(super().get_export_value(model, name))
+
+    def handle_view_exception(self, exc):
+        # Never flash database text (Flask-Admin shows str(exc) with SQL and parameters).
+        current_app.logger.exception("admin view error in %s", self.endpoint)
+        return False
+
+
+def badge(text: str, kind: str) -> Markup:
+    return Markup('<span class="badge badge-{}">{}</span>').format(kind, text)

@@ -1,0 +1,29 @@
+"""Every model, re-exported so Alembic and callers see them all."""
+
+from admin_app.models.audit import AuditChainHead
+from admin_app.models.audit import AuditEntry
+from admin_app.models.audit import AuditOperation
+from admin_app.models.audit import AuditVerification
+from admin_app.models.customer import SEGMENTS
+from admin_app.models.customer import Customer
+from admin_app.models.customer import CustomerStatus
+from admin_app.models.customer import StatusAction
+from admin_app.models.order import Order
+from admin_app.models.review import Reason
+from admin_app.models.review import ReviewRule
+from admin_app.models.user import StaffUser
+
+__all__ = [
+    "SEGMENTS",
+    "AuditChainHead",
+    "AuditEntry",
+    "AuditOperation",
+    "AuditVerification",
+    "Customer",
+    "CustomerStatus",
+    "Order",
+    "Reason",
+    "ReviewRule",
+    "StaffUser",
+    "StatusAction",
+]

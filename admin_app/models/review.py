@@ -1,0 +1,50 @@
+"""Reasons for status changes and the rules that propose customers for review."""
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admin_app.extensions import db
+from admin_app.models.types import created_ts, intpk, updated_ts
+
+
+class Reason(db.Model):
+    __tablename__ = "reasons"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    label_zh: Mapped[str | None] = mapped_column(String(120))
+    for_deactivate: Mapped[bool] = mapped_column(default=True)
+    for_freeze: Mapped[bool] = mapped_column(default=True)
+    for_reactivate: Mapped[bool] = mapped_column(default=False)
+    memo_required: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[created_ts]
+    updated_at: Mapped[updated_ts]
+
+    def applies_to(self, action: str) -> bool:
+        return bool(getattr(self, f"for_{action}", False))
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReviewRule(db.Model):
+    __tablename__ = "review_rules"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(120))
+    segment: Mapped[str | None] = mapped_column(String(20))  # None: every segment
+    inactivity_days: Mapped[int | None]
+    flag_over_credit: Mapped[bool] = mapped_column(default=False)
+    contract_ended_days: Mapped[int | None]
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("reasons.id"))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_ts]
+    updated_at: Mapped[updated_ts]
+
+    reason: Mapped[Reason | None] = relationship(lazy="joined")
+
+    def __str__(self) -> str:
+        return self.name

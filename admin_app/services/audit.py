@@ -1,0 +1,176 @@
+"""Appending to the operation log, and the hash chain that makes it tamper-evident.
+
+`append_operation` is the only writer of `audit_operations` / `audit_entries`. It runs inside
+the caller's write transaction (it never commits): it locks the chain head, so appends are
+serialised and the chain cannot fork, computes the operation's hash over its canonical content,
+its entries and the previous hash, and inserts the operation and its entries set-based.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+
+from admin_app.extensions import db
+from admin_app.models import AuditChainHead, AuditEntry, AuditOperation
+from admin_app.models.audit import GENESIS_HASH
+from admin_app.models.types import utcnow
+
+ENTRY_INSERT_BATCH = 2000
+
+# The operation columns covered by its hash, in canonical order.
+HASHED_OPERATION_FIELDS = (
+    "id",
+    "created_at",
+    "actor_id",
+    "actor_username",
+    "actor_role",
+    "action",
+    "reason_code",
+    "memo",
+    "scope",
+    "changed_count",
+    "skipped_count",
+    "source",
+    "client_ip",
+    "user_agent",
+    "request_id",
+    "confirmation_id",
+    "reverts_operation_id",
+)
+ENTRY_FIELDS = ("entity", "entity_id", "entity_label", "field", "old_value", "new_value")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs an operation, as they were at that moment."""
+
+    id: int | None
+    username: str
+    role: str
+    source: str = "web"
+    client_ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def cli(cls, user=None) -> "Actor":
+        if user is None:
+            return cls(id=None, username="system", role="system", source="cli")
+        return cls(id=user.id, username=user.username, role=user.role, source="cli")
+
+
+@dataclass
+class NewOperation:
+    """An operation about to be appended. `entries` are tuples in ENTRY_FIELDS order."""
+
+    actor: Actor
+    action: str
+    entries: Sequence[tuple] = ()
+    reason_code: str | None = None
+    memo: str = ""
+    scope: dict[str, Any] = field(default_factory=dict)
+    changed_count: int | None = None
+    skipped_count: int = 0
+    confirmation_id: str | None = None
+    reverts_operation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AppendedOperation:
+    id: int
+    hash: str
+    created_at: datetime
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: str) -> str:
+    """SHA-256 over the operation's hashed fields, each entry, and the previous hash."""
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode())
+    digest.update(b"\n")
+    digest.update(
+        canonical_json([_canonical_value(row[name]) for name in HASHED_OPERATION_FIELDS]).encode()
+    )
+    for entry in entries:
+        digest.update(b"\n")
+        digest.update(canonical_json(list(entry)).encode())
+    return digest.hexdigest()
+
+
+def _lock_chain_head() -> str:
+    """Lock the chain head row for this transaction and return the newest hash."""
+    locked = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1).with_for_update()
+    last_hash = db.session.execute(locked).scalar_one_or_none()
+    if last_hash is None:  # the migration creates the row; this only heals a wiped table
+        db.session.execute(insert(AuditChainHead).values(id=1, last_hash=GENESIS_HASH))
+        last_hash = db.session.execute(locked).scalar_one()
+    return last_hash
+
+
+def _next_operation_id() -> int:
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return db.session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('audit_operations', 'id'))")
+        ).scalar_one()
+    # SQLite: the writer lock is held (BEGIN IMMEDIATE), so MAX+1 cannot race.
+    return (db.session.execute(select(func.max(AuditOperation.id))).scalar() or 0) + 1
+
+
+def append_operation(new: NewOperation) -> AppendedOperation:
+    """Append one operation and its entries to the chain. Does not commit."""
+    prev_hash = _lock_chain_head()
+    entries = [tuple(entry) for entry in new.entries]
+    row = {
+        "id": _next_operation_id(),
+        "created_at": utcnow(),
+        "actor_id": new.actor.id,
+        "actor_username": new.actor.username,
+        "actor_role": new.actor.role,
+        "action": new.action,
+        "reason_code": new.reason_code,
+        "memo": new.memo or "",
+        "scope": canonical_json(new.scope),
+        "changed_count": len(entries) if new.changed_count is None else new.changed_count,
+        "skipped_count": new.skipped_count,
+        "source": new.actor.source,
+        "client_ip": new.actor.client_ip,
+        "user_agent": (new.actor.user_agent or "")[:256] or None,
+        "request_id": new.actor.request_id,
+        "confirmation_id": new.confirmation_id,
+        "reverts_operation_id": new.reverts_operation_id,
+    }
+    row["prev_hash"] = prev_hash
+    row["hash"] = operation_hash(row, entries, prev_hash)
+    db.session.execute(insert(AuditOperation), [row])
+    for start in range(0, len(entries), ENTRY_INSERT_BATCH):
+        batch = entries[start : start + ENTRY_INSERT_BATCH]
+        db.session.execute(
+            insert(AuditEntry).values(
+                [dict(zip(ENTRY_FIELDS, entry), operation_id=row["id"]) for entry in batch]
+            )
+        )
+    db.session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(
+            last_operation_id=row["id"],
+            last_hash=row["hash"],
+            operation_count=AuditChainHead.operation_count + 1,
+        )
+    )
+    return AppendedOperation(id=row["id"], hash=row["hash"], created_at=row["created_at"])

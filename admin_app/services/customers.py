@@ -1,0 +1,123 @@
+"""Creating customers and editing their details (never their status: see status_change).
+
+Each call is one logged operation with one entry per changed field.
+"""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from admin_app.models import SEGMENTS, Customer
+from admin_app.models.types import utcnow
+from admin_app.services.audit import Actor, NewOperation, append_operation
+from admin_app.services.errors import Conflict, InvalidInput, NotFound
+from admin_app.services.transaction import write_transaction
+
+EDITABLE_FIELDS = ("code", "name", "email", "phone", "segment", "credit_limit", "balance",
+                   "contract_end")
+_MAX_LENGTHS = {"code": 32, "name": 200, "email": 254, "phone": 40}
+
+
+def _audit_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    cleaned = {}
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip()
+            if "\x00" in value:
+                raise InvalidInput(f"{name} contains invalid characters.")
+            if len(value) > _MAX_LENGTHS.get(name, 200):
+                raise InvalidInput(f"{name} is too long.")
+            value = value or None
+        if name in ("credit_limit", "balance"):
+            try:
+                value = Decimal(value if value is not None else 0).quantize(Decimal("0.01"))
+            except (InvalidOperation, ValueError, TypeError):
+                raise InvalidInput(f"{name} must be a number.") from None
+            if not value.is_finite() or abs(value) >= Decimal("1e12"):
+                raise InvalidInput(f"{name} is out of range.")
+        cleaned[name] = value
+    if "code" in cleaned and not cleaned["code"]:
+        raise InvalidInput("Code is required.")
+    if "name" in cleaned and not cleaned["name"]:
+        raise InvalidInput("Name is required.")
+    if "segment" in cleaned and cleaned["segment"] not in SEGMENTS:
+        raise InvalidInput(f"Segment must be one of: {', '.join(SEGMENTS)}.")
+    return cleaned
+
+
+def _ensure_code_free(session, code: str, customer_id: int | None = None) -> None:
+    query = select(Customer.id).where(func.lower(Customer.code) == code.lower())
+    if customer_id is not None:
+        query = query.where(Customer.id != customer_id)
+    if session.execute(query).first():
+        raise Conflict(f"Another customer already has the code {code!r}.")
+
+
+def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
+    """Create an active customer and log it. Commits. Returns the new id."""
+    cleaned = _clean(fields)
+    if not cleaned.get("code") or not cleaned.get("name"):
+        raise InvalidInput("Code and name are required.")
+    with write_transaction() as session:
+        _ensure_code_free(session, cleaned["code"])
+        customer = Customer(**cleaned, status="active")
+        session.add(customer)
+        session.flush()
+        append_operation(NewOperation(
+            actor=actor,
+            action="customer_create",
+            entries=[("customer", customer.id, customer.code, name, None, _audit_text(value))
+                     for name, value in cleaned.items() if value is not None],
+            changed_count=1,
+        ))
+        return customer.id
+
+
+def update_details(
+    customer_id: int, changes: dict[str, Any], *, expected_version: int | None, actor: Actor
+) -> int:
+    """Apply `changes` to the customer's details and log one entry per changed field.
+
+    Commits. Returns how many fields changed (0: nothing written, nothing logged). Raises
+    NotFound, InvalidInput, or Conflict when the customer changed since `expected_version`.
+    """
+    cleaned = _clean(changes)
+    with write_transaction() as session:
+        customer = session.execute(
+            select(Customer).where(Customer.id == customer_id).with_for_update()
+        ).scalar_one_or_none()
+        if customer is None:
+            raise NotFound("This customer no longer exists.")
+        if expected_version is not None and customer.version != expected_version:
+            raise Conflict("This customer was changed by someone else. Reload and try again.")
+        if "code" in cleaned:
+            _ensure_code_free(session, cleaned["code"], customer_id)
+        diff = {name: value for name, value in cleaned.items()
+                if _audit_text(getattr(customer, name)) != _audit_text(value)}
+        if not diff:
+            return 0
+        entries = [("customer", customer.id, customer.code, name,
+                    _audit_text(getattr(customer, name)), _audit_text(value))
+                   for name, value in diff.items()]
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id, Customer.version == customer.version)
+            .values(**diff, version=Customer.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        append_operation(NewOperation(actor=actor, action="customer_edit", entries=entries,
+                                      changed_count=1))
+        return len(diff)

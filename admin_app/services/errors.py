@@ -1,0 +1,41 @@
+"""Domain errors. Services raise them; the web and CLI edges turn them into messages."""
+
+
+class ServiceError(Exception):
+    """A request the service refuses; `message` is safe to show to the user."""
+
+    http_status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(ServiceError):
+    http_status = 400
+
+
+class NotAllowed(ServiceError):
+    http_status = 403
+
+
+class NotFound(ServiceError):
+    http_status = 404
+
+
+class Conflict(ServiceError):
+    http_status = 409
+
+
+class Expired(ServiceError):
+    http_status = 410
+
+
+class TooLarge(ServiceError):
+    http_status = 413
+
+
+class Busy(ServiceError):
+    """The database is busy (SQLite writer lock, PostgreSQL deadlock); retry shortly."""
+
+    http_status = 503

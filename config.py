@@ -1,0 +1,99 @@
+"""Configuration classes. The environment is read once, here, when the module is imported."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+ENV_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ENV_SECRET_KEY = os.environ.get("SECRET_KEY", "")
+ENV_RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` / `postgresql://` spellings and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY = ENV_SECRET_KEY or "dev-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = _normalise_database_url(ENV_DATABASE_URL) or (
+        f"sqlite:///{INSTANCE_DIR / 'customer_admin.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    WTF_CSRF_TIME_LIMIT = 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=7)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    IDLE_TIMEOUT = timedelta(minutes=30)
+
+    RATELIMIT_STORAGE_URI = ENV_RATELIMIT_STORAGE_URI
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "20 per minute;100 per hour"
+    LOGIN_LOCKOUT_THRESHOLD = 10
+    LOGIN_LOCKOUT_DURATION = timedelta(minutes=15)
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "zh_Hans_CN")
+
+    # Bulk status operations
+    MAX_CHECKED_IDS = 10_000
+    CONFIRMATION_MAX_AGE_SECONDS = 600
+    CONFIRMATION_PREVIEW_ROWS = 100
+    STATUS_CHANGE_CHUNK_SIZE = 5_000
+    REVIEW_INTERVAL_DAYS = 30
+
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 500_000
+    MAX_FORM_PARTS = 1_000
+
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    SECRET_KEY = ENV_SECRET_KEY
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    """The config class named by `name` (or APP_CONFIG); unknown names are an error."""
+    name = (name or os.environ.get("APP_CONFIG") or "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise SystemExit(f"Unknown APP_CONFIG {name!r}; use one of {', '.join(CONFIGS)}.") from None
