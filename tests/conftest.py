@@ -7,11 +7,13 @@ per session; each test then gets a fresh copy (SQLite) or emptied tables (Postgr
 
 import os
 import re
+import re
 import shutil
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
 from admin_app import create_app
@@ -36,6 +38,15 @@ def _migrate(url: str) -> None:
     with app.app_context():
         upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
         db.engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production: no `g` (cached user, CSRF
+    token) or database session leaks from the test's context into a request."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +116,7 @@ def app(request, database_url):
     if marker:
         overrides.update(marker.kwargs)
     app = create_app("testing", **overrides)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -178,3 +190,34 @@ def statuses(ids) -> dict[int, str]:
 def pytest_configure(config):
     config.addinivalue_line("markers", "csrf: run with CSRF protection on")
     config.addinivalue_line("markers", "config(**kwargs): app config overrides")
+
+
+@pytest.fixture
+def reasons(app):
+    """The default reasons (as `seed-demo` creates them)."""
+    from admin_app.models import Reason
+    from admin_app.services.demo import DEFAULT_REASONS
+
+    for position, (code, label, label_zh, deact, freeze, react, memo) in enumerate(
+            DEFAULT_REASONS):
+        db.session.add(Reason(code=code, label=label, label_zh=label_zh, for_deactivate=deact,
+                              for_freeze=freeze, for_reactivate=react, memo_required=memo,
+                              enabled=True, position=position))
+    db.session.commit()
+
+
+TOKEN_RE = re.compile(r'name="token" type="hidden" value="([^"]+)"')
+
+
+def start_action(client, action: str, rowids, url="/admin/customers/", query="", **extra):
+    """POST the grid's action form; returns (response, confirmation token or None)."""
+    data = {"action": action, "rowid": [str(r) for r in rowids], "url": url, **extra}
+    response = client.post(f"/admin/customers/action/{query}", data=data)
+    match = TOKEN_RE.search(response.get_data(as_text=True))
+    return response, (match.group(1) if match else None)
+
+
+def confirm_action(client, token, reason="customer_request", memo="", url="/admin/customers/",
+                   **extra):
+    return client.post("/admin/customers/confirm/", data={
+        "token": token, "reason": reason, "memo": memo, "url": url, **extra})

@@ -1,6 +1,11 @@
 """/admin/customers/: the customer grid, details and edit form (never the status)."""
 
-from flask import flash
+from contextvars import ContextVar
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
     DateBetweenFilter,
@@ -10,17 +15,26 @@ from flask_admin.contrib.sqla.filters import (
     DateTimeSmallerFilter,
     FilterEqual,
 )
-from flask_babel import format_decimal, lazy_gettext as _l
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
+from flask_login import current_user, login_fresh
 from markupsafe import Markup
 from wtforms import HiddenField, SelectField
 
-from admin_app.admin.labels import SEGMENT_LABELS, STATUS_LABELS
-from admin_app.admin.secure import SecureModelView, badge
+from admin_app.admin import confirmation
+from admin_app.admin.forms import ConfirmStatusChangeForm
+from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, reason_label
+from admin_app.admin.secure import SecureModelView, badge, deny
+from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
-from admin_app.models import SEGMENTS, Customer, CustomerStatus
+from admin_app.extensions import login_manager
+from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
 from admin_app.services import customers as customer_service
-from admin_app.services.errors import ServiceError
+from admin_app.services import status_change
+from admin_app.services.errors import Conflict, NotAllowed, ServiceError
+
+# While set, get_query() leaves out the status tab (to count every tab under the same filters).
+_IGNORE_STATUS_TAB: ContextVar[bool] = ContextVar("ignore_status_tab", default=False)
 
 STATUS_BADGES = {"active": "success", "frozen": "info", "deactivated": "secondary"}
 
@@ -54,7 +68,7 @@ def _format_segment(view, context, model, name):
     return SEGMENT_LABELS.get(model.segment, model.segment)
 
 
-class CustomerView(SecureModelView):
+class _CustomerGrid(SecureModelView):
     required_permission = Permission.VIEW_CUSTOMERS
     edit_permission = Permission.EDIT_CUSTOMERS
     can_export = True
@@ -137,3 +151,202 @@ class CustomerView(SecureModelView):
     def _form_changes(self, form) -> dict:
         return {name: form[name].data for name in customer_service.EDITABLE_FIELDS
                 if name in form}
+
+
+ALREADY_MESSAGES = {
+    StatusAction.DEACTIVATE: _l("already deactivated"),
+    StatusAction.FREEZE: _l("already frozen"),
+    StatusAction.REACTIVATE: _l("already active"),
+}
+SKIP_MESSAGES = {
+    status_change.SKIP_NOT_ALLOWED: _l("deactivated, so they cannot be frozen"),
+    status_change.SKIP_CHANGED: _l("changed since the preview"),
+    status_change.SKIP_MISSING: _l("no longer exist"),
+}
+
+
+def skip_messages(action_name: StatusAction) -> dict:
+    return {status_change.SKIP_ALREADY: ALREADY_MESSAGES[action_name], **SKIP_MESSAGES}
+
+
+DONE_MESSAGES = {
+    StatusAction.DEACTIVATE: "Deactivated %(num)d customers",
+    StatusAction.FREEZE: "Froze %(num)d customers",
+    StatusAction.REACTIVATE: "Reactivated %(num)d customers",
+}
+
+
+class StatusChangeMixin:
+    """The bulk flow of the customer grid: action POST → confirmation page → confirm POST."""
+
+    list_template = "admin/customers/list.html"
+
+    # -- the grid: status tabs and "select all matching" -------------------------------------
+
+    def _status_tab(self) -> str | None:
+        status = request.args.get("status")
+        return status if status in CustomerStatus._value2member_map_ else None
+
+    def get_query(self):
+        return self._with_status_tab(super().get_query())
+
+    def get_count_query(self):
+        return self._with_status_tab(super().get_count_query())
+
+    def _with_status_tab(self, query):
+        status = self._status_tab()
+        if status and not _IGNORE_STATUS_TAB.get():
+            query = query.filter(Customer.status == status)
+        return query
+
+    def _get_list_extra_args(self):
+        view_args = super()._get_list_extra_args()
+        view_args.page = max(view_args.page or 0, 0)
+        return view_args
+
+    def _matching_query(self, *, with_status_tab: bool = True):
+        """The grid's query under the request's filters and search, unpaged and unsorted."""
+        view_args = self._get_list_extra_args()
+        token = _IGNORE_STATUS_TAB.set(not with_status_tab)
+        try:
+            query, joins = self.get_query(), {}
+            if view_args.search and self._search_supported:
+                query, _, joins, _ = self._apply_search(query, None, joins, {},
+                                                        view_args.search)
+            if view_args.filters and self._filters:
+                query, _, joins, _ = self._apply_filters(query, None, joins, {},
+                                                         view_args.filters)
+        finally:
+            _IGNORE_STATUS_TAB.reset(token)
+        return query
+
+    def status_tabs(self) -> list[dict]:
+        from sqlalchemy import func
+
+        counts = dict(
+            self._matching_query(with_status_tab=False)
+            .with_entities(Customer.status, func.count())
+            .group_by(Customer.status).order_by(None).all()
+        )
+        args = {k: v for k, v in request.args.items(multi=False) if k not in ("status", "page")}
+        current = self._status_tab()
+        tabs = [{"label": _("All"), "count": sum(counts.values()), "active": current is None,
+                 "url": self.get_url(".index_view", **args)}]
+        for status in CustomerStatus:
+            tabs.append({"label": STATUS_LABELS[status], "count": counts.get(status.value, 0),
+                         "active": current == status.value, "status": status.value,
+                         "url": self.get_url(".index_view", status=status.value, **args)})
+        return tabs
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["status_tabs"] = self.status_tabs()
+        return super().render(template, **kwargs)
+
+    # -- step 1: the action POST answers with the confirmation page ----------------------------
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name in StatusAction._value2member_map_ and not self.can(Permission.CHANGE_STATUS):
+            return False
+        return super().is_action_allowed(name)
+
+    @action("deactivate", _l("Deactivate"))
+    def action_deactivate(self, ids):
+        return self._preview(StatusAction.DEACTIVATE, ids)
+
+    @action("freeze", _l("Freeze"))
+    def action_freeze(self, ids):
+        return self._preview(StatusAction.FREEZE, ids)
+
+    @action("reactivate", _l("Reactivate"))
+    def action_reactivate(self, ids):
+        return self._preview(StatusAction.REACTIVATE, ids)
+
+    def _preview(self, action_name: StatusAction, ids: list[str]):
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        actor = current_actor()
+        if request.form.get("select_all") == "1":
+            matching = self._matching_query().with_entities(Customer.id).statement
+            scope = {"mode": "filter", "filter": request.query_string.decode()[:1000]}
+            request_id = status_change.create_request(
+                action=action_name, actor=actor, matching=matching, scope=scope,
+                return_url=return_url)
+        else:
+            customer_ids = status_change.parse_rowids(
+                ids, limit=current_app.config["MAX_CHECKED_IDS"])
+            scope = {"mode": "ids", "count": len(customer_ids)}
+            if len(customer_ids) <= 1000:
+                scope["ids"] = customer_ids
+            request_id = status_change.create_request(
+                action=action_name, actor=actor, ids=customer_ids, scope=scope,
+                return_url=return_url)
+        current_app.logger.info("status change preview user=%s action=%s request=%s",
+                                actor.username, action_name.value, request_id)
+        token = confirmation.sign(confirmation.ConfirmationClaim(
+            request_id, current_user.id, action_name.value))
+        form = ConfirmStatusChangeForm(token=token, url=return_url, formdata=None)
+        return self._render_confirmation(request_id, form)
+
+    def _render_confirmation(self, request_id: str, form, status: int = 200):
+        preview = status_change.describe(
+            request_id, max_rows=current_app.config["CONFIRMATION_PREVIEW_ROWS"])
+        reasons = status_change.reasons_for(preview.action)
+        form.reason.choices = [("", _("Choose a reason…"))] + [
+            (reason.code, reason_label(reason)) for reason in reasons]
+        memo_required = [reason.code for reason in reasons if reason.memo_required]
+        body = self.render(
+            "admin/customers/confirm.html",
+            preview=preview, form=form, memo_required=memo_required,
+            action_label=ACTION_LABELS[preview.action.value],
+            skip_messages=skip_messages(preview.action),
+            cancel_url=local_or(preview.return_url, self.get_url(".index_view")),
+        )
+        return body, status, {"Cache-Control": "no-store"}
+
+    # -- step 2: the confirmation POST runs the service once ----------------------------------
+
+    @expose("/confirm/", methods=("POST",))
+    def confirm_view(self):
+        if not self.can(Permission.CHANGE_STATUS):
+            return deny(_("You are not allowed to change customer status."))
+        form = ConfirmStatusChangeForm()
+        claim = confirmation.verify(form.token.data)
+        if claim.user_id != current_user.id:
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        if not login_fresh():
+            return login_manager.needs_refresh()
+        self._refuse_edited_selection(claim.request_id)
+        self._prepare_reason_choices(claim.action, form)
+        if not form.validate():
+            return self._render_confirmation(claim.request_id, form, status=400)
+        result = status_change.execute(
+            claim.request_id, actor=current_actor(), reason_code=form.reason.data,
+            memo=form.memo.data or "")
+        flash(self._result_message(result), "success")
+        return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
+
+    def _refuse_edited_selection(self, request_id: str) -> None:
+        """The selection is bound to the token; posted row ids may only repeat it."""
+        posted = request.form.getlist("rowid")
+        if posted and not status_change.matches_snapshot(request_id, posted):
+            raise Conflict(_("Selection changed; please review again."))
+
+    def _prepare_reason_choices(self, action_name: str, form) -> None:
+        reasons = status_change.reasons_for(status_change.parse_action(action_name))
+        form.reason.choices = [("", "")] + [(r.code, reason_label(r)) for r in reasons]
+
+    def _result_message(self, result) -> Markup:
+        text = _(DONE_MESSAGES[result.action], num=result.changed)
+        if result.skipped:
+            messages = skip_messages(result.action)
+            details = ", ".join(
+                f"{count} {messages[reason]}" for reason, count in result.skipped.items())
+            text += _(", skipped %(num)d (%(details)s)", num=result.skipped_total,
+                      details=details)
+        link = url_for("audit.details_view", id=result.operation_id)
+        return Markup('{}. <a href="{}">{}</a>').format(
+            text, link, _("Operation #%(id)d", id=result.operation_id))
+
+
+class CustomerView(StatusChangeMixin, _CustomerGrid):
+    extra_js = ["/static/customers.js"]

@@ -21,3 +21,13 @@ ACTION_LABELS = {
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+def reason_label(reason) -> str:
+    """The reason's label in the page's language (Chinese when a translation is stored)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    if locale is not None and locale.language == "zh" and getattr(reason, "label_zh", None):
+        return reason.label_zh
+    return reason.label

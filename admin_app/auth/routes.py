@@ -2,7 +2,7 @@
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_fresh, login_user, logout_user
 
 from admin_app.auth import bp
 from admin_app.auth.forms import LoginForm
@@ -25,7 +25,7 @@ def _username_key() -> str:
 @limiter.limit(_login_rate_limit, methods=["POST"], key_func=_username_key)
 def login():
     default_target = url_for("admin.index")
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and login_fresh():
         return redirect(default_target)
     form = LoginForm(next=request.args.get("next", ""))
     status = 200

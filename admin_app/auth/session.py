@@ -19,6 +19,9 @@ from admin_app.services.audit import Actor
 def init_session(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
+    login_manager.refresh_view = "auth.login"
+    login_manager.needs_refresh_message = "Please log in again to confirm this operation."
+    login_manager.needs_refresh_message_category = "info"
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
     app.before_request(_assign_request_id)

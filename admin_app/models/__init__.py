@@ -11,6 +11,8 @@ from admin_app.models.customer import StatusAction
 from admin_app.models.order import Order
 from admin_app.models.review import Reason
 from admin_app.models.review import ReviewRule
+from admin_app.models.status_request import StatusChangeRequest
+from admin_app.models.status_request import StatusChangeRequestItem
 from admin_app.models.user import StaffUser
 
 __all__ = [
@@ -25,5 +27,7 @@ __all__ = [
     "Reason",
     "ReviewRule",
     "StaffUser",
+    "StatusChangeRequest",
+    "StatusChangeRequestItem",
     "StatusAction",
 ]

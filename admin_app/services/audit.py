@@ -111,8 +111,11 @@ def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: 
     return digest.hexdigest()
 
 
-def _lock_chain_head() -> str:
-    """Lock the chain head row for this transaction and return the newest hash."""
+def lock_chain_head() -> str:
+    """Lock the chain head row for this transaction and return the newest hash.
+
+    Every writer takes this lock first, so writers are serialised on PostgreSQL too (SQLite
+    already holds the writer lock); a check made after it cannot race another writer."""
     locked = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1).with_for_update()
     last_hash = db.session.execute(locked).scalar_one_or_none()
     if last_hash is None:  # the migration creates the row; this only heals a wiped table
@@ -133,7 +136,7 @@ def _next_operation_id() -> int:
 
 def append_operation(new: NewOperation) -> AppendedOperation:
     """Append one operation and its entries to the chain. Does not commit."""
-    prev_hash = _lock_chain_head()
+    prev_hash = lock_chain_head()
     entries = [tuple(entry) for entry in new.entries]
     row = {
         "id": _next_operation_id(),

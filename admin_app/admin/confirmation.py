@@ -1,0 +1,41 @@
+"""Signed, expiring confirmation tokens: they bind a previewed snapshot to its user and action.
+
+The snapshot itself lives server-side (services.status_change); the token only names it, so
+the selection cannot be edited in the form. Single use is enforced by the service, in the same
+transaction as the change."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from admin_app.services.errors import Expired, InvalidInput
+
+_SALT = "customer-status-confirmation"
+
+
+@dataclass(frozen=True)
+class ConfirmationClaim:
+    request_id: str
+    user_id: int
+    action: str
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def sign(claim: ConfirmationClaim) -> str:
+    return _serializer().dumps([claim.request_id, claim.user_id, claim.action])
+
+
+def verify(token: str | None) -> ConfirmationClaim:
+    """The claim inside `token`; raises Expired (too old) or InvalidInput (tampered)."""
+    max_age = current_app.config["CONFIRMATION_MAX_AGE_SECONDS"]
+    try:
+        request_id, user_id, action = _serializer().loads(token or "", max_age=max_age)
+    except SignatureExpired:
+        raise Expired("This confirmation has expired. Please start again.") from None
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidInput("This confirmation is not valid. Please start again.") from None
+    return ConfirmationClaim(str(request_id), int(user_id), str(action))

@@ -1,0 +1,16 @@
+"""Forms of the admin pages that are not Flask-Admin model forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from admin_app.services.status_change import MEMO_MAX_LENGTH
+
+
+class ConfirmStatusChangeForm(FlaskForm):
+    token = HiddenField()
+    url = HiddenField()
+    reason = SelectField(_l("Reason"), validators=[DataRequired(_l("Choose a reason."))],
+                         validate_choice=True)
+    memo = TextAreaField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])

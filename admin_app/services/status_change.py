@@ -1,0 +1,414 @@
+"""Bulk status changes: deactivate, freeze and reactivate customers.
+
+Two steps, each one transaction:
+
+1. `preview` snapshots the selection (ids, or every customer matching a filter) with each
+   customer's status and version into a StatusChangeRequest, and describes what would change.
+2. `execute` applies the action to exactly that snapshot: one set-based UPDATE per chunk of the
+   snapshot (only customers still in an allowed status and unchanged since the preview), then
+   one operation and its entries in the log. All or nothing; a confirmation runs once.
+
+The only code that changes a customer's status.
+"""
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, case, delete, func, insert, literal, select, update
+
+from admin_app.extensions import db
+from admin_app.models import (
+    AuditOperation,
+    Customer,
+    Reason,
+    StatusAction,
+    StatusChangeRequest,
+    StatusChangeRequestItem,
+)
+from admin_app.models.types import utcnow
+from admin_app.services.audit import (
+    Actor,
+    NewOperation,
+    append_operation,
+    canonical_json,
+    lock_chain_head,
+)
+from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, NotFound, TooLarge
+from admin_app.services.transaction import write_transaction
+
+ROWID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
+MAX_ROWID = 2**63 - 1
+MEMO_MAX_LENGTH = 1000
+ID_CHUNK = 5000
+RECENT_ORDER_DAYS = 30
+REQUEST_RETENTION = timedelta(days=1)
+
+SKIP_ALREADY = "already"
+SKIP_NOT_ALLOWED = "not_allowed"
+SKIP_CHANGED = "changed"
+SKIP_MISSING = "missing"
+
+
+def parse_action(value: str | None) -> StatusAction:
+    try:
+        return StatusAction(value)
+    except ValueError:
+        raise InvalidInput("Unknown action.") from None
+
+
+def parse_rowids(values: Sequence[str], *, limit: int) -> list[int]:
+    """Strictly parse checked row ids: positive decimal integers in BIGINT range, no signs,
+    spaces, leading zeros or non-ASCII digits. Duplicates collapse; order is kept."""
+    if not values:
+        raise InvalidInput("Select at least one customer. No customers were changed.")
+    ids: dict[int, None] = {}
+    for value in values:
+        if not isinstance(value, str) or not ROWID_PATTERN.fullmatch(value) or not value.isascii():
+            raise InvalidInput(f"Invalid customer id: {value[:40]!r}. No customers were changed.")
+        number = int(value)
+        if number > MAX_ROWID:
+            raise InvalidInput(f"Invalid customer id: {value[:40]!r}. No customers were changed.")
+        ids[number] = None
+    if len(ids) > limit:
+        raise TooLarge(f"At most {limit:,} checked customers per operation; use "
+                       "\"select all matching\" for more. No customers were changed.")
+    return list(ids)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    id: int
+    code: str
+    name: str
+    status: str
+    current_status: str
+    balance: Decimal
+    credit_limit: Decimal
+    last_order_at: object
+    skip: str | None = None
+
+
+@dataclass
+class Preview:
+    request_id: str
+    action: StatusAction
+    created_by: int
+    selected: int
+    missing: int
+    eligible: int
+    skipped: dict[str, int]
+    rows: list[PreviewRow]
+    skipped_rows: list[PreviewRow]
+    with_open_balance: int
+    with_recent_orders: int
+    return_url: str
+    scope: dict = field(default_factory=dict)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    operation_id: int
+    action: StatusAction
+    changed: int
+    skipped: dict[str, int]
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+def create_request(
+    *,
+    action: StatusAction,
+    actor: Actor,
+    ids: Sequence[int] | None = None,
+    matching: Select | None = None,
+    scope: dict | None = None,
+    return_url: str = "",
+) -> str:
+    """Snapshot the selection — explicit `ids`, or the ids selected by `matching` — with each
+    customer's status and version. Commits. Returns the request id for `describe`/`execute`."""
+    if (ids is None) == (matching is None):
+        raise ValueError("pass exactly one of ids / matching")
+    request_id = uuid.uuid4().hex
+    with write_transaction() as session:
+        _purge_old_requests(session)
+        session.execute(insert(StatusChangeRequest).values(
+            id=request_id, created_by=actor.id, action=action.value, created_at=utcnow(),
+            scope=canonical_json(scope or {}), return_url=return_url[:2000],
+        ))
+        if ids is not None:
+            selected = _snapshot_ids(session, request_id, ids)
+            missing = len(ids) - selected
+        else:
+            selected = _snapshot_query(session, request_id, matching, offset=0)
+            missing = 0
+        session.execute(
+            update(StatusChangeRequest).where(StatusChangeRequest.id == request_id)
+            .values(selected_count=selected + missing, missing_count=missing)
+        )
+    return request_id
+
+
+def _snapshot_ids(session, request_id: str, ids: Sequence[int]) -> int:
+    taken = 0
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start:start + ID_CHUNK]
+        taken += _snapshot_query(
+            session, request_id, select(Customer.id).where(Customer.id.in_(chunk)), offset=taken
+        )
+    return taken
+
+
+def _snapshot_query(session, request_id: str, matching: Select, *, offset: int) -> int:
+    """INSERT ... SELECT the matching customers into the snapshot; returns how many."""
+    matched_ids = matching.order_by(None).subquery()
+    rows = (
+        select(
+            literal(request_id),
+            (func.row_number().over(order_by=Customer.id) + offset),
+            Customer.id,
+            Customer.status,
+            Customer.version,
+        )
+        .where(Customer.id.in_(select(matched_ids.c.id)))
+    )
+    session.execute(
+        insert(StatusChangeRequestItem).from_select(
+            ["request_id", "seq", "customer_id", "status", "version"], rows
+        )
+    )
+    # Counted, not taken from rowcount: drivers disagree on INSERT ... SELECT rowcounts.
+    return session.execute(select(func.count()).where(
+        StatusChangeRequestItem.request_id == request_id)).scalar_one() - offset
+
+
+def matches_snapshot(request_id: str, posted_ids: Sequence[str]) -> bool:
+    """True when `posted_ids` name exactly the customers of the request's snapshot."""
+    try:
+        posted = set(parse_rowids(posted_ids, limit=MAX_ROWID))
+    except InvalidInput:
+        return False
+    snapshot = set(db.session.execute(select(StatusChangeRequestItem.customer_id).where(
+        StatusChangeRequestItem.request_id == request_id)).scalars())
+    return posted == snapshot
+
+
+def _purge_old_requests(session) -> None:
+    stale = select(StatusChangeRequest.id).where(
+        StatusChangeRequest.created_at < utcnow() - REQUEST_RETENTION)
+    session.execute(delete(StatusChangeRequestItem).where(
+        StatusChangeRequestItem.request_id.in_(stale)))
+    session.execute(delete(StatusChangeRequest).where(StatusChangeRequest.id.in_(stale)))
+
+
+def _load_request(request_id: str) -> StatusChangeRequest:
+    request = db.session.get(StatusChangeRequest, request_id)
+    if request is None:
+        raise Expired("This confirmation has expired. Please start again.")
+    return request
+
+
+def describe(request_id: str, *, max_rows: int = 100) -> Preview:
+    """What executing the request would do now, with up to `max_rows` rows of each kind."""
+    request = _load_request(request_id)
+    action = StatusAction(request.action)
+    item = StatusChangeRequestItem
+    in_request = item.request_id == request_id
+    allowed = item.status.in_([s.value for s in action.allowed_from])
+
+    by_status = dict(db.session.execute(
+        select(item.status, func.count()).where(in_request).group_by(item.status)).all())
+    eligible = sum(n for status, n in by_status.items() if status in action.allowed_from)
+    skipped = {
+        SKIP_ALREADY: by_status.get(action.target.value, 0),
+        SKIP_NOT_ALLOWED: sum(n for status, n in by_status.items()
+                              if status not in action.allowed_from and status != action.target),
+        SKIP_MISSING: request.missing_count,
+    }
+    joined = (select(item, Customer).join(Customer, Customer.id == item.customer_id)
+              .where(in_request))
+    recent = utcnow() - timedelta(days=RECENT_ORDER_DAYS)
+    warnings = db.session.execute(
+        select(
+            func.count(case((Customer.balance > 0, 1))),
+            func.count(case((Customer.last_order_at >= recent, 1))),
+        ).select_from(item).join(Customer, Customer.id == item.customer_id)
+        .where(in_request, allowed)
+    ).one()
+    return Preview(
+        request_id=request_id,
+        action=action,
+        created_by=request.created_by,
+        selected=request.selected_count,
+        missing=request.missing_count,
+        eligible=eligible,
+        skipped={reason: n for reason, n in skipped.items() if n},
+        rows=_preview_rows(joined.where(allowed), max_rows, action),
+        skipped_rows=_preview_rows(joined.where(~allowed), max_rows, action),
+        with_open_balance=warnings[0],
+        with_recent_orders=warnings[1],
+        return_url=request.return_url,
+        scope=_json(request.scope),
+    )
+
+
+def _preview_rows(query: Select, limit: int, action: StatusAction) -> list[PreviewRow]:
+    rows = []
+    for item, customer in db.session.execute(query.order_by(Customer.code).limit(limit)):
+        skip = None
+        if item.status == action.target.value:
+            skip = SKIP_ALREADY
+        elif item.status not in action.allowed_from:
+            skip = SKIP_NOT_ALLOWED
+        elif customer.version != item.version:
+            skip = SKIP_CHANGED
+        rows.append(PreviewRow(
+            id=customer.id, code=customer.code, name=customer.name, status=item.status,
+            current_status=customer.status, balance=customer.balance,
+            credit_limit=customer.credit_limit, last_order_at=customer.last_order_at, skip=skip,
+        ))
+    return rows
+
+
+def _json(text: str) -> dict:
+    import json
+
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return {}
+
+
+def reasons_for(action: StatusAction) -> list[Reason]:
+    """Enabled reasons that apply to `action`, in their configured order."""
+    flag = getattr(Reason, f"for_{action.value}")
+    return list(db.session.execute(
+        select(Reason).where(Reason.enabled.is_(True), flag.is_(True))
+        .order_by(Reason.position, Reason.label)).scalars())
+
+
+def _validated_reason(action: StatusAction, reason_code: str | None, memo: str) -> Reason:
+    if not reason_code:
+        raise InvalidInput("Choose a reason.")
+    reason = db.session.execute(
+        select(Reason).where(Reason.code == reason_code)).scalar_one_or_none()
+    if reason is None or not reason.enabled or not reason.applies_to(action.value):
+        raise InvalidInput("This reason cannot be used for this action.")
+    if "\x00" in memo:
+        raise InvalidInput("Memo contains invalid characters.")
+    if len(memo) > MEMO_MAX_LENGTH:
+        raise InvalidInput(f"Memo is too long (at most {MEMO_MAX_LENGTH} characters).")
+    if reason.memo_required and not memo.strip():
+        raise InvalidInput("This reason requires a memo.")
+    return reason
+
+
+def execute(
+    request_id: str,
+    *,
+    actor: Actor,
+    reason_code: str | None,
+    memo: str = "",
+    chunk_size: int = ID_CHUNK,
+) -> OperationResult:
+    """Apply the previewed action to the request's snapshot and log it, in one transaction.
+
+    Customers no longer in an allowed status, or changed since the preview, are skipped.
+    Raises NotAllowed (another user's confirmation), InvalidInput (reason / memo), Conflict
+    (already executed), Expired (request gone). Commits once; on any error nothing changes.
+    """
+    memo = memo or ""
+    with write_transaction() as session:
+        lock_chain_head()
+        request = _load_request(request_id)
+        if request.created_by != actor.id:
+            raise NotAllowed("This confirmation belongs to another user.")
+        used = session.execute(select(AuditOperation.id).where(
+            AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
+        if used is not None:
+            raise Conflict(f"This confirmation was already used (operation #{used}). "
+                           "Nothing was changed.")
+        action = StatusAction(request.action)
+        reason = _validated_reason(action, reason_code, memo)
+        changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
+        skipped = _skipped_counts(session, request, action, len(changed))
+        changed.sort()
+        operation = append_operation(NewOperation(
+            actor=actor,
+            action=action.value,
+            entries=[("customer", cid, code, "status", old, action.target.value)
+                     for cid, code, old in changed],
+            reason_code=reason.code,
+            memo=memo,
+            scope={**_json(request.scope), "selected": request.selected_count},
+            changed_count=len(changed),
+            skipped_count=sum(skipped.values()),
+            confirmation_id=request_id,
+        ))
+    return OperationResult(operation.id, action, len(changed), skipped)
+
+
+def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
+    """UPDATE the snapshot chunk by chunk; returns (id, code, old status) of each change.
+
+    A customer changes only if its version is still the previewed one, so its old status is
+    the snapshot's (SQLite's RETURNING cannot read the joined snapshot table itself)."""
+    item = StatusChangeRequestItem
+    total = session.execute(select(func.max(item.seq)).where(
+        item.request_id == request.id)).scalar() or 0
+    now = utcnow()
+    changed: list[tuple[int, str, str]] = []
+    for start in range(0, total, chunk_size):
+        in_chunk = and_(item.request_id == request.id, item.seq > start,
+                        item.seq <= start + chunk_size)
+        statement = (
+            update(Customer)
+            .where(
+                in_chunk,
+                Customer.id == item.customer_id,
+                Customer.version == item.version,
+                Customer.status.in_([s.value for s in action.allowed_from]),
+            )
+            .values(
+                status=action.target.value,
+                status_reason=reason.code,
+                status_changed_at=now,
+                status_changed_by=actor.id,
+                version=Customer.version + 1,
+                updated_at=now,
+            )
+            .returning(Customer.id, Customer.code)
+            .execution_options(synchronize_session=False)
+        )
+        updated = session.execute(statement).all()
+        if not updated:
+            continue
+        old_status = dict(session.execute(
+            select(item.customer_id, item.status).where(in_chunk)).all())
+        changed.extend((cid, code, old_status[cid]) for cid, code in updated)
+    return changed
+
+
+def _skipped_counts(session, request, action, changed: int) -> dict[str, int]:
+    item = StatusChangeRequestItem
+    by_status = dict(session.execute(
+        select(item.status, func.count()).where(item.request_id == request.id)
+        .group_by(item.status)).all())
+    eligible = sum(n for status, n in by_status.items() if status in action.allowed_from)
+    skipped = {
+        SKIP_ALREADY: by_status.get(action.target.value, 0),
+        SKIP_NOT_ALLOWED: sum(n for status, n in by_status.items()
+                              if status not in action.allowed_from and status != action.target),
+        SKIP_CHANGED: eligible - changed,
+        SKIP_MISSING: request.missing_count,
+    }
+    return {reason: n for reason, n in skipped.items() if n}

@@ -1,0 +1,376 @@
+"""The grid's bulk flow over HTTP: action → confirmation page → confirm, as users and
+attackers see it."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.models import AuditEntry, AuditOperation, Customer
+from tests.conftest import confirm_action, make_customers, start_action, statuses
+
+
+def operation_count():
+    db.session.rollback()
+    return db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
+        AuditOperation.action.in_(["deactivate", "freeze", "reactivate"]))).scalar()
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def admin_client(client, login, reasons):
+    login("admin")
+    return client
+
+
+def test_preview_changes_nothing_and_confirm_changes_exactly_the_preview(admin_client):
+    ids = make_customers(3)
+    gone = make_customers(1, status="deactivated", start=10)
+    page, token = start_action(admin_client, "deactivate", ids + gone,
+                               url="/admin/customers/?status=active&search=Test")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    body = text(page)
+    assert "3 customers will change to Deactivated." in body
+    assert "1 already deactivated" in body
+    assert 'name="reason"' in body and 'name="memo"' in body
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert operation_count() == 0
+
+    done = confirm_action(admin_client, token, memo="closing accounts",
+                          url="/admin/customers/?status=active&search=Test")
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/admin/customers/?status=active&search=Test"
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+    grid = text(admin_client.get(done.headers["Location"]))
+    operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar()
+    assert "Deactivated 3 customers, skipped 1 (1 already deactivated)." in grid
+    assert f'href="/admin/audit/details/?id={operation_id}">Operation #{operation_id}' in grid
+
+
+def test_nonexistent_and_duplicate_ids(admin_client):
+    [one] = make_customers(1)
+    page, token = start_action(admin_client, "freeze", [one, one, one, 999999])
+    assert "1 customer will change to Frozen." in text(page)
+    assert "1 no longer exist" in text(page)
+    confirm_action(admin_client, token)
+    db.session.rollback()
+    entries = db.session.execute(sa.select(AuditEntry.entity_id)).scalars().all()
+    assert entries == [one]
+
+
+@pytest.mark.parametrize("rowid", ["abc", "-1", "0", "1.0", "1e3", "0x10", "", "１２", " 7 ",
+                                   "+5", "1_000", "007", "9223372036854775808",
+                                   "1); DROP TABLE customers;--"])
+def test_bad_rowids_get_400_and_change_nothing(admin_client, rowid):
+    ids = make_customers(2)
+    response, token = start_action(admin_client, "deactivate", [ids[0], ids[1], rowid])
+    assert response.status_code == 400
+    assert "Invalid customer id" in text(response)
+    assert token is None
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Customer)).scalar() == 2
+
+
+def test_no_selection_is_a_clear_400(admin_client):
+    response, _ = start_action(admin_client, "deactivate", [])
+    assert response.status_code == 400
+    assert "Select at least one customer. No customers were changed." in text(response)
+
+
+def test_more_than_the_checked_cap_is_refused(admin_client, app):
+    app.config["MAX_CHECKED_IDS"] = 5
+    ids = make_customers(6)
+    response, _ = start_action(admin_client, "deactivate", ids)
+    assert response.status_code == 413
+    assert "At most 5 checked customers" in text(response)
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+@pytest.mark.parametrize("actions, status", [
+    (["drop"], 400), (["deactivate", "delete"], 400), ([], 400), (["delete"], 403),
+])
+def test_unknown_duplicated_or_forbidden_action_is_refused(admin_client, actions, status):
+    ids = make_customers(1)
+    response = admin_client.post("/admin/customers/action/",
+                                 data={"action": actions, "rowid": [str(ids[0])]})
+    assert response.status_code == status
+    assert statuses(ids) == {ids[0]: "active"}
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Customer)).scalar() == 1
+
+
+def test_action_endpoint_refuses_get(admin_client):
+    ids = make_customers(1)
+    response = admin_client.get(f"/admin/customers/action/?action=deactivate&rowid={ids[0]}")
+    assert response.status_code == 405
+    assert statuses(ids) == {ids[0]: "active"}
+
+
+@pytest.mark.parametrize("role", ["clerk", "auditor"])
+def test_roles_without_the_permission_neither_see_nor_run_actions(client, login, reasons, role):
+    ids = make_customers(2)
+    login(role)
+    grid = text(client.get("/admin/customers/"))
+    assert "modelActions.execute('deactivate')" not in grid
+    assert 'id="action_form"' not in grid
+    response, _ = start_action(client, "deactivate", ids)
+    assert response.status_code == 403
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+@pytest.mark.parametrize("role", ["admin", "manager"])
+def test_roles_with_the_permission_see_the_three_actions(client, login, role):
+    make_customers(1)
+    login(role)
+    grid = text(client.get("/admin/customers/"))
+    for name in ("deactivate", "freeze", "reactivate"):
+        assert f"modelActions.execute('{name}')" in grid
+    assert "modelActions.execute('delete')" not in grid
+
+
+def test_clerk_cannot_use_an_admins_confirmation(app, client, login, reasons):
+    ids = make_customers(2)
+    login("admin")
+    _, token = start_action(client, "deactivate", ids)
+    client.post("/logout")
+    login("clerk")
+    response = confirm_action(client, token)
+    assert response.status_code == 403
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_manager_cannot_use_an_admins_confirmation(app, client, login, reasons):
+    ids = make_customers(2)
+    login("admin")
+    _, token = start_action(client, "deactivate", ids)
+    client.post("/logout")
+    login("manager")
+    response = confirm_action(client, token)
+    assert response.status_code == 403
+    assert "belongs to another user" in text(response)
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_demoted_between_preview_and_confirm_is_refused(admin_client, staff):
+    ids = make_customers(2)
+    _, token = start_action(admin_client, "deactivate", ids)
+    db.session.rollback()
+    staff["admin"].role = "clerk"
+    db.session.commit()
+    response = confirm_action(admin_client, token)
+    assert response.status_code == 403
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_replayed_confirmation_is_409_and_changes_nothing_twice(admin_client):
+    ids = make_customers(3)
+    _, token = start_action(admin_client, "deactivate", ids)
+    assert confirm_action(admin_client, token).status_code == 303
+    replay = confirm_action(admin_client, token)
+    assert replay.status_code == 409
+    assert "already used" in text(replay) and "Nothing was changed" in text(replay)
+    db.session.rollback()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar() == 3
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
+    lambda t: "not-a-token",
+    lambda t: "",
+])
+def test_tampered_token_is_refused(admin_client, mangle):
+    ids = make_customers(2)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, mangle(token))
+    assert response.status_code == 400
+    assert "not valid" in text(response)
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_expired_token_is_refused(admin_client, app):
+    ids = make_customers(2)
+    _, token = start_action(admin_client, "deactivate", ids)
+    app.config["CONFIRMATION_MAX_AGE_SECONDS"] = -1
+    response = confirm_action(admin_client, token)
+    assert response.status_code == 410
+    assert "expired" in text(response)
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_edited_rowids_on_confirm_are_409(admin_client):
+    ids = make_customers(3)
+    _, token = start_action(admin_client, "deactivate", ids[:2])
+    response = confirm_action(admin_client, token, rowid=[str(i) for i in ids])
+    assert response.status_code == 409
+    assert "Selection changed" in text(response)
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert confirm_action(admin_client, token).status_code == 303  # token not consumed
+
+
+def test_extra_fields_on_confirm_are_ignored(admin_client, staff):
+    ids = make_customers(1)
+    _, token = start_action(admin_client, "freeze", ids)
+    confirm_action(admin_client, token, actor="mallory", role="admin", status="deactivated",
+                   active="1", created_at="2000-01-01")
+    db.session.rollback()
+    operation = db.session.execute(sa.select(AuditOperation).where(
+        AuditOperation.action == "freeze")).scalar_one()
+    assert operation.actor_username == "admin"
+    assert statuses(ids) == {ids[0]: "frozen"}
+
+
+def test_missing_reason_rerenders_the_page_with_an_error(admin_client):
+    ids = make_customers(2)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, token, reason="")
+    assert response.status_code == 400
+    assert "Choose a reason." in text(response)
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+@pytest.mark.parametrize("memo, message", [("bad\x00memo", "invalid characters"),
+                                           ("x" * 10_000, "")])
+def test_bad_memo_is_400_on_both_databases(admin_client, memo, message):
+    ids = make_customers(1)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, token, memo=memo)
+    assert response.status_code == 400
+    assert message in text(response)
+    assert statuses(ids) == {ids[0]: "active"}
+
+
+def test_memo_required_by_the_reason(admin_client):
+    ids = make_customers(1)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, token, reason="duplicate", memo="")
+    assert response.status_code == 400
+    assert "requires a memo" in text(response)
+
+
+def test_names_and_memos_are_escaped_everywhere(admin_client):
+    ids = make_customers(1, name='<script>alert(1)</script>')
+    page, token = start_action(admin_client, "freeze", ids)
+    assert "<script>alert(1)" not in text(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(page)
+    assert f'data-customer-id="{ids[0]}"' in text(page)  # the id is shown beside the name
+    done = confirm_action(admin_client, token, memo='"><img src=x onerror=alert(1)>')
+    grid = text(admin_client.get(done.headers["Location"]))
+    assert "<script>alert(1)" not in grid
+    assert "onerror=alert(1)>" not in grid
+
+
+def test_template_syntax_in_names_is_not_evaluated(admin_client):
+    ids = make_customers(1, name="{{7*7}}")
+    page, _ = start_action(admin_client, "freeze", ids)
+    assert "{{7*7}}" in text(page)
+    assert ">49<" not in text(page)
+
+
+def test_select_all_matching_covers_every_page(admin_client):
+    active = make_customers(45)
+    frozen = make_customers(5, status="frozen", start=100)
+    grid = text(admin_client.get("/admin/customers/?status=active"))
+    assert 'data-total="45"' in grid
+    page, token = start_action(admin_client, "freeze", active[:20], select_all="1",
+                               query="?status=active")
+    assert "45 customers will change to Frozen." in text(page)
+    assert "…and" not in text(page)
+    confirm_action(admin_client, token)
+    assert statuses(active) == {i: "frozen" for i in active}
+    assert statuses(frozen) == {i: "frozen" for i in frozen}
+
+
+def test_select_all_reapplies_filters_and_search(admin_client):
+    retail = make_customers(4, segment="retail")
+    wholesale = make_customers(3, segment="wholesale", start=50)
+    page, token = start_action(admin_client, "deactivate", [retail[0]], select_all="1",
+                               query="?flt0_segment_equals=wholesale&search=Test")
+    assert "3 customers will change to Deactivated." in text(page)
+    confirm_action(admin_client, token)
+    assert statuses(wholesale) == {i: "deactivated" for i in wholesale}
+    assert statuses(retail) == {i: "active" for i in retail}
+
+
+def test_confirmation_page_caps_the_list_at_100(admin_client, app):
+    ids = make_customers(130)
+    page, _ = start_action(admin_client, "freeze", ids)
+    body = text(page)
+    assert body.count("data-customer-id=") == 100
+    assert "…and 30 more, not shown." in body
+
+
+def test_status_tabs_count_and_keep_other_filters(admin_client):
+    make_customers(4)
+    make_customers(2, status="frozen", start=10)
+    make_customers(1, status="deactivated", start=20, segment="wholesale")
+    grid = text(admin_client.get("/admin/customers/?status=frozen&search=Test"))
+    counts = dict(re.findall(r'data-status="(\w+)">\s*[^<]*<span class="badge[^"]*">([\d,]+)',
+                             grid))
+    assert counts == {"active": "4", "frozen": "2", "deactivated": "1"}
+    assert 'href="/admin/customers/?status=active&amp;search=Test"' in grid
+    assert grid.count('data-customer-id') == 0
+    assert grid.count('name="rowid"') == 2
+
+
+@pytest.mark.parametrize("query", ["?search=%25'%20OR%201=1%20--", "?sort=999", "?page=-1",
+                                   "?page_size=1000000", "?status=bogus",
+                                   "?flt0_segment_equals=1%20OR%201=1"])
+def test_hostile_grid_parameters_never_500(admin_client, query):
+    make_customers(3)
+    response = admin_client.get(f"/admin/customers/{query}")
+    assert response.status_code in (200, 400)
+    assert text(response).count('name="rowid"') <= 3
+
+
+def test_export_escapes_spreadsheet_formulas(admin_client):
+    make_customers(1, name='=HYPERLINK("http://x")')
+    csv = text(admin_client.get("/admin/customers/export/csv/"))
+    assert "'=HYPERLINK" in csv
+    assert ',=HYPERLINK' not in csv
+
+
+def test_edit_form_never_offers_status(client, login):
+    ids = make_customers(1)
+    login("clerk")
+    form = text(client.get(f"/admin/customers/edit/?id={ids[0]}"))
+    assert 'name="status"' not in form
+    assert 'name="name"' in form
+
+
+def test_stale_edit_form_does_not_undo_a_bulk_change(admin_client):
+    ids = make_customers(1)
+    _, token = start_action(admin_client, "deactivate", ids)
+    confirm_action(admin_client, token)
+    response = admin_client.post(f"/admin/customers/edit/?id={ids[0]}", data={
+        "code": "T00001", "name": "Renamed", "segment": "retail", "credit_limit": "1",
+        "balance": "0", "version": "1"})
+    assert "changed by someone else" in text(response)
+    db.session.rollback()
+    customer = db.session.get(Customer, ids[0])
+    assert (customer.name, customer.status) == ("Test Customer 1", "deactivated")
+
+
+@pytest.mark.csrf
+def test_both_posts_need_the_csrf_token(client, login, reasons):
+    ids = make_customers(2)
+    grid_page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text(grid_page)).group(1)
+    logged_in = login("admin", csrf_token=csrf)
+    assert logged_in.status_code == 302
+    missing, _ = start_action(client, "deactivate", ids)
+    assert missing.status_code == 400
+    forged, _ = start_action(client, "deactivate", ids, csrf_token="forged")
+    assert forged.status_code == 400
+    grid = text(client.get("/admin/customers/"))
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', grid).group(1)
+    page, token = start_action(client, "deactivate", ids, csrf_token=csrf)
+    assert page.status_code == 200, text(page)
+    page_csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text(page)).group(1)
+    assert confirm_action(client, token).status_code == 400
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert confirm_action(client, token, csrf_token=page_csrf).status_code == 303
+    assert statuses(ids) == {i: "deactivated" for i in ids}
