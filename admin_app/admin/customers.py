@@ -284,7 +284,9 @@ class StatusChangeMixin:
                                 actor.username, action_name.value, request_id)
         token = confirmation.sign(confirmation.ConfirmationClaim(
             request_id, current_user.id, action_name.value))
-        form = ConfirmStatusChangeForm(token=token, url=return_url, formdata=None)
+        # A caller (e.g. the review queue) may pre-select the reason with `preset_reason`.
+        form = ConfirmStatusChangeForm(token=token, url=return_url, formdata=None,
+                                       reason=request.form.get("preset_reason", ""))
         return self._render_confirmation(request_id, form)
 
     def _render_confirmation(self, request_id: str, form, status: int = 200):

@@ -1,9 +1,12 @@
 """The base views every admin view inherits: access from the permission table, CSRF through
 Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export values."""
 
+from datetime import date, datetime
+
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,6 +24,19 @@ def escape_spreadsheet_formula(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def _format_datetime(view, value, name):
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _format_date(view, value, name):
+    return value.isoformat()
+
+
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _format_datetime, date: _format_date}
+EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, datetime: _format_datetime,
+                          date: _format_date}
 
 
 def deny(message: str | None = None):
@@ -77,6 +93,8 @@ class SecureModelView(PermissionMixin, ModelView):
     page_size_options = (20, 50, 100, 500)
     export_types = ["csv", "xlsx"]
     export_max_rows = 100_000
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
 
     def __init__(self, model, **kwargs):
         super().__init__(model, db, **kwargs)

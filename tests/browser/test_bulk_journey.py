@@ -1,0 +1,78 @@
+"""A user's whole journey through the bulk flow, in Chromium."""
+
+import re
+
+import pytest
+
+from admin_app.extensions import db
+from admin_app.services.demo import seed_demo
+from tests.browser.conftest import screenshot
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def seeded(live_app):
+    with live_app.app_context():
+        seed_demo(customers=120, seed=3)
+        db.session.remove()
+    return live_app
+
+
+def log_in(page, base, username="admin"):
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def test_deactivate_three_active_customers(seeded, live_server, page):
+    log_in(page, live_server)
+    page.goto(f"{live_server}/admin/customers/")
+    page.click("#status-tabs a[data-status=active]")
+    page.wait_for_url(re.compile(r".*status=active.*"))
+    screenshot(page, "grid.png")
+    checkboxes = page.locator("input.action-checkbox")
+    codes = []
+    for index in range(3):
+        checkboxes.nth(index).check()
+        codes.append(page.locator("table.model-list tbody tr").nth(index)
+                     .locator("td.col-code").inner_text().strip())
+    page.click("text=With selected")
+    page.click("a.dropdown-item:has-text('Deactivate')")
+    page.wait_for_selector("#confirm-title")
+    assert "3 customers will change to Deactivated." in page.inner_text("#confirm-summary")
+    page.select_option("select[name=reason]", "customer_request")
+    page.fill("textarea[name=memo]", "Customers asked to close their accounts")
+    screenshot(page, "confirm.png")
+    page.click("#confirm-button")
+    page.wait_for_selector(".alert-success")
+    assert "Deactivated 3 customers" in page.inner_text(".alert-success")
+    assert "status=active" in page.url
+    for code in codes:
+        page.goto(f"{live_server}/admin/customers/?search={code}")
+        assert page.locator("td.col-status").first.inner_text().strip() == "Deactivated"
+
+
+def test_select_all_matching_filter_in_the_browser(seeded, live_server, page):
+    log_in(page, live_server)
+    page.goto(f"{live_server}/admin/customers/?status=active&page_size=20")
+    total = int(page.locator("#select-all-banner").get_attribute("data-total"))
+    assert total > 20
+    assert page.locator("#select-all-banner").is_hidden()
+    page.check("input.action-rowtoggle")
+    page.click("#select-all-matching")
+    assert page.locator("#select-all-banner .after").is_visible()
+    page.click("text=With selected")
+    page.click("a.dropdown-item:has-text('Freeze')")
+    page.wait_for_selector("#confirm-title")
+    assert f"{total} customers will change to Frozen." in page.inner_text("#confirm-summary")
+
+
+def test_clerk_sees_no_bulk_actions(seeded, live_server, page):
+    log_in(page, live_server, "clerk")
+    page.goto(f"{live_server}/admin/customers/")
+    assert page.locator("text=With selected").count() == 0
+    assert page.locator("input.action-checkbox").count() == 0
