@@ -212,3 +212,19 @@ def test_overlapping_concurrent_operations_log_each_customer_once(reasons, actor
     assert statuses(ids) == {i: "deactivated" for i in ids}
     logged = [e.entity_id for e in entries()]
     assert sorted(logged) == sorted(ids)
+
+
+def test_stored_hash_matches_the_entries_the_database_holds(reasons, actor):
+    """The entries are inserted set-based in the database; the hash computed beforehand in
+    Python must cover exactly those rows, in id order."""
+    from admin_app.services.audit import ENTRY_FIELDS, HASHED_OPERATION_FIELDS, operation_hash
+
+    ids = make_customers(12)
+    make_customers(3, status="frozen", start=40)
+    shuffled = ids[6:] + ids[:6] + [999]
+    result = run(actor, "freeze", shuffled)
+    operation = db.session.get(AuditOperation, result.operation_id)
+    rows = [tuple(getattr(e, name) for name in ENTRY_FIELDS) for e in entries()]
+    assert [r[1] for r in rows] == sorted(ids)
+    row = {name: getattr(operation, name) for name in HASHED_OPERATION_FIELDS}
+    assert operation_hash(row, rows, operation.prev_hash) == operation.hash

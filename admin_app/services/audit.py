@@ -8,7 +8,7 @@ its entries and the previous hash, and inserts the operation and its entries set
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -78,6 +78,9 @@ class NewOperation:
     skipped_count: int = 0
     confirmation_id: str | None = None
     reverts_operation_id: int | None = None
+    # Set-based writers pass a function that inserts exactly `entries`, in that order, for
+    # the given operation id (e.g. INSERT ... SELECT); otherwise they are inserted from Python.
+    insert_entries: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,13 @@ class AppendedOperation:
     created_at: datetime
 
 
+# Built once: json.dumps with non-default options builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                              default=str)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 def _canonical_value(value: Any) -> Any:
@@ -105,9 +113,10 @@ def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: 
     digest.update(
         canonical_json([_canonical_value(row[name]) for name in HASHED_OPERATION_FIELDS]).encode()
     )
+    encode = _CANONICAL.encode
     for entry in entries:
         digest.update(b"\n")
-        digest.update(canonical_json(list(entry)).encode())
+        digest.update(encode(list(entry)).encode())
     return digest.hexdigest()
 
 
@@ -160,13 +169,10 @@ def append_operation(new: NewOperation) -> AppendedOperation:
     row["prev_hash"] = prev_hash
     row["hash"] = operation_hash(row, entries, prev_hash)
     db.session.execute(insert(AuditOperation), [row])
-    for start in range(0, len(entries), ENTRY_INSERT_BATCH):
-        batch = entries[start : start + ENTRY_INSERT_BATCH]
-        db.session.execute(
-            insert(AuditEntry).values(
-                [dict(zip(ENTRY_FIELDS, entry), operation_id=row["id"]) for entry in batch]
-            )
-        )
+    if new.insert_entries is not None:
+        new.insert_entries(row["id"])
+    else:
+        _insert_entries(row["id"], entries)
     db.session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
@@ -177,3 +183,15 @@ def append_operation(new: NewOperation) -> AppendedOperation:
         )
     )
     return AppendedOperation(id=row["id"], hash=row["hash"], created_at=row["created_at"])
+
+
+def _insert_entries(operation_id: int, entries: list[tuple]) -> None:
+    # One compiled INSERT, executed for every batch of rows (the driver's executemany).
+    insert_entry = insert(AuditEntry.__table__)
+    connection = db.session.connection()
+    for start in range(0, len(entries), ENTRY_INSERT_BATCH):
+        batch = entries[start : start + ENTRY_INSERT_BATCH]
+        connection.execute(
+            insert_entry,
+            [dict(zip(ENTRY_FIELDS, entry), operation_id=operation_id) for entry in batch],
+        )

@@ -22,6 +22,7 @@ from sqlalchemy import Select, and_, case, delete, func, insert, literal, select
 
 from admin_app.extensions import db
 from admin_app.models import (
+    AuditEntry,
     AuditOperation,
     Customer,
     Reason,
@@ -342,6 +343,7 @@ def execute(
         changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
         skipped = _skipped_counts(session, request, action, len(changed))
         changed.sort()
+        target = action.target.value
         operation = append_operation(NewOperation(
             actor=actor,
             action=action.value,
@@ -353,48 +355,61 @@ def execute(
             changed_count=len(changed),
             skipped_count=sum(skipped.values()),
             confirmation_id=request_id,
+            insert_entries=lambda operation_id: _insert_status_entries(
+                session, request_id, [cid for cid, _, _ in changed], target, operation_id),
         ))
     return OperationResult(operation.id, action, len(changed), skipped)
+
+
+def _insert_status_entries(session, request_id, changed_ids, target, operation_id) -> None:
+    """INSERT ... SELECT the entries in the database, in customer id order (the order they
+    were hashed in): code from the customer, old status from the snapshot."""
+    item = StatusChangeRequestItem
+    columns = ["operation_id", "entity", "entity_id", "entity_label", "field", "old_value",
+               "new_value"]
+    for start in range(0, len(changed_ids), ID_CHUNK):
+        rows = (
+            select(literal(operation_id), literal("customer"), Customer.id, Customer.code,
+                   literal("status"), item.status, literal(target))
+            .join(item, and_(item.customer_id == Customer.id, item.request_id == request_id))
+            .where(Customer.id.in_(changed_ids[start:start + ID_CHUNK]))
+            .order_by(Customer.id)
+        )
+        session.execute(insert(AuditEntry).from_select(columns, rows))
 
 
 def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
     """UPDATE the snapshot chunk by chunk; returns (id, code, old status) of each change.
 
-    A customer changes only if its version is still the previewed one, so its old status is
-    the snapshot's (SQLite's RETURNING cannot read the joined snapshot table itself)."""
+    A customer changes only if its version is still the previewed one (so its old status is
+    the snapshot's) and its status allows the action. The transaction holds the writer lock
+    (see services.transaction), so nothing can change a row between the SELECT and the UPDATE.
+    """
     item = StatusChangeRequestItem
+    allowed = [s.value for s in action.allowed_from]
     total = session.execute(select(func.max(item.seq)).where(
         item.request_id == request.id)).scalar() or 0
     now = utcnow()
     changed: list[tuple[int, str, str]] = []
     for start in range(0, total, chunk_size):
-        in_chunk = and_(item.request_id == request.id, item.seq > start,
-                        item.seq <= start + chunk_size)
-        statement = (
+        eligible = session.execute(
+            select(item.customer_id, Customer.code, item.status)
+            .join(Customer, Customer.id == item.customer_id)
+            .where(item.request_id == request.id, item.seq > start,
+                   item.seq <= start + chunk_size, Customer.version == item.version,
+                   Customer.status.in_(allowed))
+        ).all()
+        if not eligible:
+            continue
+        session.execute(
             update(Customer)
-            .where(
-                in_chunk,
-                Customer.id == item.customer_id,
-                Customer.version == item.version,
-                Customer.status.in_([s.value for s in action.allowed_from]),
-            )
-            .values(
-                status=action.target.value,
-                status_reason=reason.code,
-                status_changed_at=now,
-                status_changed_by=actor.id,
-                version=Customer.version + 1,
-                updated_at=now,
-            )
-            .returning(Customer.id, Customer.code)
+            .where(Customer.id.in_([row[0] for row in eligible]), Customer.status.in_(allowed))
+            .values(status=action.target.value, status_reason=reason.code,
+                    status_changed_at=now, status_changed_by=actor.id,
+                    version=Customer.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        updated = session.execute(statement).all()
-        if not updated:
-            continue
-        old_status = dict(session.execute(
-            select(item.customer_id, item.status).where(in_chunk)).all())
-        changed.extend((cid, code, old_status[cid]) for cid, code in updated)
+        changed.extend(tuple(row) for row in eligible)
     return changed
 
 

@@ -1,8 +1,11 @@
 """One all-or-nothing write transaction per public service call.
 
-On SQLite the transaction starts with BEGIN IMMEDIATE, taking the writer lock up front, so a
-read-then-write never fails half-way with "database is locked"; waiting writers queue on the
-busy timeout. On PostgreSQL writers serialise on the audit chain head row (see services.audit).
+Writers run one at a time, always taking the same lock first, so a read-then-write cannot
+race another writer and two writers cannot deadlock:
+- SQLite: the transaction starts with BEGIN IMMEDIATE (the database's writer lock); waiting
+  writers queue on the busy timeout instead of failing half-way with "database is locked".
+- PostgreSQL: the first statement locks the audit chain head row (SELECT ... FOR UPDATE).
+  Every write appends to the operation log, which needs that lock anyway.
 """
 
 import sqlite3
@@ -10,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -54,7 +57,8 @@ def write_transaction() -> Iterator[Session]:
     session.rollback()
     token = _begin_immediate.set(True)
     try:
-        session.connection()
+        if session.connection().dialect.name == "postgresql":
+            session.execute(text("SELECT id FROM audit_chain_head WHERE id = 1 FOR UPDATE"))
     except OperationalError as exc:
         session.rollback()
         _raise_busy_if_contended(exc)
