@@ -8,14 +8,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from admin_app.extensions import db
+from admin_app.extensions import db, include_object
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
 
 def test_models_and_migrations_do_not_drift(app):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object})
         assert compare_metadata(context, db.metadata) == []
 
 

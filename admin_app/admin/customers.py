@@ -27,8 +27,9 @@ from admin_app.admin.secure import SecureModelView, badge, deny
 from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
-from admin_app.extensions import login_manager
+from admin_app.extensions import db, login_manager
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
+from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
 from admin_app.services import status_change
 from admin_app.services.errors import Conflict, NotAllowed, ServiceError
@@ -86,7 +87,7 @@ class _CustomerGrid(SecureModelView):
     column_sortable_list = ("code", "name", "segment", "status", "balance", "last_order_at",
                             "contract_end")
     column_default_sort = ("code", False)
-    column_searchable_list = ("code", "name", "email")
+    column_searchable_list = ("code", "name", "email")  # see _apply_search
     column_details_list = ("code", "name", "email", "phone", "segment", "status",
                            "status_reason", "status_changed_at", "balance", "credit_limit",
                            "contract_end", "last_order_at", "created_at", "updated_at")
@@ -198,6 +199,20 @@ class StatusChangeMixin:
         if status and not _IGNORE_STATUS_TAB.get():
             query = query.filter(Customer.status == status)
         return query
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Case-insensitive prefix search on code, name or email (index-backed); a leading
+        '*' asks for a slower "contains" search instead."""
+        condition = customer_search.condition(search, dialect=db.engine.dialect.name)
+        if condition is None:
+            return query, count_query, joins, count_joins
+        query = query.filter(condition)
+        if count_query is not None:
+            count_query = count_query.filter(condition)
+        return query, count_query, joins, count_joins
+
+    def search_placeholder(self):
+        return _("Code, name or email starts with… (*word: contains)")
 
     def _get_list_extra_args(self):
         view_args = super()._get_list_extra_args()

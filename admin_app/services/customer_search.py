@@ -1,0 +1,43 @@
+"""The customer search: what a term in the grid's search box matches.
+
+Case-insensitive prefix of code, name or email, answered from expression indexes
+(migration 0003) by a range scan: lower(col) >= term AND lower(col) < term-with-last-char+1.
+A term starting with '*' is a "contains" search (a full scan: slower, but sometimes needed).
+"""
+
+from sqlalchemy import ColumnElement, String, func, literal, or_
+from sqlalchemy.sql.expression import collate
+
+from admin_app.models import Customer
+
+SEARCH_COLUMNS = (Customer.code, Customer.name, Customer.email)
+MAX_TERM_LENGTH = 100
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _lowered(column, dialect: str):
+    lowered = func.lower(column)
+    # PostgreSQL: compare in the "C" collation, as the index does, so the range is a prefix.
+    return collate(lowered, "C") if dialect == "postgresql" else lowered
+
+
+def condition(search: str | None, *, dialect: str) -> ColumnElement[bool] | None:
+    """The WHERE condition for `search`, or None for an empty search."""
+    term = (search or "").strip()[:MAX_TERM_LENGTH].lower()
+    if term.startswith("*"):
+        term = term.lstrip("*").strip()
+        if not term:
+            return None
+        pattern = f"%{_escape_like(term)}%"
+        return or_(*(func.lower(column).like(pattern, escape="\\") for column in SEARCH_COLUMNS))
+    if not term:
+        return None
+    upper_bound = term[:-1] + chr(ord(term[-1]) + 1)
+    return or_(*(
+        (_lowered(column, dialect) >= literal(term, String))
+        & (_lowered(column, dialect) < literal(upper_bound, String))
+        for column in SEARCH_COLUMNS
+    ))
