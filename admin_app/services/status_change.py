@@ -226,15 +226,7 @@ def describe(request_id: str, *, max_rows: int = 100) -> Preview:
     in_request = item.request_id == request_id
     allowed = item.status.in_([s.value for s in action.allowed_from])
 
-    by_status = dict(db.session.execute(
-        select(item.status, func.count()).where(in_request).group_by(item.status)).all())
-    eligible = sum(n for status, n in by_status.items() if status in action.allowed_from)
-    skipped = {
-        SKIP_ALREADY: by_status.get(action.target.value, 0),
-        SKIP_NOT_ALLOWED: sum(n for status, n in by_status.items()
-                              if status not in action.allowed_from and status != action.target),
-        SKIP_MISSING: request.missing_count,
-    }
+    eligible, skipped = _snapshot_breakdown(request, action)
     joined = (select(item, Customer).join(Customer, Customer.id == item.customer_id)
               .where(in_request))
     recent = utcnow() - timedelta(days=RECENT_ORDER_DAYS)
@@ -252,7 +244,7 @@ def describe(request_id: str, *, max_rows: int = 100) -> Preview:
         selected=request.selected_count,
         missing=request.missing_count,
         eligible=eligible,
-        skipped={reason: n for reason, n in skipped.items() if n},
+        skipped=skipped,
         rows=_preview_rows(joined.where(allowed), max_rows, action),
         skipped_rows=_preview_rows(joined.where(~allowed), max_rows, action),
         with_open_balance=warnings[0],
@@ -341,7 +333,9 @@ def execute(
         action = StatusAction(request.action)
         reason = _validated_reason(action, reason_code, memo)
         changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
-        skipped = _skipped_counts(session, request, action, len(changed))
+        eligible, skipped = _snapshot_breakdown(request, action)
+        if eligible > len(changed):
+            skipped[SKIP_CHANGED] = eligible - len(changed)
         changed.sort()
         target = action.target.value
         operation = append_operation(NewOperation(
@@ -413,9 +407,10 @@ def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
     return changed
 
 
-def _skipped_counts(session, request, action, changed: int) -> dict[str, int]:
+def _snapshot_breakdown(request, action: StatusAction) -> tuple[int, dict[str, int]]:
+    """How many snapshot customers the action applies to, and how many it skips, by why."""
     item = StatusChangeRequestItem
-    by_status = dict(session.execute(
+    by_status = dict(db.session.execute(
         select(item.status, func.count()).where(item.request_id == request.id)
         .group_by(item.status)).all())
     eligible = sum(n for status, n in by_status.items() if status in action.allowed_from)
@@ -423,7 +418,6 @@ def _skipped_counts(session, request, action, changed: int) -> dict[str, int]:
         SKIP_ALREADY: by_status.get(action.target.value, 0),
         SKIP_NOT_ALLOWED: sum(n for status, n in by_status.items()
                               if status not in action.allowed_from and status != action.target),
-        SKIP_CHANGED: eligible - changed,
         SKIP_MISSING: request.missing_count,
     }
-    return {reason: n for reason, n in skipped.items() if n}
+    return eligible, {reason: n for reason, n in skipped.items() if n}
