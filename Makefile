@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(STAMP)
 
+# Extract every app string, merge it into the catalogs, compile. New strings then need a
+# translation in admin_app/translations/zh_Hans_CN/LC_MESSAGES/messages.po (tests/test_i18n.py
+# fails until they have one).
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o admin_app/translations/messages.pot admin_app
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o admin_app/translations/messages.pot admin_app
 	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d admin_app/translations
 

@@ -3,9 +3,10 @@
 import uuid
 from pathlib import Path
 
-from flask import Flask, current_app, jsonify, render_template, request, session
-from flask_babel import get_locale
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request, session
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
@@ -14,21 +15,24 @@ from admin_app.extensions import db
 from admin_app.services.errors import ServiceError
 
 ERROR_TITLES = {
-    400: "Bad request",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    410: "Expired",
-    413: "Request too large",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Busy, try again",
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    410: _l("Expired"),
+    413: _l("Request too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Busy, try again"),
 }
 
 
 def select_locale() -> str:
+    """The staff user's chosen language, else the browser's, else English (CLI: English)."""
+    if not has_request_context():
+        return "en"
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("locale")
     if chosen in languages:
@@ -51,6 +55,38 @@ def init_web(app: Flask, babel) -> None:
     app.after_request(_security_headers)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "root", lambda: _redirect_home())
+    app.add_url_rule("/locale", "set_locale", _set_locale, methods=["POST"])
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["number"] = format_number
+
+
+def format_money(value) -> str:
+    return format_decimal(value or 0, "#,##0.00")
+
+
+def format_number(value) -> str:
+    return format_decimal(value or 0, "#,##0")
+
+
+LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文"}
+
+
+def _set_locale():
+    """POST /locale: switch the interface language (kept in the session and on the user)."""
+    from flask import abort, redirect, url_for
+    from flask_login import current_user
+
+    from admin_app.auth.redirects import local_or
+    from admin_app.services import preferences
+
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400, description=_("Unknown language."))
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        preferences.set_locale(current_user.id, locale)
+    return redirect(local_or(request.form.get("next"), url_for("admin.index")))
 
 
 def _redirect_home():
@@ -69,7 +105,7 @@ def _healthz():
 
 
 def render_error(status: int, message: str, reference: str | None = None):
-    title = _(ERROR_TITLES.get(status, "Error"))
+    title = str(ERROR_TITLES.get(status, _("Error")))
     return render_template("errors/error.html", status=status, title=title, message=message,
                            reference=reference), status
 
@@ -77,8 +113,8 @@ def render_error(status: int, message: str, reference: str | None = None):
 def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
-    message = exc.description if exc.code in (400, 403, 409, 410) else _(
-        ERROR_TITLES.get(exc.code, "Error"))
+    message = exc.description if exc.code in (400, 403, 409, 410) else str(
+        ERROR_TITLES.get(exc.code, _("Error")))
     if exc.code == 413:
         message = _("Request too large.")
     response, status = render_error(exc.code, message)

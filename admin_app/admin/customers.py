@@ -170,11 +170,12 @@ def skip_messages(action_name: StatusAction) -> dict:
     return {status_change.SKIP_ALREADY: ALREADY_MESSAGES[action_name], **SKIP_MESSAGES}
 
 
-DONE_MESSAGES = {
-    StatusAction.DEACTIVATE: "Deactivated %(num)d customers",
-    StatusAction.FREEZE: "Froze %(num)d customers",
-    StatusAction.REACTIVATE: "Reactivated %(num)d customers",
-}
+def done_message(action_name: StatusAction, count: int) -> str:
+    if action_name == StatusAction.DEACTIVATE:
+        return ngettext("Deactivated %(num)d customer", "Deactivated %(num)d customers", count)
+    if action_name == StatusAction.FREEZE:
+        return ngettext("Froze %(num)d customer", "Froze %(num)d customers", count)
+    return ngettext("Reactivated %(num)d customer", "Reactivated %(num)d customers", count)
 
 
 class StatusChangeMixin:
@@ -353,7 +354,7 @@ class StatusChangeMixin:
         form.reason.choices = [("", "")] + [(r.code, reason_label(r)) for r in reasons]
 
     def _result_message(self, result) -> Markup:
-        text = _(DONE_MESSAGES[result.action], num=result.changed)
+        text = done_message(result.action, result.changed)
         if result.skipped:
             messages = skip_messages(result.action)
             details = ", ".join(

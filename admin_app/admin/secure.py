@@ -7,6 +7,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,16 +28,24 @@ def escape_spreadsheet_formula(value):
 
 
 def _format_datetime(view, value, name):
-    return value.strftime("%Y-%m-%d %H:%M")
+    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
 
 
 def _format_date(view, value, name):
+    return format_date(value, "medium")
+
+
+def _export_datetime(view, value, name):
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _export_date(view, value, name):
     return value.isoformat()
 
 
 TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _format_datetime, date: _format_date}
-EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, datetime: _format_datetime,
-                          date: _format_date}
+EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, datetime: _export_datetime,
+                          date: _export_date}
 
 
 def deny(message: str | None = None):

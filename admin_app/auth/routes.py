@@ -41,7 +41,10 @@ def login():
             lockout_duration=current_app.config["LOGIN_LOCKOUT_DURATION"],
         )
         if result.user is not None:
+            locale = session.get("locale")
             session.clear()  # no session fixation: a fresh session for the new login
+            if locale:
+                session["locale"] = locale
             login_user(result.user, remember=form.remember.data)
             return redirect(local_or(form.next.data, default_target))
         if result.locked:

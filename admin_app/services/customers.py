@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from admin_app.models import SEGMENTS, Customer
@@ -31,30 +32,30 @@ def _audit_text(value: Any) -> str | None:
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidInput(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(_("These fields cannot be edited: %(names)s.", names=", ".join(sorted(unknown))))
     cleaned = {}
     for name, value in changes.items():
         if isinstance(value, str):
             value = value.strip()
             if "\x00" in value:
-                raise InvalidInput(f"{name} contains invalid characters.")
+                raise InvalidInput(_("%(field)s contains invalid characters.", field=name))
             if len(value) > _MAX_LENGTHS.get(name, 200):
-                raise InvalidInput(f"{name} is too long.")
+                raise InvalidInput(_("%(field)s is too long.", field=name))
             value = value or None
         if name in ("credit_limit", "balance"):
             try:
                 value = Decimal(value if value is not None else 0).quantize(Decimal("0.01"))
             except (InvalidOperation, ValueError, TypeError):
-                raise InvalidInput(f"{name} must be a number.") from None
+                raise InvalidInput(_("%(field)s must be a number.", field=name)) from None
             if not value.is_finite() or abs(value) >= Decimal("1e12"):
-                raise InvalidInput(f"{name} is out of range.")
+                raise InvalidInput(_("%(field)s is out of range.", field=name))
         cleaned[name] = value
     if "code" in cleaned and not cleaned["code"]:
-        raise InvalidInput("Code is required.")
+        raise InvalidInput(_("Code is required."))
     if "name" in cleaned and not cleaned["name"]:
-        raise InvalidInput("Name is required.")
+        raise InvalidInput(_("Name is required."))
     if "segment" in cleaned and cleaned["segment"] not in SEGMENTS:
-        raise InvalidInput(f"Segment must be one of: {', '.join(SEGMENTS)}.")
+        raise InvalidInput(_("Segment must be one of: %(names)s.", names=", ".join(SEGMENTS)))
     return cleaned
 
 
@@ -63,14 +64,14 @@ def _ensure_code_free(session, code: str, customer_id: int | None = None) -> Non
     if customer_id is not None:
         query = query.where(Customer.id != customer_id)
     if session.execute(query).first():
-        raise Conflict(f"Another customer already has the code {code!r}.")
+        raise Conflict(_("Another customer already has the code %(code)s.", code=code))
 
 
 def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
     """Create an active customer and log it. Commits. Returns the new id."""
     cleaned = _clean(fields)
     if not cleaned.get("code") or not cleaned.get("name"):
-        raise InvalidInput("Code and name are required.")
+        raise InvalidInput(_("Code and name are required."))
     with write_transaction() as session:
         _ensure_code_free(session, cleaned["code"])
         customer = Customer(**cleaned, status="active")
@@ -100,9 +101,9 @@ def update_details(
             select(Customer).where(Customer.id == customer_id).with_for_update()
         ).scalar_one_or_none()
         if customer is None:
-            raise NotFound("This customer no longer exists.")
+            raise NotFound(_("This customer no longer exists."))
         if expected_version is not None and customer.version != expected_version:
-            raise Conflict("This customer was changed by someone else. Reload and try again.")
+            raise Conflict(_("This customer was changed by someone else. Reload and try again."))
         if "code" in cleaned:
             _ensure_code_free(session, cleaned["code"], customer_id)
         diff = {name: value for name, value in cleaned.items()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, delete, func, insert, literal, select, update
 
 from admin_app.extensions import db
@@ -58,25 +59,26 @@ def parse_action(value: str | None) -> StatusAction:
     try:
         return StatusAction(value)
     except ValueError:
-        raise InvalidInput("Unknown action.") from None
+        raise InvalidInput(_("Unknown action.")) from None
 
 
 def parse_rowids(values: Sequence[str], *, limit: int) -> list[int]:
     """Strictly parse checked row ids: positive decimal integers in BIGINT range, no signs,
     spaces, leading zeros or non-ASCII digits. Duplicates collapse; order is kept."""
     if not values:
-        raise InvalidInput("Select at least one customer. No customers were changed.")
+        raise InvalidInput(_("Select at least one customer. No customers were changed."))
     ids: dict[int, None] = {}
     for value in values:
         if not isinstance(value, str) or not ROWID_PATTERN.fullmatch(value) or not value.isascii():
-            raise InvalidInput(f"Invalid customer id: {value[:40]!r}. No customers were changed.")
+            raise InvalidInput(_("Invalid customer id: %(value)s. No customers were changed.",
+                                 value=repr(value[:40])))
         number = int(value)
         if number > MAX_ROWID:
-            raise InvalidInput(f"Invalid customer id: {value[:40]!r}. No customers were changed.")
+            raise InvalidInput(_("Invalid customer id: %(value)s. No customers were changed.",
+                                 value=repr(value[:40])))
         ids[number] = None
     if len(ids) > limit:
-        raise TooLarge(f"At most {limit:,} checked customers per operation; use "
-                       "\"select all matching\" for more. No customers were changed.")
+        raise TooLarge(_("At most %(limit)s checked customers per operation; use \"select all matching\" for more. No customers were changed.", limit=format(limit, ",")))  # noqa: E501
     return list(ids)
 
 
@@ -214,7 +216,7 @@ def _purge_old_requests(session) -> None:
 def _load_request(request_id: str) -> StatusChangeRequest:
     request = db.session.get(StatusChangeRequest, request_id)
     if request is None:
-        raise Expired("This confirmation has expired. Please start again.")
+        raise Expired(_("This confirmation has expired. Please start again."))
     return request
 
 
@@ -291,17 +293,17 @@ def reasons_for(action: StatusAction) -> list[Reason]:
 
 def _validated_reason(action: StatusAction, reason_code: str | None, memo: str) -> Reason:
     if not reason_code:
-        raise InvalidInput("Choose a reason.")
+        raise InvalidInput(_("Choose a reason."))
     reason = db.session.execute(
         select(Reason).where(Reason.code == reason_code)).scalar_one_or_none()
     if reason is None or not reason.enabled or not reason.applies_to(action.value):
-        raise InvalidInput("This reason cannot be used for this action.")
+        raise InvalidInput(_("This reason cannot be used for this action."))
     if "\x00" in memo:
-        raise InvalidInput("Memo contains invalid characters.")
+        raise InvalidInput(_("Memo contains invalid characters."))
     if len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(f"Memo is too long (at most {MEMO_MAX_LENGTH} characters).")
+        raise InvalidInput(_("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH))
     if reason.memo_required and not memo.strip():
-        raise InvalidInput("This reason requires a memo.")
+        raise InvalidInput(_("This reason requires a memo."))
     return reason
 
 
@@ -324,12 +326,11 @@ def execute(
         lock_chain_head()
         request = _load_request(request_id)
         if request.created_by != actor.id:
-            raise NotAllowed("This confirmation belongs to another user.")
+            raise NotAllowed(_("This confirmation belongs to another user."))
         used = session.execute(select(AuditOperation.id).where(
             AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
         if used is not None:
-            raise Conflict(f"This confirmation was already used (operation #{used}). "
-                           "Nothing was changed.")
+            raise Conflict(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used))  # noqa: E501
         action = StatusAction(request.action)
         reason = _validated_reason(action, reason_code, memo)
         changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)

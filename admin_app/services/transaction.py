@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from flask_babel import gettext as _
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -81,4 +82,4 @@ def _raise_busy_if_contended(exc: DBAPIError) -> None:
     text = str(exc.orig).lower() if exc.orig is not None else ""
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if "database is locked" in text or sqlstate in {"40001", "40P01", "55P03"}:
-        raise Busy("The database is busy. Nothing was changed; please try again.") from exc
+        raise Busy(_("The database is busy. Nothing was changed; please try again.")) from exc

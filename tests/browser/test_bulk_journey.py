@@ -24,7 +24,7 @@ def log_in(page, base, username="admin"):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("#login-button")
     page.wait_for_url(f"{base}/admin/")
 
 
@@ -76,3 +76,21 @@ def test_clerk_sees_no_bulk_actions(seeded, live_server, page):
     page.goto(f"{live_server}/admin/customers/")
     assert page.locator("text=With selected").count() == 0
     assert page.locator("input.action-checkbox").count() == 0
+
+
+def test_confirmation_page_in_chinese(seeded, live_server, page):
+    log_in(page, live_server)
+    page.click("#language-menu a.dropdown-toggle")
+    page.click("#language-menu button[value=zh_Hans_CN]")
+    page.wait_for_selector("text=仪表板")
+    page.goto(f"{live_server}/admin/customers/?status=active")
+    for index in range(3):
+        page.locator("input.action-checkbox").nth(index).check()
+    page.click("text=选中的")
+    page.click("a.dropdown-item:has-text('停用')")
+    page.wait_for_selector("#confirm-title")
+    assert page.inner_text("#confirm-title") == "确认：停用客户"
+    assert "3 个客户将变为停用。" in page.inner_text("#confirm-summary")
+    page.select_option("select[name=reason]", "customer_request")
+    page.fill("textarea[name=memo]", "客户要求关闭账户")
+    screenshot(page, "confirm-zh.png")
