@@ -25,13 +25,13 @@ install: $(STAMP)
 # translation in admin_app/translations/zh_Hans_CN/LC_MESSAGES/messages.po (tests/test_i18n.py
 # fails until they have one).
 translations: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o admin_app/translations/messages.pot admin_app
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o admin_app/translations/messages.pot admin_app
 	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d admin_app/translations
 
 compile-translations: install
 	@if ls admin_app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d admin_app/translations; fi
+		$(BIN)/pybabel -q compile -d admin_app/translations; fi
 
 run: install compile-translations
 	@mkdir -p instance
