@@ -2,7 +2,7 @@
 
 from contextvars import ContextVar
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -15,7 +15,9 @@ from flask_admin.contrib.sqla.filters import (
     DateTimeSmallerFilter,
     FilterEqual,
 )
-from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_fresh
 from markupsafe import Markup
 from wtforms import HiddenField, SelectField
@@ -33,6 +35,7 @@ from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
 from admin_app.services import status_change
 from admin_app.services.errors import Conflict, NotAllowed, ServiceError
+from admin_app.web import format_money
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
 _IGNORE_STATUS_TAB: ContextVar[bool] = ContextVar("ignore_status_tab", default=False)
@@ -58,7 +61,7 @@ def _format_status(view, context, model, name):
 
 
 def _format_money_pair(view, context, model, name):
-    text = f"{format_decimal(model.balance, '#,##0.00')} / {format_decimal(model.credit_limit, '#,##0.00')}"
+    text = f"{format_money(model.balance)} / {format_money(model.credit_limit)}"
     if model.is_over_credit:
         return Markup('<span class="text-danger font-weight-bold" title="{}">{}</span>').format(
             _l("Over credit limit"), text)
