@@ -13,6 +13,7 @@ from admin_app.extensions import db, include_object
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_models_and_migrations_do_not_drift(app):
     with db.engine.connect() as conn:
         context = MigrationContext.configure(
