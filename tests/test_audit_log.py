@@ -279,7 +279,60 @@ def test_memo_markup_is_escaped_in_list_details_and_history(client, login):
     operation_id = append("freeze", [("customer", customer_id, "T00001", "status", "active",
                                       XSS)], memo=XSS)
     login("auditor")
-    for url in ("/admin/audit/", f"/admin/audit/details/?id={operation_id}"):
+    for url in ("/admin/audit/", f"/admin/audit/details/?id={operation_id}",
+                f"/admin/customers/details/?id={customer_id}"):
         html = client.get(url).get_data(as_text=True)
         assert "<img src=x" not in html, url
         assert "&lt;img src=x onerror=alert(1)&gt;" in html, url
+
+
+# -- customer history --------------------------------------------------------------------------
+
+
+def test_customer_details_show_its_history_newest_first(client, login):
+    [customer_id, other_id] = make_customers(2)
+    actor = Actor(id=None, username="mona", role="manager")
+    customers.update_details(customer_id, {"name": "Renamed Ltd"}, expected_version=None,
+                             actor=actor)
+    status_op = append("freeze", [("customer", customer_id, "T00001", "status", "active",
+                                   "frozen"),
+                                  ("customer", other_id, "T00002", "status", "active",
+                                   "frozen")],
+                       actor=actor, reason_code="non_payment", memo="three invoices overdue")
+    login("auditor")
+    html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
+    history = html[html.index('id="customer-history"'):]
+    assert history.index("frozen") < history.index("Renamed Ltd")  # newest first
+    assert "Test Customer 1 → Renamed Ltd" in history
+    assert "active → frozen" in history
+    assert "three invoices overdue" in history and "non_payment" in history
+    assert f'href="/admin/audit/details/?id={status_op}"' in history
+    assert "T00002" not in history  # only this customer's entries
+    assert "mona" in history
+
+
+def test_customer_history_is_only_for_roles_that_see_the_log(client, login):
+    [customer_id] = make_customers(1)
+    append("freeze", customer_entries(1, start=1), memo="secret memo")
+    db.session.rollback()
+    login("clerk")
+    html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
+    assert "customer-history" not in html and "secret memo" not in html
+    assert "Test Customer 1" in html
+
+
+def test_customer_without_history_says_so(client, login):
+    [customer_id] = make_customers(1)
+    login("auditor")
+    html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
+    assert "No changes logged for this customer yet." in html
+
+
+def test_customer_history_is_limited_and_says_so(app):
+    [customer_id] = make_customers(1)
+    ids = [append("customer_edit", [("customer", customer_id, "T00001", "name", str(n),
+                                     str(n + 1))]) for n in range(5)]
+    history = customer_history(customer_id, limit=3)
+    assert [item.operation_id for item in history.items] == ids[:-4:-1]
+    assert history.truncated
+    assert not customer_history(customer_id, limit=5).truncated
