@@ -336,3 +336,19 @@ def test_customer_history_is_limited_and_says_so(app):
     assert [item.operation_id for item in history.items] == ids[:-4:-1]
     assert history.truncated
     assert not customer_history(customer_id, limit=5).truncated
+
+
+# -- dashboard ---------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_the_last_verification(client, login):
+    ids = build_log((1, 1, 1))
+    login("clerk")
+    assert "Operation log never verified." in client.get("/admin/").get_data(as_text=True)
+    audit_verify.verify_chain()
+    assert "Log verified intact at" in client.get("/admin/").get_data(as_text=True)
+    tamper(f"UPDATE audit_operations SET memo = 'x' WHERE id = {ids[1]}")
+    audit_verify.verify_chain()
+    html = client.get("/admin/").get_data(as_text=True)
+    assert f"Log verification FAILED at operation #{ids[1]}" in html
+    assert "Log verified intact" not in html
