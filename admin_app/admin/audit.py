@@ -194,19 +194,20 @@ class AuditOperationView(SecureModelView):
         operation = self.get_one(request.args.get("id"))
         if operation is None:
             abort(404)
+        operation_id = operation.id
         writer = csv.writer(_Echo())
 
         def rows():
             yield writer.writerow(ENTRY_EXPORT_COLUMNS)
-            for entry in history.iter_entries(operation.id):
+            for entry in history.iter_entries(operation_id):
                 yield writer.writerow([escape_spreadsheet_formula(value)
-                                       for value in (operation.id, *entry)])
+                                       for value in (operation_id, *entry)])
 
         return Response(
             stream_with_context(rows()),
             mimetype="text/csv",
             headers={"Content-Disposition":
-                     f"attachment; filename=operation-{operation.id}-entries.csv"},
+                     f"attachment; filename=operation-{operation_id}-entries.csv"},
         )
 
 

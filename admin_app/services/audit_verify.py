@@ -104,10 +104,7 @@ def verify_chain(progress: Progress | None = None) -> VerifyResult:
         stream = _LinkStream(session)
         checked, finding = check_links(stream, head, progress=progress)
         if finding is None and stream.trailing_orphans is not None:
-            missing_id, count = stream.trailing_orphans
-            finding = Finding(missing_id, Problem.INSERTED,
-                              f"{count} entries belong to operation #{missing_id}, which "
-                              "does not exist.")
+            finding = _entries_without_operation(*stream.trailing_orphans)
         entries_checked = stream.entries_read
     finally:
         session.rollback()
@@ -187,9 +184,7 @@ def _check_link(
                            f"Its prev_hash does not match the operation before it; "
                            f"operation #{missing_id} is missing but {count} of its entries "
                            "remain.")
-        return Finding(missing_id, Problem.INSERTED,
-                       f"{count} entries belong to operation #{missing_id}, which does not "
-                       "exist.")
+        return _entries_without_operation(missing_id, count)
     if head is not None and link.id > (head.last_operation_id or 0):
         newest = f"#{head.last_operation_id}" if head.last_operation_id else "none"
         return Finding(link.id, Problem.INSERTED,
@@ -226,6 +221,11 @@ def _check_link(
                        "missing.")
     return Finding(link.id, Problem.LINK_BROKEN,
                    f"Its prev_hash does not match the hash of {after}.")
+
+
+def _entries_without_operation(missing_id: int, count: int) -> Finding:
+    return Finding(missing_id, Problem.INSERTED,
+                   f"{count} entries belong to operation #{missing_id}, which does not exist.")
 
 
 def _check_head(last: tuple[int, str] | None, checked: int, head: Head | None) -> Finding | None:
