@@ -257,18 +257,22 @@ def test_operations_export_escapes_spreadsheet_formulas(client, login):
 def test_entries_export_streams_every_entry_with_formulas_escaped(client, login):
     entries = [*customer_entries(2500, new="frozen"),
                ("customer", 9001, "+SUM(A1)", "name", "@import", "=cmd|' /C calc'!A0")]
-    operation_id = append("customer_edit", entries)
+    operation_id = append("customer_edit", entries, memo="=1+1 looks like a formula",
+                          reason_code="duplicate")
     login("auditor")
     response = client.get(f"/admin/audit/entries/export/csv/?id={operation_id}")
     assert response.is_streamed
     assert f"operation-{operation_id}-entries.csv" in response.headers["Content-Disposition"]
     rows = _csv(response)
-    assert rows[0] == ["operation_id", "entry_id", "entity", "entity_id", "entity_label",
-                       "field", "old_value", "new_value"]
+    assert rows[0] == ["operation_id", "created_at", "actor", "action", "reason_code", "memo",
+                       "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
+                       "new_value"]
     assert len(rows) == 1 + 2501
-    assert rows[1][0] == str(operation_id) and rows[1][4:] == ["T00001", "status", "active",
-                                                               "frozen"]
-    assert rows[-1][4:] == ["'+SUM(A1)", "name", "'@import", "'=cmd|' /C calc'!A0"]
+    first, last = rows[1], rows[-1]
+    assert first[0] == str(operation_id)
+    assert first[2:6] == ["tester", "customer_edit", "duplicate", "'=1+1 looks like a formula"]
+    assert first[7:] == ["customer", "1", "T00001", "status", "active", "frozen"]
+    assert last[9:] == ["'+SUM(A1)", "name", "'@import", "'=cmd|' /C calc'!A0"]
 
 
 # -- escaping ----------------------------------------------------------------------------------

@@ -42,8 +42,10 @@ AUDIT_ACTION_LABELS = {
     "logout": _l("Logout"),
     "seed_demo": _l("Demo data"),
 }
-ENTRY_EXPORT_COLUMNS = ("operation_id", "entry_id", "entity", "entity_id", "entity_label",
-                        "field", "old_value", "new_value")
+# Each row carries its operation's when / who / what / why, so the file reads on its own.
+ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",
+                        "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
+                        "new_value")
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
 _MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
 _LIST_MEMO_CHARS = 80
@@ -195,13 +197,16 @@ class AuditOperationView(SecureModelView):
         if operation is None:
             abort(404)
         operation_id = operation.id
+        about = [escape_spreadsheet_formula(value) for value in (
+            operation_id, operation.created_at.isoformat(), operation.actor_username,
+            operation.action, operation.reason_code, operation.memo)]
         writer = csv.writer(_Echo())
 
         def rows():
             yield writer.writerow(ENTRY_EXPORT_COLUMNS)
             for entry in history.iter_entries(operation_id):
-                yield writer.writerow([escape_spreadsheet_formula(value)
-                                       for value in (operation_id, *entry)])
+                yield writer.writerow(about + [escape_spreadsheet_formula(value)
+                                               for value in entry])
 
         return Response(
             stream_with_context(rows()),
