@@ -140,8 +140,8 @@ def varied_log(monkeypatch):
     ("?flt0_reason_equals=fraud_suspected", (1,)),
     ("?flt0_day_utc_between=2026-02-15+to+2026-03-20", (2, 1)),
     ("?flt0_day_utc_between=2026-01-10+to+2026-01-10", (0,)),
-    ("?flt0_when_utc_greater_than=2026-02-15+23:59:58"
-     "&flt1_when_utc_smaller_than=2026-03-20+12:00:01", (2, 1)),
+    (("?flt0_when_utc_greater_than=2026-02-15+23:59:58"
+      "&flt1_when_utc_smaller_than=2026-03-20+12:00:01"), (2, 1)),
     ("?flt0_customer_code_equals=T00001", (2, 0)),
     ("?flt0_customer_code_equals=T00003", (2,)),
     ("?flt0_actor_equals=alice&flt1_customer_code_equals=T00003", (2,)),

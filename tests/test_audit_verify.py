@@ -276,10 +276,10 @@ def test_checker_reports_an_intact_chain_and_counts_it():
 
 def test_checker_needs_the_head_to_match_the_count():
     links = _chain([1, 2, 3])
-    checked, finding = check_links(links, Head(3, links[-1].stored_hash, 4))
+    _, finding = check_links(links, Head(3, links[-1].stored_hash, 4))
     assert (finding.operation_id, finding.problem) == (3, Problem.HEAD_MISMATCH)
 
 
 def test_checker_reports_a_missing_head_row():
-    checked, finding = check_links(_chain([1, 2]), None)
+    _, finding = check_links(_chain([1, 2]), None)
     assert finding.problem == Problem.HEAD_MISMATCH
