@@ -1,12 +1,13 @@
 """`flask --app wsgi ...` commands: thin wrappers over the services."""
 
 import os
+import sys
 
 import click
 from flask import Flask, current_app
 
 from admin_app.auth.roles import ROLES
-from admin_app.services import demo, staff
+from admin_app.services import audit_verify, demo, staff
 from admin_app.services.audit import Actor
 from admin_app.services.errors import ServiceError
 
@@ -58,6 +59,30 @@ def seed_demo_command(customers: int, seed: int) -> None:
             click.echo(f"  {username:<8} {password:<24} ({role})")
 
 
+def _stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+@click.group("audit", help="Check the operation log.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify")
+def verify_command() -> None:
+    """Walk the log's hash chain; exit 0 when intact, 1 naming the first bad operation."""
+    if _stdout_is_tty():
+        with click.progressbar(length=audit_verify.chain_length(),
+                               label="Verifying operations") as bar:
+            result = audit_verify.verify_chain(progress=bar.update)
+    else:
+        result = audit_verify.verify_chain()
+    click.echo(result.message)
+    if not result.intact:
+        raise SystemExit(1)
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(audit_group)

@@ -11,7 +11,7 @@ from admin_app.auth.redirects import is_local_path
 
 
 def init_admin(app: Flask) -> Admin:
-    from admin_app.admin.audit import AuditOperationView
+    from admin_app.admin.audit import AuditOperationView, action_label
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.orders import OrderView
@@ -38,4 +38,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
                                   category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["action_label"] = action_label
     return admin

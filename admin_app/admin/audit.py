@@ -1,34 +1,223 @@
-"""/admin/audit/: the operation log, read-only for everyone."""
+"""/admin/audit/: the operation log, read-only for everyone who may see it.
 
-from flask_admin.contrib.sqla.filters import DateTimeGreaterFilter, DateTimeSmallerFilter
+Newest first, no COUNT(*) per page (simple pager), filters by actor, action, reason, day range
+and customer code, search in memos, a details page with the operation's entries paged, and CSV
+exports of the operations (Flask-Admin's) and of one operation's entries (streamed).
+"""
+
+import csv
+import json
+import re
+from datetime import UTC, datetime, time
+
+from flask import Response, abort, request, stream_with_context
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import (
+    BaseSQLAFilter,
+    DateBetweenFilter,
+    DateTimeGreaterFilter,
+    DateTimeSmallerFilter,
+    FilterEqual,
+    FilterLike,
+)
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import exists
 
-from admin_app.admin.secure import SecureModelView
+from admin_app.admin.labels import ACTION_LABELS
+from admin_app.admin.secure import SecureModelView, escape_spreadsheet_formula
 from admin_app.auth.roles import Permission
-from admin_app.models import AuditOperation
+from admin_app.models import AuditEntry, AuditOperation
+from admin_app.services import history
+
+# Every action the services log; the action filter offers these.
+AUDIT_ACTION_LABELS = {
+    **ACTION_LABELS,
+    "revert": _l("Revert"),
+    "customer_create": _l("Customer created"),
+    "customer_edit": _l("Customer edited"),
+    "staff_create": _l("Staff user created"),
+    "login": _l("Login"),
+    "login_failed": _l("Failed login"),
+    "logout": _l("Logout"),
+    "seed_demo": _l("Demo data"),
+}
+# Each row carries its operation's when / who / what / why, so the file reads on its own.
+ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",
+                        "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
+                        "new_value")
+_ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
+_MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
+_LIST_MEMO_CHARS = 80
+
+
+def action_label(action: str) -> str:
+    return str(AUDIT_ACTION_LABELS.get(action, action))
+
+
+def parse_row_id(value) -> int | None:
+    """A positive 32-bit id from request text, or None for anything else."""
+    if not isinstance(value, str) or not _ROW_ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if number <= _MAX_ROW_ID else None
+
+
+class CustomerCodeFilter(BaseSQLAFilter):
+    """Operations with an entry for the customer with this code (the code as logged)."""
+
+    def validate(self, value) -> bool:
+        return 0 < len(value.strip()) <= 200
+
+    def clean(self, value: str) -> str:
+        return value.strip()
+
+    def apply(self, query, value, alias=None):
+        return query.filter(exists().where(
+            AuditEntry.operation_id == AuditOperation.id,
+            AuditEntry.entity == "customer",
+            AuditEntry.entity_label == value,
+        ))
+
+    def operation(self):
+        return _l("equals")
+
+
+class DayRangeFilter(DateBetweenFilter):
+    """`YYYY-MM-DD to YYYY-MM-DD` (UTC), both days included, on a timestamp column."""
+
+    def apply(self, query, value, alias=None):
+        start, end = value
+        column = self.get_column(alias)
+        return query.filter(column >= datetime.combine(start, time.min, UTC),
+                            column <= datetime.combine(end, time.max, UTC))
+
+
+def _format_when(view, context, model, name):
+    return model.created_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _format_action(view, context, model, name):
+    return action_label(model.action)
+
+
+def _format_memo_short(view, context, model, name):
+    memo = model.memo or ""
+    return memo if len(memo) <= _LIST_MEMO_CHARS else memo[:_LIST_MEMO_CHARS - 1] + "…"
+
+
+def _format_id_link(view, context, model, name):
+    return Markup('<a href="{}">#{}</a>').format(
+        view.get_url(".details_view", id=model.id), model.id)
+
+
+def _format_scope(view, context, model, name):
+    try:
+        pretty = json.dumps(json.loads(model.scope), indent=2, sort_keys=True,
+                            ensure_ascii=False)
+    except ValueError:  # stored text that is not JSON is shown as it is
+        pretty = model.scope
+    return Markup('<pre class="audit-scope mb-0">{}</pre>').format(pretty)
+
+
+def _format_hash(view, context, model, name):
+    return Markup('<code class="text-break-all">{}</code>').format(getattr(model, name))
+
+
+def _format_reverts(view, context, model, name):
+    if model.reverts_operation_id is None:
+        return ""
+    return Markup('<a href="{}">#{}</a>').format(
+        view.get_url(".details_view", id=model.reverts_operation_id), model.reverts_operation_id)
 
 
 class AuditOperationView(SecureModelView):
     required_permission = Permission.VIEW_AUDIT
     can_export = True
     simple_list_pager = True
+    named_filter_urls = True
+    details_template = "admin/audit/details.html"
     column_list = ("id", "created_at", "actor_username", "actor_role", "action", "reason_code",
                    "changed_count", "skipped_count", "source", "memo")
-    column_labels = {"id": "#", "created_at": _l("When (UTC)"), "actor_username": _l("Actor"),
-                     "actor_role": _l("Role"), "action": _l("Action"),
-                     "reason_code": _l("Reason"), "changed_count": _l("Changed"),
-                     "skipped_count": _l("Skipped"), "source": _l("Source"), "memo": _l("Memo")}
+    column_labels = {"id": "#", "created_at": _l("When (UTC)"), "actor_id": _l("Actor id"),
+                     "actor_username": _l("Actor"), "actor_role": _l("Role"),
+                     "action": _l("Action"), "reason_code": _l("Reason"),
+                     "changed_count": _l("Changed"), "skipped_count": _l("Skipped"),
+                     "source": _l("Source"), "memo": _l("Memo"), "scope": _l("Scope"),
+                     "client_ip": _l("Client IP"), "user_agent": _l("User agent"),
+                     "request_id": _l("Request id"), "reverts_operation_id": _l("Reverts"),
+                     "prev_hash": _l("Previous hash"), "hash": _l("Hash")}
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "created_at")
     column_searchable_list = ("memo",)
     column_filters = (
-        "actor_username",
-        "action",
-        "reason_code",
+        FilterEqual(AuditOperation.actor_username, _l("Actor")),
+        FilterLike(AuditOperation.actor_username, _l("Actor")),
+        FilterEqual(AuditOperation.action, _l("Action"),
+                    options=list(AUDIT_ACTION_LABELS.items())),
+        FilterEqual(AuditOperation.reason_code, _l("Reason")),
+        DayRangeFilter(AuditOperation.created_at, _l("Day (UTC)")),
         DateTimeGreaterFilter(AuditOperation.created_at, _l("When (UTC)")),
         DateTimeSmallerFilter(AuditOperation.created_at, _l("When (UTC)")),
+        CustomerCodeFilter(AuditOperation.id, _l("Customer code")),
     )
+    column_formatters = {"id": _format_id_link, "created_at": _format_when,
+                         "action": _format_action, "memo": _format_memo_short}
     column_details_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",
                            "action", "reason_code", "memo", "scope", "changed_count",
                            "skipped_count", "source", "client_ip", "user_agent", "request_id",
                            "reverts_operation_id", "prev_hash", "hash")
+    column_formatters_detail = {"created_at": _format_when, "action": _format_action,
+                                "scope": _format_scope, "prev_hash": _format_hash,
+                                "hash": _format_hash, "reverts_operation_id": _format_reverts}
+    column_export_list = column_details_list
+    column_formatters_export = {"created_at": lambda view, context, model, name:
+                                model.created_at.isoformat()}
+
+    def get_one(self, id):
+        row_id = parse_row_id(id)
+        return None if row_id is None else super().get_one(str(row_id))
+
+    def _get_list_extra_args(self):
+        # Flask-Admin passes ?page=-1 through as a negative OFFSET, which PostgreSQL refuses.
+        view_args = super()._get_list_extra_args()
+        view_args.page = max(view_args.page or 0, 0)
+        return view_args
+
+    def render(self, template, **kwargs):
+        if template == self.details_template:
+            page = request.args.get("entries_page", 0, type=int)
+            kwargs["entries"] = history.entries_page(kwargs["model"].id, page)
+        return super().render(template, **kwargs)
+
+    @expose("/entries/export/csv/")
+    def export_entries_csv(self):
+        """One operation's entries as CSV, streamed; spreadsheet formulas escaped."""
+        operation = self.get_one(request.args.get("id"))
+        if operation is None:
+            abort(404)
+        operation_id = operation.id
+        about = [escape_spreadsheet_formula(value) for value in (
+            operation_id, operation.created_at.isoformat(), operation.actor_username,
+            operation.action, operation.reason_code, operation.memo)]
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(ENTRY_EXPORT_COLUMNS)
+            for entry in history.iter_entries(operation_id):
+                yield writer.writerow(about + [escape_spreadsheet_formula(value)
+                                               for value in entry])
+
+        return Response(
+            stream_with_context(rows()),
+            mimetype="text/csv",
+            headers={"Content-Disposition":
+                     f"attachment; filename=operation-{operation_id}-entries.csv"},
+        )
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
+
+    def write(self, value: str) -> str:
+        return value

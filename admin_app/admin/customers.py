@@ -121,8 +121,18 @@ class _CustomerGrid(SecureModelView):
     form_args = {"segment": {"choices": [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]}}
     form_extra_fields = {"version": HiddenField()}
 
+    details_template = "admin/customers/details.html"
+
     def __init__(self, **kwargs):
         super().__init__(Customer, **kwargs)
+
+    def render(self, template, **kwargs):
+        # The customer's history is part of the operation log: only for those who may see it.
+        from admin_app.services import history
+
+        if template == self.details_template and self.can(Permission.VIEW_AUDIT):
+            kwargs["history"] = history.customer_history(kwargs["model"].id)
+        return super().render(template, **kwargs)
 
     def on_form_prefill(self, form, id):
         form.version.data = self.get_one(id).version

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import AuditOperation, Customer, CustomerStatus
+from admin_app.models import AuditOperation, AuditVerification, Customer, CustomerStatus
+from admin_app.services import audit_verify
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class DashboardSummary:
     status_counts: dict[str, int]
     total_customers: int
     recent_operations: list[AuditOperation]
+    last_verification: AuditVerification | None = None
 
 
 def status_counts() -> dict[str, int]:
@@ -30,4 +32,5 @@ def summary(recent: int = 10) -> DashboardSummary:
     operations = db.session.execute(
         select(AuditOperation).order_by(AuditOperation.id.desc()).limit(recent)
     ).scalars().all()
-    return DashboardSummary(counts, sum(counts.values()), list(operations))
+    return DashboardSummary(counts, sum(counts.values()), list(operations),
+                            last_verification=audit_verify.last_verification())

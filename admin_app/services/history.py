@@ -1,0 +1,108 @@
+"""Reading the operation log: a customer's history, and one operation's entries.
+
+Read-only; nothing here writes or commits. Every query is bounded (a limit, a page, or a
+streamed cursor) and runs on an index: (entity, entity_id, operation_id) for a customer's
+history, (operation_id, id) for an operation's entries.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from admin_app.extensions import db
+from admin_app.models import AuditEntry, AuditOperation
+
+ENTRIES_PER_PAGE = 100
+EXPORT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One change to a customer, with the operation it was part of."""
+
+    operation_id: int
+    created_at: datetime
+    actor_username: str
+    actor_role: str
+    action: str
+    reason_code: str | None
+    memo: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    items: list[HistoryItem]
+    truncated: bool  # more entries exist than `items` holds
+
+
+@dataclass(frozen=True)
+class EntriesPage:
+    entries: list  # rows with id, entity, entity_id, entity_label, field, old_value, new_value
+    page: int  # 0-based, clamped to the pages that exist
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_number(self) -> int:
+        return self.page * self.per_page + 1 if self.entries else 0
+
+    @property
+    def last_number(self) -> int:
+        return self.page * self.per_page + len(self.entries)
+
+
+_ENTRY_COLUMNS = (AuditEntry.id, AuditEntry.entity, AuditEntry.entity_id,
+                  AuditEntry.entity_label, AuditEntry.field, AuditEntry.old_value,
+                  AuditEntry.new_value)
+
+
+def customer_history(customer_id: int, limit: int = 200) -> CustomerHistory:
+    """The customer's audit entries with their operations, newest first, at most `limit`."""
+    rows = db.session.execute(
+        select(AuditEntry.operation_id, AuditOperation.created_at,
+               AuditOperation.actor_username, AuditOperation.actor_role, AuditOperation.action,
+               AuditOperation.reason_code, AuditOperation.memo, AuditEntry.field,
+               AuditEntry.old_value, AuditEntry.new_value)
+        .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
+        .where(AuditEntry.entity == "customer", AuditEntry.entity_id == customer_id)
+        .order_by(AuditEntry.operation_id.desc(), AuditEntry.id.desc())
+        .limit(limit + 1)
+    ).all()
+    return CustomerHistory([HistoryItem(*row) for row in rows[:limit]], len(rows) > limit)
+
+
+def entries_page(operation_id: int, page: int = 0,
+                 per_page: int = ENTRIES_PER_PAGE) -> EntriesPage:
+    """One page of an operation's entries in id order; `page` is clamped to those that exist."""
+    total = db.session.execute(
+        select(func.count()).select_from(AuditEntry)
+        .where(AuditEntry.operation_id == operation_id)
+    ).scalar_one()
+    page = min(max(page, 0), max(0, (total - 1) // per_page))
+    entries = db.session.execute(
+        select(*_ENTRY_COLUMNS)
+        .where(AuditEntry.operation_id == operation_id)
+        .order_by(AuditEntry.id)
+        .offset(page * per_page)
+        .limit(per_page)
+    ).all()
+    return EntriesPage(entries, page, per_page, total)
+
+
+def iter_entries(operation_id: int) -> Iterator:
+    """Every entry of the operation in id order, streamed (rows as in `entries_page`)."""
+    yield from db.session.execute(
+        select(*_ENTRY_COLUMNS)
+        .where(AuditEntry.operation_id == operation_id)
+        .order_by(AuditEntry.id)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
