@@ -7,7 +7,6 @@ per session; each test then gets a fresh copy (SQLite) or emptied tables (Postgr
 
 import os
 import re
-import re
 import shutil
 from decimal import Decimal
 

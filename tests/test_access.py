@@ -52,3 +52,14 @@ def test_delete_endpoints_are_refused_for_everyone(client, login):
     login("admin")
     assert client.post("/admin/customers/delete/", data={"id": "1"}).status_code == 403
     assert client.post("/admin/audit/delete/", data={"id": "1"}).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/admin/customers/details/?id=abc",
+                                  "/admin/customers/details/?id=99999999999",
+                                  "/admin/customers/edit/?id=-1",
+                                  "/admin/orders/details/?id=1.5",
+                                  "/admin/customers/?page=-1"])
+def test_malformed_ids_and_pages_never_500(client, login, path):
+    login("admin")
+    response = client.get(path)
+    assert response.status_code in (200, 302, 404)

@@ -7,7 +7,6 @@ exports of the operations (Flask-Admin's) and of one operation's entries (stream
 
 import csv
 import json
-import re
 from datetime import UTC, datetime, time
 
 from flask import Response, abort, request, stream_with_context
@@ -46,21 +45,11 @@ AUDIT_ACTION_LABELS = {
 ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",
                         "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
                         "new_value")
-_ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
-_MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
 _LIST_MEMO_CHARS = 80
 
 
 def action_label(action: str) -> str:
     return str(AUDIT_ACTION_LABELS.get(action, action))
-
-
-def parse_row_id(value) -> int | None:
-    """A positive 32-bit id from request text, or None for anything else."""
-    if not isinstance(value, str) or not _ROW_ID.fullmatch(value):
-        return None
-    number = int(value)
-    return number if number <= _MAX_ROW_ID else None
 
 
 class CustomerCodeFilter(BaseSQLAFilter):
@@ -173,16 +162,6 @@ class AuditOperationView(SecureModelView):
     column_export_list = column_details_list
     column_formatters_export = {"created_at": lambda view, context, model, name:
                                 model.created_at.isoformat()}
-
-    def get_one(self, id):
-        row_id = parse_row_id(id)
-        return None if row_id is None else super().get_one(str(row_id))
-
-    def _get_list_extra_args(self):
-        # Flask-Admin passes ?page=-1 through as a negative OFFSET, which PostgreSQL refuses.
-        view_args = super()._get_list_extra_args()
-        view_args.page = max(view_args.page or 0, 0)
-        return view_args
 
     def render(self, template, **kwargs):
         if template == self.details_template:

@@ -228,11 +228,6 @@ class StatusChangeMixin:
     def search_placeholder(self):
         return _("Code, name or email starts with… (*word: contains)")
 
-    def _get_list_extra_args(self):
-        view_args = super()._get_list_extra_args()
-        view_args.page = max(view_args.page or 0, 0)
-        return view_args
-
     def _matching_query(self, *, with_status_tab: bool = True):
         """The grid's query under the request's filters and search, unpaged and unsorted."""
         view_args = self._get_list_extra_args()

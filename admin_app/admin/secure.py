@@ -1,6 +1,7 @@
 """The base views every admin view inherits: access from the permission table, CSRF through
 Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export values."""
 
+import re
 from datetime import date, datetime
 
 from flask import abort, current_app, redirect, request, url_for
@@ -18,6 +19,16 @@ from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
+_MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
+
+
+def parse_row_id(value) -> int | None:
+    """A positive 32-bit id from request text, or None for anything else."""
+    if not isinstance(value, str) or not _ROW_ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if number <= _MAX_ROW_ID else None
 
 
 def escape_spreadsheet_formula(value):
@@ -152,6 +163,17 @@ class SecureModelView(PermissionMixin, ModelView):
         if not self.is_action_allowed(actions[0]):
             return deny()
         return super().action_view()
+
+    def get_one(self, id):
+        # Flask-Admin hands ?id= to the database as is: "abc" or 2**40 is a 500 on PostgreSQL.
+        row_id = parse_row_id(id)
+        return None if row_id is None else super().get_one(str(row_id))
+
+    def _get_list_extra_args(self):
+        # Flask-Admin passes ?page=-1 through as a negative OFFSET, which PostgreSQL refuses.
+        view_args = super()._get_list_extra_args()
+        view_args.page = max(view_args.page or 0, 0)
+        return view_args
 
     def get_export_value(self, model, name):
         return escape_spreadsheet_formula(super().get_export_value(model, name))

@@ -30,7 +30,7 @@ def test_audit_details_page_pages_through_entries(live_server, page, bulk_operat
     page.goto(f"{live_server}/login")
     page.fill("input[name=username]", "auditor")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("#login-button")
     page.wait_for_url(f"{live_server}/admin/")
     page.goto(f"{live_server}/admin/audit/details/?id={bulk_operation}")
     assert page.locator("#entries-range").inner_text() == "1–100 of 250"
