@@ -9,6 +9,7 @@ from admin_app.auth.roles import ROLES
 from admin_app.services import demo, staff
 from admin_app.services.audit import Actor
 from admin_app.services.errors import ServiceError
+from admin_app.services import orders as order_service
 
 
 def _fail(message: str) -> None:
@@ -36,6 +37,24 @@ def create_user_command(username: str, role: str, password: str | None) -> None:
     click.echo(f"Created {role} {user.username!r}.")
 
 
+@click.group("orders", help="Place orders.")
+def orders_group() -> None:
+    pass
+
+
+@orders_group.command("create")
+@click.option("--customer", "customer_code", required=True, help="The customer's code.")
+@click.option("--amount", required=True, help="The order amount, e.g. 1250.00.")
+def create_order_command(customer_code: str, amount: str) -> None:
+    """Place an order (refused, exit 1, when the customer is not active)."""
+    try:
+        placed = order_service.place_order(order_service.find_customer_id(customer_code),
+                                           amount, actor=Actor.cli())
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Placed order {placed.number} for {placed.customer_code}: {placed.amount}.")
+
+
 @click.command("seed-demo")
 @click.option("--customers", default=500, show_default=True, help="How many customers.")
 @click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same data).")
@@ -60,4 +79,5 @@ def seed_demo_command(customers: int, seed: int) -> None:
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
+    app.cli.add_command(orders_group)
     app.cli.add_command(seed_demo_command)
