@@ -15,8 +15,10 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.orders import OrderView
+    from admin_app.admin.reasons import ReasonView
     from admin_app.admin.review import ReviewView
-    from admin_app.admin.settings import ReasonView, ReviewRuleView, StaffView
+    from admin_app.admin.rules import ReviewRuleView
+    from admin_app.admin.settings import StaffView
     from admin_app.models import AuditOperation, Order, Reason, ReviewRule, StaffUser
 
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
