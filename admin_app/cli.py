@@ -10,10 +10,10 @@ from flask import Flask, current_app
 from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
 from admin_app.services import demo, staff
-from admin_app.services.audit import Actor
-from admin_app.services.errors import ServiceError
 from admin_app.services import orders as order_service
 from admin_app.services import review as review_service
+from admin_app.services.audit import Actor
+from admin_app.services.errors import ServiceError
 
 
 def _fail(message: str) -> None:

@@ -3,7 +3,6 @@ deactivation, with the rules each matched; the grid's bulk flow with the reason 
 "keep until" and "mark review complete". Everyone who sees customers sees the queue; only
 Permission.CHANGE_STATUS gets the actions."""
 
-import json
 from datetime import timedelta
 
 from flask import current_app, flash, g, redirect, request, url_for
@@ -141,7 +140,7 @@ class ReviewView(SecureModelView):
                 can_act=self.can(Permission.CHANGE_STATUS),
                 customers_action_url=url_for("customers.action_view"),
                 preset_reason=self._preset_reason(),
-                row_reasons=json.dumps({str(cid): c.reason_code for cid, c in matches.items()}),
+                row_reasons={str(cid): c.reason_code for cid, c in matches.items()},
                 keep_form=KeepInReviewForm(
                     formdata=None, until=(today + timedelta(days=DEFAULT_KEEP_DAYS)).isoformat()),
                 keep_min=(today + timedelta(days=1)).isoformat(),

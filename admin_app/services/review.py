@@ -76,7 +76,8 @@ def rule_condition(rule: Rule, *, now: datetime) -> ColumnElement[bool]:
     if rule.flag_over_credit:
         criteria.append(Customer.balance > Customer.credit_limit)
     if rule.contract_ended_days is not None:
-        criteria.append(Customer.contract_end < now.date() - timedelta(days=rule.contract_ended_days))
+        ended_before = now.date() - timedelta(days=rule.contract_ended_days)
+        criteria.append(Customer.contract_end < ended_before)
     if not criteria:
         return false()
     if rule.segment:

@@ -131,7 +131,7 @@ def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
     with write_transaction() as session:
         lock_chain_head()
         rule = session.execute(
-            select(ReviewRule).where(ReviewRule.id == rule_id).with_for_update()
+            select(ReviewRule).where(ReviewRule.id == rule_id).with_for_update(of=ReviewRule)
         ).scalar_one_or_none()
         if rule is None:
             raise NotFound("This review rule does not exist.")
