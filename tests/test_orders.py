@@ -224,6 +224,16 @@ def test_orders_of_a_deactivated_customer_stay_visible(client, login, reasons, c
     assert "321.00" in details
 
 
+def test_order_export_is_plain_text(client, login, clerk_actor):
+    [cid] = make_customers(1)
+    placed = orders.place_order(cid, "1234.5", actor=clerk_actor)
+    login("auditor")
+    exported = text(client.get("/admin/orders/export/csv/"))
+    assert exported.splitlines()[0] == "Order number,Customer,Customer status,Amount,Ordered at"
+    assert f"{placed.number},T00001 Test Customer 1,active,1234.50," in exported
+    assert "<span" not in exported
+
+
 def test_an_order_makes_an_open_edit_form_stale(client, login, clerk_actor):
     [cid] = make_customers(1)
     login("clerk")

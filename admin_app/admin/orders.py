@@ -87,6 +87,10 @@ class OrderView(SecureModelView):
                      "customer.status": _l("Customer status"), "customer.code": _l("Customer code"),
                      "amount": _l("Amount"), "ordered_at": _l("Ordered at")}
     column_formatters = {"customer.status": _format_customer_status, "amount": _format_amount}
+    column_formatters_export = {
+        "customer.status": lambda view, context, model, name: model.customer.status,
+        "amount": lambda view, context, model, name: model.amount,
+    }
     column_default_sort = ("ordered_at", True)
     column_sortable_list = ("number", "amount", "ordered_at")
     column_searchable_list = ("number",)
