@@ -1,13 +1,18 @@
 """`flask --app wsgi ...` commands: thin wrappers over the services."""
 
+import csv
+import io
 import os
 import sys
 
 import click
 from flask import Flask, current_app
 
+from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
 from admin_app.services import audit_verify, demo, staff
+from admin_app.services import orders as order_service
+from admin_app.services import review as review_service
 from admin_app.services.audit import Actor
 from admin_app.services.errors import ServiceError
 
@@ -35,6 +40,90 @@ def create_user_command(username: str, role: str, password: str | None) -> None:
     except ServiceError as exc:
         _fail(exc.message)
     click.echo(f"Created {role} {user.username!r}.")
+
+
+@click.group("orders", help="Place orders.")
+def orders_group() -> None:
+    pass
+
+
+@orders_group.command("create")
+@click.option("--customer", "customer_code", required=True, help="The customer's code.")
+@click.option("--amount", required=True, help="The order amount, e.g. 1250.00.")
+def create_order_command(customer_code: str, amount: str) -> None:
+    """Place an order (refused, exit 1, when the customer is not active)."""
+    try:
+        placed = order_service.place_order(order_service.find_customer_id(customer_code),
+                                           amount, actor=Actor.cli())
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Placed order {placed.number} for {placed.customer_code}: {placed.amount}.")
+
+
+@click.group("customers", help="Customer jobs.")
+def customers_group() -> None:
+    pass
+
+
+REVIEW_COLUMNS = ("code", "name", "segment", "balance", "credit_limit", "last_order_utc",
+                  "contract_end", "matched_rules")
+
+
+def _review_row(candidate: review_service.Candidate) -> list:
+    safe = escape_spreadsheet_formula
+    last_order = candidate.last_order_at
+    return [
+        safe(candidate.code), safe(candidate.name), safe(candidate.segment),
+        candidate.balance, candidate.credit_limit,
+        last_order.strftime("%Y-%m-%d %H:%M") if last_order else "",
+        candidate.contract_end.isoformat() if candidate.contract_end else "",
+        safe(candidate.matched_text),
+    ]
+
+
+def _echo_csv(row) -> None:
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(row)
+    click.echo(line.getvalue(), nl=False)
+
+
+def _table_line(row: list) -> str:
+    code, name, segment, balance, credit, last_order, contract_end, rules = (
+        str(value) for value in row)
+    if len(name) > 32:
+        name = name[:31] + "…"
+    return (f"{code:<10} {name:<32} {segment:<11} {balance:>14} {credit:>14} "
+            f"{last_order[:10]:<10} {contract_end:<12} {rules}")
+
+
+@customers_group.command("review")
+@click.option("--format", "output_format", type=click.Choice(("table", "csv")),
+              default="table", show_default=True, help="Output format (CSV goes to stdout).")
+@click.option("--record", is_flag=True,
+              help="Also log a review_complete operation (actor: system, source: cli).")
+def review_command(output_format: str, record: bool) -> None:
+    """Print the review candidates: active customers that enabled review rules propose for
+    deactivation (the same list as /admin/review/). Spreadsheet formulas are escaped."""
+    rules = review_service.load_rules()
+    count = 0
+    if output_format == "csv":
+        _echo_csv(REVIEW_COLUMNS)
+        for candidate in review_service.iter_candidates(rules):
+            _echo_csv(_review_row(candidate))
+            count += 1
+    else:
+        click.echo(_table_line(["Code", "Name", "Segment", "Balance", "Credit limit",
+                                "Last order", "Contract end", "Matched rules"]))
+        for candidate in review_service.iter_candidates(rules):
+            click.echo(_table_line(_review_row(candidate)))
+            count += 1
+        if not rules:
+            click.echo("No review rule is enabled.")
+        click.echo(f"{count} candidate(s).")
+    if record:
+        done = review_service.complete_review(actor=Actor.cli())
+        click.echo(f"Recorded review operation #{done.operation_id} "
+                   f"({done.candidates} candidate(s)).", err=output_format == "csv")
 
 
 @click.command("seed-demo")
@@ -84,5 +173,7 @@ def verify_command() -> None:
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
+    app.cli.add_command(orders_group)
+    app.cli.add_command(customers_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)

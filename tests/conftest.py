@@ -220,3 +220,33 @@ def confirm_action(client, token, reason="customer_request", memo="", url="/admi
                    **extra):
     return client.post("/admin/customers/confirm/", data={
         "token": token, "reason": reason, "memo": memo, "url": url, **extra})
+
+
+@pytest.fixture
+def review_rules(reasons):
+    """The default review rules (as `seed-demo` creates them); returns {name: id}."""
+    from admin_app.models import Reason, ReviewRule
+    from admin_app.services.demo import DEFAULT_RULES
+
+    reason_ids = dict(db.session.execute(sa.select(Reason.code, Reason.id)).all())
+    for name, segment, inactivity, over_credit, contract_days, reason_code in DEFAULT_RULES:
+        db.session.add(ReviewRule(name=name, segment=segment, inactivity_days=inactivity,
+                                  flag_over_credit=over_credit,
+                                  contract_ended_days=contract_days,
+                                  reason_id=reason_ids[reason_code], enabled=True))
+    db.session.commit()
+    return dict(db.session.execute(sa.select(ReviewRule.name, ReviewRule.id)).all())
+
+
+def add_customer(code: str, **fields) -> int:
+    """Insert one customer with exactly these fields (defaults: active retail, created 2000
+    days ago, no orders, balance 0 / limit 1000); returns its id."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    row = {"code": code, "name": fields.pop("name", f"Customer {code}"), "segment": "retail",
+           "credit_limit": Decimal("1000.00"), "balance": Decimal("0.00"), "status": "active",
+           "created_at": now - timedelta(days=2000), "updated_at": now, **fields}
+    db.session.execute(sa.insert(Customer), [row])
+    db.session.commit()
+    return db.session.execute(sa.select(Customer.id).where(Customer.code == code)).scalar_one()

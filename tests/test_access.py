@@ -6,6 +6,7 @@ PAGES = {
     "/admin/": {"admin", "manager", "clerk", "auditor"},
     "/admin/customers/": {"admin", "manager", "clerk", "auditor"},
     "/admin/orders/": {"admin", "manager", "clerk", "auditor"},
+    "/admin/review/": {"admin", "manager", "clerk", "auditor"},
     "/admin/audit/": {"admin", "manager", "auditor"},
     "/admin/staff/": {"admin"},
     "/admin/reasons/": {"admin"},

@@ -15,7 +15,10 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.orders import OrderView
-    from admin_app.admin.settings import ReasonView, ReviewRuleView, StaffView
+    from admin_app.admin.reasons import ReasonView
+    from admin_app.admin.review import ReviewView
+    from admin_app.admin.rules import ReviewRuleView
+    from admin_app.admin.settings import StaffView
     from admin_app.models import AuditOperation, Order, Reason, ReviewRule, StaffUser
 
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
@@ -29,6 +32,7 @@ def init_admin(app: Flask) -> Admin:
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
     )
     admin.add_view(CustomerView(name=_l("Customers"), endpoint="customers"))
+    admin.add_view(ReviewView(name=_l("Review"), endpoint="review"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
     admin.add_view(AuditOperationView(AuditOperation, name=_l("Operation log"), endpoint="audit"))
     admin.add_view(StaffView(StaffUser, name=_l("Staff"), endpoint="staff",

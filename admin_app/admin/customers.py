@@ -33,6 +33,7 @@ from admin_app.extensions import db, login_manager
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
 from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
+from admin_app.services import orders as order_service
 from admin_app.services import status_change
 from admin_app.services.errors import Conflict, NotAllowed, ServiceError
 from admin_app.web import format_money
@@ -376,3 +377,13 @@ class StatusChangeMixin:
 
 class CustomerView(StatusChangeMixin, _CustomerGrid):
     extra_js = ["/static/customers.js"]
+    details_template = "admin/customers/details.html"
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if template == self.details_template and model is not None:
+            # Orders stay visible whatever the customer's status.
+            kwargs["customer_orders"] = order_service.recent_orders(model.id)
+            kwargs["customer_orders_url"] = url_for(
+                "orders.index_view", flt0_customer_code_equals=model.code)
+        return super().render(template, **kwargs)

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from admin_app.services.status_change import MEMO_MAX_LENGTH
@@ -14,3 +14,17 @@ class ConfirmStatusChangeForm(FlaskForm):
     reason = SelectField(_l("Reason"), validators=[DataRequired(_l("Choose a reason."))],
                          validate_choice=True)
     memo = TextAreaField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])
+
+
+class KeepInReviewForm(FlaskForm):
+    """Keep the checked review candidates out of the queue until a date (row ids are posted
+    as repeated `rowid` fields, as in Flask-Admin's action form)."""
+
+    url = HiddenField()
+    until = StringField(_l("Keep until"), validators=[DataRequired(_l("Choose a date."))])
+    memo = StringField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])
+
+
+class CompleteReviewForm(FlaskForm):
+    url = HiddenField()
+    memo = StringField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])

@@ -1,30 +1,140 @@
-"""/admin/orders/: the order list."""
+"""/admin/orders/: the order list, and the order form (clerk and up) that places orders
+through services.orders, offering only active customers."""
 
+from flask import flash, g
+from flask_admin import expose
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import (
     DateTimeGreaterFilter,
     DateTimeSmallerFilter,
+    FilterEqual,
     FloatGreaterFilter,
     FloatSmallerFilter,
 )
+from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
+from wtforms.validators import InputRequired
 
+from admin_app.admin.customers import status_badge
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.roles import Permission
-from admin_app.models import Order
+from admin_app.auth.session import current_actor
+from admin_app.extensions import db
+from admin_app.models import Customer, CustomerStatus, Order
+from admin_app.services import orders as order_service
+from admin_app.services.errors import ServiceError
+
+MAX_LOOKUP_RESULTS = 50
+MAX_TERM_LENGTH = 100
+MAX_ID = 2**63 - 1
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class ActiveCustomerLoader(QueryAjaxModelLoader):
+    """The order form's customer search: active customers only, by code prefix or name.
+
+    Code is matched as a prefix and name anywhere in it; results are ordered by code and
+    capped, so a search stays cheap with 100,000 customers. Bad offsets, limits and ids are
+    clamped or ignored rather than reaching the database."""
+
+    def __init__(self, name: str = "customer"):
+        super().__init__(name, db, Customer, fields=("code", "name"))
+
+    def format(self, model):
+        if model is None:
+            return None
+        return model.id, f"{model.code} — {model.name}"
+
+    def get_one(self, pk):
+        text = str(pk or "")
+        if not text.isascii() or not text.isdigit() or int(text) > MAX_ID:
+            return None
+        return db.session.get(Customer, int(text))
+
+    def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
+        term = (term or "").strip()[:MAX_TERM_LENGTH]
+        offset = max(offset or 0, 0)
+        limit = min(max(limit or DEFAULT_PAGE_SIZE, 1), MAX_LOOKUP_RESULTS)
+        query = db.session.query(Customer).filter(Customer.status == CustomerStatus.ACTIVE.value)
+        if term:
+            escaped = _like_escape(term)
+            query = query.filter(or_(
+                Customer.code.ilike(f"{escaped}%", escape="\\"),
+                Customer.name.ilike(f"%{escaped}%", escape="\\"),
+            ))
+        return query.order_by(Customer.code).offset(offset).limit(limit).all()
+
+
+def _format_customer_status(view, context, model, name):
+    return status_badge(model.customer.status)
+
+
+def _format_amount(view, context, model, name):
+    return format_decimal(model.amount, "#,##0.00")
 
 
 class OrderView(SecureModelView):
     required_permission = Permission.VIEW_CUSTOMERS
+    edit_permission = Permission.EDIT_CUSTOMERS
     can_export = True
-    column_list = ("number", "customer", "amount", "ordered_at")
+    column_list = ("number", "customer", "customer.status", "amount", "ordered_at")
     column_labels = {"number": _l("Order number"), "customer": _l("Customer"),
+                     "customer.status": _l("Customer status"), "customer.code": _l("Customer code"),
                      "amount": _l("Amount"), "ordered_at": _l("Ordered at")}
+    column_formatters = {"customer.status": _format_customer_status, "amount": _format_amount}
+    column_formatters_export = {
+        "customer.status": lambda view, context, model, name: model.customer.status,
+        "amount": lambda view, context, model, name: model.amount,
+    }
     column_default_sort = ("ordered_at", True)
     column_sortable_list = ("number", "amount", "ordered_at")
     column_searchable_list = ("number",)
     column_filters = (
+        FilterEqual(Customer.code, _l("Customer code")),
         DateTimeGreaterFilter(Order.ordered_at, _l("Ordered at")),
         DateTimeSmallerFilter(Order.ordered_at, _l("Ordered at")),
         FloatGreaterFilter(Order.amount, _l("Amount")),
         FloatSmallerFilter(Order.amount, _l("Amount")),
     )
+    named_filter_urls = True
+
+    form_columns = ("customer", "amount")
+    form_ajax_refs = {"customer": ActiveCustomerLoader()}
+    form_args = {
+        "customer": {"label": _l("Customer (active customers only)"),
+                     "validators": [InputRequired()]},
+        "amount": {"label": _l("Amount"), "validators": [InputRequired()], "default": None},
+    }
+    form_widget_args = {
+        "customer": {"data-placeholder": _l("Search active customers by code or name…")},
+    }
+
+    # Orders are placed, never edited: there is no service for changing one.
+    can_edit = False
+
+    def __init__(self, model=Order, **kwargs):
+        super().__init__(model, **kwargs)
+
+    def create_model(self, form):
+        customer = form.customer.data
+        try:
+            placed = order_service.place_order(customer.id, form.amount.data,
+                                               actor=current_actor())
+        except ServiceError as exc:
+            g.order_refused_status = exc.http_status
+            flash(exc.message, "error")
+            return False
+        return self.get_one(str(placed.id))
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        response = super().create_view()
+        status = g.pop("order_refused_status", None)
+        if status is not None and isinstance(response, str):
+            return response, status
+        return response

@@ -1,12 +1,14 @@
 """Read models for the dashboard."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, AuditVerification, Customer, CustomerStatus
-from admin_app.services import audit_verify
+from admin_app.models.types import utcnow
+from admin_app.services import audit_verify, review
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,81 @@ def summary(recent: int = 10) -> DashboardSummary:
     ).scalars().all()
     return DashboardSummary(counts, sum(counts.values()), list(operations),
                             last_verification=audit_verify.last_verification())
+
+
+# -- the periodic review card -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    candidates: int
+    last_completed_at: datetime | None
+    last_operation_id: int | None
+    interval_days: int
+    due_at: datetime | None  # None: never reviewed, due now
+    per_rule: list[tuple[int, str, int]]  # (rule id, name, candidates) of each enabled rule
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at is None or self.due_at <= utcnow()
+
+
+def review_status(interval_days: int) -> ReviewStatus:
+    """Candidates waiting now, when the review was last completed, and whether it is overdue
+    (no review yet, or the last one is more than `interval_days` old)."""
+    last = review.last_completed_review()
+    last_at = last.created_at if last is not None else None
+    rules = review.load_rules()
+    counts = review.count_candidates(rules)
+    return ReviewStatus(
+        candidates=counts.total,
+        last_completed_at=last_at,
+        last_operation_id=last.id if last is not None else None,
+        interval_days=interval_days,
+        due_at=last_at + timedelta(days=interval_days) if last_at is not None else None,
+        per_rule=[(rule.id, rule.name, counts.per_rule[rule.id]) for rule in rules],
+    )
+
+
+# -- status changes per week ------------------------------------------------------------------
+
+CHART_ACTIONS = ("deactivate", "freeze", "reactivate")
+
+
+@dataclass(frozen=True)
+class WeeklyChanges:
+    week_starts: list[date]  # Mondays (UTC), oldest first
+    counts: dict[str, list[int]]  # action -> customers changed per week
+
+    @property
+    def totals(self) -> list[int]:
+        return [sum(column) for column in zip(*self.counts.values())]
+
+
+def weekly_status_changes(weeks: int = 12, *, now: datetime | None = None) -> WeeklyChanges:
+    """Customers changed per ISO week (Monday, UTC) and action, for the last `weeks` weeks
+    including this one, summed from audit_operations.changed_count in ONE GROUP BY query."""
+    now = now or utcnow()
+    this_monday = now.date() - timedelta(days=now.weekday())
+    starts = [this_monday - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
+    bounds = [datetime.combine(day, time.min, tzinfo=UTC) for day in starts]
+    created = AuditOperation.created_at
+    # Bucket index by comparing with each Monday: portable SQL (no date_trunc / strftime).
+    bucket = case(
+        *[(created < bound, index - 1) for index, bound in enumerate(bounds[1:], start=1)],
+        else_=weeks - 1,
+    ).label("bucket")
+    # Grouped in an outer query, so GROUP BY names a column instead of repeating the CASE
+    # (whose parameters a driver might bind differently in SELECT and GROUP BY).
+    recent = (
+        select(bucket, AuditOperation.action, AuditOperation.changed_count)
+        .where(created >= bounds[0], AuditOperation.action.in_(CHART_ACTIONS))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(recent.c.bucket, recent.c.action, func.sum(recent.c.changed_count))
+        .group_by(recent.c.bucket, recent.c.action)
+    ).all()
+    counts = {action: [0] * weeks for action in CHART_ACTIONS}
+    for index, action, total in rows:
+        counts[action][int(index)] = int(total or 0)
+    return WeeklyChanges(starts, counts)

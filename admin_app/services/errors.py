@@ -39,3 +39,9 @@ class Busy(ServiceError):
     """The database is busy (SQLite writer lock, PostgreSQL deadlock); retry shortly."""
 
     http_status = 503
+
+
+class CustomerNotActive(Conflict):
+    """The customer is frozen or deactivated, so it can take no new order."""
+
+    http_status = 409

@@ -1,0 +1,90 @@
+"""/admin/reasons/ (admins): reasons for status changes. Created and edited through
+services.reasons; never deleted (only disabled), and the page says so."""
+
+from flask import flash
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from admin_app.admin.secure import SecureModelView
+from admin_app.auth.roles import Permission
+from admin_app.auth.session import current_actor
+from admin_app.models import Reason
+from admin_app.services import reasons as reason_service
+from admin_app.services.errors import ServiceError
+
+
+def _format_usage(view, context, model, name):
+    usage = (context.get("reason_usage") or {}).get(model.code)
+    if usage is None or not usage.in_use:
+        return Markup('<span class="text-muted">{}</span>').format(_("not used"))
+    return Markup('<span class="reason-usage" data-code="{}">{}</span>').format(
+        model.code,
+        _("%(ops)d operations, %(customers)d customers, %(rules)d rules",
+          ops=usage.operations, customers=usage.customers, rules=usage.rules),
+    )
+
+
+class ReasonView(SecureModelView):
+    required_permission = Permission.MANAGE_SETTINGS
+    edit_permission = Permission.MANAGE_SETTINGS
+    can_view_details = False
+    list_template = "admin/reasons/list.html"
+    create_template = "admin/reasons/create.html"
+    edit_template = "admin/reasons/edit.html"
+    column_list = ("code", "label", "label_zh", "for_deactivate", "for_freeze",
+                   "for_reactivate", "memo_required", "enabled", "usage")
+    column_labels = {"code": _l("Code"), "label": _l("Label"), "label_zh": _l("Label (Chinese)"),
+                     "for_deactivate": _l("Deactivate"), "for_freeze": _l("Freeze"),
+                     "for_reactivate": _l("Reactivate"), "memo_required": _l("Memo required"),
+                     "enabled": _l("Enabled"), "usage": _l("Used by"),
+                     "position": _l("Position in lists")}
+    column_descriptions = {
+        "usage": _l("Operations, customers (current status reason) and review rules that "
+                    "refer to this reason. A reason is never deleted; disable it instead."),
+    }
+    column_formatters = {"usage": _format_usage}
+    column_default_sort = ("position", False)
+    column_sortable_list = ("code", "label", "enabled")
+    form_columns = reason_service.CREATE_FIELDS
+    form_args = {
+        "code": {"description": _l("Lowercase letters, digits and _; fixed once created.")},
+        "enabled": {"description": _l("Only enabled reasons are offered on the confirmation "
+                                      "page.")},
+    }
+
+    def __init__(self, model=Reason, **kwargs):
+        super().__init__(model, **kwargs)
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        del form["code"]  # the log and customers refer to reasons by code
+        return form
+
+    def render(self, template, **kwargs):
+        if template in (self.list_template, self.edit_template):
+            kwargs["reason_usage"] = reason_service.usage()
+        return super().render(template, **kwargs)
+
+    def create_model(self, form):
+        fields = {name: form[name].data for name in reason_service.CREATE_FIELDS if name in form}
+        try:
+            new_id = reason_service.create_reason(fields, actor=current_actor())
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        return self.get_one(str(new_id))
+
+    def update_model(self, form, model):
+        changes = {name: form[name].data for name in reason_service.EDITABLE_FIELDS
+                   if name in form}
+        try:
+            changed = reason_service.update_reason(model.id, changes, actor=current_actor())
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        if not changed:
+            flash(_("Nothing changed."), "info")
+        return True
+
+

@@ -1,0 +1,207 @@
+"""/admin/review/: the review queue. Active customers that enabled review rules propose for
+deactivation, with the rules each matched; the grid's bulk flow with the reason preselected,
+"keep until" and "mark review complete". Everyone who sees customers sees the queue; only
+Permission.CHANGE_STATUS gets the actions."""
+
+from datetime import timedelta
+
+from flask import current_app, flash, g, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from markupsafe import Markup
+
+from admin_app.admin.customers import _format_money_pair, _format_segment
+from admin_app.admin.forms import CompleteReviewForm, KeepInReviewForm
+from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS
+from admin_app.admin.secure import SecureModelView, deny
+from admin_app.auth.redirects import local_or
+from admin_app.auth.roles import Permission
+from admin_app.auth.session import current_actor
+from admin_app.models import SEGMENTS, Customer
+from admin_app.models.types import utcnow
+from admin_app.services import review, status_change
+from admin_app.services.errors import InvalidInput
+
+DEFAULT_KEEP_DAYS = 90
+REVIEW_ACTIONS = ("deactivate", "freeze")
+
+
+def _format_date_only(view, context, model, name):
+    value = getattr(model, name)
+    return value.strftime("%Y-%m-%d") if value is not None else ""
+
+
+def _format_matched(view, context, model, name):
+    candidate = (context.get("review_matches") or {}).get(model.id)
+    if candidate is None:
+        return ""
+    return Markup(" ").join(
+        Markup('<span class="badge badge-warning review-rule" data-rule-id="{}">{}</span>')
+        .format(rule.id, rule.name) for rule in candidate.rules)
+
+
+class ReviewView(SecureModelView):
+    required_permission = Permission.VIEW_CUSTOMERS
+    list_template = "admin/review/list.html"
+    can_view_details = False
+    column_list = ("code", "name", "segment", "balance", "last_order_at", "contract_end",
+                   "matched_rules")
+    column_labels = {"code": _l("Code"), "name": _l("Name"), "segment": _l("Segment"),
+                     "balance": _l("Balance / credit limit"), "last_order_at": _l("Last order"),
+                     "contract_end": _l("Contract end"), "matched_rules": _l("Matched rules")}
+    column_formatters = {"matched_rules": _format_matched, "balance": _format_money_pair,
+                         "segment": _format_segment, "last_order_at": _format_date_only}
+    column_display_actions = False
+    column_sortable_list = ("code", "name", "segment", "balance", "last_order_at",
+                            "contract_end")
+    column_default_sort = ("code", False)
+    column_searchable_list = ("code", "name")
+    column_filters = (
+        FilterEqual(Customer.segment, _l("Segment"),
+                    options=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS]),
+    )
+    named_filter_urls = True
+
+    def __init__(self, **kwargs):
+        super().__init__(Customer, **kwargs)
+
+    # -- the candidates: the rules are read once per request ---------------------------------
+
+    def _rules(self) -> list[review.Rule]:
+        if "review_rules" not in g:
+            g.review_rules = review.load_rules()
+            g.review_now = utcnow()
+        return g.review_rules
+
+    def _now(self):
+        self._rules()
+        return g.review_now
+
+    def _rule_filter(self) -> review.Rule | None:
+        value = request.args.get("rule", "")
+        return next((rule for rule in self._rules() if str(rule.id) == value), None)
+
+    def _candidates(self, query):
+        rule = self._rule_filter()
+        return query.filter(review.candidate_condition(
+            self._rules(), now=self._now(), rule_id=rule.id if rule else None))
+
+    def get_query(self):
+        return self._candidates(super().get_query())
+
+    def get_count_query(self):
+        return self._candidates(super().get_count_query())
+
+    def _get_list_extra_args(self):
+        view_args = super()._get_list_extra_args()
+        view_args.page = max(view_args.page or 0, 0)
+        return view_args
+
+    # -- actions: rendered here, posted to the customer grid's bulk flow ---------------------
+
+    def get_actions_list(self):
+        if not self.can(Permission.CHANGE_STATUS):
+            return [], {}
+        return [(name, str(ACTION_LABELS[name])) for name in REVIEW_ACTIONS], {}
+
+    def _preset_reason(self) -> str:
+        rule = self._rule_filter()
+        if rule is not None:
+            return rule.reason_code or ""
+        codes = {rule.reason_code for rule in self._rules() if rule.reason_code}
+        return codes.pop() if len(codes) == 1 else ""
+
+    def _rule_tabs(self) -> list[dict]:
+        counts = review.count_candidates(self._rules(), now=self._now())
+        args = {k: v for k, v in request.args.items(multi=False) if k not in ("rule", "page")}
+        current = self._rule_filter()
+        tabs = [{"label": _("All candidates"), "count": counts.total, "active": current is None,
+                 "url": self.get_url(".index_view", **args)}]
+        for rule in self._rules():
+            tabs.append({"label": rule.name, "count": counts.per_rule.get(rule.id, 0),
+                         "active": current is not None and current.id == rule.id,
+                         "rule_id": rule.id,
+                         "url": self.get_url(".index_view", rule=rule.id, **args)})
+        return tabs
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            rows = kwargs.get("data") or []
+            matches = review.matched_rules([row.id for row in rows], self._rules(),
+                                           now=self._now())
+            today = self._now().date()
+            kwargs.update(
+                review_matches=matches,
+                rule_tabs=self._rule_tabs(),
+                has_rules=bool(self._rules()),
+                can_act=self.can(Permission.CHANGE_STATUS),
+                customers_action_url=url_for("customers.action_view"),
+                preset_reason=self._preset_reason(),
+                row_reasons={str(cid): c.reason_code for cid, c in matches.items()},
+                keep_form=KeepInReviewForm(
+                    formdata=None, until=(today + timedelta(days=DEFAULT_KEEP_DAYS)).isoformat()),
+                keep_min=(today + timedelta(days=1)).isoformat(),
+                keep_max=(today + timedelta(days=review.MAX_KEEP_DAYS)).isoformat(),
+                complete_form=CompleteReviewForm(formdata=None),
+                last_review=review.last_completed_review(),
+            )
+        return super().render(template, **kwargs)
+
+    # -- keep until / mark review complete ------------------------------------------------------
+
+    def _back(self, url: str | None):
+        return redirect(local_or(url, self.get_url(".index_view")), code=303)
+
+    @expose("/keep/", methods=("POST",))
+    def keep_view(self):
+        if not self.can(Permission.CHANGE_STATUS):
+            return deny(_("You are not allowed to keep customers out of the review."))
+        form = KeepInReviewForm()
+        if not form.validate():
+            flash(self._form_errors(form), "error")
+            return self._back(form.url.data)
+        try:
+            ids = status_change.parse_rowids(request.form.getlist("rowid"),
+                                             limit=current_app.config["MAX_CHECKED_IDS"])
+            until = review.parse_keep_date(form.until.data)
+            result = review.keep_in_review(ids, until, actor=current_actor(),
+                                           memo=form.memo.data or "")
+        except InvalidInput as exc:
+            flash(exc.message, "error")
+            return self._back(form.url.data)
+        if result.operation_id is None:
+            flash(_("Nothing changed: the selected customers are not active or already kept "
+                    "until %(date)s.", date=until.isoformat()), "info")
+        else:
+            text = ngettext("Kept %(num)d customer out of the review until %(date)s",
+                            "Kept %(num)d customers out of the review until %(date)s",
+                            result.changed, date=until.isoformat())
+            flash(self._with_operation_link(text, result.operation_id), "success")
+        return self._back(form.url.data)
+
+    @expose("/complete/", methods=("POST",))
+    def complete_view(self):
+        if not self.can(Permission.CHANGE_STATUS):
+            return deny(_("You are not allowed to record a review."))
+        form = CompleteReviewForm()
+        if not form.validate():
+            flash(self._form_errors(form), "error")
+            return self._back(form.url.data)
+        result = review.complete_review(actor=current_actor(), memo=form.memo.data or "")
+        text = ngettext("Review recorded with %(num)d candidate waiting",
+                        "Review recorded with %(num)d candidates waiting",
+                        result.candidates)
+        flash(self._with_operation_link(text, result.operation_id), "success")
+        return self._back(form.url.data)
+
+    @staticmethod
+    def _form_errors(form) -> str:
+        return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+    def _with_operation_link(self, text: str, operation_id: int) -> Markup:
+        link = url_for("audit.details_view", id=operation_id)
+        return Markup('{}. <a href="{}">{}</a>').format(
+            text, link, _("Operation #%(id)d", id=operation_id))

@@ -1,0 +1,112 @@
+"""/admin/rules/ (admins): the review rules, each with how many customers it matches now.
+Created and edited through services.review_rules; disabled, never deleted."""
+
+from flask import flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from wtforms import SelectField
+from wtforms.fields import SelectChoice
+
+from admin_app.admin.labels import SEGMENT_LABELS
+from admin_app.admin.secure import SecureModelView
+from admin_app.auth.roles import Permission
+from admin_app.auth.session import current_actor
+from admin_app.models import SEGMENTS, ReviewRule
+from admin_app.services import review
+from admin_app.services import review_rules as rule_service
+from admin_app.services.errors import ServiceError
+
+
+def _format_segment(view, context, model, name):
+    if not model.segment:
+        return _("All segments")
+    return SEGMENT_LABELS.get(model.segment, model.segment)
+
+
+def _format_matches(view, context, model, name):
+    count = (context.get("rule_counts") or {}).get(model.id, 0)
+    if not model.enabled:
+        return Markup('<span class="text-muted rule-matches" data-rule-id="{}">{}</span>').format(
+            model.id, _("%(num)s (disabled)", num=format(count, ",")))
+    return Markup('<a class="rule-matches" data-rule-id="{}" href="{}">{}</a>').format(
+        model.id, url_for("review.index_view", rule=model.id), f"{count:,}")
+
+
+def _format_reason(view, context, model, name):
+    return model.reason.code if model.reason is not None else ""
+
+
+class ReviewRuleView(SecureModelView):
+    required_permission = Permission.MANAGE_SETTINGS
+    edit_permission = Permission.MANAGE_SETTINGS
+    can_view_details = False
+    list_template = "admin/rules/list.html"
+    column_list = ("name", "segment", "inactivity_days", "flag_over_credit",
+                   "contract_ended_days", "reason", "enabled", "matches")
+    column_labels = {"name": _l("Name"), "segment": _l("Segment"),
+                     "inactivity_days": _l("Inactive for (days)"),
+                     "flag_over_credit": _l("Over credit limit"),
+                     "contract_ended_days": _l("Contract ended (days ago)"),
+                     "reason": _l("Reason to preselect"), "enabled": _l("Enabled"),
+                     "matches": _l("Matches now")}
+    column_descriptions = {
+        "matches": _l("Active customers this rule matches now and that are not kept out of "
+                      "the review."),
+    }
+    column_formatters = {"segment": _format_segment, "matches": _format_matches,
+                         "reason": _format_reason}
+    column_default_sort = ("id", False)
+    column_sortable_list = ("name", "enabled")
+    form_columns = ("name", "segment", "inactivity_days", "flag_over_credit",
+                    "contract_ended_days", "reason", "enabled")
+    form_overrides = {"segment": SelectField}
+    form_args = {
+        "segment": {"choices": [SelectChoice("", _l("All segments"))]
+                    + [SelectChoice(segment, SEGMENT_LABELS[segment]) for segment in SEGMENTS]},
+        "inactivity_days": {"description": _l("No order for this many days (a customer "
+                                              "without orders counts from its creation).")},
+        "contract_ended_days": {"description": _l("Contract ended more than this many days "
+                                                  "ago (0: ended).")},
+        "reason": {"description": _l("Preselected on the confirmation page when acting from "
+                                     "the review.")},
+    }
+
+    def __init__(self, model=ReviewRule, **kwargs):
+        super().__init__(model, **kwargs)
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["rule_counts"] = review.count_by_rule_ids(
+                [rule.id for rule in kwargs.get("data") or ()])
+        return super().render(template, **kwargs)
+
+    def _form_fields(self, form) -> dict:
+        fields = {name: form[name].data for name in rule_service.FIELDS
+                  if name != "reason_id" and name in form}
+        if "reason" in form:
+            chosen = form.reason.data
+            raw = request.form.get("reason", "")
+            # An id that matches no reason must be refused, not silently become "no reason".
+            fields["reason_id"] = chosen.id if chosen is not None else (
+                raw if raw not in ("", "__None") else None)
+        return fields
+
+    def create_model(self, form):
+        try:
+            new_id = rule_service.create_rule(self._form_fields(form), actor=current_actor())
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        return self.get_one(str(new_id))
+
+    def update_model(self, form, model):
+        try:
+            changed = rule_service.update_rule(model.id, self._form_fields(form),
+                                               actor=current_actor())
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        if not changed:
+            flash(_("Nothing changed."), "info")
+        return True

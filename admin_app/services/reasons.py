@@ -1,0 +1,171 @@
+"""Reasons for status changes: creating and editing them (admins), and where each is used.
+
+Each create or edit is one logged operation (`reason_create` / `reason_update`) with one entry
+per changed field on entity `reason`. A reason is never deleted: the operation log, customers'
+`status_reason` and review rules refer to it, so it can only be disabled. Its code is fixed
+once created, for the same reason.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from admin_app.extensions import db
+from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
+from admin_app.models.types import utcnow
+from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.errors import Conflict, InvalidInput, NotFound
+from admin_app.services.transaction import write_transaction
+
+CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
+ACTION_FLAGS = ("for_deactivate", "for_freeze", "for_reactivate")
+BOOLEAN_FIELDS = (*ACTION_FLAGS, "memo_required", "enabled")
+EDITABLE_FIELDS = ("label", "label_zh", *BOOLEAN_FIELDS, "position")
+CREATE_FIELDS = ("code", *EDITABLE_FIELDS)
+LABEL_MAX_LENGTH = 120
+MAX_POSITION = 10_000
+
+
+def audit_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _clean_text(name: str, value: Any, *, required: bool) -> str | None:
+    text = "" if value is None else str(value).strip()
+    if "\x00" in text or not text.isprintable():
+        raise InvalidInput(f"{name} contains invalid characters.")
+    if len(text) > LABEL_MAX_LENGTH:
+        raise InvalidInput(f"{name} is too long (at most {LABEL_MAX_LENGTH} characters).")
+    if required and not text:
+        raise InvalidInput(f"{name} is required.")
+    return text or None
+
+
+def _clean(fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    cleaned: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "code":
+            code = str(value or "").strip()
+            if not CODE_PATTERN.fullmatch(code):
+                raise InvalidInput("Code: 1 to 32 lowercase letters, digits or _, starting "
+                                   "with a letter.")
+            cleaned[name] = code
+        elif name == "label":
+            cleaned[name] = _clean_text("Label", value, required=True)
+        elif name == "label_zh":
+            cleaned[name] = _clean_text("Chinese label", value, required=False)
+        elif name in BOOLEAN_FIELDS:
+            cleaned[name] = bool(value)
+        elif name == "position":
+            try:
+                position = int(value if value not in (None, "") else 0)
+            except (TypeError, ValueError):
+                raise InvalidInput("Position must be a whole number.") from None
+            if not 0 <= position <= MAX_POSITION:
+                raise InvalidInput(f"Position must be between 0 and {MAX_POSITION}.")
+            cleaned[name] = position
+    return cleaned
+
+
+def _ensure_applies_to_an_action(values: dict[str, Any]) -> None:
+    if not any(values.get(flag) for flag in ACTION_FLAGS):
+        raise InvalidInput("A reason must apply to at least one action.")
+
+
+def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
+    """Create a reason and log it (one entry per field). Commits. Returns its id.
+    Raises InvalidInput, or Conflict when the code is taken."""
+    cleaned = _clean(fields, CREATE_FIELDS)
+    if "code" not in cleaned or "label" not in cleaned:
+        raise InvalidInput("Code and label are required.")
+    values = {"for_deactivate": True, "for_freeze": True, "for_reactivate": False,
+              "memo_required": False, "enabled": True, "position": 0, "label_zh": None,
+              **cleaned}
+    _ensure_applies_to_an_action(values)
+    with write_transaction() as session:
+        lock_chain_head()
+        taken = session.execute(select(Reason.id).where(
+            func.lower(Reason.code) == values["code"].lower())).first()
+        if taken:
+            raise Conflict(f"A reason with the code {values['code']!r} already exists.")
+        reason = Reason(**values)
+        session.add(reason)
+        session.flush()
+        append_operation(NewOperation(
+            actor=actor,
+            action="reason_create",
+            entries=[("reason", reason.id, reason.code, name, None, audit_text(values[name]))
+                     for name in CREATE_FIELDS if values[name] is not None],
+            changed_count=1,
+        ))
+        return reason.id
+
+
+def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
+    """Apply `changes` (never the code) and log one entry per changed field. Commits.
+    Returns how many fields changed (0: nothing written, nothing logged).
+    Raises NotFound or InvalidInput."""
+    cleaned = _clean(changes, EDITABLE_FIELDS)
+    with write_transaction() as session:
+        lock_chain_head()
+        reason = session.execute(
+            select(Reason).where(Reason.id == reason_id).with_for_update()
+        ).scalar_one_or_none()
+        if reason is None:
+            raise NotFound("This reason does not exist.")
+        diff = {name: value for name, value in cleaned.items()
+                if audit_text(getattr(reason, name)) != audit_text(value)}
+        if not diff:
+            return 0
+        _ensure_applies_to_an_action(
+            {flag: diff.get(flag, getattr(reason, flag)) for flag in ACTION_FLAGS})
+        entries = [("reason", reason.id, reason.code, name, audit_text(getattr(reason, name)),
+                    audit_text(value)) for name, value in diff.items()]
+        session.execute(
+            update(Reason).where(Reason.id == reason_id)
+            .values(**diff, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        append_operation(NewOperation(actor=actor, action="reason_update", entries=entries,
+                                      changed_count=1))
+        return len(diff)
+
+
+@dataclass(frozen=True)
+class ReasonUsage:
+    operations: int = 0
+    customers: int = 0
+    rules: int = 0
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.operations or self.customers or self.rules)
+
+
+def usage() -> dict[str, ReasonUsage]:
+    """For each reason code: how many operations, customers (status_reason) and review rules
+    refer to it. Three GROUP BY queries, whatever the number of reasons."""
+    operations = dict(db.session.execute(
+        select(AuditOperation.reason_code, func.count())
+        .where(AuditOperation.reason_code.is_not(None)).group_by(AuditOperation.reason_code)
+    ).all())
+    customers = dict(db.session.execute(
+        select(Customer.status_reason, func.count())
+        .where(Customer.status_reason.is_not(None)).group_by(Customer.status_reason)
+    ).all())
+    rules = dict(db.session.execute(
+        select(Reason.code, func.count(ReviewRule.id))
+        .join(ReviewRule, ReviewRule.reason_id == Reason.id).group_by(Reason.code)
+    ).all())
+    codes = set(operations) | set(customers) | set(rules)
+    return {code: ReasonUsage(operations.get(code, 0), customers.get(code, 0),
+                              rules.get(code, 0)) for code in codes}
