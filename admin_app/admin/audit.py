@@ -9,7 +9,7 @@ import csv
 import json
 from datetime import UTC, datetime, time
 
-from flask import Response, abort, request, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
@@ -19,15 +19,23 @@ from flask_admin.contrib.sqla.filters import (
     FilterEqual,
     FilterLike,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_fresh
 from markupsafe import Markup
 from sqlalchemy import exists
 
-from admin_app.admin.labels import ACTION_LABELS
-from admin_app.admin.secure import SecureModelView, escape_spreadsheet_formula
+from admin_app.admin import confirmation
+from admin_app.admin.forms import ConfirmStatusChangeForm
+from admin_app.admin.labels import ACTION_LABELS, reason_label
+from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
 from admin_app.auth.roles import Permission
+from admin_app.auth.session import current_actor
+from admin_app.extensions import login_manager
 from admin_app.models import AuditEntry, AuditOperation
-from admin_app.services import history
+from admin_app.services import history, revert, status_change
+from admin_app.services.errors import InvalidInput, NotAllowed
 
 # Every action the services log; the action filter offers these.
 AUDIT_ACTION_LABELS = {
@@ -40,6 +48,13 @@ AUDIT_ACTION_LABELS = {
     "login_failed": _l("Failed login"),
     "logout": _l("Logout"),
     "seed_demo": _l("Demo data"),
+    "order_create": _l("Order placed"),
+    "reason_create": _l("Reason created"),
+    "reason_update": _l("Reason changed"),
+    "review_rule_create": _l("Review rule created"),
+    "review_rule_update": _l("Review rule changed"),
+    "review_keep": _l("Kept out of review"),
+    "review_complete": _l("Review completed"),
 }
 # Each row carries its operation's when / who / what / why, so the file reads on its own.
 ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",
@@ -166,8 +181,65 @@ class AuditOperationView(SecureModelView):
     def render(self, template, **kwargs):
         if template == self.details_template:
             page = request.args.get("entries_page", 0, type=int)
-            kwargs["entries"] = history.entries_page(kwargs["model"].id, page)
+            operation = kwargs["model"]
+            kwargs["entries"] = history.entries_page(operation.id, page)
+            kwargs["reverted_by"] = history.reverted_by(operation.id)
+            kwargs["can_revert"] = (self.can(Permission.REVERT_OPERATIONS)
+                                    and revert.can_be_reverted(operation)
+                                    and kwargs["reverted_by"] is None)
         return super().render(template, **kwargs)
+
+    # -- revert: the same two-step confirmation as the bulk actions ----------------------------
+
+    @expose("/revert/", methods=("POST",))
+    def revert_view(self):
+        """Step 1: the confirmation page for reverting operation `id`; changes nothing."""
+        if not self.can(Permission.REVERT_OPERATIONS):
+            return deny(_("You are not allowed to revert operations."))
+        operation = self.get_one(request.form.get("id"))
+        if operation is None:
+            abort(404)
+        token = confirmation.sign(confirmation.ConfirmationClaim(
+            f"revert:{operation.id}", current_user.id, "revert"))
+        form = ConfirmStatusChangeForm(token=token, formdata=None,
+                                       url=self.get_url(".details_view", id=operation.id))
+        return self._render_revert(operation.id, form)
+
+    @expose("/revert/confirm/", methods=("POST",))
+    def revert_confirm_view(self):
+        """Step 2: revert, once, what is still revertible; then show the new operation."""
+        if not self.can(Permission.REVERT_OPERATIONS):
+            return deny(_("You are not allowed to revert operations."))
+        form = ConfirmStatusChangeForm()
+        claim = confirmation.verify(form.token.data)
+        kind, _sep, operation_id = claim.request_id.partition(":")
+        if kind != "revert" or claim.action != "revert" or not operation_id.isdigit():
+            raise InvalidInput(_("This confirmation is not valid. Please start again."))
+        if claim.user_id != current_user.id:
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        if not login_fresh():
+            return login_manager.needs_refresh()
+        form.reason.choices = _reason_choices()
+        if not form.validate():
+            return self._render_revert(int(operation_id), form, status=400)
+        result = revert.execute(int(operation_id), actor=current_actor(),
+                                reason_code=form.reason.data, memo=form.memo.data or "")
+        message = ngettext("Reverted %(num)d customer", "Reverted %(num)d customers",
+                           result.changed)
+        if result.skipped:
+            message += _(", skipped %(num)d", num=result.skipped_total)
+        flash(Markup('{}. <a href="{}">{}</a>').format(
+            message, self.get_url(".details_view", id=result.operation_id),
+            _("Operation #%(id)d", id=result.operation_id)), "success")
+        return redirect(self.get_url(".details_view", id=result.operation_id), code=303)
+
+    def _render_revert(self, operation_id: int, form, status: int = 200):
+        preview = revert.preview(operation_id, max_rows=100)
+        form.reason.choices = [("", _("Choose a reason…"))] + _reason_choices()[1:]
+        body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
+                           skip_messages=REVERT_SKIP_MESSAGES,
+                           cancel_url=self.get_url(".details_view", id=operation_id))
+        return body, status, {"Cache-Control": "no-store"}
 
     @expose("/entries/export/csv/")
     def export_entries_csv(self):
@@ -193,6 +265,18 @@ class AuditOperationView(SecureModelView):
             headers={"Content-Disposition":
                      f"attachment; filename=operation-{operation_id}-entries.csv"},
         )
+
+
+REVERT_SKIP_MESSAGES = {
+    revert.SKIP_STATUS_MOVED: _l("status is no longer what the operation set"),
+    revert.SKIP_LATER_CHANGE: _l("changed by a later operation"),
+    revert.SKIP_GONE: _l("no longer exist"),
+}
+
+
+def _reason_choices() -> list[tuple[str, str]]:
+    return [("", "")] + [(reason.code, reason_label(reason))
+                         for reason in status_change.reasons_for(None)]
 
 
 class _Echo:

@@ -7,6 +7,7 @@ transaction as the change."""
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from admin_app.services.errors import Expired, InvalidInput
@@ -35,7 +36,7 @@ def verify(token: str | None) -> ConfirmationClaim:
     try:
         request_id, user_id, action = _serializer().loads(token or "", max_age=max_age)
     except SignatureExpired:
-        raise Expired("This confirmation has expired. Please start again.") from None
+        raise Expired(_("This confirmation has expired. Please start again.")) from None
     except (BadSignature, ValueError, TypeError):
-        raise InvalidInput("This confirmation is not valid. Please start again.") from None
+        raise InvalidInput(_("This confirmation is not valid. Please start again.")) from None
     return ConfirmationClaim(str(request_id), int(user_id), str(action))

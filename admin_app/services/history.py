@@ -106,3 +106,9 @@ def iter_entries(operation_id: int) -> Iterator:
         .order_by(AuditEntry.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )
+
+
+def reverted_by(operation_id: int) -> int | None:
+    """The id of the operation that reverted `operation_id`, if any."""
+    return db.session.execute(select(AuditOperation.id).where(
+        AuditOperation.reverts_operation_id == operation_id)).scalar_one_or_none()

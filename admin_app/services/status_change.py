@@ -283,20 +283,23 @@ def _json(text: str) -> dict:
         return {}
 
 
-def reasons_for(action: StatusAction) -> list[Reason]:
-    """Enabled reasons that apply to `action`, in their configured order."""
-    flag = getattr(Reason, f"for_{action.value}")
-    return list(db.session.execute(
-        select(Reason).where(Reason.enabled.is_(True), flag.is_(True))
-        .order_by(Reason.position, Reason.label)).scalars())
+def reasons_for(action: StatusAction | None) -> list[Reason]:
+    """Enabled reasons that apply to `action` (None: every enabled reason), in order."""
+    query = select(Reason).where(Reason.enabled.is_(True))
+    if action is not None:
+        query = query.where(getattr(Reason, f"for_{action.value}").is_(True))
+    return list(db.session.execute(query.order_by(Reason.position, Reason.label)).scalars())
 
 
-def _validated_reason(action: StatusAction, reason_code: str | None, memo: str) -> Reason:
+def validated_reason(action: StatusAction | None, reason_code: str | None, memo: str) -> Reason:
+    """The enabled reason `reason_code` if it may be used for `action` (None: any action)
+    with this memo; raises InvalidInput otherwise."""
     if not reason_code:
         raise InvalidInput(_("Choose a reason."))
     reason = db.session.execute(
         select(Reason).where(Reason.code == reason_code)).scalar_one_or_none()
-    if reason is None or not reason.enabled or not reason.applies_to(action.value):
+    if reason is None or not reason.enabled or (
+            action is not None and not reason.applies_to(action.value)):
         raise InvalidInput(_("This reason cannot be used for this action."))
     if "\x00" in memo:
         raise InvalidInput(_("Memo contains invalid characters."))
@@ -332,7 +335,7 @@ def execute(
         if used is not None:
             raise Conflict(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used))  # noqa: E501
         action = StatusAction(request.action)
-        reason = _validated_reason(action, reason_code, memo)
+        reason = validated_reason(action, reason_code, memo)
         changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
         eligible, skipped = _snapshot_breakdown(request, action)
         if eligible > len(changed):
