@@ -8,6 +8,12 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.admin.labels import status_label
 from admin_app.auth.redirects import is_local_path
+from admin_app.web import allow_inline_handlers, csp_nonce
+
+# The inline handlers Flask-Admin's Bootstrap 4 templates render: the "With selected" items
+# (admin/actions.html) and the "Add Filter" items (admin/model/layout.html).
+ACTION_HANDLER = "return modelActions.execute('{name}');"
+FILTER_HANDLER = "return false;"
 
 
 def init_admin(app: Flask) -> Admin:
@@ -27,6 +33,7 @@ def init_admin(app: Flask) -> Admin:
         name=_l("Customer Admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/app_base.html"),
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(CustomerView(name=_l("Customers"), endpoint="customers"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
@@ -38,4 +45,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
                                   category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
+    allow_inline_handlers(app, [FILTER_HANDLER, *(
+        ACTION_HANDLER.format(name=name)
+        for view in admin._views for name, _text in getattr(view, "_actions", ()))])
     return admin

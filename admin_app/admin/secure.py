@@ -1,6 +1,7 @@
 """The base views every admin view inherits: access from the permission table, CSRF through
 Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export values."""
 
+import logging
 from datetime import date, datetime
 
 from flask import abort, current_app, redirect, request, url_for
@@ -15,6 +16,7 @@ from markupsafe import Markup
 
 from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
+from admin_app.security_log import security_event
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,14 +41,13 @@ EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, datetime: _format_datetim
                           date: _format_date}
 
 
-def deny(message: str | None = None):
-    """Refuse the request: 403 for a logged-in user, the login page for anyone else."""
+def deny(message: str | None = None, **event_fields):
+    """Refuse the request: 403 for a logged-in user, the login page for anyone else.
+    Either way one security event is logged (with `event_fields`)."""
     if not current_user.is_authenticated:
+        security_event("login_required", level=logging.INFO, **event_fields)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    current_app.logger.warning(
-        "access_denied user=%s role=%s endpoint=%s method=%s",
-        current_user.username, current_user.role, request.endpoint, request.method,
-    )
+    security_event("access_denied", role=current_user.role, **event_fields)
     abort(403, description=message or _("You are not allowed to do this."))
 
 
@@ -141,8 +142,13 @@ class SecureModelView(PermissionMixin, ModelView):
         if len(actions) != 1 or actions[0] not in self._actions_data:
             abort(400, description=_("Unknown action."))
         if not self.is_action_allowed(actions[0]):
-            return deny()
+            return deny(self.action_denied_message(actions[0]), action=actions[0],
+                        ids=len(request.form.getlist("rowid")))
         return super().action_view()
+
+    def action_denied_message(self, name: str) -> str | None:
+        """What a user who may not run action `name` is told (None: the generic message)."""
+        return None
 
     def get_export_value(self, model, name):
         return escape_spreadsheet_formula(super().get_export_value(model, name))
