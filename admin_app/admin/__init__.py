@@ -21,8 +21,9 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.orders import OrderView
-    from admin_app.admin.settings import ReasonView, ReviewRuleView, StaffView
-    from admin_app.models import AuditOperation, Order, Reason, ReviewRule, StaffUser
+    from admin_app.admin.settings import ReasonView, ReviewRuleView
+    from admin_app.admin.staff import StaffView
+    from admin_app.models import AuditOperation, Order, Reason, ReviewRule
 
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
     # get_redirect_target looks the function up at call time, so this covers every view.
@@ -38,8 +39,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CustomerView(name=_l("Customers"), endpoint="customers"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
     admin.add_view(AuditOperationView(AuditOperation, name=_l("Operation log"), endpoint="audit"))
-    admin.add_view(StaffView(StaffUser, name=_l("Staff"), endpoint="staff",
-                             category=_l("Settings")))
+    admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", category=_l("Settings")))
     admin.add_view(ReasonView(Reason, name=_l("Reasons"), endpoint="reasons",
                               category=_l("Settings")))
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
