@@ -20,7 +20,8 @@ from admin_app.models import (
     StatusChangeRequest,
 )
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_RE = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
+VALUE_RE = re.compile(r'\bvalue="([^"]+)"')
 
 
 def text(response) -> str:
@@ -28,9 +29,9 @@ def text(response) -> str:
 
 
 def csrf_from(response) -> str:
-    match = CSRF_RE.search(text(response))
-    assert match, "no csrf_token field on the page"
-    return match.group(1)
+    field = CSRF_RE.search(text(response))
+    assert field, "no csrf_token field on the page"
+    return VALUE_RE.search(field.group(0)).group(1)
 
 
 def page_csrf(client, path: str = "/login") -> str:
