@@ -70,6 +70,9 @@ def start_session() -> None:
 
 
 def _restored_from_cookie(app, user=None, **_kwargs) -> None:
+    # Flask-Login does not record the session identifier for a session restored from the
+    # remember-me cookie; "strong" session protection would then end it on its next request.
+    session["_id"] = login_manager._session_identifier_generator()
     start_session()
     security_event("session_restored", level=logging.INFO, restored_user_id=user.id)
 

@@ -134,11 +134,13 @@ def _remember_cookie(client) -> str:
 
 
 def test_remember_cookie_restores_a_non_fresh_session(app, client, login):
-    """The remember-me cookie alone logs a new browser back in (a non-fresh session)."""
+    """The remember-me cookie alone logs a new browser back in, as a non-fresh session that
+    lasts (Flask-Login's "strong" protection used to end it on the second request)."""
     login("clerk", remember="y")
     browser = app.test_client()
     browser.set_cookie("remember_token", _remember_cookie(client))
     assert browser.get("/admin/").status_code == 200
+    assert browser.get("/admin/customers/").status_code == 200  # and it stays logged in
     restored = browser.get_cookie("session").value
     data = app.session_interface.get_signing_serializer(app).loads(restored)
     assert data["_fresh"] is False
