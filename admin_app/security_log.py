@@ -14,6 +14,8 @@ import logging
 import uuid
 
 from flask import Flask, g, has_request_context, request
+from flask_login import AnonymousUserMixin
+from sqlalchemy import inspect as sa_inspect
 
 logger = logging.getLogger("admin_app.security")
 logger.setLevel(logging.INFO)
@@ -47,11 +49,16 @@ def request_id() -> str:
 
 
 def _user_id() -> int | None:
-    # Read what Flask-Login already loaded: asking current_user here could run the user
-    # loader, which itself reports rejected sessions through this function.
+    # Only what Flask-Login already loaded: asking current_user here could run the user
+    # loader, which itself reports rejected sessions through this function. And the id from
+    # the identity map, without touching the database: the event may be about a failed
+    # transaction, in which an expired attribute could not be reloaded.
     user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user.id
+    if user is None or isinstance(user, AnonymousUserMixin):
+        return None
+    identity = sa_inspect(user, raiseerr=False)
+    if identity is not None and identity.identity:
+        return identity.identity[0]
     return None
 
 

@@ -7,7 +7,17 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import Flask, current_app, g, jsonify, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -37,6 +47,8 @@ ERROR_TITLES = {
 
 
 def select_locale() -> str:
+    if not has_request_context():  # e.g. a second app built inside another app's context
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("locale")
     if chosen in languages:

@@ -19,6 +19,7 @@ from admin_app.extensions import db
 from admin_app.security_log import security_event
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_PAGE = 100_000
 
 
 def escape_spreadsheet_formula(value):
@@ -149,6 +150,13 @@ class SecureModelView(PermissionMixin, ModelView):
     def action_denied_message(self, name: str) -> str | None:
         """What a user who may not run action `name` is told (None: the generic message)."""
         return None
+
+    def _get_list_extra_args(self):
+        # ?page=-1 is a negative OFFSET (PostgreSQL refuses it) and a 20-digit page overflows
+        # SQLite's integers: both were 500s.
+        view_args = super()._get_list_extra_args()
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
+        return view_args
 
     def get_export_value(self, model, name):
         return escape_spreadsheet_formula(super().get_export_value(model, name))

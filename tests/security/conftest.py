@@ -111,3 +111,34 @@ def whatwg_resolve():
         return json.loads(result.stdout)
 
     return resolve
+
+
+APP_ROLE_GRANTS = """
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+REVOKE UPDATE, DELETE ON audit_operations, audit_entries FROM {role};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}
+"""
+
+
+@pytest.fixture(scope="session")
+def pg_app_role(postgres_url, worker_id):
+    """A PostgreSQL login role for the app, as README's deployment section grants it: rows of
+    the ordinary tables, but only SELECT and INSERT on the audit tables (no UPDATE, DELETE,
+    TRUNCATE, no ownership). Returns (role name, database URL as that role)."""
+    role = f"ca_security_app_{worker_id}".lower()
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        for statement in APP_ROLE_GRANTS.format(role=role).split(";"):
+            conn.exec_driver_sql(statement)
+    url = sa.engine.make_url(postgres_url).set(username=role, password=None)
+    yield role, url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role"),
+            {"role": role})
+        conn.exec_driver_sql(f"DROP OWNED BY {role}")
+        conn.exec_driver_sql(f"DROP ROLE {role}")
+    admin.dispose()
