@@ -44,7 +44,7 @@ def security_event(event_type: str, *, level: int = logging.WARNING, **fields) -
 
 
 def request_id() -> str:
-    """This request's id (the same in security events, the operation log and error pages)."""
+    """This request's id (the same in its security events and its operation log rows)."""
     return g.setdefault("request_id", uuid.uuid4().hex)
 
 

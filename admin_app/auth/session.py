@@ -78,7 +78,7 @@ def _restored_from_cookie(app, user=None, **_kwargs) -> None:
 
 
 def _assign_request_id() -> None:
-    request_id()
+    request_id()  # (a before_request hook must return None, so not request_id itself)
 
 
 def _expire_session() -> None:

@@ -12,6 +12,7 @@ user exists, so known and unknown usernames behave the same. With several worker
 RATELIMIT_STORAGE_URI to a shared store (Redis); memory storage counts per process.
 """
 
+import time
 from datetime import timedelta
 
 from flask import current_app, request
@@ -66,8 +67,6 @@ def take_attempt(username: str) -> bool:
 
 def retry_after(username: str) -> int:
     """Seconds until a locked-out `username` may try again."""
-    import time
-
     reset_at, _remaining = limiter.limiter.get_window_stats(_lockout_item(),
                                                             *_identifiers(username))
     return max(1, int(reset_at - time.time()) + 1)

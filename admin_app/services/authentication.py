@@ -52,7 +52,6 @@ def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
                 failed_login_count=StaffUser.failed_login_count + 1))
             return _refused(client, user.username, user.id, user.role, "bad_password")
         user.failed_login_count = 0
-        user.locked_until = None
         user.last_login_at = utcnow()
         _log_login(client, user.username, user.id, user.role, "login", "ok")
     return LoginResult(user)

@@ -146,7 +146,7 @@ def update_user(
             _refuse_removing_last_admin(session, user.id)
         if new_password is not None:
             values.update(password_hash=generate_password_hash(new_password),
-                          failed_login_count=0, locked_until=None)
+                          failed_login_count=0)
         session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
             **values, session_token=new_session_token()))
         append_operation(NewOperation(actor=actor, action="staff_update", entries=entries,
