@@ -92,10 +92,17 @@ def test_t47_the_app_role_cannot_change_the_log(app_role_url, statement, error):
 
 
 def test_t47_the_app_role_reads_and_appends(app_role_url):
-    """T47 — the same role can do what the app needs: read the log and append to it."""
+    """T47 — the same role has what the app needs on the log, and no more: SELECT and INSERT,
+    not UPDATE, DELETE or TRUNCATE."""
     engine = sa.create_engine(app_role_url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM audit_operations")).scalar() == 1
+        for table in ("audit_operations", "audit_entries"):
+            privileges = {p: conn.execute(sa.text(
+                "SELECT has_table_privilege(current_user, :t, :p)"), {"t": table, "p": p}
+            ).scalar() for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")}
+            assert privileges == {"SELECT": True, "INSERT": True, "UPDATE": False,
+                                  "DELETE": False, "TRUNCATE": False}, table
     engine.dispose()
 
 
