@@ -8,7 +8,10 @@ FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test serve install translations compile-translations bench clean
+AUDIT_VENV := .venv-audit
+PIP_AUDIT := pip-audit==2.10.1
+
+.PHONY: run test serve install translations compile-translations bench clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +50,17 @@ serve: install compile-translations
 test: install compile-translations
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
+# Known-vulnerable pins: an offline advisory table, then pip-audit (in its own venv) when it
+# can reach PyPI's vulnerability data; unreachable is reported, not a failure.
+audit: install
+	@[ -x $(AUDIT_VENV)/bin/pip-audit ] || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+		$(AUDIT_VENV)/bin/pip install --quiet $(PIP_AUDIT); } || \
+		echo "pip-audit could not be installed; only the offline check will run."
+	@pa=$(AUDIT_VENV)/bin/pip-audit; [ -x $$pa ] && arg="--pip-audit $$pa"; \
+		$(BIN)/python tools/dependency_audit.py $$arg
+
 bench: install
 	$(BIN)/python benchmarks/bench_status_change.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) $(AUDIT_VENV) instance .pytest_cache

@@ -10,6 +10,7 @@ INSTANCE_DIR = BASE_DIR / "instance"
 ENV_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ENV_SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ENV_RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+ENV_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
 
 
 def _normalise_database_url(url: str) -> str:
@@ -38,10 +39,18 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=7)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     IDLE_TIMEOUT = timedelta(minutes=30)
+    ABSOLUTE_SESSION_LIFETIME = timedelta(hours=12)  # from login, however active
+    HSTS_SECONDS = 0
+    # How many reverse proxies in front of the app set X-Forwarded-For / -Proto (0: trust none).
+    TRUSTED_PROXIES = ENV_TRUSTED_PROXIES
 
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = ENV_RATELIMIT_STORAGE_URI
     RATELIMIT_HEADERS_ENABLED = True
+    # Every POST /login counts against its client IP and against the username tried.
     LOGIN_RATE_LIMIT = "20 per minute;100 per hour"
+    # Attempts per username without a successful login; past them the username is locked
+    # (known or not, right password or not) until the window ends.
     LOGIN_LOCKOUT_THRESHOLD = 10
     LOGIN_LOCKOUT_DURATION = timedelta(minutes=15)
 
@@ -80,7 +89,9 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember"
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = 31_536_000
 
 
 CONFIGS = {

@@ -1,18 +1,36 @@
 """Request-wide wiring: locale, error pages, security headers, health check."""
 
+import base64
+import hashlib
+import secrets
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin_app.auth.redirects import local_or
 from admin_app.extensions import db
-from admin_app.services.errors import ServiceError
+from admin_app.security_log import init_security_log, security_event
+from admin_app.services.errors import InvalidInput, NotAllowed, ServiceError
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -31,8 +49,8 @@ ERROR_TITLES = {
 
 def select_locale() -> str:
     """The staff user's chosen language, else the browser's, else English (CLI: English)."""
-    if not has_request_context():
-        return "en"
+    if not has_request_context():  # the CLI, or a second app built inside another's context
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("locale")
     if chosen in languages:
@@ -45,10 +63,15 @@ def select_locale() -> str:
 
 
 def init_web(app: Flask, babel) -> None:
+    init_security_log(app)
+    if app.config.get("TRUSTED_PROXIES"):
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     translations = Path(__file__).parent / "translations"
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(translations))
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -113,19 +136,45 @@ def render_error(status: int, message: str, reference: str | None = None):
 def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
+    if isinstance(exc, CSRFError):
+        return _csrf_error(exc)
     message = exc.description if exc.code in (400, 403, 409, 410) else str(
         ERROR_TITLES.get(exc.code, _("Error")))
+    if exc.code == 400:
+        security_event("validation_failure", reason=exc.description)
     if exc.code == 413:
         message = _("Request too large.")
+    if exc.code == 429:
+        message = _("Too many attempts, try again later.")
     response, status = render_error(exc.code, message)
+    headers = {}
     if exc.code == 405 and exc.valid_methods:
-        return response, status, {"Allow": ", ".join(exc.valid_methods)}
-    return response, status
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    return response, status, headers
+
+
+def _csrf_error(exc: CSRFError):
+    """400 with Flask-WTF's reason, logged, and a way back to where the user can start again."""
+    user = current_user if current_user.is_authenticated else None
+    security_event("csrf_failure", reason=exc.description, user_id=user.id if user else None)
+    restart_url = local_or(request.form.get("url"), url_for("admin.index"))
+    response = render_template(
+        "errors/error.html", status=400, title=_(ERROR_TITLES[400]),
+        message=_(exc.description), restart_url=restart_url,
+        hint=_("Nothing was changed. The form was too old or not sent from this site; "
+               "open the page again and repeat the step."))
+    return response, 400
 
 
 def _service_error(exc: ServiceError):
-    current_app.logger.info("refused %s: %s", type(exc).__name__, exc.message.encode(
-        "unicode_escape").decode())
+    current_app.logger.info("refused %s: %s", type(exc).__name__, exc.message)
+    if isinstance(exc, InvalidInput):
+        security_event("validation_failure", reason=exc.message)
+    elif isinstance(exc, NotAllowed):
+        security_event("access_denied", reason=exc.message)
     response, status = render_error(exc.http_status, exc.message)
     if exc.http_status == 503:
         return response, status, {"Retry-After": "2"}
@@ -143,20 +192,65 @@ def _unexpected_error(exc: Exception):
         reference)
 
 
+# -- response headers ------------------------------------------------------------------------
+
+
+def csp_nonce() -> str:
+    """This request's CSP nonce (Flask-Admin puts it on every <script> and <link> it renders)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def inline_handler_hash(source: str) -> str:
+    digest = hashlib.sha256(source.encode()).digest()
+    return "'sha256-" + base64.b64encode(digest).decode() + "'"
+
+
+def allow_inline_handlers(app: Flask, sources: Iterable[str]) -> None:
+    """Allow these exact inline event handlers (e.g. Flask-Admin's `onclick="return
+    modelActions.execute('freeze');"`) through the CSP, by hash ('unsafe-hashes')."""
+    hashes = {inline_handler_hash(source) for source in sources}
+    app.config["CSP_HANDLER_HASHES"] = tuple(
+        sorted(set(app.config.get("CSP_HANDLER_HASHES", ())) | hashes))
+
+
+def content_security_policy(nonce: str, handler_hashes: Iterable[str] = ()) -> str:
+    script_src = ["'self'", f"'nonce-{nonce}'"]
+    if handler_hashes:
+        script_src += ["'unsafe-hashes'", *handler_hashes]
+    directives = {
+        "default-src": "'self'",
+        "script-src": " ".join(script_src),
+        # Bootstrap and Flask-Admin set style attributes; styles cannot run code.
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": "'self' data:",
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
 def _security_headers(response):
-    # Flask-Admin's templates use inline event handlers, so scripts need 'unsafe-inline';
-    # everything is still limited to this origin and nothing may frame the app.
+    config = current_app.config
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-    )
+        content_security_policy(csp_nonce(), config.get("CSP_HANDLER_HASHES", ())))
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path.startswith(("/admin", "/login")) and not request.path.startswith(
-        "/admin/static"
-    ):
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if config.get("HSTS_SECONDS"):
+        response.headers.setdefault(
+            "Strict-Transport-Security", f"max-age={config['HSTS_SECONDS']}; includeSubDomains")
+    if request.endpoint not in STATIC_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
+    response.headers.pop("X-Powered-By", None)
     return response
+
+
+STATIC_ENDPOINTS = frozenset({"static", "admin.static"})

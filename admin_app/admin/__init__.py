@@ -8,6 +8,12 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.admin.labels import status_label
 from admin_app.auth.redirects import is_local_path
+from admin_app.web import allow_inline_handlers, csp_nonce
+
+# The inline handlers Flask-Admin's Bootstrap 4 templates render: the "With selected" items
+# (admin/actions.html) and the "Add Filter" items (admin/model/layout.html).
+ACTION_HANDLER = "return modelActions.execute('{name}');"
+FILTER_HANDLER = "return false;"
 
 
 def init_admin(app: Flask) -> Admin:
@@ -18,8 +24,8 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.reasons import ReasonView
     from admin_app.admin.review import ReviewView
     from admin_app.admin.rules import ReviewRuleView
-    from admin_app.admin.settings import StaffView
-    from admin_app.models import AuditOperation, Order, Reason, ReviewRule, StaffUser
+    from admin_app.admin.staff import StaffView
+    from admin_app.models import AuditOperation, Order, Reason, ReviewRule
 
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
     # get_redirect_target looks the function up at call time, so this covers every view.
@@ -30,17 +36,20 @@ def init_admin(app: Flask) -> Admin:
         name=_l("Customer Admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/app_base.html"),
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(CustomerView(name=_l("Customers"), endpoint="customers"))
     admin.add_view(ReviewView(name=_l("Review"), endpoint="review"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
     admin.add_view(AuditOperationView(AuditOperation, name=_l("Operation log"), endpoint="audit"))
-    admin.add_view(StaffView(StaffUser, name=_l("Staff"), endpoint="staff",
-                             category=_l("Settings")))
+    admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", category=_l("Settings")))
     admin.add_view(ReasonView(Reason, name=_l("Reasons"), endpoint="reasons",
                               category=_l("Settings")))
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
                                   category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["action_label"] = action_label
+    allow_inline_handlers(app, [FILTER_HANDLER, *(
+        ACTION_HANDLER.format(name=name)
+        for view in admin._views for name, _text in getattr(view, "_actions", ()))])
     return admin

@@ -31,8 +31,7 @@ from admin_app.admin.forms import ConfirmStatusChangeForm
 from admin_app.admin.labels import ACTION_LABELS, reason_label
 from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
 from admin_app.auth.roles import Permission
-from admin_app.auth.session import current_actor
-from admin_app.extensions import login_manager
+from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditEntry, AuditOperation
 from admin_app.services import history, revert, status_change
 from admin_app.services.errors import InvalidInput, NotAllowed
@@ -218,7 +217,7 @@ class AuditOperationView(SecureModelView):
         if claim.user_id != current_user.id:
             raise NotAllowed(_("This confirmation belongs to another user."))
         if not login_fresh():
-            return login_manager.needs_refresh()
+            return reauthenticate(self.get_url(".details_view", id=int(operation_id)))
         form.reason.choices = _reason_choices()
         if not form.validate():
             return self._render_revert(int(operation_id), form, status=400)

@@ -28,8 +28,8 @@ from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS,
 from admin_app.admin.secure import SecureModelView, badge, deny
 from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
-from admin_app.auth.session import current_actor
-from admin_app.extensions import db, login_manager
+from admin_app.auth.session import current_actor, reauthenticate
+from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
 from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
@@ -184,6 +184,13 @@ def skip_messages(action_name: StatusAction) -> dict:
     return {status_change.SKIP_ALREADY: ALREADY_MESSAGES[action_name], **SKIP_MESSAGES}
 
 
+DENIED_MESSAGES = {
+    StatusAction.DEACTIVATE: _l("You are not allowed to deactivate customers."),
+    StatusAction.FREEZE: _l("You are not allowed to freeze customers."),
+    StatusAction.REACTIVATE: _l("You are not allowed to reactivate customers."),
+}
+
+
 def done_message(action_name: StatusAction, count: int) -> str:
     if action_name == StatusAction.DEACTIVATE:
         return ngettext("Deactivated %(num)d customer", "Deactivated %(num)d customers", count)
@@ -275,6 +282,9 @@ class StatusChangeMixin:
             return False
         return super().is_action_allowed(name)
 
+    def action_denied_message(self, name: str):
+        return DENIED_MESSAGES.get(name)
+
     @action("deactivate", _l("Deactivate"))
     def action_deactivate(self, ids):
         return self._preview(StatusAction.DEACTIVATE, ids)
@@ -341,7 +351,7 @@ class StatusChangeMixin:
         if claim.user_id != current_user.id:
             raise NotAllowed(_("This confirmation belongs to another user."))
         if not login_fresh():
-            return login_manager.needs_refresh()
+            return reauthenticate(local_or(form.url.data, self.get_url(".index_view")))
         self._refuse_edited_selection(claim.request_id)
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():
@@ -349,6 +359,10 @@ class StatusChangeMixin:
         result = status_change.execute(
             claim.request_id, actor=current_actor(), reason_code=form.reason.data,
             memo=form.memo.data or "")
+        current_app.logger.info(
+            "status change done user=%s action=%s operation=%d changed=%d memo=%s",
+            current_user.username, result.action.value, result.operation_id, result.changed,
+            (form.memo.data or "")[:200])
         flash(self._result_message(result), "success")
         return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
 

@@ -1,6 +1,7 @@
 """The base views every admin view inherits: access from the permission table, CSRF through
 Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export values."""
 
+import logging
 import re
 from datetime import date, datetime
 
@@ -17,6 +18,7 @@ from markupsafe import Markup
 
 from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
+from admin_app.security_log import security_event
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -29,6 +31,7 @@ def parse_row_id(value) -> int | None:
         return None
     number = int(value)
     return number if number <= _MAX_ROW_ID else None
+MAX_PAGE = 100_000
 
 
 def escape_spreadsheet_formula(value):
@@ -59,14 +62,13 @@ EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, datetime: _export_datetim
                           date: _export_date}
 
 
-def deny(message: str | None = None):
-    """Refuse the request: 403 for a logged-in user, the login page for anyone else."""
+def deny(message: str | None = None, **event_fields):
+    """Refuse the request: 403 for a logged-in user, the login page for anyone else.
+    Either way one security event is logged (with `event_fields`)."""
     if not current_user.is_authenticated:
+        security_event("login_required", level=logging.INFO, **event_fields)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    current_app.logger.warning(
-        "access_denied user=%s role=%s endpoint=%s method=%s",
-        current_user.username, current_user.role, request.endpoint, request.method,
-    )
+    security_event("access_denied", role=current_user.role, **event_fields)
     abort(403, description=message or _("You are not allowed to do this."))
 
 
@@ -161,7 +163,8 @@ class SecureModelView(PermissionMixin, ModelView):
         if len(actions) != 1 or actions[0] not in self._actions_data:
             abort(400, description=_("Unknown action."))
         if not self.is_action_allowed(actions[0]):
-            return deny()
+            return deny(self.action_denied_message(actions[0]), action=actions[0],
+                        ids=len(request.form.getlist("rowid")))
         return super().action_view()
 
     def get_one(self, id):
@@ -169,10 +172,15 @@ class SecureModelView(PermissionMixin, ModelView):
         row_id = parse_row_id(id)
         return None if row_id is None else super().get_one(str(row_id))
 
+    def action_denied_message(self, name: str) -> str | None:
+        """What a user who may not run action `name` is told (None: the generic message)."""
+        return None
+
     def _get_list_extra_args(self):
-        # Flask-Admin passes ?page=-1 through as a negative OFFSET, which PostgreSQL refuses.
+        # ?page=-1 is a negative OFFSET (PostgreSQL refuses it) and a 20-digit page overflows
+        # SQLite's integers: both were 500s.
         view_args = super()._get_list_extra_args()
-        view_args.page = max(view_args.page or 0, 0)
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
         return view_args
 
     def get_export_value(self, model, name):

@@ -1,28 +1,26 @@
 """GET/POST /login and POST /logout."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+import logging
+
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
-from admin_app.auth import bp
+from admin_app.auth import bp, throttle
 from admin_app.auth.forms import LoginForm
 from admin_app.auth.redirects import local_or
-from admin_app.auth.session import current_actor
+from admin_app.auth.session import current_actor, start_session
 from admin_app.extensions import limiter
+from admin_app.security_log import security_event
 from admin_app.services import authentication
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _username_key() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"], key_func=_username_key)
+@limiter.limit(throttle.login_rate_limit, methods=["POST"],
+               on_breach=throttle.log_rate_limit_breach)
+@limiter.limit(throttle.login_rate_limit, methods=["POST"], key_func=throttle.username_key,
+               on_breach=throttle.log_rate_limit_breach)
 def login():
     default_target = url_for("admin.index")
     if current_user.is_authenticated and login_fresh():
@@ -33,27 +31,29 @@ def login():
         flash(_("Your session expired after a period of inactivity. Please log in again."),
               "info")
     if form.validate_on_submit():
-        result = authentication.authenticate(
-            form.username.data,
-            form.password.data,
-            client=current_actor(),
-            lockout_threshold=current_app.config["LOGIN_LOCKOUT_THRESHOLD"],
-            lockout_duration=current_app.config["LOGIN_LOCKOUT_DURATION"],
-        )
+        username = form.username.data
+        if not throttle.take_attempt(username):
+            security_event("login_throttled", by="lockout",
+                           username=throttle.normalise_username(username))
+            raise TooManyRequests(retry_after=throttle.retry_after(username))
+        result = authentication.authenticate(username, form.password.data,
+                                             client=current_actor())
         if result.user is not None:
+            throttle.clear_attempts(username)
             locale = session.get("locale")
             session.clear()  # no session fixation: a fresh session for the new login
             if locale:
                 session["locale"] = locale
             login_user(result.user, remember=form.remember.data)
+            start_session()
+            security_event("login_succeeded", level=logging.INFO)
             return redirect(local_or(form.next.data, default_target))
-        if result.locked:
-            flash(_("Too many failed attempts. Try again later."), "danger")
-            status = 429
-        else:
-            flash(_("Invalid username or password."), "danger")
-            status = 401
+        security_event("login_failed", reason=result.reason,
+                       username=throttle.normalise_username(username))
+        flash(_("Invalid username or password."), "danger")
+        status = 401
     elif request.method == "POST":
+        flash(_("Invalid username or password."), "danger")
         status = 400
     return render_template("auth/login.html", form=form), status
 
@@ -62,7 +62,9 @@ def login():
 def logout():
     if current_user.is_authenticated:
         authentication.logout(current_user._get_current_object(), client=current_actor())
+        security_event("logout", level=logging.INFO)
         logout_user()
     session.clear()
+    session["_remember"] = "clear"  # Flask-Login deletes the remember-me cookie too
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -1,18 +1,25 @@
-"""Who the request is from: the Flask-Login user loader, session revocation, idle timeout.
+"""Who the request is from: the Flask-Login user loader, session revocation, timeouts.
 
-The session stores "<user id>:<session token>". Logging out, disabling a user or changing
-their role rotates the token in the database, so every existing session and remember-me
-cookie stops working on its next request (Flask-Login's "alternative tokens").
+The session and the remember-me cookie both store "<user id>:<session token>" (the user's
+`get_id()`). Logging out, disabling a user, changing their role or resetting their password
+rotates the token in the database, so every existing session and remember-me cookie stops
+working on its next request (Flask-Login's "alternative tokens").
+
+A session ends after IDLE_TIMEOUT without a request and ABSOLUTE_SESSION_LIFETIME after its
+login, however active; both also drop the remember-me cookie. A session restored from the
+remember-me cookie is not "fresh": the confirm step sends it to log in again first.
 """
 
-import uuid
+import logging
 
-from flask import Flask, g, request, session
-from flask_login import current_user
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, user_loaded_from_cookie
 
 from admin_app.extensions import db, login_manager
 from admin_app.models import StaffUser
 from admin_app.models.types import utcnow
+from admin_app.security_log import request_id, security_event
 from admin_app.services.audit import Actor
 
 
@@ -24,37 +31,86 @@ def init_session(app: Flask) -> None:
     login_manager.needs_refresh_message_category = "info"
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
+    user_loaded_from_cookie.connect(_restored_from_cookie, app)
     app.before_request(_assign_request_id)
-    app.before_request(_expire_idle_session)
+    app.before_request(_expire_session)
 
 
 def load_user(user_id: str) -> StaffUser | None:
     numeric_id, _, token = user_id.partition(":")
     if not numeric_id.isdigit() or not token:
-        return None
+        return _reject("malformed")
     user = db.session.get(StaffUser, int(numeric_id))
-    if user is None or not user.is_active or user.session_token != token:
-        return None
+    if user is None:
+        return _reject("unknown_user")
+    if not user.is_active:
+        return _reject("inactive", user.id)
+    if user.session_token != token:
+        return _reject("revoked", user.id)
     return user
 
 
+def _reject(reason: str, user_id: int | None = None) -> None:
+    """A session or remember-me cookie that names no valid login: forget both."""
+    session.pop("_user_id", None)
+    session["_remember"] = "clear"
+    security_event("session_rejected", reason=reason, claimed_user_id=user_id)
+    return None
+
+
+def _now() -> int:
+    return int(utcnow().timestamp())
+
+
+def start_session() -> None:
+    """Call right after login_user(): the session's clocks start now."""
+    now = _now()
+    session["login_at"] = now
+    session["last_seen"] = now
+
+
+def _restored_from_cookie(app, user=None, **_kwargs) -> None:
+    # Flask-Login does not record the session identifier for a session restored from the
+    # remember-me cookie; "strong" session protection would then end it on its next request.
+    session["_id"] = login_manager._session_identifier_generator()
+    start_session()
+    security_event("session_restored", level=logging.INFO, restored_user_id=user.id)
+
+
 def _assign_request_id() -> None:
-    g.request_id = uuid.uuid4().hex
+    request_id()  # (a before_request hook must return None, so not request_id itself)
 
 
-def _expire_idle_session() -> None:
-    """Log out a session idle for longer than IDLE_TIMEOUT (checked before loading the user)."""
-    from flask import current_app
-
-    now = int(utcnow().timestamp())
-    last_seen = session.get("last_seen")
-    idle_limit = current_app.config["IDLE_TIMEOUT"].total_seconds()
-    if "_user_id" in session and isinstance(last_seen, int) and now - last_seen > idle_limit:
+def _expire_session() -> None:
+    """End a session idle past IDLE_TIMEOUT or older than ABSOLUTE_SESSION_LIFETIME (checked
+    before the user is loaded); the remember-me cookie goes with it."""
+    if "_user_id" not in session:
+        return
+    config = current_app.config
+    now = _now()
+    last_seen, login_at = session.get("last_seen"), session.get("login_at")
+    idle = isinstance(last_seen, int) and now - last_seen > config["IDLE_TIMEOUT"].total_seconds()
+    too_old = isinstance(login_at, int) and (
+        now - login_at > config["ABSOLUTE_SESSION_LIFETIME"].total_seconds())
+    if idle or too_old:
+        claimed = str(session["_user_id"]).partition(":")[0]
+        security_event("session_expired", level=logging.INFO,
+                       reason="idle" if idle else "absolute_lifetime",
+                       user_id=int(claimed) if claimed.isdigit() else None)
         session.clear()
         session["idle_expired"] = True
+        session["_remember"] = "clear"
         return
-    if "_user_id" in session:
-        session["last_seen"] = now
+    session["last_seen"] = now
+    session.setdefault("login_at", now)
+
+
+def reauthenticate(next_url: str):
+    """Send a non-fresh session (restored from remember-me) to log in again, then to
+    `next_url` (a local page to start over from, never the POST-only endpoint)."""
+    security_event("reauthentication_required", level=logging.INFO)
+    flash(_("Please log in again to confirm this operation."), "info")
+    return redirect(url_for("auth.login", next=next_url))
 
 
 def client_ip() -> str | None:

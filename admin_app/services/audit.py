@@ -8,17 +8,20 @@ its entries and the previous hash, and inserts the operation and its entries set
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from admin_app.extensions import db
 from admin_app.models import AuditChainHead, AuditEntry, AuditOperation
 from admin_app.models.audit import GENESIS_HASH
 from admin_app.models.types import utcnow
+from admin_app.security_log import security_event
 
 ENTRY_INSERT_BATCH = 2000
 
@@ -144,8 +147,20 @@ def _next_operation_id() -> int:
 
 
 def append_operation(new: NewOperation) -> AppendedOperation:
-    """Append one operation and its entries to the chain. Does not commit."""
+    """Append one operation and its entries to the chain. Does not commit.
+
+    A database error here means the change cannot be audited: it is logged at CRITICAL
+    (`audit_write_failed`) and re-raised, so the caller's transaction rolls back."""
     prev_hash = lock_chain_head()
+    try:
+        return _insert(new, prev_hash)
+    except DBAPIError as exc:
+        security_event("audit_write_failed", level=logging.CRITICAL, action=new.action,
+                       error=type(exc.orig or exc).__name__)
+        raise
+
+
+def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:
     entries = [tuple(entry) for entry in new.entries]
     row = {
         "id": _next_operation_id(),

@@ -1,13 +1,13 @@
-"""Logging staff in and out: credential checks, lockout, and the login/logout log entries.
+"""Logging staff in and out: credential checks and the login/logout log entries.
 
-A wrong password, an unknown username, a disabled account and a locked account all look the
-same to the caller's user; only the operation log says which it was.
+A wrong password, an unknown username and a disabled account all look the same to the
+caller's user; only the operation log (and the returned `reason`) says which it was.
+Throttling and lockout happen before this service is called (see `auth.throttle`).
 """
 
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,7 +19,6 @@ from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.transaction import write_transaction
 
 
-
 @functools.cache
 def _dummy_hash() -> str:
     """Checked against when the username is unknown, so both paths cost one password hash."""
@@ -29,18 +28,11 @@ def _dummy_hash() -> str:
 @dataclass(frozen=True)
 class LoginResult:
     user: StaffUser | None
-    locked: bool = False
+    reason: str = "ok"  # ok, unknown_user, inactive, bad_password
 
 
-def authenticate(
-    username: str,
-    password: str,
-    *,
-    client: Actor,
-    lockout_threshold: int,
-    lockout_duration: timedelta,
-) -> LoginResult:
-    """Check the credentials, update the failure counter and log the attempt. Commits.
+def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
+    """Check the credentials, count a failure on the account and log the attempt. Commits.
 
     `client` carries the request's IP, user agent and request id (its id/role are ignored).
     """
@@ -49,32 +41,25 @@ def authenticate(
         user = session.execute(
             select(StaffUser).where(func.lower(StaffUser.username) == username.lower())
         ).scalar_one_or_none()
-        now = utcnow()
         if user is None:
             check_password_hash(_dummy_hash(), password)
-            _log_login(client, username[:64], None, "?", "login_failed", "unknown_user")
-            return LoginResult(None)
+            return _refused(client, username[:64], None, "?", "unknown_user")
         password_ok = user.check_password(password)
-        if user.locked_until is not None and user.locked_until > now:
-            _log_login(client, user.username, user.id, user.role, "login_failed", "locked")
-            return LoginResult(None, locked=True)
         if not user.is_active:
-            _log_login(client, user.username, user.id, user.role, "login_failed", "inactive")
-            return LoginResult(None)
+            return _refused(client, user.username, user.id, user.role, "inactive")
         if not password_ok:
-            user.failed_login_count += 1
-            locked = user.failed_login_count >= lockout_threshold
-            if locked:
-                user.locked_until = now + lockout_duration
-                user.failed_login_count = 0
-            _log_login(client, user.username, user.id, user.role, "login_failed",
-                       "locked_out" if locked else "bad_password")
-            return LoginResult(None, locked=locked)
+            session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
+                failed_login_count=StaffUser.failed_login_count + 1))
+            return _refused(client, user.username, user.id, user.role, "bad_password")
         user.failed_login_count = 0
-        user.locked_until = None
-        user.last_login_at = now
+        user.last_login_at = utcnow()
         _log_login(client, user.username, user.id, user.role, "login", "ok")
     return LoginResult(user)
+
+
+def _refused(client: Actor, username: str, user_id, role: str, reason: str) -> LoginResult:
+    _log_login(client, username, user_id, role, "login_failed", reason)
+    return LoginResult(None, reason)
 
 
 def logout(user: StaffUser, *, client: Actor) -> None:

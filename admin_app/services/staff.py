@@ -1,15 +1,19 @@
 """Staff users: creation, password policy, and the changes an admin makes to them.
 
-Every change is one logged operation; the last active admin can never be disabled or demoted.
+Every change is one logged operation (entity `staff_user`, one entry per changed field;
+passwords and hashes are never logged). The last active admin can never be disabled or
+demoted. A change of role, active flag or password rotates the user's session token, so
+their sessions and remember-me cookies end on their next request.
 """
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from werkzeug.security import generate_password_hash
 
-from admin_app.auth.roles import ROLES
-from admin_app.extensions import db
+from admin_app.auth.roles import ROLES, Role
 from admin_app.models import StaffUser
-from admin_app.services.audit import Actor, NewOperation, append_operation
-from admin_app.services.errors import Conflict, InvalidInput
+from admin_app.models.user import new_session_token
+from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
 
 PASSWORD_MIN_LENGTH = 12
@@ -89,3 +93,73 @@ def create_user(username: str, *, role: str, password: str, actor: Actor) -> Sta
             )
         )
     return user
+
+
+PASSWORD_CHANGED = "(changed)"  # what the log records for a new password: never the password
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def update_user(
+    user_id: int,
+    *,
+    role: str | None = None,
+    is_active: bool | None = None,
+    new_password: str | None = None,
+    actor: Actor,
+) -> list[str]:
+    """Change a staff user's role, active flag and/or password (None: leave as is).
+
+    Commits. Returns the names of the fields that changed (empty: nothing written, nothing
+    logged). Raises NotFound, InvalidInput (unknown role, weak password) or Conflict (it
+    would leave no active admin)."""
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.")
+    with write_transaction() as session:
+        lock_chain_head()  # serialises staff changes, so two admins cannot demote each other
+        user = session.execute(
+            select(StaffUser).where(StaffUser.id == user_id).with_for_update()
+        ).scalar_one_or_none()
+        if user is None:
+            raise NotFound("This staff user no longer exists.")
+        if new_password is not None and (problem := password_problem(new_password,
+                                                                      user.username)):
+            raise InvalidInput(problem)
+        entries, values = [], {}
+        if role is not None and role != user.role:
+            entries.append(("staff_user", user.id, user.username, "role", user.role, role))
+            values["role"] = role
+        if is_active is not None and is_active != user.is_active:
+            entries.append(("staff_user", user.id, user.username, "is_active",
+                            _flag(user.is_active), _flag(is_active)))
+            values["is_active"] = is_active
+        if new_password is not None:
+            entries.append(("staff_user", user.id, user.username, "password", None,
+                            PASSWORD_CHANGED))
+        if not entries:
+            return []
+        stays_admin = values.get("role", user.role) == Role.ADMIN and values.get(
+            "is_active", user.is_active)
+        if user.role == Role.ADMIN and user.is_active and not stays_admin:
+            _refuse_removing_last_admin(session, user.id)
+        if new_password is not None:
+            values.update(password_hash=generate_password_hash(new_password),
+                          failed_login_count=0)
+        session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
+            **values, session_token=new_session_token()))
+        append_operation(NewOperation(actor=actor, action="staff_update", entries=entries,
+                                      changed_count=1))
+    return [entry[3] for entry in entries]
+
+
+def _refuse_removing_last_admin(session, user_id: int) -> None:
+    others = session.execute(
+        select(func.count()).select_from(StaffUser).where(
+            StaffUser.role == Role.ADMIN, StaffUser.is_active.is_(True),
+            StaffUser.id != user_id)
+    ).scalar_one()
+    if not others:
+        raise Conflict("This is the last active admin: it cannot be disabled or demoted. "
+                       "Make another user admin first.")

@@ -1,0 +1,89 @@
+"""/admin/staff/: staff users, for admins only. Create, change role, disable and re-enable,
+reset password; every change goes through services.staff (logged, last admin protected)."""
+
+from flask import flash
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from admin_app.admin.secure import AdminForm, SecureModelView
+from admin_app.auth.roles import ROLES, Permission, Role
+from admin_app.auth.session import current_actor
+from admin_app.models import StaffUser
+from admin_app.services import staff
+from admin_app.services.errors import ServiceError
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Admin"),
+    Role.MANAGER: _l("Manager"),
+    Role.CLERK: _l("Clerk"),
+    Role.AUDITOR: _l("Auditor"),
+}
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[Role(role)]) for role in ROLES]
+PASSWORD_RULES = _l("At least 12 and at most 128 characters; not the username; not a common "
+                    "password.")
+NEW_PASSWORD = {"autocomplete": "new-password"}
+
+
+class StaffCreateForm(AdminForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    password = PasswordField(_l("Password"), validators=[DataRequired()],
+                             description=PASSWORD_RULES, render_kw=NEW_PASSWORD)
+
+
+class StaffEditForm(AdminForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    is_active = BooleanField(_l("Active"), description=_l(
+        "A disabled user cannot log in; their open sessions end at once."))
+    new_password = PasswordField(_l("New password"), render_kw=NEW_PASSWORD, description=_l(
+        "Leave empty to keep the current password. %(rules)s", rules=PASSWORD_RULES))
+
+
+def _format_role(view, context, model, name):
+    return ROLE_LABELS.get(model.role, model.role)
+
+
+class StaffView(SecureModelView):
+    required_permission = Permission.MANAGE_SETTINGS
+    edit_permission = Permission.MANAGE_SETTINGS
+    can_view_details = False
+    column_list = ("username", "role", "is_active", "last_login_at", "failed_login_count",
+                   "created_at")
+    column_labels = {"username": _l("Username"), "role": _l("Role"),
+                     "is_active": _l("Active"), "last_login_at": _l("Last login"),
+                     "failed_login_count": _l("Failed logins"), "created_at": _l("Created")}
+    column_formatters = {"role": _format_role}
+    column_default_sort = ("username", False)
+    column_searchable_list = ("username",)
+    column_filters = ("role", "is_active")
+    column_export_exclude_list = ("password_hash", "session_token")
+
+    def __init__(self, **kwargs):
+        super().__init__(StaffUser, **kwargs)
+
+    def get_create_form(self):
+        return StaffCreateForm
+
+    def get_edit_form(self):
+        return StaffEditForm
+
+    def create_model(self, form):
+        try:
+            return staff.create_user(form.username.data, role=form.role.data,
+                                     password=form.password.data, actor=current_actor())
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+
+    def update_model(self, form, model):
+        try:
+            changed = staff.update_user(
+                model.id, role=form.role.data, is_active=form.is_active.data,
+                new_password=form.new_password.data or None, actor=current_actor())
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        if not changed:
+            flash(_l("Nothing changed."), "info")
+        return True

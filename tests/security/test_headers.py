@@ -1,0 +1,117 @@
+"""Security headers on every response (ASVS 14.4.x / v5 3.4.x), caching, methods, and what a
+gunicorn deployment discloses."""
+
+import base64
+import hashlib
+import re
+from html import unescape
+
+import pytest
+
+from admin_app import create_app
+from tests.conftest import make_customers, start_action
+from tests.security.conftest import text
+from tests.security.servers import Client, app_spec, gunicorn
+
+
+def _directives(response) -> dict[str, str]:
+    policy = response.headers["Content-Security-Policy"]
+    return {part.split()[0]: part.strip() for part in policy.split(";") if part.strip()}
+
+
+def assert_security_headers(response) -> None:
+    csp = _directives(response)
+    assert csp["object-src"] == "object-src 'none'"
+    assert csp["base-uri"] == "base-uri 'none'"
+    assert csp["frame-ancestors"] == "frame-ancestors 'none'"
+    assert "'unsafe-inline'" not in csp["script-src"] and "*" not in csp["script-src"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "X-Powered-By" not in response.headers
+    assert not re.search(r"\d", response.headers.get("Server", ""))
+
+
+def test_every_kind_of_response_carries_the_headers(client, login):
+    """Pages, redirects, static files, JSON, errors — logged in or not."""
+    anonymous = [client.get("/login"), client.get("/"), client.get("/admin/"),
+                 client.get("/healthz"), client.get("/static/app.css"),
+                 client.get("/admin/static/admin/js/actions.js?v=1.0.0"), client.get("/nope"),
+                 client.get("/logout")]
+    assert [r.status_code for r in anonymous] == [200, 302, 302, 200, 200, 200, 404, 405]
+    login("admin")
+    for response in anonymous + [client.get("/admin/"), client.get("/admin/customers/"),
+                                 client.get("/admin/staff/new/")]:
+        assert_security_headers(response)
+
+
+def test_scripts_carry_this_requests_nonce_and_inline_handlers_are_hashed(client, login,
+                                                                          reasons):
+    """ASVS 14.4.3: Flask-Admin's <script> tags carry the response's nonce (a new one each
+    time); the only inline handlers on the grid are exactly the ones the CSP allows by hash."""
+    make_customers(2)
+    login("admin")
+    first, second = client.get("/admin/customers/"), client.get("/admin/customers/")
+    nonces = []
+    for response in (first, second):
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
+        scripts = re.findall(r"<script\b[^>]*>", text(response))
+        assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts), scripts
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    handlers = {unescape(h) for h in re.findall(r'\son\w+="([^"]*)"', text(first))}
+    assert "return modelActions.execute('deactivate');" in handlers
+    script_src = _directives(first)["script-src"]
+    assert "'unsafe-hashes'" in script_src
+    for handler in handlers:
+        digest = base64.b64encode(hashlib.sha256(handler.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in script_src, handler
+
+
+def test_admin_pages_are_not_cached_but_static_files_are(client, login, reasons):
+    """ASVS 8.2.1: Cache-Control no-store on the login page, dashboard, grid, confirmation
+    page and operation log; static files stay cacheable."""
+    ids = make_customers(1)
+    login_page = client.get("/login")
+    login("admin")
+    confirmation, _ = start_action(client, "freeze", ids)
+    for response in (login_page, client.get("/admin/"), client.get("/admin/customers/"),
+                     confirmation, client.get("/admin/audit/"),
+                     client.get("/admin/audit/details/?id=1")):
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
+
+
+def test_hsts_in_production_only(client, database_url):
+    """ASVS 14.4.5: Strict-Transport-Security max-age ≥ 1 year in production, not in tests."""
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    production = create_app("production", SECRET_KEY="k", SQLALCHEMY_DATABASE_URI=database_url)
+    hsts = production.test_client().get("/login", base_url="https://localhost").headers[
+        "Strict-Transport-Security"]
+    assert int(re.search(r"max-age=(\d+)", hsts)[1]) >= 31_536_000
+
+
+@pytest.mark.parametrize("method, path", [("TRACE", "/"), ("TRACE", "/login"),
+                                          ("PUT", "/admin/customers/action/"),
+                                          ("DELETE", "/admin/customers/confirm/")])
+def test_unused_methods_are_405(client, login, method, path):
+    """ASVS 14.5.1: only the methods in use."""
+    login("admin")
+    assert client.open(path, method=method).status_code == 405
+
+
+def test_gunicorn_discloses_no_version(backend, database_url, staff, tmp_path):
+    """ASVS 14.3.3: behind gunicorn no Server or X-Powered-By header names a version; TRACE
+    is refused there too."""
+    if backend != "sqlite":
+        pytest.skip("one database is enough")
+    with gunicorn(app_spec(database_url), tmp_path, workers=1) as server:
+        replies = [Client(server).get("/login"), Client(server).request("TRACE", "/")]
+    assert [reply.status for reply in replies] == [200, 405]
+    for reply in replies:
+        assert not re.search(r"\d", reply.header("Server") or "")
+        assert reply.header("X-Powered-By") is None
+        assert reply.header("Content-Security-Policy")

@@ -1,0 +1,90 @@
+"""The password policy (ASVS 2.1.x / v5 6.2.x) wherever a password is set — the service,
+`flask users create`, staff management (tests/security/test_staff_management.py) — and
+what login does with passwords.
+
+Covered elsewhere: no truncation or case folding at login (tests/test_auth.py::
+test_bad_credentials_are_refused_with_one_message, `PASSWORD + "x"` and upper case); salted
+scrypt hashes (tests/test_auth.py::test_password_hashes_are_salted_scrypt).
+"""
+
+import statistics
+import time
+
+import pytest
+
+from admin_app import create_app
+from admin_app.services import staff as staff_service
+from admin_app.services.audit import Actor
+from admin_app.services.errors import InvalidInput
+from tests.security.conftest import text
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("a" * 11, "at least 12 characters"),
+    ("x" * 129, "at most 128 characters"),
+    ("password123456", "too common"),
+    ("PASSWORD123456", "too common"),
+    ("Maximilian-Jr", "must not be the username"),
+])
+def test_refused_passwords(app, password, problem):
+    with pytest.raises(InvalidInput, match=problem):
+        staff_service.create_user("maximilian-jr", role="clerk", password=password,
+                                  actor=Actor.cli())
+
+
+@pytest.mark.parametrize("length", [12, 64, 128])
+def test_long_passwords_round_trip_through_login(app, client, length):
+    """ASVS 2.1.2: 12 to 128 characters are accepted, and the whole password counts."""
+    password = ("Kq7#" * 40)[:length]
+    staff_service.create_user("longpass", role="clerk", password=password, actor=Actor.cli())
+    assert client.post("/login", data={"username": "longpass",
+                                       "password": password}).status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"username": "longpass",
+                                       "password": password[:-1]}).status_code == 401
+
+
+def test_a_129_character_password_at_login_is_a_clean_400(client, staff):
+    response = client.post("/login", data={"username": "admin", "password": "x" * 129})
+    assert response.status_code == 400
+    assert "Invalid username or password." in text(response)
+
+
+def test_cli_applies_the_policy(runner):
+    result = runner.invoke(args=["users", "create", "pat", "--role", "clerk",
+                                 "--password", "password123456"])
+    assert result.exit_code == 1
+    assert "too common" in result.output
+
+
+def test_production_seeds_no_default_passwords(database_url, monkeypatch):
+    """ASVS 2.5.4: a production install has no account, and seeding demo users there needs
+    DEMO_PASSWORD from the environment."""
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    production = create_app("production", SECRET_KEY="k", SQLALCHEMY_DATABASE_URI=database_url)
+    with production.app_context():
+        result = production.test_cli_runner().invoke(args=["seed-demo", "--customers", "5"])
+    assert result.exit_code == 1
+    assert "DEMO_PASSWORD" in result.output
+    client = production.test_client()
+    page = client.get("/login", base_url="https://localhost")
+    csrf = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
+    response = client.post("/login", base_url="https://localhost", data={
+        "username": "admin", "password": "admin", "csrf_token": csrf.split('"')[0]},
+        headers={"Referer": "https://localhost/login"})
+    assert response.status_code == 401
+
+
+def test_unknown_user_and_wrong_password_take_about_as_long(client, staff):
+    """v5 6.3.8: an unknown username costs a password hash too, so timing does not tell
+    which usernames exist (medians within a factor of 2)."""
+    def median_seconds(username):
+        durations = []
+        for _ in range(5):
+            started = time.perf_counter()
+            client.post("/login", data={"username": username, "password": "wrong-password-1"})
+            durations.append(time.perf_counter() - started)
+        return statistics.median(durations)
+
+    known, unknown = median_seconds("admin"), median_seconds("nobody-here")
+    assert 0.5 < unknown / known < 2, (known, unknown)
