@@ -142,6 +142,13 @@ class StaffClient:
         self.http = requests.Session()
         self.csrf = ""
 
+    def clone(self) -> "StaffClient":
+        """The same browser session (cookies, CSRF token) for use from another thread."""
+        twin = StaffClient(self.base, self.username, self.password, timeout=self.timeout)
+        twin.http.cookies.update(self.http.cookies)
+        twin.csrf = self.csrf
+        return twin
+
     def get(self, path: str, **kwargs) -> requests.Response:
         response = self.http.get(self.base + path, timeout=self.timeout, **kwargs)
         self._remember_csrf(response)
