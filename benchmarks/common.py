@@ -3,12 +3,10 @@
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
 
-import click
 import sqlalchemy as sa
 
 from admin_app import create_app
@@ -38,10 +36,11 @@ def is_postgres(url: str) -> bool:
 
 
 def ensure_disposable(url: str, *, force: bool = False) -> None:
-    if not is_postgres(url) or force:
+    """Refuse to drop a database (or SQLite file) whose name does not say it is disposable."""
+    if force:
         return
     name = sa.engine.make_url(sqlalchemy_url(url)).database or ""
-    if not any(marker in name for marker in DISPOSABLE_MARKERS):
+    if name and not any(marker in name for marker in DISPOSABLE_MARKERS):
         raise SystemExit(f"Refusing to drop the database {name!r}: use a name containing "
                          f"{' or '.join(DISPOSABLE_MARKERS)} (e.g. ca_perf_bench), or --force.")
 
@@ -131,23 +130,3 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class _Quiet:
-    """The part of click's progress bar the callers use, doing nothing."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def update(self, steps: int) -> None:
-        pass
-
-
-def progressbar(length: int, label: str):
-    """A click progress bar on a terminal; silent when the output is piped or redirected."""
-    if sys.stdout.isatty():
-        return click.progressbar(length=length, label=label)
-    return _Quiet()

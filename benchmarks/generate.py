@@ -47,9 +47,10 @@ from admin_app.services.audit import (  # noqa: E402
     ENTRY_FIELDS, HASHED_OPERATION_FIELDS, canonical_json, operation_hash)
 from admin_app.services.demo import (  # noqa: E402
     _NAME_HEADS, _NAME_MIDS, _NAME_TAILS, _seed_reasons, _seed_rules)
+from admin_app.progress import progress_bar  # noqa: E402
 from admin_app.services.transaction import write_transaction  # noqa: E402
 from benchmarks.common import (  # noqa: E402
-    database_url, fresh_app, is_postgres, migrated_app, progressbar)
+    database_url, fresh_app, is_postgres, migrated_app)
 
 DEFAULT_PASSWORD = "benchmark-password-2026"
 ROLES_AND_COUNTS = (("admin", 3), ("manager", 6), ("clerk", 10), ("auditor", 2))
@@ -273,7 +274,7 @@ def _write_log(rng, log, state, staff, entries_wanted, start, now, customers, se
                           scope={"customers": customers, "seed": seed, "tool": "bench"},
                           changed_count=customers), [])
     written = 0
-    with progressbar(entries_wanted, "Operation log entries") as bar:
+    with progress_bar(entries_wanted, "Operation log entries") as progress:
         while written < entries_wanted:
             clock = min(now, clock + timedelta(seconds=rng.expovariate(1 / gap)))
             kind = rng.choices(kinds, weights)[0]
@@ -292,7 +293,7 @@ def _write_log(rng, log, state, staff, entries_wanted, start, now, customers, se
                 made = _status_change(rng, log, state, rng.choice(changers), clock,
                                       min(size, remaining))
             written += len(made)
-            bar.update(len(made))
+            progress(len(made))
             if len(log.entries) >= BATCH_ENTRIES or len(log.operations) >= BATCH_ENTRIES:
                 log.flush()
     log.flush()
@@ -392,7 +393,7 @@ def _status_change(rng, log, state: _Customers, user, when, size) -> list[tuple]
 
 def _insert_customers(rng, state: _Customers, start: datetime, now: datetime) -> None:
     today = now.date()
-    with progressbar(state.count, "Customers") as bar:
+    with progress_bar(state.count, "Customers") as progress:
         for batch_start in range(0, state.count, CUSTOMER_BATCH):
             rows = []
             for index in range(batch_start, min(state.count, batch_start + CUSTOMER_BATCH)):
@@ -420,7 +421,7 @@ def _insert_customers(rng, state: _Customers, start: datetime, now: datetime) ->
                 })
             with write_transaction() as session:
                 session.execute(sa.insert(Customer.__table__), rows)
-            bar.update(len(rows))
+            progress(len(rows))
 
 
 def _insert_orders(rng, state: _Customers, now: datetime, per_customer: float) -> int:
@@ -435,7 +436,7 @@ def _insert_orders(rng, state: _Customers, now: datetime, per_customer: float) -
         with write_transaction() as session:
             session.execute(sa.insert(Order.__table__), rows)
 
-    with progressbar(state.count, "Orders") as bar:
+    with progress_bar(state.count, "Orders") as progress:
         for index in range(state.count):
             for _ in range(min(12, int(rng.expovariate(1 / per_customer)))):
                 number += 1
@@ -449,11 +450,11 @@ def _insert_orders(rng, state: _Customers, now: datetime, per_customer: float) -
                 total += len(rows)
                 rows = []
             if index % 1000 == 999:
-                bar.update(1000)
+                progress(1000)
         if rows:
             write()
             total += len(rows)
-        bar.update(state.count % 1000)
+        progress(state.count % 1000)
     return total
 
 
