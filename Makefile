@@ -7,8 +7,11 @@ WORKERS ?= 4
 FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+HOST   ?= 127.0.0.1
+GUNICORN_ARGS ?= --timeout 120
+BENCH_ARGS ?=
 
-.PHONY: run test serve install translations compile-translations bench clean
+.PHONY: run test serve install translations compile-translations bench bench-service load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +42,21 @@ run: install compile-translations
 
 serve: install compile-translations
 	$(FLASK) db upgrade
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - $(GUNICORN_ARGS) wsgi:app
 
 test: install compile-translations
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-bench: install
+# HTTP benchmark on generated data (DATABASE_URL, default a temporary SQLite file; a
+# PostgreSQL database name must contain "bench" or "ca_perf": it is dropped and recreated).
+bench: install compile-translations
+	$(BIN)/python benchmarks/bench_http.py $(BENCH_ARGS)
+
+bench-service: install
 	$(BIN)/python benchmarks/bench_status_change.py
+
+load: install compile-translations
+	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -10,6 +10,7 @@ INSTANCE_DIR = BASE_DIR / "instance"
 ENV_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ENV_SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ENV_RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+ENV_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
 
 
 def _normalise_database_url(url: str) -> str:
@@ -59,6 +60,9 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 500_000
     MAX_FORM_PARTS = 1_000
+
+    # How many reverse proxies in front of the app set X-Forwarded-For / -Proto (0: trust none).
+    TRUSTED_PROXIES = ENV_TRUSTED_PROXIES
 
 
 

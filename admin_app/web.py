@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_app.extensions import db
 from admin_app.services.errors import ServiceError
@@ -41,6 +42,9 @@ def select_locale() -> str:
 
 
 def init_web(app: Flask, babel) -> None:
+    if app.config.get("TRUSTED_PROXIES"):
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     translations = Path(__file__).parent / "translations"
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(translations))
