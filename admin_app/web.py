@@ -1,9 +1,10 @@
 """Request-wide wiring: locale, error pages, security headers, health check."""
 
+import time
 import uuid
 from pathlib import Path
 
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -53,6 +54,9 @@ def init_web(app: Flask, babel) -> None:
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
+    if app.config.get("SERVER_TIMING"):
+        app.before_request(_start_timer)
+        app.after_request(_server_timing)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "root", lambda: _redirect_home())
 
@@ -109,6 +113,18 @@ def _unexpected_error(exc: Exception):
     return render_error(
         500, _("The operation failed; nothing was changed. Reference: %(ref)s", ref=reference),
         reference)
+
+
+def _start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def _server_timing(response):
+    started = g.get("request_started")
+    if started is not None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+    return response
 
 
 def _security_headers(response):

@@ -9,6 +9,9 @@ Unless --reuse, the database is recreated and filled by benchmarks/generate.py (
 database names must contain "bench" or "ca_perf"). Then gunicorn serves the app and one
 logged-in admin (CSRF on, as in a browser) measures, one request at a time:
 
+Each line also shows the time spent in the app itself (its Server-Timing header: the request
+minus network, gunicorn and client) and the workers' CPU time per request.
+
 - the grid: page 1, ?status=active, a code prefix search, a name prefix search;
 - a customer's details page; the operation log, page 1 and page 1,000 (?page=999);
 - preview (action POST) and execution (confirm POST) of 1,000 checked customers, and of
@@ -52,12 +55,22 @@ def report(label: str, seconds: list[float], note: str = "") -> None:
           f"n={len(ms):<3} {note}", flush=True)
 
 
+APP_TIMES: list[float] = []  # seconds spent in the app (Server-Timing) by the last requests
+
+
+def app_seconds(response) -> float:
+    """The app's own time for a response, from its Server-Timing header (SERVER_TIMING=1)."""
+    header = response.headers.get("Server-Timing", "")
+    return float(header.split("dur=")[1]) / 1000 if "dur=" in header else float("nan")
+
+
 def timed_get(client: StaffClient, path: str) -> float:
     start = time.perf_counter()
     response = client.get(path)
     elapsed = time.perf_counter() - start
     if response.status_code != 200:
         raise SystemExit(f"GET {path} -> HTTP {response.status_code}")
+    APP_TIMES.append(app_seconds(response))
     return elapsed
 
 
@@ -69,9 +82,11 @@ def measure_get(client: StaffClient, server, label: str, paths, repeats: int,
     for index in range(warmup):
         timed_get(client, paths[index % len(paths)])
     cpu_before = server.worker_cpu_seconds()
+    APP_TIMES.clear()
     times = [timed_get(client, paths[index % len(paths)]) for index in range(repeats)]
     cpu_ms = (server.worker_cpu_seconds() - cpu_before) * 1000 / repeats
-    report(label, times, f"app CPU {cpu_ms:.0f} ms/request")
+    report(label, times, f"in app {median(APP_TIMES) * 1000:.1f} ms, "
+                         f"app CPU {cpu_ms:.0f} ms/request")
 
 
 # -- raw SQL: the same UPDATE + INSERT, on the same rows ----------------------------------------
@@ -123,7 +138,7 @@ def raw_status_change(engine, *, action: StatusAction, actor_id: int,
 def run_bulk(client: StaffClient, engine, actor_id: int, label: str, rounds: int, *,
              ids: list[int] | None, expect_changed: int) -> None:
     """`rounds` timed rounds alternating deactivate / reactivate of the same customers."""
-    previews, executions, raws = [], [], []
+    previews, executions, raws, in_app = [], [], [], []
     for round_number in range(rounds):
         action = StatusAction.DEACTIVATE if round_number % 2 == 0 else StatusAction.REACTIVATE
         raw_seconds, raw_changed = raw_status_change(engine, action=action, actor_id=actor_id,
@@ -139,13 +154,15 @@ def run_bulk(client: StaffClient, engine, actor_id: int, label: str, rounds: int
         if response.status_code != 303:
             raise SystemExit(f"{label}: confirm -> HTTP {response.status_code}")
         executions.append(elapsed)
+        in_app.append(app_seconds(response))
         raws.append(raw_seconds)
         if raw_changed != expect_changed:
             raise SystemExit(f"{label}: raw SQL changed {raw_changed}, expected {expect_changed}")
     report(f"{label}: preview", previews)
-    report(f"{label}: execution", executions)
+    report(f"{label}: execution", executions, f"in app {median(in_app) * 1000:.1f} ms")
     report(f"{label}: raw SQL UPDATE + INSERT", raws,
-           f"execution / raw = {median(executions) / median(raws):.2f}x")
+           f"execution / raw = {median(executions) / median(raws):.2f}x "
+           f"(in app: {median(in_app) / median(raws):.2f}x)")
 
 
 def current_status_counts() -> dict[str, int]:
@@ -196,6 +213,7 @@ def main() -> None:
                         help="allow recreating a PostgreSQL database of any name")
     parser.add_argument("--plans", action="store_true", help="print query plans at the end")
     parser.add_argument("--verify-repeats", type=int, default=3)
+    parser.add_argument("--skip-reads", action="store_true", help="only the bulk cases")
     args = parser.parse_args()
     if args.bulk_repeats < 2 or args.bulk_repeats % 2:
         parser.error("--bulk-repeats must be even (rounds alternate deactivate / reactivate)")
@@ -225,26 +243,13 @@ def main() -> None:
         print(f"database: {dialect}; {customers:,} customers; statuses {current_status_counts()};"
               f" gunicorn workers: {args.workers}", flush=True)
 
-        with gunicorn(app_url, workers=args.workers) as server:
+        with gunicorn(app_url, workers=args.workers, env={"SERVER_TIMING": "1"}) as server:
             client = StaffClient(server.url, "admin", DEFAULT_PASSWORD)
             client.login()
             rng = random.Random(7)
-            print("reads (one request at a time):")
-            measure_get(client, server, "grid page 1 (with status tab counts)", "/admin/customers/",
-                        args.repeats)
-            measure_get(client, server, "grid ?status=active", "/admin/customers/?status=active",
-                        args.repeats)
-            measure_get(client, server, f"grid search code prefix {code_prefix!r}",
-                        f"/admin/customers/?search={code_prefix}", args.repeats)
-            measure_get(client, server, f"grid search name prefix {name_prefix!r}",
-                        f"/admin/customers/?search={name_prefix}", args.repeats)
-            measure_get(client, server, "customer details page",
-                        [f"/admin/customers/details/?id={rng.randint(1, customers)}"
-                         for _ in range(args.repeats)], args.repeats)
-            measure_get(client, server, "log page 1", "/admin/audit/", args.repeats)
-            measure_get(client, server, "log page 1,000 (?page=999)", "/admin/audit/?page=999",
-                        args.repeats)
-            print(f"  worker peak memory after reads: {_peaks(server)}")
+            if not args.skip_reads:
+                measure_reads(client, server, rng, args.repeats, customers, code_prefix,
+                              name_prefix)
 
             print("bulk (each execution beside the same UPDATE + INSERT in raw SQL):")
             checked = list(db.session.execute(
@@ -275,6 +280,24 @@ def main() -> None:
                                   f"/admin/customers/?search={name_prefix}",
                                   "/admin/audit/", "/admin/audit/?page=999"],
                             password=DEFAULT_PASSWORD))
+
+
+def measure_reads(client, server, rng, repeats, customers, code_prefix, name_prefix) -> None:
+    print("reads (one request at a time):")
+    measure_get(client, server, "grid page 1 (with status tab counts)", "/admin/customers/",
+                repeats)
+    measure_get(client, server, "grid ?status=active", "/admin/customers/?status=active",
+                repeats)
+    measure_get(client, server, f"grid search code prefix {code_prefix!r}",
+                f"/admin/customers/?search={code_prefix}", repeats)
+    measure_get(client, server, f"grid search name prefix {name_prefix!r}",
+                f"/admin/customers/?search={name_prefix}", repeats)
+    measure_get(client, server, "customer details page",
+                [f"/admin/customers/details/?id={rng.randint(1, customers)}"
+                 for _ in range(repeats)], repeats)
+    measure_get(client, server, "log page 1", "/admin/audit/", repeats)
+    measure_get(client, server, "log page 1,000 (?page=999)", "/admin/audit/?page=999", repeats)
+    print(f"  worker peak memory after reads: {_peaks(server)}")
 
 
 def _ids_by_status(statuses) -> dict[str, list[int]]:

@@ -44,3 +44,13 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unreachable"}
+
+
+def test_no_server_timing_header_by_default(client):
+    assert "Server-Timing" not in client.get("/healthz").headers
+
+
+@pytest.mark.config(SERVER_TIMING=True)
+def test_server_timing_reports_the_apps_own_time(client):
+    header = client.get("/healthz").headers["Server-Timing"]
+    assert header.startswith("app;dur=") and float(header.split("=")[1]) >= 0

@@ -364,8 +364,7 @@ def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
     """
     item = StatusChangeRequestItem
     allowed = [s.value for s in action.allowed_from]
-    total = session.execute(select(func.max(item.seq)).where(
-        item.request_id == request.id)).scalar() or 0
+    total = request.selected_count - request.missing_count  # the snapshot's seq runs 1..total
     now = utcnow()
     returning = session.get_bind().dialect.name == "postgresql"
     changed: list[tuple[int, str, str]] = []
@@ -373,13 +372,12 @@ def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
         in_chunk = (Customer.id == item.customer_id, item.request_id == request.id,
                     item.seq > start, item.seq <= start + chunk_size,
                     Customer.version == item.version, Customer.status.in_(allowed))
-        change = (
-            update(Customer)
+        change = (  # a Core UPDATE: the ORM's bulk-update bookkeeping has nothing to do here
+            update(Customer.__table__)
             .where(*in_chunk)
             .values(status=action.target.value, status_reason=reason.code,
                     status_changed_at=now, status_changed_by=actor.id,
                     version=Customer.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
         )
         if returning:
             rows = session.execute(change.returning(Customer.id, Customer.code, item.status))
