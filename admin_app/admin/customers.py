@@ -2,7 +2,7 @@
 
 from contextvars import ContextVar
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -253,7 +253,7 @@ class StatusChangeMixin:
         """Customers per status under the request's search and filters (not its status tab),
         computed once per request: one GROUP BY, or no scan at all when nothing narrows the
         grid (the counts table)."""
-        cache = g.setdefault("customer_status_counts", {})
+        cache = request.environ.setdefault("customer_admin.status_counts", {})  # per request
         if self.endpoint not in cache:
             if self.status_counts_from_table and not self._narrowed():
                 cache[self.endpoint] = customer_counts.status_counts()
