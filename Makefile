@@ -7,11 +7,14 @@ WORKERS ?= 4
 FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+HOST   ?= 127.0.0.1
+GUNICORN_ARGS ?= --timeout 120
+BENCH_ARGS ?=
 
 AUDIT_VENV := .venv-audit
 PIP_AUDIT := pip-audit==2.10.1
 
-.PHONY: run test serve install translations compile-translations bench clean audit
+.PHONY: run test serve install translations compile-translations bench bench-service load clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +48,7 @@ run: install compile-translations
 
 serve: install compile-translations
 	$(FLASK) db upgrade
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - $(GUNICORN_ARGS) wsgi:app
 
 test: install compile-translations
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
@@ -59,8 +62,17 @@ audit: install
 	@pa=$(AUDIT_VENV)/bin/pip-audit; [ -x $$pa ] && arg="--pip-audit $$pa"; \
 		$(BIN)/python tools/dependency_audit.py $$arg
 
-bench: install
+
+# HTTP benchmark on generated data (DATABASE_URL, default a temporary SQLite file; a
+# PostgreSQL database name must contain "bench" or "ca_perf": it is dropped and recreated).
+bench: install compile-translations
+	$(BIN)/python benchmarks/bench_http.py $(BENCH_ARGS)
+
+bench-service: install
 	$(BIN)/python benchmarks/bench_status_change.py
+
+load: install compile-translations
+	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) instance .pytest_cache

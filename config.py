@@ -11,6 +11,7 @@ ENV_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ENV_SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ENV_RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 ENV_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+ENV_SERVER_TIMING = os.environ.get("SERVER_TIMING") == "1"
 
 
 def _normalise_database_url(url: str) -> str:
@@ -68,6 +69,12 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 500_000
     MAX_FORM_PARTS = 1_000
+
+    # How many reverse proxies in front of the app set X-Forwarded-For / -Proto (0: trust none).
+    TRUSTED_PROXIES = ENV_TRUSTED_PROXIES
+    # Add "Server-Timing: app;dur=<ms>" (time spent in the app) to every response: the HTTP
+    # benchmark turns it on to tell the app's time from the network's. Off by default.
+    SERVER_TIMING = ENV_SERVER_TIMING
 
 
 

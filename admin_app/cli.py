@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
+from admin_app.progress import progress_bar
 from admin_app.services import audit_verify, demo, staff
 from admin_app.services import orders as order_service
 from admin_app.services import review as review_service
@@ -135,7 +136,9 @@ def seed_demo_command(customers: int, seed: int) -> None:
     if current_app.config.get("SESSION_COOKIE_SECURE") and not shared_password:
         _fail("In production set DEMO_PASSWORD; no default passwords are seeded there.")
     try:
-        result = demo.seed_demo(customers=customers, seed=seed, shared_password=shared_password)
+        with progress_bar(customers, "Adding demo customers") as progress:
+            result = demo.seed_demo(customers=customers, seed=seed,
+                                    shared_password=shared_password, progress=progress)
     except ServiceError as exc:
         _fail(exc.message)
     if result.skipped:

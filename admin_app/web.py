@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import secrets
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -76,6 +77,9 @@ def init_web(app: Flask, babel) -> None:
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
+    if app.config.get("SERVER_TIMING"):
+        app.before_request(_start_timer)
+        app.after_request(_server_timing)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "root", lambda: _redirect_home())
     app.add_url_rule("/locale", "set_locale", _set_locale, methods=["POST"])
@@ -233,6 +237,18 @@ def content_security_policy(nonce: str, handler_hashes: Iterable[str] = ()) -> s
         "frame-ancestors": "'none'",
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def _start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def _server_timing(response):
+    started = g.get("request_started")
+    if started is not None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+    return response
 
 
 def _security_headers(response):

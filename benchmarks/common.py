@@ -12,6 +12,11 @@ import sqlalchemy as sa
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import Customer, StaffUser
+from config import _normalise_database_url
+
+# fresh_app() drops and recreates a PostgreSQL database: only names that say they are
+# disposable are accepted (pass --force to a script to override).
+DISPOSABLE_MARKERS = ("bench", "ca_perf")
 
 
 def database_url() -> str:
@@ -21,21 +26,57 @@ def database_url() -> str:
     return f"sqlite:///{tempfile.mkdtemp(prefix='ca-bench-')}/bench.db"
 
 
-def fresh_app(url: str, **overrides):
-    """An app on `url` with an empty, migrated schema (PostgreSQL: the database is recreated)."""
-    from flask_migrate import upgrade
+def sqlalchemy_url(url: str) -> str:
+    """`postgresql://...` as the psycopg 3 URL the app uses; anything else unchanged."""
+    return _normalise_database_url(url)
 
-    if url.startswith("postgres"):
-        engine_url = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgres")
+
+
+def ensure_disposable(url: str, *, force: bool = False) -> None:
+    """Refuse to drop a database (or SQLite file) whose name does not say it is disposable."""
+    if force:
+        return
+    name = sa.engine.make_url(sqlalchemy_url(url)).database or ""
+    if name and not any(marker in name for marker in DISPOSABLE_MARKERS):
+        raise SystemExit(f"Refusing to drop the database {name!r}: use a name containing "
+                         f"{' or '.join(DISPOSABLE_MARKERS)} (e.g. ca_perf_bench), or --force.")
+
+
+def recreate_database(url: str, *, force: bool = False) -> None:
+    """Drop and create the PostgreSQL database of `url`; delete the SQLite file."""
+    ensure_disposable(url, force=force)
+    if is_postgres(url):
+        engine_url = sa.engine.make_url(sqlalchemy_url(url))
         admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{engine_url.database}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{engine_url.database}"'))
         admin.dispose()
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, **overrides)
+        return
+    path = sa.engine.make_url(url).database
+    if path:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+
+
+def migrated_app(url: str, **overrides):
+    """An app on `url` with the schema migrated to the newest revision."""
+    from flask_migrate import upgrade
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=sqlalchemy_url(url), **overrides)
     with app.app_context():
         upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     return app
+
+
+def fresh_app(url: str, *, force: bool = False, **overrides):
+    """An app on `url` with an empty, migrated schema (the database is recreated)."""
+    recreate_database(url, force=force)
+    return migrated_app(url, **overrides)
 
 
 def insert_customers(count: int, *, seed: int = 1, batch: int = 5000) -> None:
@@ -71,10 +112,18 @@ def timed(results: list):
     results.append(time.perf_counter() - start)
 
 
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+
+
 def summary(times: list[float]) -> str:
-    ms = sorted(t * 1000 for t in times)
-    p90 = ms[min(len(ms) - 1, int(round(0.9 * (len(ms) - 1))))]
-    return f"median {statistics.median(ms):8.1f} ms  p90 {p90:8.1f} ms  (n={len(ms)})"
+    ms = [t * 1000 for t in times]
+    return f"median {median(ms):8.1f} ms  p90 {p90(ms):8.1f} ms  (n={len(ms)})"
 
 
 def peak_rss_mb() -> float:

@@ -189,6 +189,18 @@ def statuses(ids) -> dict[int, str]:
 def pytest_configure(config):
     config.addinivalue_line("markers", "csrf: run with CSRF protection on")
     config.addinivalue_line("markers", "config(**kwargs): app config overrides")
+    config.addinivalue_line("markers", "load: drives gunicorn with concurrent HTTP clients")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what the load tests measured (requests per second), also under xdist."""
+    lines = [value for outcome in ("passed", "failed")
+             for report in terminalreporter.getreports(outcome)
+             for name, value in report.user_properties if name == "load"]
+    if lines:
+        terminalreporter.section("load")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

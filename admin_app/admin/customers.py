@@ -31,6 +31,7 @@ from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
+from admin_app.services import customer_counts
 from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
@@ -210,11 +211,24 @@ class StatusChangeMixin:
         status = request.args.get("status")
         return status if status in CustomerStatus._value2member_map_ else None
 
+    # The status counts table covers this view's base query (every customer). A subclass whose
+    # get_query() narrows the customers must set this to False.
+    status_counts_from_table = True
+
     def get_query(self):
         return self._with_status_tab(super().get_query())
 
     def get_count_query(self):
-        return self._with_status_tab(super().get_count_query())
+        # No COUNT(*): get_list() takes the total from the status tab counts.
+        return None
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        _, rows = super().get_list(page, sort_column, sort_desc, search, filters,
+                                   execute=execute, page_size=page_size)
+        counts = self.status_counts()
+        status = self._status_tab()
+        return (counts[status] if status else sum(counts.values())), rows
 
     def _with_status_tab(self, query):
         status = self._status_tab()
@@ -252,14 +266,27 @@ class StatusChangeMixin:
             _IGNORE_STATUS_TAB.reset(token)
         return query
 
-    def status_tabs(self) -> list[dict]:
-        from sqlalchemy import func
+    def status_counts(self) -> dict[str, int]:
+        """Customers per status under the request's search and filters (not its status tab),
+        computed once per request: one GROUP BY, or no scan at all when nothing narrows the
+        grid (the counts table)."""
+        cache = request.environ.setdefault("customer_admin.status_counts", {})  # per request
+        if self.endpoint not in cache:
+            if self.status_counts_from_table and not self._narrowed():
+                cache[self.endpoint] = customer_counts.status_counts()
+            else:
+                cache[self.endpoint] = customer_counts.matching_status_counts(
+                    self._matching_query(with_status_tab=False).statement)
+        return cache[self.endpoint]
 
-        counts = dict(
-            self._matching_query(with_status_tab=False)
-            .with_entities(Customer.status, func.count())
-            .group_by(Customer.status).order_by(None).all()
-        )
+    def _narrowed(self) -> bool:
+        view_args = self._get_list_extra_args()
+        searched = view_args.search and customer_search.condition(
+            view_args.search, dialect=db.engine.dialect.name) is not None
+        return bool(searched or view_args.filters)
+
+    def status_tabs(self) -> list[dict]:
+        counts = self.status_counts()
         args = {k: v for k, v in request.args.items(multi=False) if k not in ("status", "page")}
         current = self._status_tab()
         tabs = [{"label": _("All"), "count": sum(counts.values()), "active": current is None,

@@ -7,6 +7,7 @@ from admin_app.models.audit import AuditVerification
 from admin_app.models.customer import SEGMENTS
 from admin_app.models.customer import Customer
 from admin_app.models.customer import CustomerStatus
+from admin_app.models.customer import CustomerStatusCount
 from admin_app.models.customer import StatusAction
 from admin_app.models.order import Order
 from admin_app.models.review import Reason
@@ -23,6 +24,7 @@ __all__ = [
     "AuditVerification",
     "Customer",
     "CustomerStatus",
+    "CustomerStatusCount",
     "Order",
     "Reason",
     "ReviewRule",

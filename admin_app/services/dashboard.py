@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, AuditVerification, Customer, CustomerStatus
 from admin_app.models.types import utcnow
-from admin_app.services import audit_verify, review
+from admin_app.services import audit_verify, customer_counts, review
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,7 @@ class DashboardSummary:
 
 def status_counts() -> dict[str, int]:
     """Customers per status, every status present (zero when none)."""
-    rows = db.session.execute(
-        select(Customer.status, func.count()).group_by(Customer.status)
-    ).all()
-    counts = {status.value: 0 for status in CustomerStatus}
-    counts.update({status: count for status, count in rows})
-    return counts
+    return customer_counts.status_counts()
 
 
 def summary(recent: int = 10) -> DashboardSummary:

@@ -5,6 +5,7 @@ when customers already exist.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -72,9 +73,10 @@ def demo_password(role: str, shared_password: str | None) -> str:
 
 def seed_demo(
     *, customers: int = 500, seed: int = 42, shared_password: str | None = None,
-    today: date | None = None,
+    today: date | None = None, progress: Callable[[int], None] | None = None,
 ) -> SeedResult:
-    """Insert demo data unless customers exist. Commits once. Returns what it made."""
+    """Insert demo data unless customers exist. Commits once. Returns what it made.
+    `progress(n)` is called as each batch of n customers (with their orders) is inserted."""
     if customers < 1 or customers > 1_000_000:
         raise InvalidInput("--customers must be between 1 and 1,000,000.")
     if shared_password and (problem := password_problem(shared_password)):
@@ -87,7 +89,7 @@ def seed_demo(
         logins = _seed_staff(session, shared_password)
         reason_ids = _seed_reasons(session)
         _seed_rules(session, reason_ids)
-        order_count = _seed_customers_and_orders(session, rng, customers, today)
+        order_count = _seed_customers_and_orders(session, rng, customers, today, progress)
         append_operation(
             NewOperation(
                 actor=Actor.cli(),
@@ -142,7 +144,7 @@ def _weighted(rng: random.Random, pairs) -> str:
     return rng.choices(values, weights)[0]
 
 
-def _seed_customers_and_orders(session, rng, count: int, today: date) -> int:
+def _seed_customers_and_orders(session, rng, count: int, today: date, progress=None) -> int:
     now = datetime.combine(today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     order_total = 0
     next_order_number = 1
@@ -174,6 +176,8 @@ def _seed_customers_and_orders(session, rng, count: int, today: date) -> int:
         for batch_start in range(0, len(order_rows), INSERT_BATCH):
             session.execute(insert(Order), order_rows[batch_start : batch_start + INSERT_BATCH])
         order_total += len(order_rows)
+        if progress is not None:
+            progress(len(customer_rows))
     return order_total
 
 

@@ -19,11 +19,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import Select, case, delete, func, insert, literal, select, update
 
 from admin_app.extensions import db
 from admin_app.models import (
-    AuditEntry,
     AuditOperation,
     Customer,
     Reason,
@@ -345,7 +344,7 @@ def execute(
         operation = append_operation(NewOperation(
             actor=actor,
             action=action.value,
-            entries=[("customer", cid, code, "status", old, action.target.value)
+            entries=[("customer", cid, code, "status", old, target)
                      for cid, code, old in changed],
             reason_code=reason.code,
             memo=memo,
@@ -353,61 +352,46 @@ def execute(
             changed_count=len(changed),
             skipped_count=sum(skipped.values()),
             confirmation_id=request_id,
-            insert_entries=lambda operation_id: _insert_status_entries(
-                session, request_id, [cid for cid, _, _ in changed], target, operation_id),
         ))
     return OperationResult(operation.id, action, len(changed), skipped)
-
-
-def _insert_status_entries(session, request_id, changed_ids, target, operation_id) -> None:
-    """INSERT ... SELECT the entries in the database, in customer id order (the order they
-    were hashed in): code from the customer, old status from the snapshot."""
-    item = StatusChangeRequestItem
-    columns = ["operation_id", "entity", "entity_id", "entity_label", "field", "old_value",
-               "new_value"]
-    for start in range(0, len(changed_ids), ID_CHUNK):
-        rows = (
-            select(literal(operation_id), literal("customer"), Customer.id, Customer.code,
-                   literal("status"), item.status, literal(target))
-            .join(item, and_(item.customer_id == Customer.id, item.request_id == request_id))
-            .where(Customer.id.in_(changed_ids[start:start + ID_CHUNK]))
-            .order_by(Customer.id)
-        )
-        session.execute(insert(AuditEntry).from_select(columns, rows))
 
 
 def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
     """UPDATE the snapshot chunk by chunk; returns (id, code, old status) of each change.
 
     A customer changes only if its version is still the previewed one (so its old status is
-    the snapshot's) and its status allows the action. The transaction holds the writer lock
-    (see services.transaction), so nothing can change a row between the SELECT and the UPDATE.
+    the snapshot's) and its status allows the action. Each chunk is one UPDATE ... FROM the
+    snapshot by a range of its positions: no id lists travel to the database. PostgreSQL
+    returns the changed rows from that UPDATE; SQLite (whose RETURNING cannot name the
+    snapshot) reads them with the same condition first. The transaction holds the writer lock
+    (see services.transaction), so nothing can change a row between that read and the UPDATE.
     """
     item = StatusChangeRequestItem
     allowed = [s.value for s in action.allowed_from]
-    total = session.execute(select(func.max(item.seq)).where(
-        item.request_id == request.id)).scalar() or 0
+    total = request.selected_count - request.missing_count  # the snapshot's seq runs 1..total
     now = utcnow()
+    returning = session.get_bind().dialect.name == "postgresql"
     changed: list[tuple[int, str, str]] = []
     for start in range(0, total, chunk_size):
-        eligible = session.execute(
-            select(item.customer_id, Customer.code, item.status)
-            .join(Customer, Customer.id == item.customer_id)
-            .where(item.request_id == request.id, item.seq > start,
-                   item.seq <= start + chunk_size, Customer.version == item.version,
-                   Customer.status.in_(allowed))
-        ).all()
-        if not eligible:
-            continue
-        session.execute(
-            update(Customer)
-            .where(Customer.id.in_([row[0] for row in eligible]), Customer.status.in_(allowed))
+        in_chunk = (Customer.id == item.customer_id, item.request_id == request.id,
+                    item.seq > start, item.seq <= start + chunk_size,
+                    Customer.version == item.version, Customer.status.in_(allowed))
+        change = (  # a Core UPDATE: the ORM's bulk-update bookkeeping has nothing to do here
+            update(Customer.__table__)
+            .where(*in_chunk)
             .values(status=action.target.value, status_reason=reason.code,
                     status_changed_at=now, status_changed_by=actor.id,
                     version=Customer.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
         )
-        changed.extend(tuple(row) for row in eligible)
+        if returning:
+            rows = session.execute(change.returning(Customer.id, Customer.code, item.status))
+            changed.extend(tuple(row) for row in rows)
+            continue
+        eligible = session.execute(
+            select(Customer.id, Customer.code, item.status).where(*in_chunk)).all()
+        if eligible:
+            session.execute(change)
+            changed.extend(tuple(row) for row in eligible)
     return changed
 
 

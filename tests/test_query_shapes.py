@@ -1,0 +1,173 @@
+"""The query shapes that keep the app fast at 100,000 customers and 1,000,000 log entries:
+status counts kept by triggers, no COUNT(*) per page, status changes that touch no index
+(HOT updates on PostgreSQL), and bulk statements whose size does not grow with the selection.
+On SQLite and PostgreSQL."""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.models import AuditEntry, Customer, StatusAction
+from admin_app.services import customer_counts, status_change
+from admin_app.services.audit import Actor
+from tests.conftest import make_customers
+
+# The columns a status change writes: no index may contain one of them.
+STATUS_CHANGE_COLUMNS = ("status", "status_reason", "status_changed_at", "status_changed_by",
+                         "version", "updated_at")
+
+
+@contextmanager
+def statements():
+    seen: list[tuple[str, object, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((" ".join(statement.split()), parameters, executemany))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def true_counts() -> dict[str, int]:
+    db.session.rollback()
+    counts = {"active": 0, "frozen": 0, "deactivated": 0}
+    counts.update(dict(db.session.execute(
+        sa.select(Customer.status, sa.func.count()).group_by(Customer.status)).all()))
+    return counts
+
+
+@pytest.fixture
+def actor(staff):
+    admin = staff["admin"]
+    return Actor(id=admin.id, username=admin.username, role=admin.role)
+
+
+@pytest.fixture
+def admin_client(client, login, reasons):
+    login("admin")
+    return client
+
+
+def test_status_counts_follow_inserts_changes_and_deletes(app, reasons, actor):
+    assert customer_counts.status_counts() == {"active": 0, "frozen": 0, "deactivated": 0}
+    ids = make_customers(6)
+    make_customers(2, status="frozen", start=20)
+    assert customer_counts.status_counts() == true_counts() == {
+        "active": 6, "frozen": 2, "deactivated": 0}
+    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor,
+                                              ids=ids[:4])
+    status_change.execute(request_id, actor=actor, reason_code="customer_request")
+    assert customer_counts.status_counts() == true_counts() == {
+        "active": 2, "frozen": 2, "deactivated": 4}
+    # Whatever writes the table (here plain SQL), the counts follow in the same transaction.
+    db.session.execute(sa.update(Customer).where(Customer.id == ids[4]).values(status="frozen"))
+    db.session.execute(sa.update(Customer).where(Customer.id == ids[5]).values(name="renamed"))
+    db.session.execute(sa.delete(Customer).where(Customer.id == ids[0]))
+    assert customer_counts.status_counts() == {"active": 1, "frozen": 3, "deactivated": 3}
+    db.session.rollback()
+    assert customer_counts.status_counts() == true_counts() == {
+        "active": 2, "frozen": 2, "deactivated": 4}
+
+
+def test_unfiltered_grid_counts_without_scanning_customers(admin_client):
+    make_customers(5)
+    make_customers(3, status="deactivated", start=10)
+    with statements() as seen:
+        response = admin_client.get("/admin/customers/")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    on_customers = [s for s, _, _ in seen if re.search(r"\bFROM customers\b", s)]
+    assert len(on_customers) == 1, on_customers  # the page itself, nothing else
+    assert "count(" not in on_customers[0].lower()
+    tabs = dict(re.findall(r'data-status="(\w+)">\s*[^<]*<span class="badge[^"]*">([\d,]+)',
+                           body))
+    assert tabs == {"active": "5", "frozen": "0", "deactivated": "3"}
+    assert 'data-total="8"' in body
+
+
+@pytest.mark.parametrize("query, total", [("?status=deactivated", 3), ("?search=test", 8),
+                                          ("?search=test&status=active", 5)])
+def test_grid_total_comes_from_one_group_by(admin_client, query, total):
+    make_customers(5)
+    make_customers(3, status="deactivated", start=10)
+    with statements() as seen:
+        response = admin_client.get(f"/admin/customers/{query}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    counting = [s for s, _, _ in seen if "count(" in s.lower()]
+    assert len(counting) <= 1 and all("GROUP BY" in s for s in counting), counting
+    assert f'data-total="{total}"' in body
+    assert body.count('name="rowid"') == total
+
+
+@pytest.mark.parametrize("page", ["", "?page=999"])
+def test_operation_log_pages_run_no_count(app, client, login, page):
+    login("auditor")
+    with statements() as seen:
+        response = client.get(f"/admin/audit/{page}")
+    assert response.status_code == 200
+    assert [s for s, _, _ in seen if "count(" in s.lower()] == []
+
+
+def _customer_index_definitions() -> list[str]:
+    if db.engine.dialect.name == "postgresql":
+        return list(db.session.execute(sa.text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'customers'")).scalars())
+    definitions = []
+    for name, sql in db.session.execute(sa.text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'customers'")).all():
+        columns = [row[2] for row in db.session.execute(
+            sa.text(f"PRAGMA index_info('{name}')")).all()]
+        definitions.append(f"{name}: {sql or ''} {' '.join(str(c) for c in columns)}")
+    return definitions
+
+
+def test_no_customer_index_holds_a_column_a_status_change_writes(app):
+    definitions = _customer_index_definitions()
+    assert len(definitions) >= 5  # the lookups, sorts and prefix searches are still indexed
+    for definition in definitions:
+        words = set(re.findall(r"\w+", definition.lower().split(" on ", 1)[-1]))
+        assert not words & set(STATUS_CHANGE_COLUMNS), definition
+
+
+def test_bulk_status_change_is_a_hot_update_on_postgresql(app, reasons, actor, backend):
+    if backend != "postgresql":
+        pytest.skip("HOT updates are a PostgreSQL feature")
+    assert "fillfactor=50" in str(db.session.execute(sa.text(
+        "SELECT reloptions FROM pg_class WHERE relname = 'customers'")).scalar())
+    ids = make_customers(200)
+    with db.engine.connect() as conn:  # pg_stat_xact_* counts this transaction's own updates
+        with conn.begin():
+            conn.execute(sa.update(Customer).where(Customer.id.in_(ids)).values(
+                status="frozen", status_reason="customer_request", version=Customer.version + 1,
+                status_changed_at=sa.func.now(), updated_at=sa.func.now()))
+            updated, hot = conn.execute(sa.text(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                "WHERE relname = 'customers'")).one()
+    # With any index on a written column no update could be HOT; rows that grow on their
+    # first change (NULL reason and time filled in) may not all fit on their page.
+    assert updated == 200 and hot >= 150
+
+
+def test_bulk_statements_do_not_grow_with_the_selection(app, reasons, actor):
+    ids = make_customers(300)
+    request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
+    with statements() as seen:
+        result = status_change.execute(request_id, actor=actor, reason_code="customer_request",
+                                       chunk_size=100)
+    assert result.changed == 300
+    single = [(s, p) for s, p, many in seen if not many]
+    assert single and max(len(p or ()) for _, p in single) <= 20, max(
+        single, key=lambda sp: len(sp[1] or ()))[0]
+    updates = [s for s, _ in single if s.startswith("UPDATE customers")]
+    assert len(updates) == 3  # one per chunk of the snapshot
+    entries = db.session.execute(sa.select(AuditEntry.entity_id, AuditEntry.old_value,
+                                           AuditEntry.new_value).order_by(AuditEntry.id)).all()
+    assert entries == [(i, "active", "frozen") for i in sorted(ids)]
