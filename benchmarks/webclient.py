@@ -115,6 +115,7 @@ def gunicorn(database_url: str, *, workers: int = 2, timeout: int = 120, env: di
             process.kill()
             process.wait(timeout=5)
         log_file.close()
+        os.unlink(log_file.name)
 
 
 def _wait_until_healthy(server: Server, seconds: float = 60) -> None:
