@@ -70,8 +70,6 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 500_000
     MAX_FORM_PARTS = 1_000
 
-    # How many reverse proxies in front of the app set X-Forwarded-For / -Proto (0: trust none).
-    TRUSTED_PROXIES = ENV_TRUSTED_PROXIES
     # Add "Server-Timing: app;dur=<ms>" (time spent in the app) to every response: the HTTP
     # benchmark turns it on to tell the app's time from the network's. Off by default.
     SERVER_TIMING = ENV_SERVER_TIMING
