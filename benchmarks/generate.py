@@ -41,10 +41,10 @@ import sqlalchemy as sa  # noqa: E402
 
 from admin_app.extensions import db  # noqa: E402
 from admin_app.models import (  # noqa: E402
-    SEGMENTS, AuditChainHead, AuditEntry, AuditOperation, Customer, Order, Reason, StaffUser,
+    SEGMENTS, AuditChainHead, AuditEntry, AuditOperation, Customer, Order, StaffUser,
     StatusAction)
 from admin_app.services.audit import (  # noqa: E402
-    ENTRY_FIELDS, HASHED_OPERATION_FIELDS, canonical_json, operation_hash)
+    ENTRY_FIELDS, canonical_json, operation_hash)
 from admin_app.services.demo import (  # noqa: E402
     _NAME_HEADS, _NAME_MIDS, _NAME_TAILS, _seed_reasons, _seed_rules)
 from admin_app.progress import progress_bar  # noqa: E402

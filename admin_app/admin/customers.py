@@ -36,7 +36,7 @@ from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services import status_change
-from admin_app.services.errors import Conflict, NotAllowed, ServiceError
+from admin_app.services.errors import Conflict, NotAllowed
 from admin_app.web import format_money
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
@@ -140,29 +140,15 @@ class _CustomerGrid(SecureModelView):
         form.version.data = self.get_one(id).version
 
     def create_model(self, form):
-        try:
-            new_id = customer_service.create_customer(self._form_changes(form),
-                                                      actor=current_actor())
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
-        return self.get_one(str(new_id))
+        return self.create_through_service(lambda: customer_service.create_customer(
+            self._form_changes(form), actor=current_actor()))
 
     def update_model(self, form, model):
-        version = form.version.data
-        try:
-            changed = customer_service.update_details(
-                model.id,
-                self._form_changes(form),
-                expected_version=int(version) if str(version).isdigit() else None,
-                actor=current_actor(),
-            )
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
-        if not changed:
-            flash(_l("Nothing changed."), "info")
-        return True
+        version = str(form.version.data)
+        return self.update_through_service(lambda: customer_service.update_details(
+            model.id, self._form_changes(form),
+            expected_version=int(version) if version.isdigit() else None,
+            actor=current_actor()))
 
     def _form_changes(self, form) -> dict:
         return {name: form[name].data for name in customer_service.EDITABLE_FIELDS

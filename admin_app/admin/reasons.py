@@ -1,7 +1,6 @@
 """/admin/reasons/ (admins): reasons for status changes. Created and edited through
 services.reasons; never deleted (only disabled), and the page says so."""
 
-from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -11,7 +10,6 @@ from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import Reason
 from admin_app.services import reasons as reason_service
-from admin_app.services.errors import ServiceError
 
 
 def _format_usage(view, context, model, name):
@@ -68,23 +66,13 @@ class ReasonView(SecureModelView):
 
     def create_model(self, form):
         fields = {name: form[name].data for name in reason_service.CREATE_FIELDS if name in form}
-        try:
-            new_id = reason_service.create_reason(fields, actor=current_actor())
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
-        return self.get_one(str(new_id))
+        return self.create_through_service(
+            lambda: reason_service.create_reason(fields, actor=current_actor()))
 
     def update_model(self, form, model):
         changes = {name: form[name].data for name in reason_service.EDITABLE_FIELDS
                    if name in form}
-        try:
-            changed = reason_service.update_reason(model.id, changes, actor=current_actor())
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
-        if not changed:
-            flash(_("Nothing changed."), "info")
-        return True
+        return self.update_through_service(
+            lambda: reason_service.update_reason(model.id, changes, actor=current_actor()))
 
 

@@ -1,7 +1,7 @@
 """/admin/rules/ (admins): the review rules, each with how many customers it matches now.
 Created and edited through services.review_rules; disabled, never deleted."""
 
-from flask import flash, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -15,7 +15,6 @@ from admin_app.auth.session import current_actor
 from admin_app.models import SEGMENTS, ReviewRule
 from admin_app.services import review
 from admin_app.services import review_rules as rule_service
-from admin_app.services.errors import ServiceError
 
 
 def _format_segment(view, context, model, name):
@@ -93,20 +92,9 @@ class ReviewRuleView(SecureModelView):
         return fields
 
     def create_model(self, form):
-        try:
-            new_id = rule_service.create_rule(self._form_fields(form), actor=current_actor())
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
-        return self.get_one(str(new_id))
+        return self.create_through_service(
+            lambda: rule_service.create_rule(self._form_fields(form), actor=current_actor()))
 
     def update_model(self, form, model):
-        try:
-            changed = rule_service.update_rule(model.id, self._form_fields(form),
-                                               actor=current_actor())
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
-        if not changed:
-            flash(_("Nothing changed."), "info")
-        return True
+        return self.update_through_service(lambda: rule_service.update_rule(
+            model.id, self._form_fields(form), actor=current_actor()))

@@ -5,7 +5,7 @@ import logging
 import re
 from datetime import date, datetime
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
+from admin_app.services.errors import ServiceError
 from admin_app.security_log import security_event
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -166,6 +167,27 @@ class SecureModelView(PermissionMixin, ModelView):
             return deny(self.action_denied_message(actions[0]), action=actions[0],
                         ids=len(request.form.getlist("rowid")))
         return super().action_view()
+
+    # Forms write through a service (which logs the change); a refusal is shown on the form.
+    def create_through_service(self, create):
+        """`create()` returns the new row or its id; False (form shown again) on refusal."""
+        try:
+            created = create()
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        return self.get_one(str(created)) if isinstance(created, int) else created
+
+    def update_through_service(self, update) -> bool:
+        """`update()` returns how much changed; False (form shown again) on refusal."""
+        try:
+            changed = update()
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        if not changed:
+            flash(_("Nothing changed."), "info")
+        return True
 
     def get_one(self, id):
         # Flask-Admin hands ?id= to the database as is: "abc" or 2**40 is a 500 on PostgreSQL.

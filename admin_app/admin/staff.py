@@ -1,7 +1,6 @@
 """/admin/staff/: staff users, for admins only. Create, change role, disable and re-enable,
 reset password; every change goes through services.staff (logged, last admin protected)."""
 
-from flask import flash
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -11,7 +10,6 @@ from admin_app.auth.roles import ROLES, Permission, Role
 from admin_app.auth.session import current_actor
 from admin_app.models import StaffUser
 from admin_app.services import staff
-from admin_app.services.errors import ServiceError
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Admin"),
@@ -69,21 +67,11 @@ class StaffView(SecureModelView):
         return StaffEditForm
 
     def create_model(self, form):
-        try:
-            return staff.create_user(form.username.data, role=form.role.data,
-                                     password=form.password.data, actor=current_actor())
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
+        return self.create_through_service(lambda: staff.create_user(
+            form.username.data, role=form.role.data, password=form.password.data,
+            actor=current_actor()))
 
     def update_model(self, form, model):
-        try:
-            changed = staff.update_user(
-                model.id, role=form.role.data, is_active=form.is_active.data,
-                new_password=form.new_password.data or None, actor=current_actor())
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
-        if not changed:
-            flash(_l("Nothing changed."), "info")
-        return True
+        return self.update_through_service(lambda: staff.update_user(
+            model.id, role=form.role.data, is_active=form.is_active.data,
+            new_password=form.new_password.data or None, actor=current_actor()))

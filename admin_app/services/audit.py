@@ -86,9 +86,6 @@ class NewOperation:
     skipped_count: int = 0
     confirmation_id: str | None = None
     reverts_operation_id: int | None = None
-    # Set-based writers pass a function that inserts exactly `entries`, in that order, for
-    # the given operation id (e.g. INSERT ... SELECT); otherwise they are inserted from Python.
-    insert_entries: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -214,10 +211,7 @@ def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:
     row["prev_hash"] = prev_hash
     row["hash"] = operation_hash(row, entries, prev_hash)
     db.session.execute(insert(AuditOperation), [row])
-    if new.insert_entries is not None:
-        new.insert_entries(row["id"])
-    else:
-        _insert_entries(row["id"], entries)
+    _insert_entries(row["id"], entries)
     db.session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)

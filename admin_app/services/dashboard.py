@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 
 from admin_app.extensions import db
-from admin_app.models import AuditOperation, AuditVerification, Customer, CustomerStatus
+from admin_app.models import AuditOperation, AuditVerification
 from admin_app.models.types import utcnow
 from admin_app.services import audit_verify, customer_counts, review
 

@@ -38,7 +38,7 @@ from admin_app.services.audit import (
     canonical_json,
     lock_chain_head,
 )
-from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, NotFound, TooLarge
+from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, TooLarge
 from admin_app.services.transaction import write_transaction
 
 ROWID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")

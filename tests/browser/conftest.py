@@ -61,6 +61,27 @@ def page():
         browser.close()
 
 
+@pytest.fixture
+def seeded(live_app):
+    """The live app with 120 demo customers (seed 3)."""
+    from admin_app.services.demo import seed_demo
+
+    with live_app.app_context():
+        seed_demo(customers=120, seed=3)
+        db.session.remove()
+    return live_app
+
+
+def log_in(page, base: str, username: str = "admin") -> None:
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_url(f"{base}/admin/")
+
+
 def screenshot(page, name: str) -> str:
     path = os.path.join(ARTIFACTS, name)
     page.screenshot(path=path, full_page=True)

@@ -3,8 +3,7 @@ import pytest
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
 from tests.audit_support import append, customer_entries
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +26,7 @@ def bulk_operation(live_app):
 
 
 def test_audit_details_page_pages_through_entries(live_server, page, bulk_operation):
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "auditor")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-button")
-    page.wait_for_url(f"{live_server}/admin/")
+    log_in(page, live_server, "auditor")
     page.goto(f"{live_server}/admin/audit/details/?id={bulk_operation}")
     assert page.locator("#entries-range").inner_text() == "1–100 of 250"
     assert page.locator("table.audit-entries tbody tr").count() == 100

@@ -4,28 +4,9 @@ import re
 
 import pytest
 
-from admin_app.extensions import db
-from admin_app.services.demo import seed_demo
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def seeded(live_app):
-    with live_app.app_context():
-        seed_demo(customers=120, seed=3)
-        db.session.remove()
-    return live_app
-
-
-def log_in(page, base, username="admin"):
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-button")
-    page.wait_for_url(f"{base}/admin/")
 
 
 def test_deactivate_three_active_customers(seeded, live_server, page):

@@ -11,7 +11,7 @@ from flask import request
 from admin_app.extensions import db
 from admin_app.models import AuditOperation
 from admin_app.services.demo import seed_demo
-from tests.browser.test_bulk_journey import log_in
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 

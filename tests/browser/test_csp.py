@@ -3,8 +3,6 @@ no violation on the way (the policy has no 'unsafe-inline' for scripts)."""
 
 import pytest
 
-from admin_app.extensions import db
-from admin_app.services.demo import seed_demo
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -15,14 +13,6 @@ document.addEventListener('securitypolicyviolation', function (event) {
                 + (event.sample || ''));
 });
 """
-
-
-@pytest.fixture
-def seeded(live_app):
-    with live_app.app_context():
-        seed_demo(customers=60, seed=5)
-        db.session.remove()
-    return live_app
 
 
 def test_bulk_deactivate_under_the_csp_without_violations(seeded, live_server, page):

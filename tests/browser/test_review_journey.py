@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from admin_app.models.types import utcnow
-from tests.browser.test_bulk_journey import log_in, seeded  # noqa: F401 (fixture)
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
