@@ -12,6 +12,7 @@ ENV_SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ENV_RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 ENV_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
 ENV_SERVER_TIMING = os.environ.get("SERVER_TIMING") == "1"
+ENV_SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS") or "FULL"
 
 
 def _normalise_database_url(url: str) -> str:
@@ -29,6 +30,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLALCHEMY_RECORD_QUERIES = False
+    # SQLite durability: FULL (default) makes every committed operation survive a power cut;
+    # NORMAL is faster per commit but may lose the last commits on power loss (README).
+    SQLITE_SYNCHRONOUS = ENV_SQLITE_SYNCHRONOUS
 
     WTF_CSRF_TIME_LIMIT = 3600
     SESSION_COOKIE_HTTPONLY = True
@@ -77,10 +81,12 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    CONFIG_NAME = "development"
     DEBUG = False
 
 
 class TestingConfig(Config):
+    CONFIG_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
@@ -90,6 +96,7 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    CONFIG_NAME = "production"
     SECRET_KEY = ENV_SECRET_KEY
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

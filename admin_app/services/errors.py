@@ -39,6 +39,14 @@ class Busy(ServiceError):
     """The database is busy (SQLite writer lock, PostgreSQL deadlock); retry shortly."""
 
     http_status = 503
+    retry_after_seconds = 2
+
+
+class StorageUnavailable(ServiceError):
+    """The database refuses writes (disk full, read-only file or server); reads still work."""
+
+    http_status = 503
+    retry_after_seconds = 60
 
 
 class CustomerNotActive(Conflict):
