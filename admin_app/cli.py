@@ -209,6 +209,22 @@ def backup_verify_command(source: Path) -> None:
         raise SystemExit(1)
 
 
+@backup_group.command("acknowledge-restore")
+def backup_acknowledge_command() -> None:
+    """After a deliberate restore: accept that the operation log went back, log it, and allow
+    writing again."""
+    try:
+        done = backup.acknowledge_restore(actor=Actor.cli())
+    except ServiceError as exc:
+        _fail(exc.message)
+    if done is None:
+        click.echo("The operation log has not gone back; nothing to acknowledge.")
+        return
+    click.echo(f"Acknowledged: the log went back from operation #{done.last_seen_operation_id} "
+               f"to #{done.head_operation_id}. Logged as operation #{done.operation_id}; "
+               f"writing is allowed again.")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(orders_group)

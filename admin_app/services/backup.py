@@ -18,7 +18,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from admin_app.extensions import db
+from admin_app.services import log_head_guard
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput
+from admin_app.services.transaction import write_transaction
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -121,3 +124,32 @@ def _run(command: list[str]) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise InvalidInput(f"{command[0]} failed: {done.stderr.strip()[:500]}")
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    operation_id: int
+    last_seen_operation_id: int
+    head_operation_id: int
+
+
+def acknowledge_restore(actor: Actor) -> Acknowledged | None:
+    """Accept that the log went back (after a deliberate restore): the mark follows the
+    database again, and a `restore_acknowledged` operation records from where to where.
+    None when there is nothing to acknowledge."""
+    path = log_head_guard.marker_path()
+    if path is None:
+        raise InvalidInput("LOG_HEAD_MARKER is off: there is no record of the log head.")
+    seen = log_head_guard.read_mark(path)
+    with write_transaction():
+        head = log_head_guard.current_head()
+    if seen is None or head is None or log_head_guard.went_back(seen) is None:
+        return None
+    log_head_guard.write_mark(path, head)
+    with write_transaction():
+        appended = append_operation(NewOperation(
+            actor=actor, action="restore_acknowledged",
+            scope={"last_seen_operation_id": seen.operation_id, "last_seen_hash": seen.hash,
+                   "head_operation_id": head.operation_id, "head_hash": head.hash},
+            changed_count=0))
+    return Acknowledged(appended.id, seen.operation_id, head.operation_id)

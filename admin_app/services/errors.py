@@ -49,6 +49,14 @@ class StorageUnavailable(ServiceError):
     retry_after_seconds = 60
 
 
+class LogWentBack(ServiceError):
+    """The database's operation log is behind what this server last saw (a restore): no write
+    until an operator acknowledges it."""
+
+    http_status = 503
+    retry_after_seconds = 300
+
+
 class CustomerNotActive(Conflict):
     """The customer is frozen or deactivated, so it can take no new order."""
 

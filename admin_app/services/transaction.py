@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from admin_app.extensions import db
+from admin_app.services import log_head_guard
 from admin_app.services.errors import Busy, StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -94,11 +95,14 @@ def write_transaction() -> Iterator[Session]:
         session.commit()
     except DBAPIError as exc:
         session.rollback()
+        log_head_guard.forget_pending(session)
         _raise_for_refused_write(exc)
         raise
     except BaseException:
         session.rollback()
+        log_head_guard.forget_pending(session)
         raise
+    log_head_guard.record_committed(session)
 
 
 # SQLite's messages and PostgreSQL's SQLSTATEs for "the write cannot happen now".
