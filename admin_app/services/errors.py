@@ -49,6 +49,13 @@ class StorageUnavailable(ServiceError):
     retry_after_seconds = 60
 
 
+class ConnectionLost(ServiceError):
+    """The database connection died mid-transaction; the pool replaces it on the next try."""
+
+    http_status = 503
+    retry_after_seconds = 2
+
+
 class LogWentBack(ServiceError):
     """The database's operation log is behind what this server last saw (a restore): no write
     until an operator acknowledges it."""

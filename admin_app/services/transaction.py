@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.extensions import db
 from admin_app.services import log_head_guard
-from admin_app.services.errors import Busy, StorageUnavailable
+from admin_app.services.errors import Busy, ConnectionLost, StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
@@ -107,17 +107,23 @@ def write_transaction() -> Iterator[Session]:
 
 # SQLite's messages and PostgreSQL's SQLSTATEs for "the write cannot happen now".
 _CONTENDED_SQLSTATES = {"40001", "40P01", "55P03"}
+_CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}  # terminated, crash, cannot connect now
 _STORAGE_SQLSTATES = {"53100", "53000", "25006", "58030"}  # disk full, resources, read-only, I/O
 _STORAGE_MESSAGES = ("database or disk is full", "readonly database", "disk i/o error")
 
 
 def _raise_for_refused_write(exc: DBAPIError) -> None:
-    """A contended lock becomes `Busy`; a full disk or a read-only database becomes
-    `StorageUnavailable`. Both are 503 with Retry-After, after a rollback: nothing changed."""
+    """A contended lock becomes `Busy`, a dropped connection `ConnectionLost`, a full disk or
+    a read-only database `StorageUnavailable`: each a 503 with Retry-After, after a rollback."""
     text = str(exc.orig).lower() if exc.orig is not None else ""
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if "database is locked" in text or sqlstate in _CONTENDED_SQLSTATES:
         raise Busy(_("The database is busy. Nothing was changed; please try again.")) from exc
+    if exc.connection_invalidated or sqlstate in _CONNECTION_SQLSTATES or (
+            sqlstate or "").startswith("08"):
+        raise ConnectionLost(_(
+            "The connection to the database was lost before the change was confirmed. "
+            "Please try again: a change that did go through is never applied twice.")) from exc
     if sqlstate in _STORAGE_SQLSTATES or any(m in text for m in _STORAGE_MESSAGES):
         raise StorageUnavailable(_(
             "The database cannot store changes right now (it is full or read-only). "
