@@ -67,6 +67,7 @@ audit: install
 # PostgreSQL database name must contain "bench" or "ca_perf": it is dropped and recreated).
 bench: install compile-translations
 	$(BIN)/python benchmarks/bench_http.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_durability.py
 
 bench-service: install
 	$(BIN)/python benchmarks/bench_status_change.py

@@ -12,6 +12,8 @@ ENV_SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ENV_RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 ENV_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
 ENV_SERVER_TIMING = os.environ.get("SERVER_TIMING") == "1"
+ENV_LOG_HEAD_MARKER = os.environ.get("LOG_HEAD_MARKER")
+ENV_SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS") or "FULL"
 
 
 def _normalise_database_url(url: str) -> str:
@@ -29,6 +31,13 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLALCHEMY_RECORD_QUERIES = False
+    # SQLite durability: FULL (default) makes every committed operation survive a power cut;
+    # NORMAL is faster per commit but may lose the last commits on power loss (README).
+    SQLITE_SYNCHRONOUS = ENV_SQLITE_SYNCHRONOUS
+    # Where the newest operation this server committed is remembered, outside the database, so
+    # a database restored from an older copy is noticed before the log is extended ("" = off).
+    LOG_HEAD_MARKER = (str(INSTANCE_DIR / "log-head.json") if ENV_LOG_HEAD_MARKER is None
+                       else ENV_LOG_HEAD_MARKER)
 
     WTF_CSRF_TIME_LIMIT = 3600
     SESSION_COOKIE_HTTPONLY = True
@@ -77,19 +86,23 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    CONFIG_NAME = "development"
     DEBUG = False
 
 
 class TestingConfig(Config):
+    CONFIG_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    LOG_HEAD_MARKER = ""  # tests that need it point it at a temporary file
 
 
 class ProductionConfig(Config):
+    CONFIG_NAME = "production"
     SECRET_KEY = ENV_SECRET_KEY
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

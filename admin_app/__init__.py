@@ -20,6 +20,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         raise SystemExit("SECRET_KEY is not set: production refuses to start without it.")
 
     db.init_app(app)
+    _configure_engines(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -29,3 +30,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     init_admin(app)
     init_cli(app)
     return app
+
+
+def _configure_engines(app: Flask) -> None:
+    from admin_app.extensions import db
+    from admin_app.services.transaction import configure_sqlite_durability
+
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite_durability(engine, app.config["SQLITE_SYNCHRONOUS"])

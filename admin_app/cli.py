@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,7 +12,7 @@ from flask import Flask, current_app
 from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
 from admin_app.progress import progress_bar
-from admin_app.services import audit_verify, demo, staff
+from admin_app.services import audit_verify, backup, demo, staff
 from admin_app.services import orders as order_service
 from admin_app.services import review as review_service
 from admin_app.services.audit import Actor
@@ -174,9 +175,60 @@ def verify_command() -> None:
         raise SystemExit(1)
 
 
+@click.group("backup", help="Consistent backups and their check.")
+def backup_group() -> None:
+    pass
+
+
+@backup_group.command("create")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create_command(target: Path) -> None:
+    """Write a consistent copy of the database to TARGET while the app keeps serving
+    (SQLite: online backup API; PostgreSQL: pg_dump custom format)."""
+    try:
+        backup.create_backup(target)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Backup written to {target}. Check it with: flask --app wsgi backup verify "
+               f"{target}")
+
+
+@backup_group.command("verify")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+def backup_verify_command(source: Path) -> None:
+    """Open a copy of SOURCE, verify its operation log and print its counts; exit 1 when it
+    does not open or its log does not verify. SOURCE itself is never changed."""
+    try:
+        check = backup.verify_backup(source)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"{check.customers} customers, {check.operations} operations, "
+               f"{check.entries} entries.")
+    click.echo(check.message)
+    if not check.intact:
+        raise SystemExit(1)
+
+
+@backup_group.command("acknowledge-restore")
+def backup_acknowledge_command() -> None:
+    """After a deliberate restore: accept that the operation log went back, log it, and allow
+    writing again."""
+    try:
+        done = backup.acknowledge_restore(actor=Actor.cli())
+    except ServiceError as exc:
+        _fail(exc.message)
+    if done is None:
+        click.echo("The operation log has not gone back; nothing to acknowledge.")
+        return
+    click.echo(f"Acknowledged: the log went back from operation #{done.last_seen_operation_id} "
+               f"to #{done.head_operation_id}. Logged as operation #{done.operation_id}; "
+               f"writing is allowed again.")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(orders_group)
     app.cli.add_command(customers_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(backup_group)

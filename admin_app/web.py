@@ -180,8 +180,9 @@ def _service_error(exc: ServiceError):
     elif isinstance(exc, NotAllowed):
         security_event("access_denied", reason=exc.message)
     response, status = render_error(exc.http_status, exc.message)
-    if exc.http_status == 503:
-        return response, status, {"Retry-After": "2"}
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    if retry_after:
+        return response, status, {"Retry-After": str(retry_after)}
     return response, status
 
 

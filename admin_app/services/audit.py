@@ -24,6 +24,7 @@ from admin_app.models import AuditChainHead, AuditEntry, AuditOperation
 from admin_app.models.audit import GENESIS_HASH
 from admin_app.models.types import utcnow
 from admin_app.security_log import security_event
+from admin_app.services import log_head_guard
 
 ENTRY_INSERT_BATCH = 2000
 ENTRY_ARRAY_BATCH = 20_000
@@ -179,12 +180,15 @@ def append_operation(new: NewOperation) -> AppendedOperation:
     A database error here means the change cannot be audited: it is logged at CRITICAL
     (`audit_write_failed`) and re-raised, so the caller's transaction rolls back."""
     prev_hash = lock_chain_head()
+    log_head_guard.check_before_append()
     try:
-        return _insert(new, prev_hash)
+        appended = _insert(new, prev_hash)
     except DBAPIError as exc:
         security_event("audit_write_failed", level=logging.CRITICAL, action=new.action,
                        error=type(exc.orig or exc).__name__)
         raise
+    log_head_guard.remember_appended(appended.id, appended.hash, prev_hash == GENESIS_HASH)
+    return appended
 
 
 def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:

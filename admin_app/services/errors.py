@@ -39,6 +39,29 @@ class Busy(ServiceError):
     """The database is busy (SQLite writer lock, PostgreSQL deadlock); retry shortly."""
 
     http_status = 503
+    retry_after_seconds = 2
+
+
+class StorageUnavailable(ServiceError):
+    """The database refuses writes (disk full, read-only file or server); reads still work."""
+
+    http_status = 503
+    retry_after_seconds = 60
+
+
+class ConnectionLost(ServiceError):
+    """The database connection died mid-transaction; the pool replaces it on the next try."""
+
+    http_status = 503
+    retry_after_seconds = 2
+
+
+class LogWentBack(ServiceError):
+    """The database's operation log is behind what this server last saw (a restore): no write
+    until an operator acknowledges it."""
+
+    http_status = 503
+    retry_after_seconds = 300
 
 
 class CustomerNotActive(Conflict):

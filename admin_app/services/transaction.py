@@ -16,11 +16,12 @@ from contextvars import ContextVar
 from flask_babel import gettext as _
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from admin_app.extensions import db
-from admin_app.services.errors import Busy
+from admin_app.services import log_head_guard
+from admin_app.services.errors import Busy, ConnectionLost, StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
@@ -36,8 +37,31 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+SQLITE_SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
+
+
+def configure_sqlite_durability(engine: Engine, level: str) -> None:
+    """Set `PRAGMA synchronous` on every new SQLite connection of `engine`.
+
+    FULL (the default) syncs the write-ahead log at every commit, so an operation the user saw
+    committed survives a power cut. NORMAL syncs only at checkpoints: faster commits, but the
+    last transactions before a power loss can vanish (never corrupt, but gone).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    level = level.upper()
+    if level not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise SystemExit(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}; "
+                         f"got {level!r}.")
+
+    @event.listens_for(engine, "connect")
+    def _set_synchronous(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA synchronous={level}")
+        cursor.close()
 
 
 @event.listens_for(Engine, "begin")
@@ -60,9 +84,9 @@ def write_transaction() -> Iterator[Session]:
     try:
         if session.connection().dialect.name == "postgresql":
             session.execute(text("SELECT id FROM audit_chain_head WHERE id = 1 FOR UPDATE"))
-    except OperationalError as exc:
+    except DBAPIError as exc:
         session.rollback()
-        _raise_busy_if_contended(exc)
+        _raise_for_refused_write(exc)
         raise
     finally:
         _begin_immediate.reset(token)
@@ -71,15 +95,36 @@ def write_transaction() -> Iterator[Session]:
         session.commit()
     except DBAPIError as exc:
         session.rollback()
-        _raise_busy_if_contended(exc)
+        log_head_guard.forget_pending(session)
+        _raise_for_refused_write(exc)
         raise
     except BaseException:
         session.rollback()
+        log_head_guard.forget_pending(session)
         raise
+    log_head_guard.record_committed(session)
 
 
-def _raise_busy_if_contended(exc: DBAPIError) -> None:
+# SQLite's messages and PostgreSQL's SQLSTATEs for "the write cannot happen now".
+_CONTENDED_SQLSTATES = {"40001", "40P01", "55P03"}
+_CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}  # terminated, crash, cannot connect now
+_STORAGE_SQLSTATES = {"53100", "53000", "25006", "58030"}  # disk full, resources, read-only, I/O
+_STORAGE_MESSAGES = ("database or disk is full", "readonly database", "disk i/o error")
+
+
+def _raise_for_refused_write(exc: DBAPIError) -> None:
+    """A contended lock becomes `Busy`, a dropped connection `ConnectionLost`, a full disk or
+    a read-only database `StorageUnavailable`: each a 503 with Retry-After, after a rollback."""
     text = str(exc.orig).lower() if exc.orig is not None else ""
     sqlstate = getattr(exc.orig, "sqlstate", None)
-    if "database is locked" in text or sqlstate in {"40001", "40P01", "55P03"}:
+    if "database is locked" in text or sqlstate in _CONTENDED_SQLSTATES:
         raise Busy(_("The database is busy. Nothing was changed; please try again.")) from exc
+    if exc.connection_invalidated or sqlstate in _CONNECTION_SQLSTATES or (
+            sqlstate or "").startswith("08"):
+        raise ConnectionLost(_(
+            "The connection to the database was lost before the change was confirmed. "
+            "Please try again: a change that did go through is never applied twice.")) from exc
+    if sqlstate in _STORAGE_SQLSTATES or any(m in text for m in _STORAGE_MESSAGES):
+        raise StorageUnavailable(_(
+            "The database cannot store changes right now (it is full or read-only). "
+            "Nothing was changed; please try again later.")) from exc
