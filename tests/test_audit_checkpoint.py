@@ -10,6 +10,7 @@ import json
 import os
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -486,7 +487,8 @@ def test_key_rotation_verifies_with_every_public_key_given(runner, app, tmp_path
     (b"{\"checkpoint\": {\"operation_id\": 1", "not a checkpoint (not valid JSON)."),
     (b"{}", "not a checkpoint (needs \"checkpoint\" and \"signature\")."),
     (b"[1, 2]", "not a checkpoint (no JSON object)."),
-    (b"{\"checkpoint\": 7, \"signature\": \"x\"}", "not a checkpoint (needs \"checkpoint\" and \"signature\")."),
+    (b"{\"checkpoint\": 7, \"signature\": \"x\"}",
+     "not a checkpoint (needs \"checkpoint\" and \"signature\")."),
     (b"{\"checkpoint\": {}, \"signature\": \"x\"}", "not a checkpoint (no \"key_id\")."),
     (b"\xff\xfe{\x00\x00", "not a checkpoint (not valid JSON)."),
     (b"[" * 100_000, "not a checkpoint (no JSON object)."),
@@ -541,7 +543,7 @@ def test_unusable_public_key_is_named(runner, signing_key, ledger, tmp_path, app
     checkpoint(runner, ledger)
     path = tmp_path / "public.pem"
     if kind == "private":
-        path.write_bytes(open(app.config["AUDIT_SIGNING_KEY"], "rb").read())
+        path.write_bytes(Path(app.config["AUDIT_SIGNING_KEY"]).read_bytes())
     elif kind == "rsa":
         path.write_bytes(serialization.load_pem_private_key(_rsa_pem(), None).public_key()
                          .public_bytes(serialization.Encoding.PEM,
@@ -595,7 +597,7 @@ def test_watcher_names_a_checkpointed_operation_missing_from_the_middle():
     stored = _links([10, 20, 40])  # 30 was deleted and the rest re-linked
     watch = CheckpointWatch([_signed(30, 3, 3)])
     checked, finding = check_links(watch.watch(stored), Head(40, f"{40:064x}", 3))
-    assert finding is None
+    assert (checked, finding) == (3, None)
     [found] = watch.findings()
     assert (found.operation_id, found.problem) == (30, Problem.CHECKPOINT)
     assert "the log goes from #20 to #40: it was deleted." in found.detail
