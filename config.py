@@ -14,6 +14,7 @@ ENV_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
 ENV_SERVER_TIMING = os.environ.get("SERVER_TIMING") == "1"
 ENV_LOG_HEAD_MARKER = os.environ.get("LOG_HEAD_MARKER")
 ENV_SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS") or "FULL"
+ENV_AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "")
 
 
 def _normalise_database_url(url: str) -> str:
@@ -82,6 +83,10 @@ class Config:
     # Add "Server-Timing: app;dur=<ms>" (time spent in the app) to every response: the HTTP
     # benchmark turns it on to tell the app's time from the network's. Off by default.
     SERVER_TIMING = ENV_SERVER_TIMING
+
+    # Path of the Ed25519 private key (PEM) that signs log checkpoints (`flask audit
+    # checkpoint`); kept out of the database, so the database cannot vouch for itself.
+    AUDIT_SIGNING_KEY = ENV_AUDIT_SIGNING_KEY
 
 
 

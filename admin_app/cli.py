@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
 from admin_app.progress import progress_bar
-from admin_app.services import audit_verify, backup, demo, staff
+from admin_app.services import audit_checkpoint, audit_verify, backup, demo, staff
 from admin_app.services import orders as order_service
 from admin_app.services import review as review_service
 from admin_app.services.audit import Actor
@@ -161,17 +161,38 @@ def audit_group() -> None:
     pass
 
 
+REPORTED_LINE_PROBLEMS = 10
+
+
 @audit_group.command("verify")
-def verify_command() -> None:
-    """Walk the log's hash chain; exit 0 when intact, 1 naming the first bad operation."""
+@click.option("--checkpoints", "checkpoints_path", metavar="FILE",
+              help="Also check the signed checkpoints in FILE (from `audit checkpoint`).")
+@click.option("--public-key", "public_key_paths", metavar="FILE", multiple=True,
+              help="A public key (PEM) the checkpoints may be signed with; repeat it for "
+                   "older keys. Default: the public half of AUDIT_SIGNING_KEY.")
+def verify_command(checkpoints_path: str | None, public_key_paths: tuple[str, ...]) -> None:
+    """Walk the log's hash chain; exit 0 when intact, 1 naming the first bad operation.
+
+    With --checkpoints, also exit 1 when a checkpoint line is malformed or its signature does
+    not verify, or when the log no longer holds a checkpointed operation unchanged."""
+    watcher, line_problems = None, []
+    if checkpoints_path is not None:
+        watcher, line_problems = _read_checkpoints(checkpoints_path, public_key_paths)
+    elif public_key_paths:
+        _fail("--public-key needs --checkpoints FILE.")
     if _stdout_is_tty():
         with click.progressbar(length=audit_verify.chain_length(),
                                label="Verifying operations") as bar:
-            result = audit_verify.verify_chain(progress=bar.update)
+            result = audit_verify.verify_chain(progress=bar.update, watcher=watcher)
     else:
-        result = audit_verify.verify_chain()
+        result = audit_verify.verify_chain(watcher=watcher)
+    for problem in line_problems[:REPORTED_LINE_PROBLEMS]:
+        click.echo(str(problem))
+    if len(line_problems) > REPORTED_LINE_PROBLEMS:
+        click.echo(f"… and {len(line_problems) - REPORTED_LINE_PROBLEMS} more bad "
+                   "checkpoint line(s).")
     click.echo(result.message)
-    if not result.intact:
+    if not result.intact or line_problems:
         raise SystemExit(1)
 
 
@@ -223,6 +244,79 @@ def backup_acknowledge_command() -> None:
     click.echo(f"Acknowledged: the log went back from operation #{done.last_seen_operation_id} "
                f"to #{done.head_operation_id}. Logged as operation #{done.operation_id}; "
                f"writing is allowed again.")
+def _read_checkpoints(path: str, public_key_paths: tuple[str, ...]):
+    """The watcher for the good checkpoint lines in `path`, and the bad lines."""
+    try:
+        if public_key_paths:
+            keys = [audit_checkpoint.load_public_key(key) for key in public_key_paths]
+        else:
+            keys = [audit_checkpoint.load_signing_key(
+                current_app.config["AUDIT_SIGNING_KEY"]).public_key()]
+    except ServiceError as exc:
+        hint = "" if public_key_paths else " Or give the public key: --public-key FILE."
+        _fail(exc.message + hint)
+    try:
+        with open(path, "rb") as lines:
+            checkpoints, problems = audit_checkpoint.read_checkpoints(lines, keys)
+    except OSError as exc:
+        _fail(f"Checkpoints {path}: cannot read it ({exc.strerror}).")
+    if not checkpoints and not problems:
+        _fail(f"Checkpoints {path}: no checkpoint in it.")
+    return audit_checkpoint.CheckpointWatch(checkpoints), problems
+
+
+@audit_group.command("checkpoint")
+@click.option("--out", "out_path", metavar="FILE", help="Append the signed line to FILE.")
+@click.option("--stdout", "to_stdout", is_flag=True,
+              help="Print the line as well (the default without --out): for syslog/journald.")
+@click.option("--public-key", "show_public_key", is_flag=True,
+              help="Print the public key (PEM) that verifies the checkpoints, and exit.")
+def checkpoint_command(out_path: str | None, to_stdout: bool, show_public_key: bool) -> None:
+    """Sign the log's newest operation with AUDIT_SIGNING_KEY: one JSON line (operation id,
+    hash, operation and entry counts up to it, UTC time, database) to keep outside the
+    database, for `audit verify --checkpoints`."""
+    key_path = current_app.config["AUDIT_SIGNING_KEY"]
+    try:
+        signing_key = audit_checkpoint.load_signing_key(key_path)
+    except ServiceError as exc:
+        _fail(exc.message)
+    if show_public_key:
+        if out_path or to_stdout:
+            _fail("--public-key prints the key only; run it without --out / --stdout.")
+        click.echo(audit_checkpoint.public_key_pem(signing_key.public_key()), nl=False)
+        return
+    if audit_checkpoint.signing_key_is_exposed(key_path):
+        click.echo(f"Warning: {key_path} can be read by other users; chmod 600 it.", err=True)
+    try:
+        signed = audit_checkpoint.take_checkpoint(signing_key)
+        if out_path:
+            audit_checkpoint.append_line(out_path, signed.line)
+    except ServiceError as exc:
+        _fail(exc.message)
+    if to_stdout or not out_path:
+        click.echo(signed.line)
+    audit_checkpoint.record_checkpoint(signed.checkpoint)
+    if out_path and not to_stdout and _stdout_is_tty():
+        where = signed.checkpoint.operation_id
+        click.echo(f"Checkpoint up to operation #{where} appended to {out_path}."
+                   if where is not None else f"Checkpoint of the empty log appended to "
+                   f"{out_path}.")
+
+
+@audit_group.command("keygen")
+@click.argument("path", metavar="FILE")
+def keygen_command(path: str) -> None:
+    """Create a new Ed25519 key to sign checkpoints with, in the new file FILE (mode 0600;
+    never overwrites), and print its public key."""
+    try:
+        signing_key = audit_checkpoint.generate_signing_key(path)
+    except ServiceError as exc:
+        _fail(exc.message)
+    public_key = signing_key.public_key()
+    click.echo(f"Wrote a new signing key (key id {audit_checkpoint.key_id(public_key)}) to "
+               f"{path}. Set AUDIT_SIGNING_KEY={path}. Its public key, to publish and to "
+               "verify with:")
+    click.echo(audit_checkpoint.public_key_pem(public_key), nl=False)
 
 
 def init_cli(app: Flask) -> None:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from admin_app.admin.secure import SecureIndexView
+from admin_app.auth.roles import Permission
 from admin_app.services import dashboard
 
 
@@ -19,6 +20,8 @@ class DashboardView(SecureIndexView):
             summary=dashboard.summary(),
             review=dashboard.review_status(current_app.config["REVIEW_INTERVAL_DAYS"]),
             status_chart=build_status_chart(dashboard.weekly_status_changes()),
+            checkpoint=(dashboard.checkpoint_status() if self.can(Permission.VIEW_AUDIT)
+                        else None),
         )
 
 

@@ -1,6 +1,7 @@
 """Every model, re-exported so Alembic and callers see them all."""
 
 from admin_app.models.audit import AuditChainHead
+from admin_app.models.audit import AuditCheckpoint
 from admin_app.models.audit import AuditEntry
 from admin_app.models.audit import AuditOperation
 from admin_app.models.audit import AuditVerification
@@ -19,6 +20,7 @@ from admin_app.models.user import StaffUser
 __all__ = [
     "SEGMENTS",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditOperation",
     "AuditVerification",

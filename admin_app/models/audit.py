@@ -95,3 +95,20 @@ class AuditVerification(db.Model):
     operations_checked: Mapped[int] = mapped_column(default=0)
     first_bad_operation_id: Mapped[int | None]
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditCheckpoint(db.Model):
+    """A signed checkpoint that `flask audit checkpoint` wrote out, kept for the dashboard.
+
+    Not a trust anchor: the signed line outside the database is. Anyone who can rewrite the
+    log can rewrite this table too; it only says when the last checkpoint was written."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[intpk]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    operation_id: Mapped[int | None]
+    operation_hash: Mapped[str | None] = mapped_column(String(64))
+    operation_count: Mapped[int] = mapped_column(default=0)
+    entry_count: Mapped[int] = mapped_column(default=0)
+    key_id: Mapped[str] = mapped_column(String(32))

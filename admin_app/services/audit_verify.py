@@ -7,6 +7,10 @@ flat however long the log is. For each operation it recomputes the hash with
 the newest operation with the `audit_chain_head` row, which catches a deleted tail. It names the
 first bad operation and what is wrong with it, and records the outcome in
 `audit_verifications`. It never changes the log itself.
+
+A `LinkWatcher` (services/audit_checkpoint.py's `CheckpointWatch`) can ride along the same walk:
+it sees every link as it streams past and adds its own findings, so signed checkpoints kept
+outside the database are checked without a second pass or more memory.
 """
 
 import enum
@@ -14,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -25,6 +30,7 @@ from admin_app.services.transaction import write_transaction
 
 STREAM_BATCH = 2000  # rows per fetch from each cursor
 LOOK_BACK = 32  # how far back an "inserted" operation is recognised
+REPORTED_FINDINGS = 5  # at most this many findings in the message (the first is the walk's)
 
 _operations = AuditOperation.__table__.c
 _entries = AuditEntry.__table__.c
@@ -42,6 +48,7 @@ class Problem(enum.StrEnum):
     INSERTED = "inserted"  # an operation (or entries) that the chain never contained
     REORDERED = "reordered"  # the operation links to one stored after it
     HEAD_MISMATCH = "head mismatch"  # the newest operation is not the one the chain head holds
+    CHECKPOINT = "checkpoint mismatch"  # differs from what a signed checkpoint recorded
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class Link:
     computed_hash: str
     # Entries met before this operation whose own operation does not exist: (its id, count).
     orphans: tuple[int, int] | None = None
+    # Entries read from the start of the log up to and including this operation's.
+    entries_through: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,19 @@ class Finding:
         return f"Chain broken at {where}: {self.problem}. {self.detail}"
 
 
+class LinkWatcher(Protocol):
+    """Something that checks the stored operations as the walk streams them past."""
+
+    def watch(self, links: Iterable[Link]) -> Iterator[Link]:
+        """Yield `links` unchanged, looking at each on the way."""
+
+    def findings(self) -> list[Finding]:
+        """What it found wrong, once the walk is over."""
+
+    def summary(self) -> str:
+        """What it checked, when it found nothing wrong."""
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     intact: bool
@@ -86,10 +108,12 @@ class VerifyResult:
     verified_at: datetime
 
 
-def verify_chain(progress: Progress | None = None) -> VerifyResult:
+def verify_chain(progress: Progress | None = None, *,
+                 watcher: LinkWatcher | None = None) -> VerifyResult:
     """Walk the whole chain in one consistent snapshot and record the outcome.
 
     `progress(n)` is called with the number of operations verified since its previous call.
+    `watcher` (optional) sees the same stream and adds its findings after the walk's own.
     Reads in its own transaction (REPEATABLE READ on PostgreSQL, one read transaction on
     SQLite), then commits one `audit_verifications` row. Returns what it found; raises only
     on database errors.
@@ -102,16 +126,23 @@ def verify_chain(progress: Progress | None = None) -> VerifyResult:
     try:
         head = _read_head(session)
         stream = _LinkStream(session)
-        checked, finding = check_links(stream, head, progress=progress)
+        links = watcher.watch(stream) if watcher is not None else stream
+        checked, finding = check_links(links, head, progress=progress)
         if finding is None and stream.trailing_orphans is not None:
             finding = _entries_without_operation(*stream.trailing_orphans)
         entries_checked = stream.entries_read
     finally:
         session.rollback()
+    findings = [finding] if finding is not None else []
+    if watcher is not None:
+        findings += watcher.findings()
+    finding = findings[0] if findings else None
     if finding is None:
         message = f"{checked} operations verified, chain intact"
+        if watcher is not None:
+            message += f"; {watcher.summary()}"
     else:
-        message = finding.message()
+        message = _findings_message(findings)
     verification_id, verified_at = _record(finding, checked, message)
     return VerifyResult(
         intact=finding is None,
@@ -123,6 +154,13 @@ def verify_chain(progress: Progress | None = None) -> VerifyResult:
         verification_id=verification_id,
         verified_at=verified_at,
     )
+
+
+def _findings_message(findings: list[Finding]) -> str:
+    lines = [finding.message() for finding in findings[:REPORTED_FINDINGS]]
+    if len(findings) > REPORTED_FINDINGS:
+        lines.append(f"… and {len(findings) - REPORTED_FINDINGS} more problem(s).")
+    return "\n".join(lines)
 
 
 def chain_length() -> int:
@@ -287,8 +325,9 @@ class _LinkStream:
             orphans = self._skip_entries_before(operation["id"])
             computed = operation_hash(operation, self._entries_of(operation["id"]),
                                       operation["prev_hash"])
+            # entries_read counts the entry read ahead (the next operation's first), if any.
             yield Link(operation["id"], operation["prev_hash"], operation["hash"], computed,
-                       orphans)
+                       orphans, self.entries_read - (self._entry is not None))
         self.trailing_orphans = self._skip_entries_before(None)
 
     def _advance(self) -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 
 from admin_app.extensions import db
-from admin_app.models import AuditOperation, AuditVerification
+from admin_app.models import AuditCheckpoint, AuditOperation, AuditVerification
 from admin_app.models.types import utcnow
-from admin_app.services import audit_verify, customer_counts, review
+from admin_app.services import audit_checkpoint, audit_verify, customer_counts, review
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,19 @@ def weekly_status_changes(weeks: int = 12, *, now: datetime | None = None) -> We
     for index, action, total in rows:
         counts[action][int(index)] = int(total or 0)
     return WeeklyChanges(starts, counts)
+
+
+# -- the last log checkpoint ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckpointStatus:
+    last: AuditCheckpoint | None  # None: no checkpoint written yet
+    operations_since: int  # operations appended after the last checkpoint
+
+
+def checkpoint_status() -> CheckpointStatus:
+    """The last checkpoint `flask audit checkpoint` wrote out, and how far the log has grown
+    since (from the chain head's count)."""
+    last = audit_checkpoint.last_checkpoint()
+    since = audit_verify.chain_length() - last.operation_count if last is not None else 0
+    return CheckpointStatus(last, max(since, 0))

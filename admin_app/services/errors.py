@@ -68,3 +68,8 @@ class CustomerNotActive(Conflict):
     """The customer is frozen or deactivated, so it can take no new order."""
 
     http_status = 409
+
+
+class CheckpointError(ServiceError):
+    """A log checkpoint cannot be made or checked: a missing or unusable key, a log whose
+    chain head does not match its newest operation, a checkpoint file that cannot be read."""
