@@ -14,7 +14,7 @@ BENCH_ARGS ?=
 AUDIT_VENV := .venv-audit
 PIP_AUDIT := pip-audit==2.10.1
 
-.PHONY: run test serve install translations compile-translations bench bench-service load clean audit
+.PHONY: run test lint serve install translations compile-translations bench bench-service load clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(BIN)/python:
 
 # Reinstall only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -52,6 +52,12 @@ serve: install compile-translations
 
 test: install compile-translations
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# The gate CI runs before the tests: lint, formatting, types.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Known-vulnerable pins: an offline advisory table, then pip-audit (in its own venv) when it
 # can reach PyPI's vulnerability data; unreachable is reported, not a failure.
