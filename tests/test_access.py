@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import make_customers
+
 PAGES = {
     "/admin/": {"admin", "manager", "clerk", "auditor"},
     "/admin/customers/": {"admin", "manager", "clerk", "auditor"},
@@ -55,12 +57,27 @@ def test_delete_endpoints_are_refused_for_everyone(client, login):
     assert client.post("/admin/audit/delete/", data={"id": "1"}).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/admin/customers/details/?id=abc",
-                                  "/admin/customers/details/?id=99999999999",
-                                  "/admin/customers/edit/?id=-1",
-                                  "/admin/orders/details/?id=1.5",
-                                  "/admin/customers/?page=-1"])
-def test_malformed_ids_and_pages_never_500(client, login, path):
+@pytest.mark.parametrize("path, listing", [
+    ("/admin/customers/details/?id=abc", "/admin/customers/"),
+    ("/admin/customers/details/?id=99999999999", "/admin/customers/"),
+    ("/admin/customers/edit/?id=-1", "/admin/customers/"),
+    ("/admin/orders/details/?id=1.5", "/admin/orders/"),
+])
+def test_malformed_ids_go_back_to_the_list_with_a_message(client, login, path, listing):
+    """Never a 500: Flask-Admin's answer for a record that does not exist (not the login
+    redirect: the user stays logged in)."""
     login("admin")
     response = client.get(path)
-    assert response.status_code in (200, 302, 404)
+    assert (response.status_code, response.headers["Location"]) == (302, listing)
+    page = client.get(listing)
+    assert page.status_code == 200
+    assert "Record does not exist." in page.get_data(as_text=True)
+
+
+def test_a_negative_page_is_the_first_page(client, login):
+    [customer_id] = make_customers(1)
+    login("admin")
+    response = client.get("/admin/customers/?page=-1")
+    assert response.status_code == 200
+    assert f'name="rowid" class="action-checkbox" value="{customer_id}"' in response.get_data(
+        as_text=True)

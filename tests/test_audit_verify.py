@@ -226,6 +226,28 @@ def test_rewritten_link_is_a_broken_link(runner):
     _assert_fails_at(_verify(runner), ids[1], "link broken")
 
 
+def test_rewritten_and_rehashed_newest_operation_is_a_head_mismatch(runner):
+    """The newest operation edited and re-hashed over its own prev_hash, nothing else
+    touched: every link checks out, only the chain head's hash tells."""
+    ids = build_log((1, 2, 1))
+    db.session.rollback()
+    newest = ids[-1]
+    row = dict(db.session.execute(
+        sa.select(*(AuditOperation.__table__.c[name]
+                    for name in (*HASHED_OPERATION_FIELDS, "prev_hash")))
+        .where(AuditOperation.id == newest)).one()._mapping)
+    entries = [tuple(e) for e in db.session.execute(sa.text(
+        "SELECT entity, entity_id, entity_label, field, old_value, new_value FROM audit_entries "
+        f"WHERE operation_id = {newest} ORDER BY id"))]
+    row["memo"] = "nothing happened"
+    rehashed = operation_hash(row, entries, row["prev_hash"])
+    tamper(f"UPDATE audit_operations SET memo = 'nothing happened', hash = '{rehashed}' "
+           f"WHERE id = {newest}")
+    result = _verify(runner)
+    _assert_fails_at(result, newest, "head mismatch")
+    assert "it was rewritten" in result.output
+
+
 def test_tampered_log_can_be_verified_again_with_the_same_answer(runner):
     ids = build_log()
     tamper(f"UPDATE audit_operations SET actor_username = 'someone' WHERE id = {ids[0]}")

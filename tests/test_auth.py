@@ -1,8 +1,12 @@
+from datetime import timedelta
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, StaffUser
+from config import Config, DevelopmentConfig, ProductionConfig, TestingConfig
 from tests.conftest import PASSWORD
 
 
@@ -50,9 +54,12 @@ def test_inactive_user_gets_the_wrong_password_answer(client, login, staff):
     inactive = login("clerk")
     assert inactive.status_code == wrong.status_code == 401
     assert b"Invalid username or password." in inactive.data
-    assert "session=" not in inactive.headers.get("Set-Cookie", "") or client.get(
-        "/admin/").status_code == 302
-    assert client.get("/admin/").status_code == 302
+    assert client.get_cookie("remember_token") is None
+    with client.session_transaction() as session:
+        assert "_user_id" not in session  # the failed login put no user in the session
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
     reasons = sorted(op.scope for op in _operations("login_failed"))
     assert reasons == ['{"outcome":"bad_password"}', '{"outcome":"inactive"}']
 
@@ -103,3 +110,58 @@ def test_password_hashes_are_salted_scrypt(app):
     assert first.password_hash.startswith("scrypt:")
     assert first.password_hash != second.password_hash
     assert PASSWORD not in first.password_hash
+
+
+# -- the shipped login throttle (the other tests set their own limits) ---------------------------
+
+SHIPPED_RATE_LIMIT = "20 per minute;100 per hour"
+SHIPPED_LOCKOUT = 10
+
+
+@pytest.mark.parametrize("config", [Config, DevelopmentConfig, ProductionConfig, TestingConfig])
+def test_every_config_ships_the_same_login_throttle(config):
+    """Production and development throttle with these values; testing inherits them, so the
+    two tests below exercise exactly what ships (they only switch the limiter on)."""
+    assert config.LOGIN_RATE_LIMIT == SHIPPED_RATE_LIMIT
+    assert config.LOGIN_LOCKOUT_THRESHOLD == SHIPPED_LOCKOUT
+    assert config.LOGIN_LOCKOUT_DURATION == timedelta(minutes=15)
+    if config is not TestingConfig:
+        assert config.RATELIMIT_ENABLED is True
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    """Stop the clock of the limiter's memory storage, so no window ends during a test."""
+    import limits.storage.memory as memory
+
+    now = memory.time.time()
+    monkeypatch.setattr(memory, "time", SimpleNamespace(time=lambda: now))
+
+
+def _attempt(client, username, password, ip):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": ip}).status_code
+
+
+@pytest.mark.config(RATELIMIT_ENABLED=True)
+def test_the_shipped_lockout_refuses_the_attempt_after_the_threshold(client, staff,
+                                                                     limiter_clock):
+    """Ten wrong passwords for one username (each from its own address): 401 each; the
+    eleventh attempt is refused with 429 even with the right password."""
+    statuses = [_attempt(client, "admin", "wrong-password-1", f"10.0.0.{n + 1}")
+                for n in range(SHIPPED_LOCKOUT)]
+    assert statuses == [401] * SHIPPED_LOCKOUT
+    assert _attempt(client, "admin", PASSWORD, "10.0.1.1") == 429
+    assert _attempt(client, "manager", PASSWORD, "10.0.1.2") == 302  # other usernames are not
+
+
+@pytest.mark.config(RATELIMIT_ENABLED=True)
+def test_the_shipped_rate_limit_throttles_one_address_after_20_attempts(client, staff,
+                                                                        limiter_clock):
+    """Twenty attempts from one address (a different username each, so no lockout): 401
+    each; the 21st is refused with 429 even with a right password; another address is not."""
+    statuses = [_attempt(client, f"user{n}", "wrong-password-1", "10.0.2.1")
+                for n in range(20)]
+    assert statuses == [401] * 20
+    assert _attempt(client, "admin", PASSWORD, "10.0.2.1") == 429
+    assert _attempt(client, "admin", PASSWORD, "10.0.2.2") == 302

@@ -1,6 +1,8 @@
 """The grid's bulk flow over HTTP: action → confirmation page → confirm, as users and
 attackers see it."""
 
+import csv
+import io
 import re
 
 import pytest
@@ -144,6 +146,25 @@ def test_another_user_cannot_use_an_admins_confirmation(client, login, reasons, 
     assert statuses(ids) == {i: "active" for i in ids}
 
 
+def test_another_users_token_with_an_invalid_form_is_403_and_shows_no_preview(client, login,
+                                                                             reasons):
+    """The token's user is checked before the form: a manager posting an admin's token with
+    no reason gets 403, not the re-rendered confirmation page with the admin's selection."""
+    ids = make_customers(2, name="Secret Selection Ltd")
+    login("admin")
+    page, token = start_action(client, "deactivate", ids)
+    assert "Secret Selection Ltd" in text(page)
+    client.post("/logout")
+    login("manager")
+    response = confirm_action(client, token, reason="")
+    body = text(response)
+    assert response.status_code == 403
+    assert "This confirmation belongs to another user." in body
+    assert "Secret Selection Ltd" not in body and "T00001" not in body
+    assert "will change to" not in body and 'name="token"' not in body
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
 def test_demoted_between_preview_and_confirm_is_refused(admin_client, staff):
     ids = make_customers(2)
     _, token = start_action(admin_client, "deactivate", ids)
@@ -221,8 +242,10 @@ def test_missing_reason_rerenders_the_page_with_an_error(admin_client):
     assert statuses(ids) == {i: "active" for i in ids}
 
 
-@pytest.mark.parametrize("memo, message", [("bad\x00memo", "invalid characters"),
-                                           ("x" * 10_000, "")])
+@pytest.mark.parametrize("memo, message", [
+    ("bad\x00memo", "Memo contains invalid characters."),
+    ("x" * 10_000, "Field cannot be longer than 1000 characters."),
+])
 def test_bad_memo_is_400_on_both_databases(admin_client, memo, message):
     ids = make_customers(1)
     _, token = start_action(admin_client, "deactivate", ids)
@@ -247,9 +270,17 @@ def test_names_and_memos_are_escaped_everywhere(admin_client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(page)
     assert f'data-customer-id="{ids[0]}"' in text(page)  # the id is shown beside the name
     done = confirm_action(admin_client, token, memo='"><img src=x onerror=alert(1)>')
+    assert done.status_code == 303
     grid = text(admin_client.get(done.headers["Location"]))
     assert "<script>alert(1)" not in grid
-    assert "onerror=alert(1)>" not in grid
+    db.session.rollback()
+    operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar()
+    # The memo is shown on the log list, the operation's details and the customer's history.
+    for url in ("/admin/audit/", f"/admin/audit/details/?id={operation_id}",
+                f"/admin/customers/details/?id={ids[0]}"):
+        page = text(admin_client.get(url))
+        assert "<img src=x" not in page and "<script>alert(1)" not in page, url
+        assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page, url
 
 
 def test_template_syntax_in_names_is_not_evaluated(admin_client):
@@ -315,11 +346,16 @@ def test_hostile_grid_parameters_never_500(admin_client, query):
     assert text(response).count('name="rowid"') <= 3
 
 
-def test_export_escapes_spreadsheet_formulas(admin_client):
-    make_customers(1, name='=HYPERLINK("http://x")')
-    csv = text(admin_client.get("/admin/customers/export/csv/"))
-    assert "'=HYPERLINK" in csv
-    assert ',=HYPERLINK' not in csv
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_export_escapes_spreadsheet_formulas(admin_client, prefix):
+    """Cells a spreadsheet would read as a formula (OWASP CSV injection: = + - @, and a
+    leading TAB or CR) get a leading quote."""
+    formula = prefix + 'HYPERLINK("http://x")'
+    make_customers(1, name=formula)
+    rows = list(csv.reader(io.StringIO(text(admin_client.get("/admin/customers/export/csv/")),
+                                       newline="")))
+    name = rows[0].index("Name")
+    assert rows[1][name] == "'" + formula
 
 
 def test_edit_form_never_offers_status(client, login):

@@ -1,7 +1,13 @@
+import shutil
+from datetime import UTC, datetime
+
+import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Order, Reason, ReviewRule, StaffUser
+from admin_app.services import demo
+from tests.conftest import _empty_postgres
 
 
 def test_users_create_makes_an_active_user_and_logs_it(runner):
@@ -45,7 +51,62 @@ def _count(model):
     return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar()
 
 
-def test_seed_demo_is_deterministic_realistic_and_runs_once(runner):
+def _demo_contents() -> dict:
+    """Everything seed-demo writes that its seed decides, row by row."""
+    db.session.rollback()
+
+    def rows(model, order_by, exclude=()):
+        columns = [c for c in model.__table__.c if c.name not in exclude]
+        return [tuple(row) for row in db.session.execute(sa.select(*columns).order_by(order_by))]
+
+    return {
+        "customers": rows(Customer, Customer.code),
+        "orders": rows(Order, Order.number),
+        "reasons": rows(Reason, Reason.code, exclude=("created_at", "updated_at")),
+        "rules": rows(ReviewRule, ReviewRule.name, exclude=("created_at", "updated_at")),
+        "staff": rows(StaffUser, StaffUser.username, exclude=(
+            "password_hash", "session_token", "created_at", "updated_at", "password_changed_at")),
+    }
+
+
+@pytest.fixture
+def fresh_database(request, app, database_url):
+    """fresh_database() empties the test database (a new copy of the migrated SQLite file,
+    or emptied PostgreSQL tables), as if it had just been created."""
+
+    def empty() -> None:
+        db.session.remove()
+        db.engine.dispose()
+        if database_url.startswith("sqlite"):
+            shutil.copy(request.getfixturevalue("sqlite_template"),
+                        sa.engine.make_url(database_url).database)
+        else:
+            _empty_postgres(database_url)
+
+    return empty
+
+
+def test_seed_demo_is_deterministic(runner, fresh_database, monkeypatch):
+    """Two fresh databases seeded with the same seed hold the same rows; another seed gives
+    other rows. (The clock is pinned: the demo dates count back from today.)"""
+    monkeypatch.setattr(demo, "utcnow", lambda: datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+
+    def seeded(seed: int) -> dict:
+        fresh_database()
+        result = runner.invoke(args=["seed-demo", "--customers", "150", "--seed", str(seed)])
+        assert result.exit_code == 0, result.output
+        return _demo_contents()
+
+    first, again, other = seeded(7), seeded(7), seeded(8)
+    assert len(first["customers"]) == 150 and len(first["orders"]) > 150
+    assert first == again
+    assert other["customers"] != first["customers"]
+    assert other["orders"] != first["orders"]
+    assert (other["reasons"], other["rules"], other["staff"]) == (
+        first["reasons"], first["rules"], first["staff"])
+
+
+def test_seed_demo_is_realistic_and_runs_once(runner):
     result = runner.invoke(args=["seed-demo", "--customers", "400", "--seed", "7"])
     assert result.exit_code == 0, result.output
     assert "Added 400 customers" in result.output

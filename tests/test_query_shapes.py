@@ -5,6 +5,7 @@ On SQLite and PostgreSQL."""
 
 import re
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -137,23 +138,66 @@ def test_no_customer_index_holds_a_column_a_status_change_writes(app):
         assert not words & set(STATUS_CHANGE_COLUMNS), definition
 
 
-def test_bulk_status_change_is_a_hot_update_on_postgresql(app, reasons, actor, backend):
+def _set_columns(statement: str) -> set[str]:
+    """The columns an `UPDATE customers SET ...` statement writes."""
+    assignments = re.search(r"\bSET (.*?) (?:FROM|WHERE)\b", statement).group(1)
+    return {part.split("=")[0].strip() for part in re.split(r",\s*(?=\w+=)", assignments)}
+
+
+def test_the_status_change_service_writes_only_unindexed_columns(app, reasons, actor):
+    """The service's own UPDATE sets exactly the status-change columns, which no index holds
+    (test_no_customer_index_holds_a_column_a_status_change_writes): so it can be HOT."""
+    ids = make_customers(30)
+    request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
+    with statements() as seen:
+        result = status_change.execute(request_id, actor=actor, reason_code="customer_request",
+                                       chunk_size=10)
+    assert result.changed == 30
+    updates = [s for s, _, _ in seen if s.startswith("UPDATE customers")]
+    assert len(updates) == 3
+    for statement in updates:
+        assert _set_columns(statement) == set(STATUS_CHANGE_COLUMNS), statement
+
+
+def test_the_status_change_service_makes_hot_updates_on_postgresql(app, reasons, actor,
+                                                                  backend):
+    """Run the service itself and read, on its own connection right before and after each of
+    its UPDATEs, how many row updates PostgreSQL made and how many were heap-only (HOT)."""
     if backend != "postgresql":
         pytest.skip("HOT updates are a PostgreSQL feature")
     assert "fillfactor=50" in str(db.session.execute(sa.text(
         "SELECT reloptions FROM pg_class WHERE relname = 'customers'")).scalar())
-    ids = make_customers(200)
-    with db.engine.connect() as conn:  # pg_stat_xact_* counts this transaction's own updates
-        with conn.begin():
-            conn.execute(sa.update(Customer).where(Customer.id.in_(ids)).values(
-                status="frozen", status_reason="customer_request", version=Customer.version + 1,
-                status_changed_at=sa.func.now(), updated_at=sa.func.now()))
-            updated, hot = conn.execute(sa.text(
-                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-                "WHERE relname = 'customers'")).one()
-    # With any index on a written column no update could be HOT; rows that grow on their
-    # first change (NULL reason and time filled in) may not all fit on their page.
-    assert updated == 200 and hot >= 150
+    # Customers changed before (reason, time and actor set), so their rows do not grow.
+    db.session.execute(sa.insert(Customer), [
+        {"code": f"H{number:05d}", "name": f"Customer {number}", "segment": "retail",
+         "credit_limit": 1000, "balance": 0, "status": "active",
+         "status_reason": "issue_resolved", "status_changed_at": datetime(2026, 1, 1, tzinfo=UTC),
+         "status_changed_by": actor.id} for number in range(200)])
+    db.session.commit()
+    ids = list(db.session.execute(sa.select(Customer.id)).scalars())
+    request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
+    readings = []
+
+    def read_counters(conn, cursor, statement, *args):
+        if statement.lstrip().startswith("UPDATE customers"):
+            with cursor.connection.cursor() as stats:  # same connection, same transaction
+                stats.execute("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                              "WHERE relname = 'customers'")
+                readings.append(stats.fetchone())
+
+    sa.event.listen(db.engine, "before_cursor_execute", read_counters)
+    sa.event.listen(db.engine, "after_cursor_execute", read_counters)
+    try:
+        result = status_change.execute(request_id, actor=actor, reason_code="customer_request")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", read_counters)
+        sa.event.remove(db.engine, "after_cursor_execute", read_counters)
+    assert result.changed == 200
+    pairs = list(zip(readings[::2], readings[1::2]))  # (before, after) each UPDATE
+    updated = sum(after[0] - before[0] for before, after in pairs)
+    hot = sum(after[1] - before[1] for before, after in pairs)
+    # With an index on any column it writes, no update could be HOT.
+    assert (updated, hot) == (200, 200)
 
 
 def test_bulk_statements_do_not_grow_with_the_selection(app, reasons, actor):

@@ -78,7 +78,7 @@ def test_admin_creates_a_reason_and_each_field_is_logged(admin_client):
     ({"code": "Other"}, "lowercase letters"),
     ({"code": "other"}, "already exists"),
     ({"label": ""}, "This field is required."),
-    ({"label": "x" * 121}, ""),
+    ({"label": "x" * 121}, "Field cannot be longer than 120 characters."),
     ({"for_deactivate": ""}, "at least one action"),
 ])
 def test_bad_reasons_are_refused_with_a_message(admin_client, changes, message):

@@ -10,7 +10,7 @@ from admin_app.models import AuditEntry, AuditOperation, Customer, StatusAction
 from admin_app.services import revert, status_change
 from admin_app.services.audit import Actor
 from admin_app.services.audit_verify import verify_chain
-from admin_app.services.errors import Conflict, InvalidInput
+from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
 from tests.conftest import make_customers, statuses
 
 TOKEN_RE = re.compile(r'name="token" type="hidden" value="([^"]+)"')
@@ -31,8 +31,8 @@ def test_revert_restores_each_previous_status_and_is_logged(reasons, actor):
     active = make_customers(2)
     frozen = make_customers(1, status="frozen", start=10)
     original = change(actor, "deactivate", active + frozen)
-    result = revert.execute(original.operation_id, actor=actor, reason_code="other",
-                            memo="deactivated by mistake")
+    result = revert.execute(original.operation_id, actor=actor, confirmed_by=actor.id,
+                            reason_code="other", memo="deactivated by mistake")
     assert (result.changed, result.skipped) == (3, {})
     assert statuses(active + frozen) == {active[0]: "active", active[1]: "active",
                                          frozen[0]: "frozen"}
@@ -56,7 +56,8 @@ def test_customers_changed_since_are_skipped(reasons, actor):
     db.session.commit()
     preview = revert.preview(original.operation_id)
     assert (preview.eligible, preview.skipped) == (1, {"later_change": 1, "status_moved": 1})
-    result = revert.execute(original.operation_id, actor=actor, reason_code="other", memo="x")
+    result = revert.execute(original.operation_id, actor=actor, confirmed_by=actor.id,
+                            reason_code="other", memo="x")
     assert result.changed == 1
     assert statuses(ids) == {ids[0]: "active", ids[1]: "frozen", ids[2]: "active"}
 
@@ -64,9 +65,11 @@ def test_customers_changed_since_are_skipped(reasons, actor):
 def test_an_operation_is_reverted_once(reasons, actor):
     ids = make_customers(2)
     original = change(actor, "freeze", ids)
-    revert.execute(original.operation_id, actor=actor, reason_code="other", memo="x")
+    revert.execute(original.operation_id, actor=actor, confirmed_by=actor.id,
+                   reason_code="other", memo="x")
     with pytest.raises(Conflict, match="already reverted"):
-        revert.execute(original.operation_id, actor=actor, reason_code="other", memo="x")
+        revert.execute(original.operation_id, actor=actor, confirmed_by=actor.id,
+                       reason_code="other", memo="x")
     with pytest.raises(Conflict):
         revert.preview(original.operation_id)
 
@@ -84,7 +87,8 @@ def test_bad_reason_changes_nothing(reasons, actor):
     ids = make_customers(2)
     original = change(actor, "freeze", ids)
     with pytest.raises(InvalidInput):
-        revert.execute(original.operation_id, actor=actor, reason_code="other", memo="")
+        revert.execute(original.operation_id, actor=actor, confirmed_by=actor.id,
+                       reason_code="other", memo="")
     assert statuses(ids) == {i: "frozen" for i in ids}
 
 
@@ -127,3 +131,44 @@ def test_revert_through_the_pages(client, login, reasons, actor):
     assert again.status_code == 409
     details = client.get(f"/admin/audit/details/?id={original.operation_id}")
     assert 'id="reverted-by"' in details.get_data(as_text=True)
+
+
+def test_the_service_refuses_a_confirmation_issued_to_another_user(reasons, actor, staff):
+    """Defence in depth: even if a view forgot the check, the service refuses to revert for
+    a user other than the one the confirmation was issued to."""
+    ids = make_customers(2)
+    original = change(actor, "freeze", ids)
+    manager = staff["manager"]
+    as_manager = Actor(id=manager.id, username=manager.username, role=manager.role)
+    with pytest.raises(NotAllowed, match="belongs to another user"):
+        revert.execute(original.operation_id, actor=as_manager, confirmed_by=actor.id,
+                       reason_code="other", memo="x")
+    assert statuses(ids) == {i: "frozen" for i in ids}
+    db.session.rollback()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
+        AuditOperation.action == "revert")).scalar() == 0
+
+
+@pytest.mark.parametrize("memo", ["wrong customers", ""])
+def test_another_users_revert_token_is_403_and_shows_nothing(client, login, reasons, actor,
+                                                             memo):
+    """A manager posting the admin's revert token: 403, nothing reverted, and nothing of
+    the admin's preview shown, whether the form is valid or not (empty memo, no reason)."""
+    ids = make_customers(2)
+    original = change(actor, "deactivate", ids)
+    login("admin")
+    page = client.post("/admin/audit/revert/", data={"id": original.operation_id})
+    token = TOKEN_RE.search(page.get_data(as_text=True)).group(1)
+    assert "Test Customer 1" in page.get_data(as_text=True)
+    client.post("/logout")
+    login("manager")
+    response = client.post("/admin/audit/revert/confirm/", data={
+        "token": token, "reason": "other" if memo else "", "memo": memo})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "This confirmation belongs to another user." in body
+    assert "Test Customer" not in body and "T00001" not in body
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+    db.session.rollback()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
+        AuditOperation.action == "revert")).scalar() == 0

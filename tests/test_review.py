@@ -113,12 +113,34 @@ def test_a_rule_with_several_conditions_needs_all_of_them(reasons):
     assert [c.code for c in review.iter_candidates()] == ["QUIET-AND-OVER"]
 
 
-def test_counting_is_one_query_whatever_the_number_of_rules(population, review_rules, app):
+@pytest.mark.parametrize("rule_count", [1, 3, 10])
+def test_counting_is_one_query_whatever_the_number_of_rules(app, rule_count):
+    """Rule j (0-based) flags customers quiet for more than 100·(j+1) days; customer k is
+    quiet for 100·k + 50 days (k = 0…10). Each count is right and all of them come from ONE
+    statement, for 1, 3 or 10 rules."""
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    for k in range(11):
+        add_customer(f"QUIET{k:02d}", last_order_at=now - timedelta(days=100 * k + 50),
+                     created_at=now - timedelta(days=5000))
+    for j in range(rule_count):
+        db.session.add(ReviewRule(name=f"Quiet {100 * (j + 1)} days", segment=None,
+                                  inactivity_days=100 * (j + 1), enabled=True))
+    db.session.commit()
+    rules = review.load_rules()
+    assert len(rules) == rule_count
     statements = []
-    sa.event.listen(db.engine, "before_cursor_execute",
-                    lambda conn, cursor, statement, *args: statements.append(statement))
-    review.count_candidates(review.load_rules())
-    assert len([s for s in statements if "count(" in s.lower()]) == 1
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        counts = review.count_candidates(rules, now=now)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == 1 and "count(" in statements[0].lower(), statements
+    assert counts.total == 10
+    assert counts.per_rule == {rule.id: 10 - j for j, rule in enumerate(rules)}
 
 
 # -- keep until -----------------------------------------------------------------------------

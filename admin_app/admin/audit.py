@@ -222,7 +222,8 @@ class AuditOperationView(SecureModelView):
         if not form.validate():
             return self._render_revert(int(operation_id), form, status=400)
         result = revert.execute(int(operation_id), actor=current_actor(),
-                                reason_code=form.reason.data, memo=form.memo.data or "")
+                                confirmed_by=claim.user_id, reason_code=form.reason.data,
+                                memo=form.memo.data or "")
         message = ngettext("Reverted %(num)d customer", "Reverted %(num)d customers",
                            result.changed)
         if result.skipped:

@@ -18,7 +18,7 @@ from admin_app.models import AuditEntry, AuditOperation, Customer, StatusAction
 from admin_app.models.types import utcnow
 from admin_app.services import history
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
-from admin_app.services.errors import Conflict, InvalidInput, NotFound
+from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from admin_app.services.status_change import (
     ID_CHUNK,
     OperationResult,
@@ -108,10 +108,15 @@ def preview(operation_id: int, *, max_rows: int = 100) -> RevertPreview:
     return RevertPreview(operation, eligible, skipped, rows)
 
 
-def execute(operation_id: int, *, actor: Actor, reason_code: str | None,
-            memo: str = "") -> OperationResult:
+def execute(operation_id: int, *, actor: Actor, confirmed_by: int,
+            reason_code: str | None, memo: str = "") -> OperationResult:
     """Revert the operation now, in one transaction, and log the revert. Commits.
-    Raises NotFound, InvalidInput (not revertible, reason, memo) or Conflict (reverted)."""
+
+    `confirmed_by` is the user the confirmation was issued to; only that user may use it.
+    Raises NotAllowed (another user's confirmation), NotFound, InvalidInput (not revertible,
+    reason, memo) or Conflict (reverted)."""
+    if actor.id is None or confirmed_by != actor.id:
+        raise NotAllowed(_("This confirmation belongs to another user."))
     memo = memo or ""
     with write_transaction() as session:
         lock_chain_head()

@@ -66,7 +66,7 @@ def test_t08_clerk_with_an_admins_op_token_gets_403_and_the_token_survives(clien
                                                                           reasons):
     """T08 — a clerk POSTs step 2 with an op token an admin created: 403; the token is not
     consumed (the admin can still use it once); nothing changed before that. (403 alone:
-    tests/test_bulk_flow.py::test_clerk_cannot_use_an_admins_confirmation.)"""
+    tests/test_bulk_flow.py::test_another_user_cannot_use_an_admins_confirmation.)"""
     ids = make_customers(2)
     login("admin")
     _, token = start_action(client, "deactivate", ids)

@@ -5,16 +5,17 @@ Covered elsewhere:
 - T47, the table owner: UPDATE / DELETE refused by the append-only triggers on both databases,
   TRUNCATE on PostgreSQL: tests/test_migrations.py::test_database_refuses_to_change_the_log
   and ::test_postgres_refuses_truncate_of_the_log (the tests connect as the owner).
-- T47, superuser / SQLite with the triggers dropped, then `flask audit verify`: the audit-log
-  branch's tests/test_audit_verify.py (edited row, broken link, deleted tail vs. the chain
-  head); test_t47_forged_rows_are_caught_by_the_verifier below runs once that branch's
-  services/audit_verify.py is merged.
+- T47, superuser / SQLite with the triggers dropped, then `flask audit verify`:
+  tests/test_audit_verify.py (edited, inserted, deleted and reordered operations and entries,
+  a rewritten link, a deleted tail and a rewritten, re-hashed newest operation against the
+  chain head), on both databases.
 """
 
 import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
+from admin_app.services import audit_verify
 from admin_app.services import staff as staff_service
 from admin_app.services.audit import Actor
 from tests.security.conftest import events, snapshot
@@ -108,11 +109,7 @@ def test_t47_the_app_role_reads_and_appends(app_role_url):
 
 def test_t47_forged_rows_are_caught_by_the_verifier(app_role_url):
     """T47 — the app role may INSERT (the app appends), so a row forged with an explicit id
-    (seq) and its own hash goes in; the hash chain names it. Needs services/audit_verify.py
-    (the audit-log branch)."""
-    audit_verify = pytest.importorskip("admin_app.services.audit_verify",
-                                       reason="services/audit_verify.py comes with the "
-                                              "audit-log branch")
+    (seq) and its own hash goes in; the hash chain names it."""
     assert audit_verify.verify_chain().intact
     forged = _as(app_role_url, (
         "INSERT INTO audit_operations (id, created_at, actor_username, actor_role, action, "
@@ -123,3 +120,4 @@ def test_t47_forged_rows_are_caught_by_the_verifier(app_role_url):
     db.session.remove()
     result = audit_verify.verify_chain()
     assert not result.intact
+    assert (result.first_bad_operation_id, result.problem) == (999, "inserted")
