@@ -99,7 +99,8 @@ def free_port() -> int:
 
 def app_spec(database_url: str, **config) -> str:
     """gunicorn's "module:factory(args)" for create_app with literal config overrides."""
-    overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False, **config}
+    overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+                 "SECRET_KEY": "gunicorn-tests-only", **config}
     arguments = ", ".join(f"{name}={value!r}" for name, value in overrides.items())
     return f'admin_app:create_app("development", {arguments})'
 
