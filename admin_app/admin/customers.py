@@ -122,6 +122,7 @@ class _CustomerGrid(SecureModelView):
     form_overrides = {"segment": SelectField}
     form_args = {"segment": {"choices": [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]}}
     form_extra_fields = {"version": HiddenField()}
+    refusal_status = True
 
     details_template = "admin/customers/details.html"
 
@@ -144,10 +145,11 @@ class _CustomerGrid(SecureModelView):
             self._form_changes(form), actor=current_actor()))
 
     def update_model(self, form, model):
-        version = str(form.version.data)
+        # What was posted, never the model's own version (the field's data when none was).
+        posted = form.version.raw_data or []
         return self.update_through_service(lambda: customer_service.update_details(
             model.id, self._form_changes(form),
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=posted[0] if len(posted) == 1 else None,
             actor=current_actor()))
 
     def _form_changes(self, form) -> dict:
