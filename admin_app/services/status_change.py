@@ -38,7 +38,7 @@ from admin_app.services.audit import (
     canonical_json,
     lock_chain_head,
 )
-from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, TooLarge
+from admin_app.services.errors import ConfirmationUsed, Expired, InvalidInput, NotAllowed, TooLarge
 from admin_app.services.transaction import write_transaction
 
 ROWID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
@@ -320,8 +320,9 @@ def execute(
     """Apply the previewed action to the request's snapshot and log it, in one transaction.
 
     Customers no longer in an allowed status, or changed since the preview, are skipped.
-    Raises NotAllowed (another user's confirmation), InvalidInput (reason / memo), Conflict
-    (already executed), Expired (request gone). Commits once; on any error nothing changes.
+    Raises NotAllowed (another user's confirmation), InvalidInput (reason / memo),
+    ConfirmationUsed (already executed), Expired (request gone). Commits once; on any error
+    nothing changes.
     """
     memo = memo or ""
     with write_transaction() as session:
@@ -332,7 +333,7 @@ def execute(
         used = session.execute(select(AuditOperation.id).where(
             AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
         if used is not None:
-            raise Conflict(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used))  # noqa: E501
+            raise ConfirmationUsed(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used), operation_id=used)  # noqa: E501
         action = StatusAction(request.action)
         reason = validated_reason(action, reason_code, memo)
         changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
