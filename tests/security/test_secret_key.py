@@ -4,6 +4,7 @@ string anyone can read in the source tree signs a session the app accepts. Produ
 refuses to start without SECRET_KEY."""
 
 import ast
+import multiprocessing
 import stat
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from flask import Flask, request
 
 from admin_app import create_app
 from admin_app.extensions import db
+from admin_app.secret_key import load_or_create
 from config import ENV_SECRET_KEY, TestingConfig
 from tests.conftest import PASSWORD, IsolatedClient
 from tests.security.conftest import page_csrf
@@ -94,6 +96,32 @@ def test_development_key_is_random_made_once_with_mode_0600_and_reused(tmp_path)
     assert [path.name for path in key_file.parent.iterdir()] == ["secret_key"]
     assert development_app(key_file).secret_key == first.secret_key  # a restart
     assert development_app(tmp_path / "elsewhere" / "secret_key").secret_key != first.secret_key
+
+
+def _start_worker(barrier, key_file: Path, keys) -> None:
+    barrier.wait(timeout=60)
+    try:
+        keys.put(load_or_create(key_file))
+    except BaseException as exc:  # noqa: BLE001 - reported to the test, not lost
+        keys.put(f"failed: {exc!r}")
+
+
+def test_workers_starting_together_all_get_the_same_key(tmp_path):
+    """`make serve` starts its gunicorn workers at once, each building the app: all of them
+    must end up with the one key in the file (none with a key of its own)."""
+    context = multiprocessing.get_context("fork")
+    key_file, workers = tmp_path / "instance" / "secret_key", 4
+    barrier, keys = context.Barrier(workers), context.Queue()
+    processes = [context.Process(target=_start_worker, args=(barrier, key_file, keys))
+                 for _ in range(workers)]
+    for process in processes:
+        process.start()
+    found = {keys.get(timeout=60) for _ in processes}
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0] * workers
+    assert found == {key_file.read_text().strip()}
+    assert [path.name for path in key_file.parent.iterdir()] == ["secret_key"]
 
 
 def test_a_key_file_others_may_read_or_without_a_key_is_refused(tmp_path):
