@@ -367,6 +367,7 @@ class StatusChangeMixin:
             raise NotAllowed(_("This confirmation belongs to another user."))
         if not login_fresh():
             return reauthenticate(local_or(form.url.data, self.get_url(".index_view")))
+        status_change.ensure_unused(claim.request_id)  # a replay, even with a bad form
         self._refuse_edited_selection(claim.request_id)
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():

@@ -90,9 +90,11 @@ def _why_skipped(row) -> str | None:
     return None
 
 
-def preview(operation_id: int, *, max_rows: int = 100) -> RevertPreview:
-    """What reverting would do now; changes nothing."""
-    operation = _revertible_operation(operation_id)
+def preview(operation_id: int, *, max_rows: int = 100, confirming: bool = False
+            ) -> RevertPreview:
+    """What reverting would do now; changes nothing. Raises like `execute`; with `confirming`
+    (step 2's page shown again), an operation already reverted is ConfirmationUsed."""
+    operation = _revertible_operation(operation_id, confirming=confirming)
     eligible, skipped, rows = 0, {}, []
     for row in db.session.execute(_status_entries(operation_id).order_by(AuditEntry.id)
                                   .execution_options(yield_per=ID_CHUNK)):

@@ -309,6 +309,15 @@ def validated_reason(action: StatusAction | None, reason_code: str | None, memo:
     return reason
 
 
+def ensure_unused(request_id: str) -> None:
+    """Raise ConfirmationUsed when the confirmation `request_id` already ran (checked again,
+    under the writers' lock, by `execute`)."""
+    used = db.session.execute(select(AuditOperation.id).where(
+        AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
+    if used is not None:
+        raise ConfirmationUsed(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used), operation_id=used)  # noqa: E501
+
+
 def execute(
     request_id: str,
     *,
@@ -330,10 +339,7 @@ def execute(
         request = _load_request(request_id)
         if request.created_by != actor.id:
             raise NotAllowed(_("This confirmation belongs to another user."))
-        used = session.execute(select(AuditOperation.id).where(
-            AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
-        if used is not None:
-            raise ConfirmationUsed(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used), operation_id=used)  # noqa: E501
+        ensure_unused(request_id)
         action = StatusAction(request.action)
         reason = validated_reason(action, reason_code, memo)
         changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)

@@ -144,24 +144,34 @@ def _last_operation_id(action: str) -> int:
         AuditOperation.action == action)).scalar_one()
 
 
+REPLAYED_FORMS = [{}, {"reason": ""}, {"reason": "no-such-reason", "memo": "x" * 5000}]
+
+
+@pytest.mark.parametrize("form", REPLAYED_FORMS, ids=["same-form", "no-reason", "bad-form"])
 def test_replaying_a_used_confirmation_is_a_security_event(client, login, staff, reasons,
-                                                           caplog):
-    """T27/T29 — the 409 for a confirmation that already ran also logs one
-    confirmation_replayed event: who, from where, and the operation it made (no token)."""
+                                                           caplog, form):
+    """T27/T29 — the 409 for a confirmation that already ran (sent again as it was, or with
+    a form that would not validate) also logs one confirmation_replayed event: who, from
+    where, and the operation it made (no token); nothing changes."""
     ids = make_customers(2)
     login("admin")
     _, token = start_action(client, "freeze", ids)
     assert confirm_action(client, token).status_code == 303
     assert events(caplog, "confirmation_replayed") == []
-    assert confirm_action(client, token).status_code == 409
+    before = snapshot()
+    again = confirm_action(client, token, **form)
+    assert again.status_code == 409
+    assert "already used" in text(again)
+    assert snapshot() == before
     [event] = events(caplog, "confirmation_replayed")
     assert (event["operation_id"], event["user_id"], event["endpoint"], event["ip"]) == (
         _last_operation_id("freeze"), staff["admin"].id, "customers.confirm_view", "127.0.0.1")
     assert token not in json.dumps(event)
 
 
+@pytest.mark.parametrize("form", REPLAYED_FORMS, ids=["same-form", "no-reason", "bad-form"])
 def test_replaying_a_used_revert_confirmation_is_a_security_event(client, login, staff,
-                                                                  reasons, caplog):
+                                                                  reasons, caplog, form):
     """The same for the revert's confirmation: the replay is 409, changes nothing, and logs
     confirmation_replayed naming the revert operation."""
     ids = make_customers(2)
@@ -169,10 +179,10 @@ def test_replaying_a_used_revert_confirmation_is_a_security_event(client, login,
     _, token = start_action(client, "freeze", ids)
     assert confirm_action(client, token).status_code == 303
     page = client.post("/admin/audit/revert/", data={"id": _last_operation_id("freeze")})
-    form = {"token": TOKEN_RE.search(text(page)).group(1), "reason": "other", "memo": "oops"}
-    assert client.post("/admin/audit/revert/confirm/", data=form).status_code == 303
+    used = {"token": TOKEN_RE.search(text(page)).group(1), "reason": "other", "memo": "oops"}
+    assert client.post("/admin/audit/revert/confirm/", data=used).status_code == 303
     before = snapshot()
-    again = client.post("/admin/audit/revert/confirm/", data=form)
+    again = client.post("/admin/audit/revert/confirm/", data={**used, **form})
     assert again.status_code == 409
     assert "already reverted" in text(again)
     assert snapshot() == before
