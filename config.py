@@ -26,7 +26,10 @@ def _normalise_database_url(url: str) -> str:
 
 
 class Config:
-    SECRET_KEY = ENV_SECRET_KEY or "dev-only-not-secret"
+    SECRET_KEY = ENV_SECRET_KEY
+    # Without SECRET_KEY: None refuses to start; a path keeps a random key made once there
+    # (admin_app/secret_key.py).
+    SECRET_KEY_FILE: Path | None = None
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(ENV_DATABASE_URL) or (
         f"sqlite:///{INSTANCE_DIR / 'customer_admin.db'}"
     )
@@ -93,6 +96,7 @@ class Config:
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
     DEBUG = False
+    SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
 
 
 class TestingConfig(Config):

@@ -1,5 +1,7 @@
 """Customer Admin: bulk deactivate / freeze / reactivate ERP customers, with an audit trail."""
 
+from pathlib import Path
+
 from flask import Flask
 
 from config import config_for
@@ -7,6 +9,7 @@ from config import config_for
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app for `config_name` (or APP_CONFIG; default development)."""
+    from admin_app import secret_key
     from admin_app.admin import init_admin
     from admin_app.auth import init_auth
     from admin_app.cli import init_cli
@@ -17,7 +20,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(config_for(config_name))
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
-        raise SystemExit("SECRET_KEY is not set: production refuses to start without it.")
+        if not app.config.get("SECRET_KEY_FILE"):
+            raise SystemExit("SECRET_KEY is not set: production refuses to start without it.")
+        app.config["SECRET_KEY"] = secret_key.load_or_create(Path(app.config["SECRET_KEY_FILE"]))
 
     db.init_app(app)
     _configure_engines(app)

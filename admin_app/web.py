@@ -31,7 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from admin_app.auth.redirects import local_or
 from admin_app.extensions import db
 from admin_app.security_log import init_security_log, security_event
-from admin_app.services.errors import InvalidInput, NotAllowed, ServiceError
+from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -177,6 +177,8 @@ def _service_error(exc: ServiceError):
     current_app.logger.info("refused %s: %s", type(exc).__name__, exc.message)
     if isinstance(exc, InvalidInput):
         security_event("validation_failure", reason=exc.message)
+    elif isinstance(exc, ConfirmationUsed):
+        security_event("confirmation_replayed", operation_id=exc.operation_id)
     elif isinstance(exc, NotAllowed):
         security_event("access_denied", reason=exc.message)
     response, status = render_error(exc.http_status, exc.message)

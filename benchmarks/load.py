@@ -136,9 +136,9 @@ class _Session:
             return
         fields = form["fields"]
         fields["phone"] = f"+86 21 {self.rng.randint(1000, 9999)} {self.rng.randint(1000, 9999)}"
-        # 302: saved; 200: the form again, e.g. "changed by someone else" after a bulk change.
+        # 302: saved; 409: the form again, "changed by someone else" after a bulk change.
         saved = self.call("edit save", lambda: self.client.save_edit(customer_id, fields),
-                          (200, 302))
+                          (302, 409))
         if saved is not None and saved.status_code == 302:
             with self.lock:
                 self.result.edits += 1

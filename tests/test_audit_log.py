@@ -296,7 +296,7 @@ def test_memo_markup_is_escaped_in_list_details_and_history(client, login):
 def test_customer_details_show_its_history_newest_first(client, login):
     [customer_id, other_id] = make_customers(2)
     actor = Actor(id=None, username="mona", role="manager")
-    customers.update_details(customer_id, {"name": "Renamed Ltd"}, expected_version=None,
+    customers.update_details(customer_id, {"name": "Renamed Ltd"}, expected_version=1,
                              actor=actor)
     status_op = append("freeze", [("customer", customer_id, "T00001", "status", "active",
                                    "frozen"),

@@ -220,7 +220,7 @@ class AuditOperationView(SecureModelView):
             return reauthenticate(self.get_url(".details_view", id=int(operation_id)))
         form.reason.choices = _reason_choices()
         if not form.validate():
-            return self._render_revert(int(operation_id), form, status=400)
+            return self._render_revert(int(operation_id), form, status=400, confirming=True)
         result = revert.execute(int(operation_id), actor=current_actor(),
                                 confirmed_by=claim.user_id, reason_code=form.reason.data,
                                 memo=form.memo.data or "")
@@ -233,8 +233,9 @@ class AuditOperationView(SecureModelView):
             _("Operation #%(id)d", id=result.operation_id)), "success")
         return redirect(self.get_url(".details_view", id=result.operation_id), code=303)
 
-    def _render_revert(self, operation_id: int, form, status: int = 200):
-        preview = revert.preview(operation_id, max_rows=100)
+    def _render_revert(self, operation_id: int, form, status: int = 200,
+                       confirming: bool = False):
+        preview = revert.preview(operation_id, max_rows=100, confirming=confirming)
         form.reason.choices = [("", _("Choose a reason…"))] + _reason_choices()[1:]
         body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
                            skip_messages=REVERT_SKIP_MESSAGES,

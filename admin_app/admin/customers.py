@@ -122,6 +122,7 @@ class _CustomerGrid(SecureModelView):
     form_overrides = {"segment": SelectField}
     form_args = {"segment": {"choices": [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]}}
     form_extra_fields = {"version": HiddenField()}
+    refusal_status = True
 
     details_template = "admin/customers/details.html"
 
@@ -144,10 +145,11 @@ class _CustomerGrid(SecureModelView):
             self._form_changes(form), actor=current_actor()))
 
     def update_model(self, form, model):
-        version = str(form.version.data)
+        # What was posted, never the model's own version (the field's data when none was).
+        posted = form.version.raw_data or []
         return self.update_through_service(lambda: customer_service.update_details(
             model.id, self._form_changes(form),
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=posted[0] if len(posted) == 1 else None,
             actor=current_actor()))
 
     def _form_changes(self, form) -> dict:
@@ -365,6 +367,7 @@ class StatusChangeMixin:
             raise NotAllowed(_("This confirmation belongs to another user."))
         if not login_fresh():
             return reauthenticate(local_or(form.url.data, self.get_url(".index_view")))
+        status_change.ensure_unused(claim.request_id)  # a replay, even with a bad form
         self._refuse_edited_selection(claim.request_id)
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():

@@ -5,7 +5,7 @@ import logging
 import re
 from datetime import date, datetime
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
@@ -142,13 +142,26 @@ class SecureModelView(PermissionMixin, ModelView):
     def create_view(self):
         if not self.can_create:
             return deny()
-        return super().create_view()
+        return self._with_refusal_status(super().create_view())
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         if not self.can_edit:
             return deny()
-        return super().edit_view()
+        return self._with_refusal_status(super().edit_view())
+
+    # ...and a disabled details page or export with a silent redirect; say 404.
+    @expose("/details/")
+    def details_view(self):
+        if not self.can_view_details:
+            abort(404)
+        return super().details_view()
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if not self.can_export or export_type not in self.export_types:
+            abort(404)
+        return super().export(export_type)
 
     @expose("/delete/", methods=("POST",))
     def delete_view(self):
@@ -168,13 +181,16 @@ class SecureModelView(PermissionMixin, ModelView):
                         ids=len(request.form.getlist("rowid")))
         return super().action_view()
 
-    # Forms write through a service (which logs the change); a refusal is shown on the form.
+    # Forms write through a service (which logs the change); a refusal is shown on the form,
+    # with the service's status (400, 409) where the view sets `refusal_status`, else 200.
+    refusal_status = False
+
     def create_through_service(self, create):
         """`create()` returns the new row or its id; False (form shown again) on refusal."""
         try:
             created = create()
         except ServiceError as exc:
-            flash(exc.message, "error")
+            self._refused(exc)
             return False
         return self.get_one(str(created)) if isinstance(created, int) else created
 
@@ -183,11 +199,21 @@ class SecureModelView(PermissionMixin, ModelView):
         try:
             changed = update()
         except ServiceError as exc:
-            flash(exc.message, "error")
+            self._refused(exc)
             return False
         if not changed:
             flash(_("Nothing changed."), "info")
         return True
+
+    def _refused(self, exc: ServiceError) -> None:
+        flash(exc.message, "error")
+        g.form_refusal_status = exc.http_status
+
+    def _with_refusal_status(self, response):
+        status = g.pop("form_refusal_status", None)
+        if self.refusal_status and status is not None and isinstance(response, str):
+            return response, status
+        return response
 
     def get_one(self, id):
         # Flask-Admin hands ?id= to the database as is: "abc" or 2**40 is a 500 on PostgreSQL.

@@ -87,14 +87,29 @@ def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
         return customer.id
 
 
+def _version(value: Any) -> int:
+    """The version an edit form was filled from (an int, or its digits as the form sends it)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if type(value) is not int:
+        raise InvalidInput(_("This form has no valid version of the customer, so it could "
+                             "overwrite someone else's change. Nothing was saved: open the "
+                             "customer again and repeat your edit."))
+    return value
+
+
 def update_details(
-    customer_id: int, changes: dict[str, Any], *, expected_version: int | None, actor: Actor
+    customer_id: int, changes: dict[str, Any], *, expected_version: int | str | None,
+    actor: Actor,
 ) -> int:
-    """Apply `changes` to the customer's details and log one entry per changed field.
+    """Apply `changes` to the customer's details and log one entry per changed field, only if
+    the customer is still at `expected_version` (the version the form was filled from).
 
     Commits. Returns how many fields changed (0: nothing written, nothing logged). Raises
-    NotFound, InvalidInput, or Conflict when the customer changed since `expected_version`.
+    NotFound, InvalidInput (also for a missing or non-integer version), or Conflict when the
+    customer changed since `expected_version`.
     """
+    expected_version = _version(expected_version)
     cleaned = _clean(changes)
     with write_transaction() as session:
         customer = session.execute(
@@ -102,7 +117,7 @@ def update_details(
         ).scalar_one_or_none()
         if customer is None:
             raise NotFound(_("This customer no longer exists."))
-        if expected_version is not None and customer.version != expected_version:
+        if customer.version != expected_version:
             raise Conflict(_("This customer was changed by someone else. Reload and try again."))
         if "code" in cleaned:
             _ensure_code_free(session, cleaned["code"], customer_id)

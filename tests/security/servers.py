@@ -99,7 +99,8 @@ def free_port() -> int:
 
 def app_spec(database_url: str, **config) -> str:
     """gunicorn's "module:factory(args)" for create_app with literal config overrides."""
-    overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False, **config}
+    overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+                 "SECRET_KEY": "gunicorn-tests-only", **config}
     arguments = ", ".join(f"{name}={value!r}" for name, value in overrides.items())
     return f'admin_app:create_app("development", {arguments})'
 
@@ -140,6 +141,40 @@ def _wait_until_ready(server: Server, workers: int) -> None:
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn not ready in {STARTUP_SECONDS}s:\n"
                        + _read(server.error_log))
+
+
+@contextmanager
+def flask_run(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """`flask --app wsgi run` (the development server of `make run`) on a loopback port,
+    ready when /healthz answers (bounded by STARTUP_SECONDS)."""
+    port = free_port()
+    log = tmp_path / "flask-run.log"
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("APP_CONFIG", "DATABASE_URL", "SECRET_KEY")}
+    env.update(APP_CONFIG="development", DATABASE_URL=database_url,
+               SECRET_KEY="flask-run-tests-only")
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
+               "--port", str(port)]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", port, process, log, log)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _healthy(server):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("flask run did not start:\n" + _read(log))
+            time.sleep(0.1)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _healthy(server: Server) -> bool:
+    try:
+        return Client(server).get("/healthz").status == 200
+    except OSError:
+        return False
 
 
 def _read(path: Path) -> str:
