@@ -288,11 +288,11 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
+def app_clock(monkeypatch) -> Clock:
     """Pin the app's clock at FIXED_NOW, so a test never depends on today's date or races
     UTC midnight. Every module and column default calls the one admin_app.models.types.utcnow,
     which reads `datetime.now` from its own module: replacing that name pins them all (the
-    live server's thread too). `clock.advance(days=31)` moves it."""
+    live server's thread too). `app_clock.advance(days=31)` moves it."""
     from admin_app.models import types
 
     pinned = Clock(FIXED_NOW)
