@@ -10,7 +10,6 @@ import pytest
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import StaffUser
-from admin_app.models.types import utcnow
 from admin_app.services import staff as staff_service
 from admin_app.services.audit import Actor
 from tests.conftest import PASSWORD, IsolatedClient, make_customers, start_action
@@ -92,13 +91,13 @@ def test_login_issues_a_new_session_and_the_old_cookie_is_worthless(app, client,
 
 
 @pytest.fixture
-def clock_minutes(monkeypatch):
-    """clock_minutes(n): the session clock runs n minutes ahead of now."""
-    import admin_app.auth.session as session_module
+def clock_minutes(app_clock):
+    """clock_minutes(n): the app's pinned clock (`app_clock`) stands n minutes after the time the
+    test started (and logged in) at: exact minutes, however slow the machine."""
+    start = app_clock.now
 
     def advance(minutes: int) -> None:
-        later = utcnow() + timedelta(minutes=minutes)
-        monkeypatch.setattr(session_module, "utcnow", lambda: later)
+        app_clock.now = start + timedelta(minutes=minutes)
 
     return advance
 
