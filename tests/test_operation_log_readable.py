@@ -201,7 +201,7 @@ def test_markup_in_a_name_in_the_scope_sentence_is_escaped(client, login, staff,
     operation_id = _deactivate(staff["admin"], ids)
     login("auditor")
     html = client.get(f"/admin/audit/details/?id={operation_id}").get_data(as_text=True)
-    scope = re.search(r'(?s)<p class="lead mb-2" id="operation-scope">(.*?)</p>', html).group(1)
+    scope = re.search(r'(?s)<span id="operation-scope">(.*?)</span>', html).group(1)
     assert "&lt;b onmouseover=&#34;x()&#34;&gt;Bold&lt;/b&gt; &amp; Co" in scope
     assert "<b " not in html
 

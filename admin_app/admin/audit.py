@@ -110,7 +110,8 @@ def _format_id_link(view, context, model, name):
 
 
 def _format_scope(view, context, model, name):
-    return operation_text.describe_scope(model)
+    return Markup('<span id="operation-scope">{}</span>').format(
+        operation_text.describe_scope(model))
 
 
 def scope_json(model) -> str:

@@ -174,6 +174,8 @@ def _customer_names(ids: list[int]) -> str:
 
 def _filter_words(query_string: str) -> str:
     """The grid's filter in words: `status Frozen, search “lotus”`."""
+    if not isinstance(query_string, str):
+        return ""
     words = []
     for name, value in parse_qsl(query_string):
         if name in _NOT_FILTERS or not value:
