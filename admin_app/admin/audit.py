@@ -31,13 +31,13 @@ from admin_app.admin.labels import reason_label
 from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
-from admin_app.models import AuditEntry, AuditOperation
+from admin_app.models import AuditOperation
 from admin_app.services import history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
 
-# Each row carries its operation's when / who / what / why, so the file reads on its own.
-# The stored codes, then the same in words (the labels in the exporting user's language).
+# Each row carries its operation's when / who / what / why, so the file reads on its own: the
+# stored codes, then the same in words (the labels in the exporting user's language).
 ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",
                         "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
                         "new_value", "action_label", "reason_label", "customer_name",
@@ -96,7 +96,11 @@ def _format_reason(view, context, model, name):
 
 
 def _format_role(view, context, model, name):
-    return str(operation_text.ROLE_LABELS.get(model.actor_role, model.actor_role))
+    return operation_text.role_label(model.actor_role)
+
+
+def _format_source(view, context, model, name):
+    return operation_text.source_label(model.source)
 
 
 def _format_memo_short(view, context, model, name):
@@ -163,7 +167,8 @@ class AuditOperationView(SecureModelView):
     )
     column_formatters = {"id": _format_id_link, "created_at": _format_when,
                          "action": _format_action, "reason_code": _format_reason,
-                         "actor_role": _format_role, "memo": _format_memo_short}
+                         "actor_role": _format_role, "source": _format_source,
+                         "memo": _format_memo_short}
     column_details_list = ("id", "created_at", "actor_username", "actor_role", "action",
                            "reason_code", "memo", "scope", "changed_count", "skipped_count",
                            "source", "reverts_operation_id")
@@ -172,7 +177,8 @@ class AuditOperationView(SecureModelView):
                               "confirmation_id", "prev_hash", "hash")
     column_formatters_detail = {"created_at": _format_when, "action": _format_action,
                                 "reason_code": _format_reason, "actor_role": _format_role,
-                                "scope": _format_scope, "reverts_operation_id": _format_reverts}
+                                "source": _format_source, "scope": _format_scope,
+                                "reverts_operation_id": _format_reverts}
     column_export_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",
                           "action", "reason_code", "memo", "scope", "changed_count",
                           "skipped_count", "source", "client_ip", "user_agent", "request_id",

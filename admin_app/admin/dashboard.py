@@ -87,8 +87,8 @@ def _nice_step(maximum: int, ticks: int = 4) -> int:
 
 
 def build_status_chart(changes: dashboard.WeeklyChanges) -> StatusChart:
-    """Stacked bars per week (deactivated, frozen, reactivated, reverted), a y axis with round ticks,
-    week labels, and a table of the same numbers for screen readers."""
+    """Stacked bars per week (deactivated, frozen, reactivated, reverted), a y axis with round
+    ticks, week labels, and a table of the same numbers for screen readers."""
     weeks = len(changes.week_starts)
     totals = changes.totals
     highest = max(totals, default=0)

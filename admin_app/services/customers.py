@@ -120,6 +120,6 @@ def update_details(
             .values(**diff, version=Customer.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action=OperationAction.CUSTOMER_EDIT, entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.CUSTOMER_EDIT,
+                                      entries=entries, changed_count=1))
         return len(diff)

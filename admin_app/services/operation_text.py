@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from flask import g, has_app_context
-from flask_babel import format_datetime, lazy_gettext as _l, ngettext
+from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from admin_app.admin.labels import SEGMENT_LABELS, reason_label, status_label
@@ -68,6 +70,7 @@ ROLE_LABELS = {
     "clerk": _l("Clerk"),
     "auditor": _l("Auditor"),
 }
+SOURCE_LABELS = {"web": _l("Web"), "cli": _l("Command line"), "api": _l("API")}
 # Grid query parameters that are not a filter the user chose.
 _NOT_FILTERS = {"page", "page_size", "sort", "desc", "url"}
 
@@ -75,6 +78,14 @@ _NOT_FILTERS = {"page", "page_size", "sort", "desc", "url"}
 def log_time(value) -> str:
     """The one format of timestamps in the log's pages (UTC unless a time zone is chosen)."""
     return format_datetime(value, TIME_FORMAT) if value is not None else ""
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def source_label(source: str) -> str:
+    return str(SOURCE_LABELS.get(source, source))
 
 
 def field_label(field: str) -> str:
@@ -251,7 +262,7 @@ def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None
         reason_code=code,
         scope=describe_scope(operation),
         when=log_time(operation.created_at),
-        role=str(ROLE_LABELS.get(operation.actor_role, operation.actor_role)),
+        role=role_label(operation.actor_role),
     )
 
 
@@ -261,6 +272,7 @@ class HistoryRow:
 
     item: object  # services.history.HistoryItem, for the operation id, actor and memo
     when: str
+    role: str
     action: str
     reason: str
     reason_code: str
@@ -272,7 +284,8 @@ class HistoryRow:
 def describe_history(items: list) -> list[HistoryRow]:
     reasons = reason_labels()
     return [HistoryRow(
-        item=item, when=log_time(item.created_at), action=action_label(item.action),
+        item=item, when=log_time(item.created_at), role=role_label(item.actor_role),
+        action=action_label(item.action),
         reason=reasons.get(item.reason_code, item.reason_code) if item.reason_code else "",
         reason_code=item.reason_code or "", field_name=field_label(item.field),
         old_text=value_label(item.field, item.old_value, reasons),

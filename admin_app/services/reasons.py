@@ -136,8 +136,8 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
             .values(**diff, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action=OperationAction.REASON_UPDATE, entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.REASON_UPDATE,
+                                      entries=entries, changed_count=1))
         return len(diff)
 
 

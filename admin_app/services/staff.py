@@ -150,8 +150,8 @@ def update_user(
                           failed_login_count=0)
         session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
             **values, session_token=new_session_token()))
-        append_operation(NewOperation(actor=actor, action=OperationAction.STAFF_UPDATE, entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.STAFF_UPDATE,
+                                      entries=entries, changed_count=1))
     return [entry[3] for entry in entries]
 
 
