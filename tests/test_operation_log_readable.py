@@ -255,7 +255,7 @@ def _whole_database() -> str:
     return "\n".join(dump)
 
 
-def test_an_unknown_username_is_never_kept(client, login, staff):
+def test_an_unknown_username_is_never_kept(client, login, staff, caplog):
     for typed in (SECRET_TYPED, SECRET_TYPED.lower() + " "):
         response = client.post("/login", data={"username": typed, "password": "x"})
         assert response.status_code == 401
@@ -274,6 +274,9 @@ def test_an_unknown_username_is_never_kept(client, login, staff):
         f"/admin/audit/entries/export/csv/?id={failed[0].id}",
         "/admin/audit/?flt0_actor_contains=Hunter2")]
     seen.append(_whole_database())
+    seen.append("\n".join(record.getMessage() for record in caplog.records
+                          if "login_failed" in record.getMessage()))
+    assert '"username": "(unknown)"' in seen[-1]
     for text in seen:
         assert SECRET_TYPED.lower() not in text.lower()
     assert "Unknown username" in seen[3]
