@@ -220,6 +220,17 @@ def test_entries_export_keeps_codes_and_adds_labels(client, login, staff, reason
                                   "Active", "Deactivated")]
 
 
+def test_operations_export_keeps_codes_and_adds_labels(client, login, staff, reasons):
+    _deactivate(staff["admin"], make_customers(2, name="Lotus Foods"))
+    login("auditor")
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/admin/audit/export/csv/").get_data(as_text=True))))
+    assert [(row["Action"], row["Reason"], row["action_label"], row["reason_label"],
+             row["scope_text"]) for row in rows] == [
+        ("deactivate", "customer_request", "Deactivate", "Customer request",
+         "2 selected customers: T00001 Lotus Foods, T00002 Lotus Foods")]
+
+
 # -- 3. sign-ins apart; no unknown username kept ------------------------------------------------
 
 

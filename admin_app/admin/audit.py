@@ -150,6 +150,8 @@ class AuditOperationView(SecureModelView):
                      "client_ip": _l("Client IP"), "user_agent": _l("User agent"),
                      "request_id": _l("Request id"), "reverts_operation_id": _l("Reverts"),
                      "confirmation_id": _l("Confirmation id"),
+                     "action_label": "action_label", "reason_label": "reason_label",
+                     "scope_text": "scope_text",
                      "prev_hash": _l("Previous hash"), "hash": _l("Hash")}
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "created_at")
@@ -182,9 +184,16 @@ class AuditOperationView(SecureModelView):
     column_export_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",
                           "action", "reason_code", "memo", "scope", "changed_count",
                           "skipped_count", "source", "client_ip", "user_agent", "request_id",
-                          "reverts_operation_id", "prev_hash", "hash")
-    column_formatters_export = {"created_at": lambda view, context, model, name:
-                                model.created_at.isoformat()}
+                          "reverts_operation_id", "prev_hash", "hash", "action_label",
+                          "reason_label", "scope_text")
+    # The stored codes as they are, then the same in words (the exporting user's language).
+    column_formatters_export = {
+        "created_at": lambda view, context, model, name: model.created_at.isoformat(),
+        "action_label": lambda view, context, model, name: action_label(model.action),
+        "reason_label": lambda view, context, model, name: operation_text.reason_labels().get(
+            model.reason_code, model.reason_code) if model.reason_code else "",
+        "scope_text": lambda view, context, model, name: operation_text.describe_scope(model),
+    }
 
     # -- tabs: business operations by default, sign-ins apart -----------------------------------
 
