@@ -95,6 +95,10 @@ def _format_reason(view, context, model, name):
     return Markup('<span title="{}">{}</span>').format(model.reason_code, label)
 
 
+def _format_actor(view, context, model, name):
+    return operation_text.actor_name(model)
+
+
 def _format_role(view, context, model, name):
     return operation_text.role_label(model.actor_role)
 
@@ -169,8 +173,8 @@ class AuditOperationView(SecureModelView):
     )
     column_formatters = {"id": _format_id_link, "created_at": _format_when,
                          "action": _format_action, "reason_code": _format_reason,
-                         "actor_role": _format_role, "source": _format_source,
-                         "memo": _format_memo_short}
+                         "actor_username": _format_actor, "actor_role": _format_role,
+                         "source": _format_source, "memo": _format_memo_short}
     column_details_list = ("id", "created_at", "actor_username", "actor_role", "action",
                            "reason_code", "memo", "scope", "changed_count", "skipped_count",
                            "source", "reverts_operation_id")
@@ -179,6 +183,7 @@ class AuditOperationView(SecureModelView):
                               "confirmation_id", "prev_hash", "hash")
     column_formatters_detail = {"created_at": _format_when, "action": _format_action,
                                 "reason_code": _format_reason, "actor_role": _format_role,
+                                "actor_username": _format_actor,
                                 "source": _format_source, "scope": _format_scope,
                                 "reverts_operation_id": _format_reverts}
     column_export_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",

@@ -21,7 +21,9 @@ from sqlalchemy import select
 from admin_app.admin.labels import SEGMENT_LABELS, reason_label, status_label
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason
-from admin_app.services.actions import ActionGroup, action_group, action_label
+from admin_app.services.actions import (
+    ActionGroup, OperationAction, action_group, action_label)
+from admin_app.services.authentication import UNKNOWN_USERNAME
 
 SCOPE_NAMES_SHOWN = 5
 TIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
@@ -86,6 +88,16 @@ def role_label(role: str) -> str:
 
 def source_label(source: str) -> str:
     return str(SOURCE_LABELS.get(source, source))
+
+
+def actor_name(operation: AuditOperation) -> str:
+    """Who, as shown. A failed login with an unknown username logged before usernames were
+    hashed holds what was typed (often a password): it shows as the marker new rows store.
+    The stored row is not changed (it is hashed); its CSV export still carries it."""
+    if (operation.action == OperationAction.LOGIN_FAILED.value
+            and _scope(operation).get("outcome") == "unknown_user"):
+        return UNKNOWN_USERNAME
+    return operation.actor_username
 
 
 def field_label(field: str) -> str:
@@ -249,6 +261,7 @@ class OperationSummary:
     scope: str
     when: str
     role: str
+    actor: str
 
 
 def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None
@@ -263,6 +276,7 @@ def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None
         scope=describe_scope(operation),
         when=log_time(operation.created_at),
         role=role_label(operation.actor_role),
+        actor=actor_name(operation),
     )
 
 
