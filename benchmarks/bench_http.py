@@ -13,7 +13,8 @@ Each line also shows the time spent in the app itself (its Server-Timing header:
 minus network, gunicorn and client) and the workers' CPU time per request.
 
 - the grid: page 1, ?status=active, a code prefix search, a name prefix search;
-- a customer's details page; the operation log, page 1 and page 1,000 (?page=999);
+- a customer's details page; the operation log, page 1 and page 1,000 (?page=999), and
+  filtered by a customer code typed in lower case;
 - preview (action POST) and execution (confirm POST) of 1,000 checked customers, and of
   "select all matching" with no filter (every customer), alternating deactivate and
   reactivate so each timed round changes the same rows. Before each execution the same
@@ -296,7 +297,8 @@ def main() -> None:
             print(plans_for(app, ["/admin/customers/", "/admin/customers/?status=active",
                                   f"/admin/customers/?search={code_prefix}",
                                   f"/admin/customers/?search={name_prefix}",
-                                  "/admin/audit/", "/admin/audit/?page=999"],
+                                  "/admin/audit/", "/admin/audit/?page=999",
+                                  "/admin/audit/?flt0_customer_code_equals=c0000042"],
                             password=DEFAULT_PASSWORD))
 
 
@@ -315,6 +317,10 @@ def measure_reads(client, server, rng, repeats, customers, code_prefix, name_pre
                  for _ in range(repeats)], repeats)
     measure_get(client, server, "log page 1", "/admin/audit/", repeats)
     measure_get(client, server, "log page 1,000 (?page=999)", "/admin/audit/?page=999", repeats)
+    # The customer-code filter, typed in lower case (index ix_audit_entries_customer_code_lower).
+    measure_get(client, server, "log filtered by customer code (lower case)",
+                [f"/admin/audit/?tab=all&flt0_customer_code_equals="
+                 f"c{rng.randint(1, customers):07d}" for _ in range(repeats)], repeats)
     print(f"  worker peak memory after reads: {_peaks(server)}")
 
 

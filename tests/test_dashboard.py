@@ -93,10 +93,10 @@ def test_dashboard_draws_the_chart_as_inline_svg(client, login, actor, app_clock
     assert len(re.findall(r'<rect class="chart-bar-(\w+)"', svg)) == 2
     assert 'class="chart-bar-deactivate"' in svg and 'class="chart-bar-freeze"' in svg
     rows = re.findall(r'<tr data-week="([\d-]+)"><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td>'
-                      r'<td>(\d+)</td></tr>', page)
+                      r'<td>(\d+)</td><td>(\d+)</td></tr>', page)
     assert len(rows) == 12
-    assert rows[-1][1:] == ("0", "3", "0")
-    assert rows[-3][1:] == ("7", "0", "0")
+    assert rows[-1][1:] == ("0", "3", "0", "0")
+    assert rows[-3][1:] == ("7", "0", "0", "0")
     assert "No status changes in the last 12 weeks" not in page
     # server-rendered: no chart library, nothing from a CDN
     assert not re.search(r"(?i)chart\.js|d3\.js|cdn\.|https?://", svg)
@@ -114,7 +114,8 @@ def test_an_empty_chart_says_so(client, login):
 def test_chart_scale_has_round_ticks_above_the_highest_week():
     weeks = dashboard.WeeklyChanges(
         [WEDNESDAY.date() - timedelta(weeks=11 - i) for i in range(12)],
-        {"deactivate": [0] * 11 + [22], "freeze": [0] * 12, "reactivate": [0] * 12})
+        {"deactivate": [0] * 11 + [22], "freeze": [0] * 12, "reactivate": [0] * 12,
+         "revert": [0] * 12})
     from admin_app.admin.dashboard import build_status_chart
 
     chart = build_status_chart(weeks)

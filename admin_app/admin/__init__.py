@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.admin.labels import status_label
 from admin_app.auth.redirects import is_local_path
+from admin_app.services.actions import action_label
+from admin_app.services.operation_text import log_time
 from admin_app.web import allow_inline_handlers, csp_nonce
 
 # The inline handlers Flask-Admin's Bootstrap 4 templates render: the "With selected" items
@@ -17,7 +19,7 @@ FILTER_HANDLER = "return false;"
 
 
 def init_admin(app: Flask) -> Admin:
-    from admin_app.admin.audit import AuditOperationView, action_label
+    from admin_app.admin.audit import AuditOperationView
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.orders import OrderView
@@ -49,6 +51,7 @@ def init_admin(app: Flask) -> Admin:
                                   category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.filters["log_time"] = log_time
     allow_inline_handlers(app, [FILTER_HANDLER, *(
         ACTION_HANDLER.format(name=name)
         for view in admin._views for name, _text in getattr(view, "_actions", ()))])

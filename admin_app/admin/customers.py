@@ -74,6 +74,16 @@ def _format_segment(view, context, model, name):
     return SEGMENT_LABELS.get(model.segment, model.segment)
 
 
+def _format_status_reason(view, context, model, name):
+    """The reason's label in the user's language; its stored code on hover."""
+    from admin_app.services import operation_text
+
+    if not model.status_reason:
+        return ""
+    label = operation_text.reason_labels().get(model.status_reason, model.status_reason)
+    return Markup('<span title="{}">{}</span>').format(model.status_reason, label)
+
+
 class _CustomerGrid(SecureModelView):
     required_permission = Permission.VIEW_CUSTOMERS
     edit_permission = Permission.EDIT_CUSTOMERS
@@ -102,6 +112,7 @@ class _CustomerGrid(SecureModelView):
         "status": _format_status,
         "balance": _format_money_pair,
         "segment": _format_segment,
+        "status_reason": _format_status_reason,
     }
     column_filters = (
         FilterEqual(Customer.status, _l("Status"),
@@ -131,10 +142,11 @@ class _CustomerGrid(SecureModelView):
 
     def render(self, template, **kwargs):
         # The customer's history is part of the operation log: only for those who may see it.
-        from admin_app.services import history
+        from admin_app.services import history, operation_text
 
         if template == self.details_template and self.can(Permission.VIEW_AUDIT):
             kwargs["history"] = history.customer_history(kwargs["model"].id)
+            kwargs["history_rows"] = operation_text.describe_history(kwargs["history"].items)
         return super().render(template, **kwargs)
 
     def on_form_prefill(self, form, id):

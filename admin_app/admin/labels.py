@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
+from admin_app.services.actions import ACTIONS, ActionGroup, OperationAction, actions_in
+
 STATUS_LABELS = {
     "active": _l("Active"),
     "frozen": _l("Frozen"),
@@ -12,11 +14,9 @@ SEGMENT_LABELS = {
     "wholesale": _l("Wholesale"),
     "distributor": _l("Distributor"),
 }
-ACTION_LABELS = {
-    "deactivate": _l("Deactivate"),
-    "freeze": _l("Freeze"),
-    "reactivate": _l("Reactivate"),
-}
+# The status actions' labels, from the one registry of actions.
+ACTION_LABELS = {code: ACTIONS[OperationAction(code)].label
+                 for code in actions_in(ActionGroup.STATUS_CHANGE)}
 
 
 def status_label(status: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from admin_app.models import SEGMENTS, Customer
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -79,7 +80,7 @@ def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
         session.flush()
         append_operation(NewOperation(
             actor=actor,
-            action="customer_create",
+            action=OperationAction.CUSTOMER_CREATE,
             entries=[("customer", customer.id, customer.code, name, None, _audit_text(value))
                      for name, value in cleaned.items() if value is not None],
             changed_count=1,
@@ -134,6 +135,6 @@ def update_details(
             .values(**diff, version=Customer.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action="customer_edit", entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.CUSTOMER_EDIT,
+                                      entries=entries, changed_count=1))
         return len(diff)

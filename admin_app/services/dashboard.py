@@ -9,6 +9,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditCheckpoint, AuditOperation, AuditVerification
 from admin_app.models.types import utcnow
 from admin_app.services import audit_checkpoint, audit_verify, customer_counts, review
+from admin_app.services.actions import CHART_ACTIONS, SIGN_IN_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,13 @@ def status_counts() -> dict[str, int]:
 
 
 def summary(recent: int = 10) -> DashboardSummary:
+    """Customers per status, and the `recent` newest business operations (sign-ins apart;
+    none when `recent` is 0: for roles that may not read the log)."""
     counts = status_counts()
     operations = db.session.execute(
-        select(AuditOperation).order_by(AuditOperation.id.desc()).limit(recent)
-    ).scalars().all()
+        select(AuditOperation).where(AuditOperation.action.not_in(SIGN_IN_ACTIONS))
+        .order_by(AuditOperation.id.desc()).limit(recent)
+    ).scalars().all() if recent else []
     return DashboardSummary(counts, sum(counts.values()), list(operations),
                             last_verification=audit_verify.last_verification())
 
@@ -67,9 +71,6 @@ def review_status(interval_days: int) -> ReviewStatus:
 
 
 # -- status changes per week ------------------------------------------------------------------
-
-CHART_ACTIONS = ("deactivate", "freeze", "reactivate")
-
 
 @dataclass(frozen=True)
 class WeeklyChanges:

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from admin_app.auth.roles import ROLES
 from admin_app.models import Customer, Order, Reason, ReviewRule, StaffUser
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput
 from admin_app.services.staff import password_problem
@@ -93,7 +94,7 @@ def seed_demo(
         append_operation(
             NewOperation(
                 actor=Actor.cli(),
-                action="seed_demo",
+                action=OperationAction.SEED_DEMO,
                 scope={"customers": customers, "orders": order_count, "seed": seed},
                 changed_count=customers,
             )

@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, update
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import CustomerNotActive, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -121,7 +122,7 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
         )
         operation = append_operation(NewOperation(
             actor=actor,
-            action="order_create",
+            action=OperationAction.ORDER_CREATE,
             entries=[
                 ("order", order_id, number, "number", None, number),
                 ("order", order_id, number, "customer", None, customer.code),

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -102,7 +103,7 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
         session.flush()
         append_operation(NewOperation(
             actor=actor,
-            action="reason_create",
+            action=OperationAction.REASON_CREATE,
             entries=[("reason", reason.id, reason.code, name, None, audit_text(values[name]))
                      for name in CREATE_FIELDS if values[name] is not None],
             changed_count=1,
@@ -135,8 +136,8 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
             .values(**diff, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action="reason_update", entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.REASON_UPDATE,
+                                      entries=entries, changed_count=1))
         return len(diff)
 
 

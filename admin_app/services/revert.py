@@ -17,6 +17,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer, StatusAction
 from admin_app.models.types import utcnow
 from admin_app.services import history
+from admin_app.services.actions import REVERTIBLE_ACTIONS, OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import Conflict, ConfirmationUsed, InvalidInput, NotAllowed, NotFound
 from admin_app.services.status_change import (
@@ -27,7 +28,6 @@ from admin_app.services.status_change import (
 )
 from admin_app.services.transaction import write_transaction
 
-REVERTIBLE_ACTIONS = tuple(action.value for action in StatusAction)
 SKIP_STATUS_MOVED = "status_moved"  # the customer's status is no longer what the op set
 SKIP_LATER_CHANGE = "later_change"  # a later operation changed the customer's status
 SKIP_GONE = "gone"
@@ -138,7 +138,7 @@ def execute(operation_id: int, *, actor: Actor, confirmed_by: int,
         going_back.sort()
         appended = append_operation(NewOperation(
             actor=actor,
-            action="revert",
+            action=OperationAction.REVERT,
             entries=[("customer", cid, code, "status", now, back)
                      for cid, code, now, back in going_back],
             reason_code=reason.code,

@@ -23,12 +23,13 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, sele
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, CustomerStatus, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import InvalidInput
 from admin_app.services.transaction import write_transaction
 
-REVIEW_COMPLETE = "review_complete"
-REVIEW_KEEP = "review_keep"
+REVIEW_COMPLETE = OperationAction.REVIEW_COMPLETE
+REVIEW_KEEP = OperationAction.REVIEW_KEEP
 MAX_KEEP_DAYS = 730
 MEMO_MAX_LENGTH = 1000
 ID_CHUNK = 5000

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from admin_app.models import SEGMENTS, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import InvalidInput, NotFound
 from admin_app.services.reasons import audit_text
@@ -115,7 +116,7 @@ def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
         session.flush()
         append_operation(NewOperation(
             actor=actor,
-            action="review_rule_create",
+            action=OperationAction.REVIEW_RULE_CREATE,
             entries=[("review_rule", rule.id, rule.name, _field_name(name), None,
                       _logged(name, values[name], codes))
                      for name in FIELDS if values[name] is not None],
@@ -149,6 +150,6 @@ def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
             .values(**diff, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action="review_rule_update",
+        append_operation(NewOperation(actor=actor, action=OperationAction.REVIEW_RULE_UPDATE,
                                       entries=entries, changed_count=1))
         return len(diff)

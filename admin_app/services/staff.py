@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from admin_app.auth.roles import ROLES, Role
 from admin_app.models import StaffUser
 from admin_app.models.user import new_session_token
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -84,7 +85,7 @@ def create_user(username: str, *, role: str, password: str, actor: Actor) -> Sta
         append_operation(
             NewOperation(
                 actor=actor,
-                action="staff_create",
+                action=OperationAction.STAFF_CREATE,
                 entries=[
                     ("staff_user", user.id, username, "role", None, role),
                     ("staff_user", user.id, username, "is_active", None, "true"),
@@ -149,8 +150,8 @@ def update_user(
                           failed_login_count=0)
         session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
             **values, session_token=new_session_token()))
-        append_operation(NewOperation(actor=actor, action="staff_update", entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.STAFF_UPDATE,
+                                      entries=entries, changed_count=1))
     return [entry[3] for entry in entries]
 
 

@@ -31,6 +31,7 @@ from admin_app.models import (
     StatusChangeRequestItem,
 )
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import (
     Actor,
     NewOperation,
@@ -350,7 +351,7 @@ def execute(
         target = action.target.value
         operation = append_operation(NewOperation(
             actor=actor,
-            action=action.value,
+            action=OperationAction(action.value),
             entries=[("customer", cid, code, "status", old, target)
                      for cid, code, old in changed],
             reason_code=reason.code,

@@ -69,7 +69,7 @@ def test_dashboard_renders_the_weekly_chart(history, live_server, page):
     assert labels.count() == 12
     assert page.locator("text=No status changes in the last 12 weeks").count() == 0
     assert page.locator(".chart-legend").inner_text().split() == [
-        "Deactivated", "Frozen", "Reactivated"]
+        "Deactivated", "Frozen", "Reactivated", "Reverted"]
     assert int(page.locator("#review-candidates").inner_text().replace(",", "")) > 0
 
     path = screenshot(page, "dashboard-chart.png")
