@@ -11,7 +11,7 @@ Revises: 0004_perf
 from alembic import op
 
 revision = "0005_t12log"
-down_revision = "0004_perf"
+down_revision = "0005_t20ckpt"
 branch_labels = None
 depends_on = None
 
