@@ -12,6 +12,7 @@ ENV_SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ENV_RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 ENV_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
 ENV_SERVER_TIMING = os.environ.get("SERVER_TIMING") == "1"
+ENV_API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "600/minute"
 
 
 def _normalise_database_url(url: str) -> str:
@@ -54,6 +55,8 @@ class Config:
     # (known or not, right password or not) until the window ends.
     LOGIN_LOCKOUT_THRESHOLD = 10
     LOGIN_LOCKOUT_DURATION = timedelta(minutes=15)
+    # Requests per API token (Flask-Limiter notation); past it the API answers 429.
+    API_RATE_LIMIT = ENV_API_RATE_LIMIT
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
