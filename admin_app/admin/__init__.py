@@ -17,6 +17,7 @@ FILTER_HANDLER = "return false;"
 
 
 def init_admin(app: Flask) -> Admin:
+    from admin_app.admin.api_tokens import ApiTokenView
     from admin_app.admin.audit import AuditOperationView, action_label
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
@@ -47,6 +48,8 @@ def init_admin(app: Flask) -> Admin:
                               category=_l("Settings")))
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
                                   category=_l("Settings")))
+    admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="api_tokens",
+                                url="/admin/api-tokens", category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["action_label"] = action_label
     allow_inline_handlers(app, [FILTER_HANDLER, *(

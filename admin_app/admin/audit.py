@@ -54,6 +54,8 @@ AUDIT_ACTION_LABELS = {
     "review_rule_update": _l("Review rule changed"),
     "review_keep": _l("Kept out of review"),
     "review_complete": _l("Review completed"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
 }
 # Each row carries its operation's when / who / what / why, so the file reads on its own.
 ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",

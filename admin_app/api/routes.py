@@ -7,6 +7,7 @@ from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from limits import parse as parse_limit
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 from admin_app.api.errors import ApiError
@@ -20,6 +21,9 @@ from admin_app.services.status_api import CHECK_MAX_CODES, CODE_MAX_LENGTH
 
 class ApiParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # invalid input is a 400 here, as every other API error
+    # An unknown query parameter (a misspelt `after`) is an error, not silently ignored.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": RAISE, "querystring": RAISE}
 
 
 class ApiBlueprint(Blueprint):
