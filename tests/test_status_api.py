@@ -203,6 +203,9 @@ def test_lookup_after_a_deactivation_through_the_ui(api, client, login, reasons)
     assert body["status_changed_at"].endswith("+00:00")
     assert body["pending_change"] is None
     assert api.get(f"{API}/customers/T00002").get_json()["can_trade"] is True
+    checked = api.post(f"{API}/customers/check", json={"codes": ["T00001", "T00002"]})
+    assert checked.status_code == 200
+    assert checked.get_json()["results"][0] == {"found": True, **body}
 
 
 @pytest.mark.parametrize("status", ["frozen", "deactivated"])
@@ -466,3 +469,53 @@ def test_fuzz_lookup_and_feed_never_500(api, code, after, limit):
     page = api.get(f"{API}/status-changes", query_string={"after": after, "limit": limit})
     assert page.status_code in (200, 400), page.get_data(as_text=True)
     assert lookup.mimetype == page.mimetype == "application/json"
+
+
+# -- the example consumer in docs/ -------------------------------------------------------------
+
+
+@pytest.fixture
+def example(client, monkeypatch):
+    """docs/api_consumer_example.py, its `requests` calls answered by the app in-process."""
+    import importlib.util
+    from pathlib import Path
+
+    import requests
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "api_consumer_example.py"
+    spec = importlib.util.spec_from_file_location("api_consumer_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def request(session, method, url, params=None, json=None, timeout=None, **kwargs):
+        answer = client.open(url.removeprefix("http://app"), method=method, query_string=params,
+                             json=json, headers=dict(session.headers))
+        response = requests.Response()
+        response.status_code, response._content = answer.status_code, answer.data
+        response.headers.update(answer.headers)
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    return module
+
+
+def test_example_consumer_follows_the_feed_with_its_cursor_file(example, token, client, login,
+                                                                 reasons, tmp_path, capsys):
+    ids = make_customers(3)
+    api = example.StatusApi("http://app", token)
+    cursor_file = tmp_path / "feed.cursor"
+    deactivate_through_ui(client, login, ids[:2])
+    example.follow(api, cursor_file, forever=False, poll_seconds=0)
+    first = capsys.readouterr().out.splitlines()
+    assert [line.split()[2] for line in first] == ["T00001:", "T00002:"]
+    assert all("active -> deactivated" in line and line.endswith("BLOCK") for line in first)
+    example.follow(api, cursor_file, forever=False, poll_seconds=0)  # a restart: nothing again
+    assert capsys.readouterr().out == ""
+    deactivate_through_ui(client, login, ids)
+    example.follow(api, cursor_file, forever=False, poll_seconds=0)
+    assert [line.split()[2] for line in capsys.readouterr().out.splitlines()] == ["T00003:"]
+    assert int(cursor_file.read_text()) > 0
+    assert api.customer("T00001")["can_trade"] is False and api.customer("NOPE") is None
+    checked = api.check(["T00001", "NOPE"])
+    assert checked["NOPE"] == {"code": "NOPE", "found": False}
+    assert checked["T00001"]["status"] == "deactivated"

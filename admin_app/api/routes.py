@@ -2,6 +2,7 @@
 
 import math
 import time
+from dataclasses import asdict
 
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
@@ -118,7 +119,7 @@ def check_customers(body: dict):
 def _check_result(code: str, state) -> dict:
     if state is None:
         return {"code": code, "found": False}
-    return {"found": True, **CustomerStatusSchema().dump(state)}
+    return {"found": True, "can_trade": state.can_trade, **asdict(state)}
 
 
 @bp.route("/status-changes", methods=["GET"])
