@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from admin_app.api.schemas import (
+    CheckResponseSchema, CustomerStatusSchema, FeedResponseSchema)
 from admin_app.extensions import db
 from admin_app.models import AuditOperation
 from admin_app.services import api_tokens
@@ -203,8 +205,11 @@ def test_lookup_after_a_deactivation_through_the_ui(api, client, login, reasons)
     assert body["status_changed_at"].endswith("+00:00")
     assert body["pending_change"] is None
     assert api.get(f"{API}/customers/T00002").get_json()["can_trade"] is True
-    checked = api.post(f"{API}/customers/check", json={"codes": ["T00001", "T00002"]})
+    checked = api.post(f"{API}/customers/check", json={"codes": ["T00001", "T00002", "NO"]})
     assert checked.status_code == 200
+    # the answers have exactly the documented shapes
+    CustomerStatusSchema().load(body)
+    CheckResponseSchema().load(checked.get_json())
     assert checked.get_json()["results"][0] == {"found": True, **body}
 
 
@@ -290,6 +295,7 @@ def feed(api, after=None, limit=None):
     query = {k: v for k, v in (("after", after), ("limit", limit)) if v is not None}
     response = api.get(f"{API}/status-changes", query_string=query)
     assert response.status_code == 200, response.get_data(as_text=True)
+    FeedResponseSchema().load(response.get_json())  # the documented shape, exactly
     return response.get_json()
 
 

@@ -7,9 +7,6 @@ from marshmallow import validate
 from admin_app.services.status_api import (
     CHECK_MAX_CODES, CODE_MAX_LENGTH, CURSOR_MAX, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)
 
-STRICT = {"unknown": ma.RAISE}
-
-
 class ErrorSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={
         "description": "Machine-readable error code, e.g. invalid_input, unauthorized, "
@@ -24,30 +21,34 @@ class ReasonSchema(ma.Schema):
     label = ma.fields.String(required=True)
 
 
-class CustomerStatusSchema(ma.Schema):
-    code = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={
-        "enum": ["active", "frozen", "deactivated"]})
-    can_trade = ma.fields.Boolean(required=True, metadata={
-        "description": "True only when the status is active: the customer may take orders."})
-    status_reason = ma.fields.Nested(ReasonSchema, allow_none=True, metadata={
-        "description": "Why the status was last changed (null: never changed)."})
-    status_changed_at = ma.fields.DateTime(allow_none=True, metadata={
-        "description": "When the status was last changed (ISO 8601, UTC)."})
-    pending_change = ma.fields.Dict(allow_none=True, metadata={
-        "description": "A scheduled status change not yet due. Always null for now: "
-                       "scheduled changes do not exist yet."})
+def _status_fields(required: bool) -> dict:
+    """A customer's status fields; required in a lookup, absent for an unknown code in a
+    check."""
+    return {
+        "code": ma.fields.String(required=True),
+        "name": ma.fields.String(required=required),
+        "status": ma.fields.String(required=required, metadata={
+            "enum": ["active", "frozen", "deactivated"]}),
+        "can_trade": ma.fields.Boolean(required=required, metadata={
+            "description": "True only when the status is active: the customer may take "
+                           "orders."}),
+        "status_reason": ma.fields.Nested(ReasonSchema, required=required, allow_none=True,
+                                          metadata={"description": "Why the status was last "
+                                                    "changed (null: never changed)."}),
+        "status_changed_at": ma.fields.DateTime(required=required, allow_none=True, metadata={
+            "description": "When the status was last changed (ISO 8601, UTC)."}),
+        "pending_change": ma.fields.Dict(required=required, allow_none=True, metadata={
+            "description": "A scheduled status change not yet due. Always null for now: "
+                           "scheduled changes do not exist yet."}),
+    }
 
 
-class CheckResultSchema(CustomerStatusSchema):
-    found = ma.fields.Boolean(required=True, metadata={
-        "description": "False for a code no customer has (then only `code` is given)."})
-
-    class Meta:
-        fields = ("code", "found", "name", "status", "can_trade", "status_reason",
-                  "status_changed_at", "pending_change")
-        ordered = True
+CustomerStatusSchema = ma.Schema.from_dict(_status_fields(True), name="CustomerStatusSchema")
+CheckResultSchema = ma.Schema.from_dict({
+    "found": ma.fields.Boolean(required=True, metadata={
+        "description": "False for a code no customer has (then only `code` is given)."}),
+    **_status_fields(False),
+}, name="CheckResultSchema")
 
 
 class CheckRequestSchema(ma.Schema):
