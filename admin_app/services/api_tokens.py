@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from admin_app.extensions import db
 from admin_app.models import ApiToken
 from admin_app.models.types import utcnow
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
-from admin_app.extensions import db
 
 TOKEN_PREFIX = "cak_"  # "customer admin key": recognisable in logs and by secret scanners
 TOKEN_BYTES = 32
