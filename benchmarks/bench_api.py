@@ -14,6 +14,7 @@ Not run by the tests.
 
 import argparse
 import random
+import secrets
 import sys
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def run(app, *, rounds: int, seed: int) -> None:
     with app.app_context():
         codes = list(db.session.execute(sa.select(Customer.code)).scalars())
         max_entry = db.session.execute(sa.select(sa.func.max(AuditEntry.id))).scalar() or 0
-        token = api_tokens.create_token(f"bench-{rng.randrange(10**9)}", expires_days=1,
+        token = api_tokens.create_token(f"bench-{secrets.token_hex(4)}", expires_days=1,
                                         actor=Actor.cli()).token
         print(f"{len(codes)} customers, entry ids up to {max_entry}, {db.engine.dialect.name}")
         print("feed query plan (a page of 1,000 from the middle of the log):")

@@ -7,10 +7,8 @@ consumer that stores the last entry id it saw misses nothing and sees nothing tw
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer, CustomerStatus, Reason
@@ -22,60 +20,30 @@ FEED_DEFAULT_LIMIT = 100
 CURSOR_MAX = 2**62  # larger is no entry id; SQLite cannot even bind it
 
 
-@dataclass(frozen=True)
-class CustomerState:
-    code: str
-    name: str
-    status: str
-    status_reason: dict | None
-    status_changed_at: datetime | None
-    # Scheduled status changes do not exist yet: always None until they do.
-    pending_change: dict | None = None
-
-    @property
-    def can_trade(self) -> bool:
-        return self.status == CustomerStatus.ACTIVE
+def can_trade(status: str) -> bool:
+    """Only an active customer may take orders (the order service enforces the same)."""
+    return status == CustomerStatus.ACTIVE
 
 
 def _states_query():
     return (select(Customer.code, Customer.name, Customer.status, Customer.status_reason,
-                   Customer.status_changed_at, Reason.label)
+                   Reason.label.label("reason_label"), Customer.status_changed_at)
             .outerjoin(Reason, Reason.code == Customer.status_reason))
 
 
-def _state(row) -> CustomerState:
-    reason = ({"code": row.status_reason, "label": row.label or row.status_reason}
-              if row.status_reason else None)
-    return CustomerState(code=row.code, name=row.name, status=row.status,
-                         status_reason=reason, status_changed_at=row.status_changed_at)
+def customer_state(code: str) -> Row | None:
+    """The customer with exactly this code (codes are unique as stored), or None. The row has
+    code, name, status, status_reason, reason_label, status_changed_at."""
+    return db.session.execute(_states_query().where(Customer.code == code)).first()
 
 
-def customer_state(code: str) -> CustomerState | None:
-    """The customer with exactly this code (codes are unique as stored), or None."""
-    row = db.session.execute(_states_query().where(Customer.code == code)).first()
-    return _state(row) if row else None
-
-
-def customer_states(codes: Sequence[str]) -> dict[str, CustomerState]:
-    """The customers among `codes`, by code, in one set-based query."""
+def customer_states(codes: Sequence[str]) -> dict[str, Row]:
+    """The customers among `codes`, by code, in one set-based query (rows as above)."""
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         return {}
     rows = db.session.execute(_states_query().where(Customer.code.in_(wanted))).all()
-    return {row.code: _state(row) for row in rows}
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    cursor: int
-    customer_id: int | None
-    customer_code: str
-    old_status: str | None
-    new_status: str | None
-    operation_id: int
-    action: str
-    reason_code: str | None
-    changed_at: datetime
+    return {row.code: row for row in rows}
 
 
 def feed_query(after: int, limit: int, dialect: str):
@@ -88,9 +56,11 @@ def feed_query(after: int, limit: int, dialect: str):
         # statistics, which the expression would hide from it.)
         entity = entity + ""
     return (
-        select(AuditEntry.id, AuditEntry.entity_id, AuditEntry.entity_label,
-               AuditEntry.old_value, AuditEntry.new_value, AuditEntry.operation_id,
-               AuditOperation.action, AuditOperation.reason_code, AuditOperation.created_at)
+        select(AuditEntry.id.label("cursor"), AuditEntry.entity_label.label("customer_code"),
+               AuditEntry.old_value.label("old_status"),
+               AuditEntry.new_value.label("new_status"), AuditEntry.operation_id,
+               AuditOperation.action, AuditOperation.reason_code,
+               AuditOperation.created_at.label("changed_at"))
         .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
         .where(AuditEntry.id > after, entity == "customer",
                AuditEntry.field == "status")
@@ -99,11 +69,8 @@ def feed_query(after: int, limit: int, dialect: str):
     )
 
 
-def status_changes(after: int, limit: int) -> list[StatusChange]:
+def status_changes(after: int, limit: int) -> Sequence[Row]:
+    """Rows of cursor, customer_code, old_status, new_status, operation_id, action,
+    reason_code, changed_at."""
     dialect = db.session.get_bind().dialect.name
-    rows = db.session.execute(feed_query(after, limit, dialect)).all()
-    return [StatusChange(cursor=row.id, customer_id=row.entity_id,
-                         customer_code=row.entity_label, old_status=row.old_value,
-                         new_status=row.new_value, operation_id=row.operation_id,
-                         action=row.action, reason_code=row.reason_code,
-                         changed_at=row.created_at) for row in rows]
+    return db.session.execute(feed_query(after, limit, dialect)).all()
