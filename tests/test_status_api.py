@@ -90,7 +90,9 @@ def test_missing_or_invalid_token_is_401_with_www_authenticate(client, token, he
     headers = {"Authorization": header.format(token=token)} if header is not None else {}
     response = getattr(client, method)(path, headers=headers, json=body)
     assert_json_error(response, 401, "unauthorized")
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="api"')
+    assert ("invalid_token" in challenge) == bool(headers.get("Authorization"))
 
 
 def test_scheme_is_case_insensitive(client, token, app):

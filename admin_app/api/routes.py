@@ -34,20 +34,23 @@ bp = ApiBlueprint("api", __name__, url_prefix="/api/v1",
                   description="Customer status and status changes (read-only).")
 
 
-def _unauthorized() -> ApiError:
+def _unauthorized(presented: bool) -> ApiError:
+    # RFC 6750: no error code when no credentials were sent at all.
+    challenge = 'Bearer realm="api"' + (', error="invalid_token"' if presented else "")
     return ApiError(401, "unauthorized",
                     _("A valid API token is required: send \"Authorization: Bearer <token>\"."),
-                    headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
+                    headers={"WWW-Authenticate": challenge})
 
 
 @bp.before_request
 def authenticate():
     """Every endpoint needs a valid token; then the token's rate limit is taken."""
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
     token_id = (api_tokens.authenticate(token.strip())
                 if scheme.lower() == "bearer" else None)
     if token_id is None:
-        raise _unauthorized()
+        raise _unauthorized(presented=bool(header))
     g.api_token_id = token_id
     _take_rate_limit(token_id)
 
