@@ -446,9 +446,10 @@ def test_docs_page_needs_no_external_assets(client):
 # -- fuzz: no input gives a 500 ----------------------------------------------------------------
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80)
+    | st.just([]) | st.just({}),
+    lambda inner: st.lists(inner, min_size=1, max_size=5) | st.dictionaries(
+        st.text(max_size=8), inner, min_size=1, max_size=4),
     max_leaves=12)
 FUZZ = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
