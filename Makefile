@@ -14,7 +14,7 @@ BENCH_ARGS ?=
 AUDIT_VENV := .venv-audit
 PIP_AUDIT := pip-audit==2.10.1
 
-.PHONY: run test lint serve install translations compile-translations bench bench-service load clean audit
+.PHONY: run test lint serve install translations compile-translations bench bench-service bench-api load clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ bench: install compile-translations
 
 bench-service: install
 	$(BIN)/python benchmarks/bench_status_change.py
+
+# The status API in-app: lookup, 1,000-code check, 1,000-change feed page (medians, feed plan).
+bench-api: install compile-translations
+	$(BIN)/python benchmarks/bench_api.py $(BENCH_ARGS)
 
 load: install compile-translations
 	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)

@@ -15,6 +15,7 @@ ENV_SERVER_TIMING = os.environ.get("SERVER_TIMING") == "1"
 ENV_LOG_HEAD_MARKER = os.environ.get("LOG_HEAD_MARKER")
 ENV_SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS") or "FULL"
 ENV_AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "")
+ENV_API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "600/minute"
 
 
 def _normalise_database_url(url: str) -> str:
@@ -67,6 +68,8 @@ class Config:
     # (known or not, right password or not) until the window ends.
     LOGIN_LOCKOUT_THRESHOLD = 10
     LOGIN_LOCKOUT_DURATION = timedelta(minutes=15)
+    # Requests per API token (Flask-Limiter notation); past it the API answers 429.
+    API_RATE_LIMIT = ENV_API_RATE_LIMIT
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -11,6 +11,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app for `config_name` (or APP_CONFIG; default development)."""
     from admin_app import secret_key
     from admin_app.admin import init_admin
+    from admin_app.api import init_api
     from admin_app.auth import init_auth
     from admin_app.cli import init_cli
     from admin_app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -33,6 +34,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     init_web(app, babel)
     init_auth(app)
     init_admin(app)
+    init_api(app)
     init_cli(app)
     return app
 

@@ -53,6 +53,9 @@ def select_locale() -> str:
     if not has_request_context():  # the CLI, or a second app built inside another's context
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
+    if is_api_request():  # no session, no staff user: the client's Accept-Language only
+        best = request.accept_languages.best_match(["en", "zh_Hans_CN", "zh_CN", "zh"])
+        return "zh_Hans_CN" if best and best.startswith("zh") else "en"
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
@@ -137,9 +140,21 @@ def render_error(status: int, message: str, reference: str | None = None):
                            reference=reference), status
 
 
+API_PATH_PREFIX = "/api/"
+
+
+def is_api_request() -> bool:
+    """A request to the JSON API: its errors are JSON, it has no session (admin_app.api)."""
+    return has_request_context() and request.path.startswith(API_PATH_PREFIX)
+
+
 def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
+    if is_api_request():
+        from admin_app.api.errors import http_error
+
+        return http_error(exc)
     if isinstance(exc, CSRFError):
         return _csrf_error(exc)
     message = exc.description if exc.code in (400, 403, 409, 410) else str(
@@ -174,6 +189,10 @@ def _csrf_error(exc: CSRFError):
 
 
 def _service_error(exc: ServiceError):
+    if is_api_request():
+        from admin_app.api.errors import service_error
+
+        return service_error(exc)
     current_app.logger.info("refused %s: %s", type(exc).__name__, exc.message)
     if isinstance(exc, InvalidInput):
         security_event("validation_failure", reason=exc.message)
@@ -191,6 +210,10 @@ def _service_error(exc: ServiceError):
 def _unexpected_error(exc: Exception):
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    if is_api_request():
+        from admin_app.api.errors import unexpected_error
+
+        return unexpected_error(exc)
     reference = uuid.uuid4().hex[:8]
     db.session.rollback()
     current_app.logger.exception("unexpected error, reference %s", reference)

@@ -19,6 +19,7 @@ FILTER_HANDLER = "return false;"
 
 
 def init_admin(app: Flask) -> Admin:
+    from admin_app.admin.api_tokens import ApiTokenView
     from admin_app.admin.audit import AuditOperationView
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
@@ -49,6 +50,8 @@ def init_admin(app: Flask) -> Admin:
                               category=_l("Settings")))
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
                                   category=_l("Settings")))
+    admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="api_tokens",
+                                url="/admin/api-tokens", category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.filters["log_time"] = log_time

@@ -34,6 +34,8 @@ class OperationAction(enum.StrEnum):
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
     RESTORE_ACKNOWLEDGED = "restore_acknowledged"
+    API_TOKEN_CREATED = "api_token_created"
+    API_TOKEN_REVOKED = "api_token_revoked"
 
 
 class ActionGroup(enum.StrEnum):
@@ -88,6 +90,8 @@ ACTIONS: dict[OperationAction, ActionInfo] = {
     OperationAction.LOGIN_FAILED: ActionInfo(_l("Failed login"), _G.SIGN_IN),
     OperationAction.LOGOUT: ActionInfo(_l("Logout"), _G.SIGN_IN),
     OperationAction.RESTORE_ACKNOWLEDGED: ActionInfo(_l("Restore acknowledged"), _G.MAINTENANCE),
+    OperationAction.API_TOKEN_CREATED: ActionInfo(_l("API token created"), _G.SETTINGS),
+    OperationAction.API_TOKEN_REVOKED: ActionInfo(_l("API token revoked"), _G.SETTINGS),
 }
 
 

@@ -190,6 +190,8 @@ POST_ALLOWED = {
     "review.keep_view": {"admin", "manager"},
     "review.complete_view": {"admin", "manager"},
     "audit.revert_confirm_view": {"admin", "manager"},
+    "api_tokens.create_view": {"admin"},
+    "api_tokens.revoke_view": {"admin"},
 }
 
 
