@@ -1,5 +1,8 @@
 """init_admin(app): a fresh Admin per app, with every view."""
 
+from pathlib import Path
+
+import flask_admin.babel
 import flask_admin.helpers
 from flask import Flask
 from flask_admin import Admin
@@ -14,6 +17,20 @@ from admin_app.web import allow_inline_handlers, csp_nonce
 # (admin/actions.html) and the "Add Filter" items (admin/model/layout.html).
 ACTION_HANDLER = "return modelActions.execute('{name}');"
 FILTER_HANDLER = "return false;"
+# admin.po / admin.mo here override Flask-Admin's bundled catalogs (its zh_Hans_CN says
+# "20 项目", "选中的"; see the header of those files).
+ADMIN_OVERRIDES = str(Path(__file__).resolve().parent.parent / "translations")
+
+
+def use_admin_overrides() -> None:
+    """Load our admin-domain catalogs AFTER Flask-Admin's: flask_babel merges the directories in
+    order and a later catalog wins. (Admin(translations_path=...) is searched first, so
+    Flask-Admin's own translations would win over it.) Flask-Admin's gettext is one module-level
+    Domain, so this is process-wide and idempotent."""
+    directories = flask_admin.babel.domain._translation_directories
+    if ADMIN_OVERRIDES not in directories:
+        directories.append(ADMIN_OVERRIDES)
+        flask_admin.babel.domain.cache.clear()
 
 
 def init_admin(app: Flask) -> Admin:
@@ -30,6 +47,7 @@ def init_admin(app: Flask) -> Admin:
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
     # get_redirect_target looks the function up at call time, so this covers every view.
     flask_admin.helpers.is_safe_url = is_local_path
+    use_admin_overrides()
 
     admin = Admin(
         app,

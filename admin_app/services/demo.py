@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from admin_app.auth.roles import ROLES
@@ -78,9 +79,9 @@ def seed_demo(
     """Insert demo data unless customers exist. Commits once. Returns what it made.
     `progress(n)` is called as each batch of n customers (with their orders) is inserted."""
     if customers < 1 or customers > 1_000_000:
-        raise InvalidInput("--customers must be between 1 and 1,000,000.")
+        raise InvalidInput(_("--customers must be between 1 and 1,000,000."))
     if shared_password and (problem := password_problem(shared_password)):
-        raise InvalidInput(f"DEMO_PASSWORD: {problem}")
+        raise InvalidInput(_("DEMO_PASSWORD: %(problem)s", problem=problem))
     rng = random.Random(seed)
     today = today or utcnow().date()
     with write_transaction() as session:
