@@ -306,9 +306,9 @@ def test_customer_details_show_its_history_newest_first(client, login):
     login("auditor")
     html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
     history = html[html.index('id="customer-history"'):]
-    assert history.index("frozen") < history.index("Renamed Ltd")  # newest first
+    assert history.index("Frozen") < history.index("Renamed Ltd")  # newest first
     assert "Test Customer 1 → Renamed Ltd" in history
-    assert "active → frozen" in history
+    assert "Active → Frozen" in history  # statuses in the page's language
     assert "three invoices overdue" in history and "non_payment" in history
     assert f'href="/admin/audit/details/?id={status_op}"' in history
     assert "T00002" not in history  # only this customer's entries

@@ -9,7 +9,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
-from admin_app.admin.labels import status_label
+from admin_app.admin.labels import entity_label, entry_value, field_label, status_label
 from admin_app.auth.redirects import is_local_path
 from admin_app.web import allow_inline_handlers, csp_nonce
 
@@ -66,6 +66,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
                                   category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals.update(entity_label=entity_label, field_label=field_label,
+                                 entry_value=entry_value)
     app.jinja_env.globals["action_label"] = action_label
     allow_inline_handlers(app, [FILTER_HANDLER, *(
         ACTION_HANDLER.format(name=name)

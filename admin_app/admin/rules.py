@@ -8,7 +8,7 @@ from markupsafe import Markup
 from wtforms import SelectField
 from wtforms.fields import SelectChoice
 
-from admin_app.admin.labels import SEGMENT_LABELS
+from admin_app.admin.labels import SEGMENT_LABELS, reason_label
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
@@ -41,9 +41,10 @@ class ReviewRuleView(SecureModelView):
     edit_permission = Permission.MANAGE_SETTINGS
     can_view_details = False
     list_template = "admin/rules/list.html"
-    column_list = ("name", "segment", "inactivity_days", "flag_over_credit",
+    column_list = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit",
                    "contract_ended_days", "reason", "enabled", "matches")
-    column_labels = {"name": _l("Name"), "segment": _l("Segment"),
+    column_labels = {"name": _l("Name (English)"), "name_zh": _l("Name (Simplified Chinese)"),
+                     "name_zh_hant": _l("Name (Traditional Chinese)"), "segment": _l("Segment"),
                      "inactivity_days": _l("Inactive for (days)"),
                      "flag_over_credit": _l("Over credit limit"),
                      "contract_ended_days": _l("Contract ended (days ago)"),
@@ -57,10 +58,12 @@ class ReviewRuleView(SecureModelView):
                          "reason": _format_reason}
     column_default_sort = ("id", False)
     column_sortable_list = ("name", "enabled")
-    form_columns = ("name", "segment", "inactivity_days", "flag_over_credit",
+    form_columns = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit",
                     "contract_ended_days", "reason", "enabled")
     form_overrides = {"segment": SelectField}
     form_args = {
+        "name_zh": {"description": _l("Optional; empty: the English name is shown.")},
+        "name_zh_hant": {"description": _l("Optional; empty: the English name is shown.")},
         "segment": {"choices": [SelectChoice("", _l("All segments"))]
                     + [SelectChoice(segment, SEGMENT_LABELS[segment]) for segment in SEGMENTS]},
         "inactivity_days": {"description": _l("No order for this many days (a customer "
@@ -68,7 +71,7 @@ class ReviewRuleView(SecureModelView):
         "contract_ended_days": {"description": _l("Contract ended more than this many days "
                                                   "ago (0: ended).")},
         "reason": {"description": _l("Preselected on the confirmation page when acting from "
-                                     "the review.")},
+                                     "the review."), "get_label": reason_label},
     }
 
     def __init__(self, model=ReviewRule, **kwargs):

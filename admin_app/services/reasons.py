@@ -23,7 +23,7 @@ from admin_app.services.transaction import write_transaction
 CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 ACTION_FLAGS = ("for_deactivate", "for_freeze", "for_reactivate")
 BOOLEAN_FIELDS = (*ACTION_FLAGS, "memo_required", "enabled")
-EDITABLE_FIELDS = ("label", "label_zh", *BOOLEAN_FIELDS, "position")
+EDITABLE_FIELDS = ("label", "label_zh", "label_zh_hant", *BOOLEAN_FIELDS, "position")
 CREATE_FIELDS = ("code", *EDITABLE_FIELDS)
 LABEL_MAX_LENGTH = 120
 MAX_POSITION = 10_000
@@ -65,7 +65,9 @@ def _clean(fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
         elif name == "label":
             cleaned[name] = _clean_text(_("Label"), value, required=True)
         elif name == "label_zh":
-            cleaned[name] = _clean_text(_("Chinese label"), value, required=False)
+            cleaned[name] = _clean_text(_("Simplified Chinese label"), value, required=False)
+        elif name == "label_zh_hant":
+            cleaned[name] = _clean_text(_("Traditional Chinese label"), value, required=False)
         elif name in BOOLEAN_FIELDS:
             cleaned[name] = bool(value)
         elif name == "position":
@@ -92,6 +94,7 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
         raise InvalidInput(_("Code and label are required."))
     values = {"for_deactivate": True, "for_freeze": True, "for_reactivate": False,
               "memo_required": False, "enabled": True, "position": 0, "label_zh": None,
+              "label_zh_hant": None,
               **cleaned}
     _ensure_applies_to_an_action(values)
     with write_transaction() as session:

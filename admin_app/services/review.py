@@ -48,6 +48,8 @@ class Rule:
     contract_ended_days: int | None
     reason_code: str | None
     enabled: bool
+    name_zh: str | None = None  # the name in 简体中文 / 繁體中文 (None: show `name`)
+    name_zh_hant: str | None = None
 
     @property
     def has_criterion(self) -> bool:
@@ -63,7 +65,7 @@ def load_rules(*, enabled_only: bool = True) -> list[Rule]:
         query = query.where(ReviewRule.enabled.is_(True))
     return [
         Rule(rule.id, rule.name, rule.segment, rule.inactivity_days, rule.flag_over_credit,
-             rule.contract_ended_days, reason_code, rule.enabled)
+             rule.contract_ended_days, reason_code, rule.enabled, rule.name_zh, rule.name_zh_hant)
         for rule, reason_code in db.session.execute(query).all()
     ]
 

@@ -18,7 +18,7 @@ from admin_app.services.errors import InvalidInput, NotFound
 from admin_app.services.reasons import audit_text
 from admin_app.services.transaction import write_transaction
 
-FIELDS = ("name", "segment", "inactivity_days", "flag_over_credit", "contract_ended_days",
+FIELDS = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit", "contract_ended_days",
           "reason_id", "enabled")
 NAME_MAX_LENGTH = 120
 MAX_DAYS = 3650
@@ -50,6 +50,12 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(_("Name: 1 to %(max)d printable characters.",
                                      max=NAME_MAX_LENGTH))
             cleaned[name] = text
+        elif name in ("name_zh", "name_zh_hant"):
+            text = str(value or "").strip()
+            if len(text) > NAME_MAX_LENGTH or not text.isprintable():
+                raise InvalidInput(_("Name: 1 to %(max)d printable characters.",
+                                     max=NAME_MAX_LENGTH))
+            cleaned[name] = text or None
         elif name == "segment":
             segment = str(value or "").strip() or None
             if segment is not None and segment not in SEGMENTS:
@@ -105,7 +111,7 @@ def _field_name(name: str) -> str:
 def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
     """Create a review rule and log it (one entry per set field). Commits. Returns its id.
     Raises InvalidInput."""
-    values = {"segment": None, "inactivity_days": None, "flag_over_credit": False,
+    values = {"name_zh": None, "name_zh_hant": None, "segment": None, "inactivity_days": None, "flag_over_credit": False,
               "contract_ended_days": None, "reason_id": None, "enabled": True,
               **_clean(fields)}
     if "name" not in values:
