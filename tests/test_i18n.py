@@ -365,3 +365,122 @@ def test_login_page_switches_language_before_login(client, locale, words):
     client.post("/locale", data={"locale": locale, "next": "/login"})
     page = client.get("/login").get_data(as_text=True)
     assert all(word in page for word in words)
+
+
+# -- data labels per language -----------------------------------------------------------------
+
+
+def _page(client, url: str, locale: str) -> str:
+    client.post("/locale", data={"locale": locale})
+    return client.get(url).get_data(as_text=True)
+
+
+def test_reason_labels_per_language_with_english_fallback(client, login):
+    login("admin")
+    response = client.post("/admin/reasons/new/", data={
+        "code": "bankrupt", "label": "Bankruptcy", "label_zh": "破产",
+        "label_zh_hant": "破產", "for_deactivate": "y", "enabled": "y", "position": "0"})
+    assert response.status_code == 302
+    client.post("/admin/reasons/new/", data={
+        "code": "moved", "label": "Moved away", "label_zh": "已搬迁",
+        "for_deactivate": "y", "enabled": "y", "position": "1"})
+    ids = make_customers(1)
+    for locale, shown, hidden in [("en", ["Bankruptcy", "Moved away"], ["破产", "破產"]),
+                                  ("zh_Hans_CN", ["破产", "已搬迁"], ["Bankruptcy", "破產"]),
+                                  ("zh_Hant_TW", ["破產", "Moved away"], ["破产", "已搬迁"])]:
+        client.post("/locale", data={"locale": locale})
+        page, _ = start_action(client, "deactivate", ids)
+        select = page.get_data(as_text=True).split('name="reason"', 1)[1].split("</select>")[0]
+        assert all(label in select for label in shown), (locale, select)
+        assert not any(label in select for label in hidden), (locale, select)
+    form = _page(client, f"/admin/reasons/edit/?id={_reason_id('bankrupt')}", "zh_Hant_TW")
+    assert 'name="label_zh_hant"' in form and 'value="破產"' in form
+    assert "名稱（繁體中文）" in form
+
+
+def _reason_id(code: str) -> int:
+    import sqlalchemy as sa
+
+    from admin_app.models import Reason
+
+    db.session.rollback()
+    return db.session.execute(sa.select(Reason.id).where(Reason.code == code)).scalar_one()
+
+
+def test_seeded_reasons_and_rules_have_all_three_languages(review_rules):
+    import sqlalchemy as sa
+
+    from admin_app.models import Reason, ReviewRule
+
+    for model, fields in ((Reason, ("label", "label_zh", "label_zh_hant")),
+                          (ReviewRule, ("name", "name_zh", "name_zh_hant"))):
+        rows = db.session.execute(sa.select(model)).scalars().all()
+        assert rows
+        for row in rows:
+            english, simplified, traditional = (getattr(row, field) for field in fields)
+            assert english and simplified and traditional, row
+            assert not set(traditional) & set(SIMPLIFIED_ONLY + MORE_SIMPLIFIED_ONLY), row
+
+
+def test_rule_names_follow_the_page_language(client, login, review_rules):
+    login("admin")
+    for locale, name in [("en", "Balance over credit limit"), ("zh_Hans_CN", "余额超出信用额度"),
+                         ("zh_Hant_TW", "餘額超過信用額度")]:
+        assert name in _page(client, "/admin/review/", locale), locale
+        assert name in _page(client, "/admin/", locale), locale
+
+
+def test_the_log_shows_entities_fields_and_statuses_in_traditional(traditional_client):
+    import sqlalchemy as sa
+
+    from admin_app.models import AuditOperation
+    from tests.conftest import confirm_action
+
+    ids = make_customers(2)
+    _, token = start_action(traditional_client, "freeze", ids)
+    done = confirm_action(traditional_client, token)
+    assert done.status_code == 303
+    db.session.rollback()
+    operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar_one()
+    details = traditional_client.get(
+        f"/admin/audit/details/?id={operation_id}").get_data(as_text=True)
+    assert "<td>客戶</td>" in details and "<td>狀態</td>" in details
+    assert '<td class="audit-value">正常</td>' in details
+    assert '<td class="audit-value">凍結</td>' in details
+    assert untranslated(details, "zh_Hant_TW") == set()
+    assert simplified_only(details) == set()
+
+
+def test_migration_keeps_rows_and_translates_the_seeded_ones(app):
+    import os
+
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    migrations = os.path.join(os.path.dirname(__file__), "..", "migrations")
+    downgrade(directory=migrations, revision="0004_perf")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO reasons (code, label, label_zh, for_deactivate, for_freeze, "
+            "for_reactivate, memo_required, enabled, position, created_at, updated_at) VALUES "
+            "('customer_request', 'Customer request', '客户要求', true, true, true, false, true, "
+            "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+            "('non_payment', 'Unpaid (renamed)', '未付款', true, true, false, false, true, 1, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+            "('local', 'Local reason', '本地原因', true, true, false, false, true, 2, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        conn.execute(sa.text(
+            "INSERT INTO review_rules (name, flag_over_credit, enabled, created_at, updated_at) "
+            "VALUES ('Balance over credit limit', true, true, CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP), ('My rule', true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    upgrade(directory=migrations)
+    with db.engine.connect() as conn:
+        reasons = dict((code, rest) for code, *rest in conn.execute(sa.text(
+            "SELECT code, label, label_zh, label_zh_hant FROM reasons")).all())
+        rules = {name: rest for name, *rest in conn.execute(sa.text(
+            "SELECT name, name_zh, name_zh_hant FROM review_rules")).all()}
+    assert reasons == {"customer_request": ["Customer request", "客户要求", "客戶要求"],
+                       "non_payment": ["Unpaid (renamed)", "未付款", None],  # edited: kept
+                       "local": ["Local reason", "本地原因", None]}
+    assert rules == {"Balance over credit limit": ["余额超出信用额度", "餘額超過信用額度"],
+                     "My rule": [None, None]}
