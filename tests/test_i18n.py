@@ -484,3 +484,24 @@ def test_migration_keeps_rows_and_translates_the_seeded_ones(app):
                        "local": ["Local reason", "本地原因", None]}
     assert rules == {"Balance over credit limit": ["余额超出信用额度", "餘額超過信用額度"],
                      "My rule": [None, None]}
+
+
+@pytest.mark.parametrize("locale, money, count", [
+    ("en", "1,234,567.50", "12,345"), ("zh_Hans_CN", "1,234,567.50", "12,345"),
+    ("zh_Hant_TW", "1,234,567.50", "12,345"),
+    ("de_DE", "1.234.567,50", "12.345"),  # proves the symbols come from the locale
+])
+def test_money_and_counts_are_formatted_for_the_locale(app, locale, money, count):
+    from decimal import Decimal
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale(locale):
+        assert render_template_string("{{ v|money }} {{ n|number }}",
+                                      v=Decimal("1234567.5"), n=12345) == f"{money} {count}"
+        page = render_template_string(
+            "{{ ngettext('%(num)s customer will change to %(status)s.', "
+            "'%(num)s customers will change to %(status)s.', n, num=n|number, status='x') }}",
+            n=12345)
+        assert count in page

@@ -15,6 +15,7 @@ from admin_app.auth.session import current_actor
 from admin_app.models import SEGMENTS, ReviewRule
 from admin_app.services import review
 from admin_app.services import review_rules as rule_service
+from admin_app.web import format_number
 
 
 def _format_segment(view, context, model, name):
@@ -27,9 +28,9 @@ def _format_matches(view, context, model, name):
     count = (context.get("rule_counts") or {}).get(model.id, 0)
     if not model.enabled:
         return Markup('<span class="text-muted rule-matches" data-rule-id="{}">{}</span>').format(
-            model.id, _("%(num)s (disabled)", num=format(count, ",")))
+            model.id, _("%(num)s (disabled)", num=format_number(count)))
     return Markup('<a class="rule-matches" data-rule-id="{}" href="{}">{}</a>').format(
-        model.id, url_for("review.index_view", rule=model.id), f"{count:,}")
+        model.id, url_for("review.index_view", rule=model.id), format_number(count))
 
 
 def _format_reason(view, context, model, name):
