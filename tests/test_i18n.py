@@ -75,7 +75,7 @@ def test_translations_keep_their_placeholders(locale, domain):
 
 
 def test_the_traditional_catalogs_have_no_simplified_only_characters():
-    for domain in ("messages", "admin"):
+    for domain in ("messages", "admin", "wtforms"):
         for english, chinese in translations("zh_Hant_TW", domain).items():
             found = set(chinese) & set(SIMPLIFIED_ONLY + MORE_SIMPLIFIED_ONLY)
             assert not found, f"{domain}: {english!r} -> {chinese!r} has {sorted(found)}"
@@ -475,8 +475,8 @@ def test_migration_keeps_rows_and_translates_the_seeded_ones(app):
             "CURRENT_TIMESTAMP), ('My rule', true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
     upgrade(directory=migrations)
     with db.engine.connect() as conn:
-        reasons = dict((code, rest) for code, *rest in conn.execute(sa.text(
-            "SELECT code, label, label_zh, label_zh_hant FROM reasons")).all())
+        reasons = {code: rest for code, *rest in conn.execute(sa.text(
+            "SELECT code, label, label_zh, label_zh_hant FROM reasons")).all()}
         rules = {name: rest for name, *rest in conn.execute(sa.text(
             "SELECT name, name_zh, name_zh_hant FROM review_rules")).all()}
     assert reasons == {"customer_request": ["Customer request", "客户要求", "客戶要求"],
@@ -505,3 +505,15 @@ def test_money_and_counts_are_formatted_for_the_locale(app, locale, money, count
             "'%(num)s customers will change to %(status)s.', n, num=n|number, status='x') }}",
             n=12345)
         assert count in page
+
+
+@pytest.mark.parametrize("locale, required", [("en", "This field is required."),
+                                              ("zh_Hans_CN", "该字段是必填字段。"),
+                                              ("zh_Hant_TW", "此欄位為必填。")])
+def test_wtforms_messages_follow_the_language(client, login, locale, required):
+    """WTForms has no zh_Hant_TW catalog; gettext's fallback from zh_Hant_TW is its
+    Simplified "zh"."""
+    login("admin")
+    client.post("/locale", data={"locale": locale})
+    form = client.post("/admin/rules/new/", data={"name": ""}).get_data(as_text=True)
+    assert required in form

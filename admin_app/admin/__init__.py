@@ -26,7 +26,8 @@ def use_admin_overrides() -> None:
     """Load our admin-domain catalogs AFTER Flask-Admin's: flask_babel merges the directories in
     order and a later catalog wins. (Admin(translations_path=...) is searched first, so
     Flask-Admin's own translations would win over it.) Flask-Admin's gettext is one module-level
-    Domain, so this is process-wide and idempotent."""
+    Domain, so this is process-wide and idempotent. (Our model forms' WTForms messages: see
+    admin_app.i18n.TranslatedForm.)"""
     directories = flask_admin.babel.domain._translation_directories
     if ADMIN_OVERRIDES not in directories:
         directories.append(ADMIN_OVERRIDES)

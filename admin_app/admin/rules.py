@@ -42,8 +42,8 @@ class ReviewRuleView(SecureModelView):
     edit_permission = Permission.MANAGE_SETTINGS
     can_view_details = False
     list_template = "admin/rules/list.html"
-    column_list = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit",
-                   "contract_ended_days", "reason", "enabled", "matches")
+    column_list = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days",
+                   "flag_over_credit", "contract_ended_days", "reason", "enabled", "matches")
     column_labels = {"name": _l("Name (English)"), "name_zh": _l("Name (Simplified Chinese)"),
                      "name_zh_hant": _l("Name (Traditional Chinese)"), "segment": _l("Segment"),
                      "inactivity_days": _l("Inactive for (days)"),
@@ -59,8 +59,8 @@ class ReviewRuleView(SecureModelView):
                          "reason": _format_reason}
     column_default_sort = ("id", False)
     column_sortable_list = ("name", "enabled")
-    form_columns = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit",
-                    "contract_ended_days", "reason", "enabled")
+    form_columns = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days",
+                    "flag_over_credit", "contract_ended_days", "reason", "enabled")
     form_overrides = {"segment": SelectField}
     form_args = {
         "name_zh": {"description": _l("Optional; empty: the English name is shown.")},

@@ -18,8 +18,8 @@ from admin_app.services.errors import InvalidInput, NotFound
 from admin_app.services.reasons import audit_text
 from admin_app.services.transaction import write_transaction
 
-FIELDS = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit", "contract_ended_days",
-          "reason_id", "enabled")
+FIELDS = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit",
+          "contract_ended_days", "reason_id", "enabled")
 NAME_MAX_LENGTH = 120
 MAX_DAYS = 3650
 
@@ -111,8 +111,8 @@ def _field_name(name: str) -> str:
 def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
     """Create a review rule and log it (one entry per set field). Commits. Returns its id.
     Raises InvalidInput."""
-    values = {"name_zh": None, "name_zh_hant": None, "segment": None, "inactivity_days": None, "flag_over_credit": False,
-              "contract_ended_days": None, "reason_id": None, "enabled": True,
+    values = {"name_zh": None, "name_zh_hant": None, "segment": None, "inactivity_days": None,
+              "flag_over_credit": False, "contract_ended_days": None, "reason_id": None, "enabled": True,
               **_clean(fields)}
     if "name" not in values:
         raise InvalidInput(_("Name is required."))
