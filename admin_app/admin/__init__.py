@@ -42,7 +42,7 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.reasons import ReasonView
     from admin_app.admin.review import ReviewView
     from admin_app.admin.rules import ReviewRuleView
-    from admin_app.admin.staff import StaffView
+    from admin_app.admin.staff import ROLE_LABELS, StaffView
     from admin_app.models import AuditOperation, Order, Reason, ReviewRule
 
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
@@ -68,7 +68,8 @@ def init_admin(app: Flask) -> Admin:
                                   category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals.update(entity_label=entity_label, field_label=field_label,
-                                 entry_value=entry_value)
+                                 entry_value=entry_value,
+                                 role_label=lambda role: str(ROLE_LABELS.get(role, role)))
     app.jinja_env.globals["action_label"] = action_label
     allow_inline_handlers(app, [FILTER_HANDLER, *(
         ACTION_HANDLER.format(name=name)
