@@ -284,6 +284,8 @@ def test_grid_confirmation_log_and_order_refusal_in_traditional_chinese(traditio
     assert simplified_only(confirm) == set()
     log = traditional_client.get("/admin/audit/").get_data(as_text=True)
     assert "操作日誌" in log
+    assert re.search(r'col-actor_role">\s*管理員\s*<', log)  # role and source labels
+    assert re.search(r'col-source">\s*網頁\s*<', log)
     assert untranslated(log, "zh_Hant_TW") == set()
     assert simplified_only(log) == set()
     refused = traditional_client.post("/admin/orders/new/",

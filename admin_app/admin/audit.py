@@ -28,8 +28,9 @@ from sqlalchemy import exists
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm
-from admin_app.admin.labels import ACTION_LABELS, reason_label
+from admin_app.admin.labels import ACTION_LABELS, reason_label, source_label
 from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
+from admin_app.admin.staff import ROLE_LABELS
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditEntry, AuditOperation
@@ -134,6 +135,14 @@ def _format_reverts(view, context, model, name):
         view.get_url(".details_view", id=model.reverts_operation_id), model.reverts_operation_id)
 
 
+def _format_role(view, context, model, name):
+    return str(ROLE_LABELS.get(model.actor_role, model.actor_role or ""))
+
+
+def _format_source(view, context, model, name):
+    return source_label(model.source or "")
+
+
 class AuditOperationView(SecureModelView):
     required_permission = Permission.VIEW_AUDIT
     can_export = True
@@ -165,12 +174,14 @@ class AuditOperationView(SecureModelView):
         CustomerCodeFilter(AuditOperation.id, _l("Customer code")),
     )
     column_formatters = {"id": _format_id_link, "created_at": _format_when,
-                         "action": _format_action, "memo": _format_memo_short}
+                         "action": _format_action, "memo": _format_memo_short,
+                         "actor_role": _format_role, "source": _format_source}
     column_details_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",
                            "action", "reason_code", "memo", "scope", "changed_count",
                            "skipped_count", "source", "client_ip", "user_agent", "request_id",
                            "reverts_operation_id", "prev_hash", "hash")
     column_formatters_detail = {"created_at": _format_when, "action": _format_action,
+                                "actor_role": _format_role, "source": _format_source,
                                 "scope": _format_scope, "prev_hash": _format_hash,
                                 "hash": _format_hash, "reverts_operation_id": _format_reverts}
     column_export_list = column_details_list

@@ -64,6 +64,11 @@ FIELD_LABELS = {
     "password": _l("Password"),
 }
 BOOLEAN_VALUES = {"true": _l("Yes"), "false": _l("No")}
+SOURCE_LABELS = {"web": _l("Web"), "cli": _l("Command line")}
+
+
+def source_label(source: str) -> str:
+    return str(SOURCE_LABELS.get(source, source))
 
 
 def entity_label(entity: str) -> str:
