@@ -205,7 +205,7 @@ def _demo_customer(rng: random.Random, number: int, now: datetime, today: date):
     # Order history over the last two years; some customers went quiet long ago.
     quiet_days = rng.choice((0, 0, 0, 30, 90, 200, 400, 700))
     orders = []
-    for _ in range(rng.choice((0, 1, 2, 3, 4, 5, 6, 8))):
+    for _order in range(rng.choice((0, 1, 2, 3, 4, 5, 6, 8))):
         days_ago = rng.randint(quiet_days, 730)
         ordered_at = now - timedelta(days=days_ago, minutes=rng.randint(0, 600))
         amount = Decimal(rng.randint(50, 20_000)).quantize(Decimal("0.01"))
@@ -221,7 +221,7 @@ def _demo_customer(rng: random.Random, number: int, now: datetime, today: date):
         "credit_limit": credit_limit,
         "balance": balance,
         "contract_end": contract_end,
-        "last_order_at": max((at for at, _ in orders), default=None),
+        "last_order_at": max((at for at, _amount in orders), default=None),
         "status": status,
         "status_reason": None if status == "active" else (
             "non_payment" if status == "frozen" else "inactive"),
