@@ -73,7 +73,7 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ("en", "zh_Hans_CN")
+    LANGUAGES = ("en", "zh_Hans_CN", "zh_Hant_TW")
 
     # Bulk status operations
     MAX_CHECKED_IDS = 10_000

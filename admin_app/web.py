@@ -33,6 +33,10 @@ from admin_app.extensions import db
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 
+LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文"}
+LANGUAGE_CODES = tuple(LANGUAGE_NAMES)
+HTML_LANG = {"en": "en", "zh_Hans_CN": "zh-Hans-CN", "zh_Hant_TW": "zh-Hant-TW"}
+
 ERROR_TITLES = {
     400: _l("Bad request"),
     401: _l("Please log in"),
@@ -62,8 +66,34 @@ def select_locale() -> str:
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
-    best = request.accept_languages.best_match(["en", "zh_Hans_CN", "zh_CN", "zh"])
-    return "zh_Hans_CN" if best and best.startswith("zh") else "en"
+    return browser_locale(request.accept_languages, languages)
+
+
+# Chinese written in these regions is Traditional when the browser names no script.
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+def browser_locale(accepted: Iterable[tuple[str, float]], languages=LANGUAGE_CODES) -> str:
+    """The first supported language in an Accept-Language list (best quality first):
+    zh-TW / zh-HK / zh-MO / zh-Hant(-*) are Traditional, every other zh (zh, zh-CN, zh-SG,
+    zh-Hans-*) Simplified, en-* English; nothing supported: English."""
+    for value, quality in accepted:
+        subtags = value.lower().replace("_", "-").split("-")
+        if quality <= 0 or subtags[0] not in ("en", "zh"):
+            continue
+        locale = "en"
+        if subtags[0] == "zh":
+            rest = set(subtags[1:])
+            traditional = "hant" in rest or ("hans" not in rest and rest & TRADITIONAL_REGIONS)
+            locale = "zh_Hant_TW" if traditional else "zh_Hans_CN"
+        if locale in languages:
+            return locale
+    return "en"
+
+
+def html_lang() -> str:
+    """The BCP 47 tag for `<html lang>` (zh-Hant-TW, zh-Hans-CN, en)."""
+    return HTML_LANG.get(str(get_locale()), "en")
 
 
 def init_web(app: Flask, babel) -> None:
@@ -75,11 +105,13 @@ def init_web(app: Flask, babel) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(translations))
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
+    app.after_request(_add_html_lang)
     if app.config.get("SERVER_TIMING"):
         app.before_request(_start_timer)
         app.after_request(_server_timing)
@@ -99,7 +131,6 @@ def format_number(value) -> str:
     return format_decimal(value or 0, "#,##0")
 
 
-LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文"}
 
 
 def _set_locale():
@@ -292,6 +323,18 @@ def _security_headers(response):
     if request.endpoint not in STATIC_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     response.headers.pop("X-Powered-By", None)
+    return response
+
+
+def _add_html_lang(response):
+    """Flask-Admin's admin/base.html opens with a bare `<html>` and no block around it: give
+    its pages the same `lang` as ours (screen readers, fonts: zh-Hant and zh-Hans differ)."""
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
+        return response
+    head = response.get_data()[:200]
+    if b"<html>" in head:
+        lang = f'<html lang="{html_lang()}">'.encode()
+        response.set_data(head.replace(b"<html>", lang, 1) + response.get_data()[200:])
     return response
 
 

@@ -212,14 +212,9 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture
 def reasons(app):
     """The default reasons (as `seed-demo` creates them)."""
-    from admin_app.models import Reason
-    from admin_app.services.demo import DEFAULT_REASONS
+    from admin_app.services.demo import _seed_reasons
 
-    for position, (code, label, label_zh, deact, freeze, react, memo) in enumerate(
-            DEFAULT_REASONS):
-        db.session.add(Reason(code=code, label=label, label_zh=label_zh, for_deactivate=deact,
-                              for_freeze=freeze, for_reactivate=react, memo_required=memo,
-                              enabled=True, position=position))
+    _seed_reasons(db.session)
     db.session.commit()
 
 
@@ -244,14 +239,9 @@ def confirm_action(client, token, reason="customer_request", memo="", url="/admi
 def review_rules(reasons):
     """The default review rules (as `seed-demo` creates them); returns {name: id}."""
     from admin_app.models import Reason, ReviewRule
-    from admin_app.services.demo import DEFAULT_RULES
+    from admin_app.services.demo import _seed_rules
 
-    reason_ids = dict(db.session.execute(sa.select(Reason.code, Reason.id)).all())
-    for name, segment, inactivity, over_credit, contract_days, reason_code in DEFAULT_RULES:
-        db.session.add(ReviewRule(name=name, segment=segment, inactivity_days=inactivity,
-                                  flag_over_credit=over_credit,
-                                  contract_ended_days=contract_days,
-                                  reason_id=reason_ids[reason_code], enabled=True))
+    _seed_rules(db.session, dict(db.session.execute(sa.select(Reason.code, Reason.id)).all()))
     db.session.commit()
     return dict(db.session.execute(sa.select(ReviewRule.name, ReviewRule.id)).all())
 

@@ -12,12 +12,12 @@ from flask_admin.model import typefmt
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from markupsafe import Markup
 
 from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
+from admin_app.i18n import TranslatedForm
 from admin_app.services.errors import ServiceError
 from admin_app.security_log import security_event
 
@@ -73,7 +73,7 @@ def deny(message: str | None = None, **event_fields):
     abort(403, description=message or _("You are not allowed to do this."))
 
 
-class AdminForm(FlaskForm):
+class AdminForm(TranslatedForm):
     """Flask-WTF's CSRF for admin forms, plus the `_obj` Flask-Admin's Unique validator reads."""
 
     def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
