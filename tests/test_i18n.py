@@ -282,7 +282,7 @@ def test_grid_confirmation_log_and_order_refusal_in_traditional_chinese(traditio
     assert "客戶要求" in confirm  # the reason's own Traditional label
     assert untranslated(confirm, "zh_Hant_TW") == set()
     assert simplified_only(confirm) == set()
-    log = traditional_client.get("/admin/audit/").get_data(as_text=True)
+    log = traditional_client.get("/admin/audit/?tab=all").get_data(as_text=True)
     assert "操作日誌" in log
     assert re.search(r'col-actor_role">\s*管理員\s*<', log)  # role and source labels
     assert re.search(r'col-source">\s*網頁\s*<', log)
@@ -447,9 +447,9 @@ def test_the_log_shows_entities_fields_and_statuses_in_traditional(traditional_c
     operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar_one()
     details = traditional_client.get(
         f"/admin/audit/details/?id={operation_id}").get_data(as_text=True)
-    assert "<td>客戶</td>" in details and "<td>狀態</td>" in details
-    assert '<td class="audit-value">正常</td>' in details
-    assert '<td class="audit-value">凍結</td>' in details
+    assert "<td>客戶</td>" in details and '<td title="status">狀態</td>' in details
+    assert '<td class="audit-value" title="active">正常</td>' in details
+    assert '<td class="audit-value" title="frozen">凍結</td>' in details
     assert untranslated(details, "zh_Hant_TW") == set()
     assert simplified_only(details) == set()
 

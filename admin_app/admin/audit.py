@@ -27,9 +27,8 @@ from markupsafe import Markup
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm
-from admin_app.admin.labels import reason_label, source_label
+from admin_app.admin.labels import reason_label
 from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
-from admin_app.admin.staff import ROLE_LABELS
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditOperation
@@ -136,14 +135,6 @@ def _format_reverts(view, context, model, name):
         return ""
     return Markup('<a href="{}">#{}</a>').format(
         view.get_url(".details_view", id=model.reverts_operation_id), model.reverts_operation_id)
-
-
-def _format_role(view, context, model, name):
-    return str(ROLE_LABELS.get(model.actor_role, model.actor_role or ""))
-
-
-def _format_source(view, context, model, name):
-    return source_label(model.source or "")
 
 
 class AuditOperationView(SecureModelView):
