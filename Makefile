@@ -14,7 +14,7 @@ BENCH_ARGS ?=
 AUDIT_VENV := .venv-audit
 PIP_AUDIT := pip-audit==2.10.1
 
-.PHONY: run test lint serve install translations compile-translations bench bench-service load clean audit
+.PHONY: run test lint serve install translations compile-translations bench bench-service bench-api load clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,17 +27,25 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(STAMP)
 
-# Extract every app string, merge it into the catalogs, compile. New strings then need a
-# translation in admin_app/translations/zh_Hans_CN/LC_MESSAGES/messages.po (tests/test_i18n.py
-# fails until they have one).
+# Extract every app string, merge it into every catalog (zh_Hans_CN and zh_Hant_TW: pybabel
+# update does each locale folder), compile. New strings then need a translation in both
+# admin_app/translations/*/LC_MESSAGES/messages.po (tests/test_i18n.py fails until they have one).
+# admin.po in the same folders overrides Flask-Admin's own strings (domain "admin"), wtforms.po
+# WTForms' messages (domain "wtforms"); neither is extracted.
 translations: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o admin_app/translations/messages.pot admin_app
 	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d admin_app/translations
+	$(BIN)/pybabel compile -D admin -d admin_app/translations
+	$(BIN)/pybabel compile -D wtforms -d admin_app/translations
 
 compile-translations: install
 	@if ls admin_app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel -q compile -d admin_app/translations; fi
+	@if ls admin_app/translations/*/LC_MESSAGES/admin.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel -q compile -D admin -d admin_app/translations; fi
+	@if ls admin_app/translations/*/LC_MESSAGES/wtforms.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel -q compile -D wtforms -d admin_app/translations; fi
 
 run: install compile-translations
 	@mkdir -p instance
@@ -77,6 +85,10 @@ bench: install compile-translations
 
 bench-service: install
 	$(BIN)/python benchmarks/bench_status_change.py
+
+# The status API in-app: lookup, 1,000-code check, 1,000-change feed page (medians, feed plan).
+bench-api: install compile-translations
+	$(BIN)/python benchmarks/bench_api.py $(BENCH_ARGS)
 
 load: install compile-translations
 	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)

@@ -15,6 +15,7 @@ ENV_SERVER_TIMING = os.environ.get("SERVER_TIMING") == "1"
 ENV_LOG_HEAD_MARKER = os.environ.get("LOG_HEAD_MARKER")
 ENV_SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS") or "FULL"
 ENV_AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "")
+ENV_API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "600/minute"
 
 
 def _normalise_database_url(url: str) -> str:
@@ -26,7 +27,10 @@ def _normalise_database_url(url: str) -> str:
 
 
 class Config:
-    SECRET_KEY = ENV_SECRET_KEY or "dev-only-not-secret"
+    SECRET_KEY = ENV_SECRET_KEY
+    # Without SECRET_KEY: None refuses to start; a path keeps a random key made once there
+    # (admin_app/secret_key.py).
+    SECRET_KEY_FILE: Path | None = None
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(ENV_DATABASE_URL) or (
         f"sqlite:///{INSTANCE_DIR / 'customer_admin.db'}"
     )
@@ -64,10 +68,12 @@ class Config:
     # (known or not, right password or not) until the window ends.
     LOGIN_LOCKOUT_THRESHOLD = 10
     LOGIN_LOCKOUT_DURATION = timedelta(minutes=15)
+    # Requests per API token (Flask-Limiter notation); past it the API answers 429.
+    API_RATE_LIMIT = ENV_API_RATE_LIMIT
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ("en", "zh_Hans_CN")
+    LANGUAGES = ("en", "zh_Hans_CN", "zh_Hant_TW")
 
     # Bulk status operations
     MAX_CHECKED_IDS = 10_000
@@ -93,6 +99,7 @@ class Config:
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
     DEBUG = False
+    SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
 
 
 class TestingConfig(Config):

@@ -1,5 +1,7 @@
 """Customer Admin: bulk deactivate / freeze / reactivate ERP customers, with an audit trail."""
 
+from pathlib import Path
+
 from flask import Flask
 
 from config import config_for
@@ -7,7 +9,9 @@ from config import config_for
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app for `config_name` (or APP_CONFIG; default development)."""
+    from admin_app import secret_key
     from admin_app.admin import init_admin
+    from admin_app.api import init_api
     from admin_app.auth import init_auth
     from admin_app.cli import init_cli
     from admin_app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -17,7 +21,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(config_for(config_name))
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
-        raise SystemExit("SECRET_KEY is not set: production refuses to start without it.")
+        if not app.config.get("SECRET_KEY_FILE"):
+            raise SystemExit("SECRET_KEY is not set: production refuses to start without it.")
+        app.config["SECRET_KEY"] = secret_key.load_or_create(Path(app.config["SECRET_KEY_FILE"]))
 
     db.init_app(app)
     _configure_engines(app)
@@ -28,6 +34,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     init_web(app, babel)
     init_auth(app)
     init_admin(app)
+    init_api(app)
     init_cli(app)
     return app
 

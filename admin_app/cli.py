@@ -11,8 +11,9 @@ from flask import Flask, current_app
 
 from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
+from admin_app.models.types import utcnow
 from admin_app.progress import progress_bar
-from admin_app.services import audit_checkpoint, audit_verify, backup, demo, staff
+from admin_app.services import api_tokens, audit_checkpoint, audit_verify, backup, demo, staff
 from admin_app.services import orders as order_service
 from admin_app.services import review as review_service
 from admin_app.services.audit import Actor
@@ -317,6 +318,51 @@ def keygen_command(path: str) -> None:
                f"{path}. Set AUDIT_SIGNING_KEY={path}. Its public key, to publish and to "
                "verify with:")
     click.echo(audit_checkpoint.public_key_pem(public_key), nl=False)
+@click.group("api-tokens", help="Manage the read-only tokens of the status API.")
+def api_tokens_group() -> None:
+    pass
+
+
+@api_tokens_group.command("create")
+@click.argument("name")
+@click.option("--expires-days", type=click.IntRange(1, api_tokens.MAX_EXPIRES_DAYS),
+              help="Days until the token expires (default: never; revoke it instead).")
+def create_api_token_command(name: str, expires_days: int | None) -> None:
+    """Create an API token and print it once (only its hash is stored)."""
+    try:
+        created = api_tokens.create_token(name, expires_days=expires_days, actor=Actor.cli())
+    except ServiceError as exc:
+        _fail(exc.message)
+    expires = created.expires_at.strftime("%Y-%m-%d %H:%M UTC") if created.expires_at else "never"
+    click.echo(f"Created API token {created.name!r} (expires: {expires}, "
+               f"operation #{created.operation_id}). Store it now; it is not shown again:",
+               err=True)
+    click.echo(created.token)
+
+
+@api_tokens_group.command("list")
+def list_api_tokens_command() -> None:
+    """List the API tokens (name, start of the token, state, created, expires)."""
+    now = utcnow()
+    rows = api_tokens.list_tokens()
+    click.echo(f"{'Name':<32} {'Token':<16} {'State':<8} {'Created':<17} {'Expires':<17} By")
+    for row in rows:
+        expires = row.expires_at.strftime("%Y-%m-%d %H:%M") if row.expires_at else "never"
+        click.echo(f"{row.name:<32} {row.token_prefix + '…':<16} {row.state(now):<8} "
+                   f"{row.created_at.strftime('%Y-%m-%d %H:%M'):<17} {expires:<17} "
+                   f"{row.created_by}")
+    click.echo(f"{len(rows)} token(s).")
+
+
+@api_tokens_group.command("revoke")
+@click.argument("name")
+def revoke_api_token_command(name: str) -> None:
+    """Revoke an API token: refused from its next request on."""
+    try:
+        operation_id = api_tokens.revoke_token(name, actor=Actor.cli())
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Revoked API token {name!r} (operation #{operation_id}).")
 
 
 def init_cli(app: Flask) -> None:
@@ -326,3 +372,4 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(backup_group)
+    app.cli.add_command(api_tokens_group)

@@ -32,9 +32,10 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-# Expression indexes for prefix search are dialect-specific and made by hand in their
-# migration; autogenerate cannot compare them, so it leaves them alone.
-HAND_MADE_INDEX_PREFIX = "ix_customers_search_"
+# Expression indexes for prefix search (dialect-specific) and the log's case-insensitive
+# customer code are made by hand in their migration; autogenerate cannot compare them, so it
+# leaves them alone.
+HAND_MADE_INDEX_PREFIX = ("ix_customers_search_", "ix_audit_entries_customer_code_lower")
 
 
 def include_object(object_, name, type_, reflected, compare_to):

@@ -31,7 +31,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from admin_app.auth.redirects import local_or
 from admin_app.extensions import db
 from admin_app.security_log import init_security_log, security_event
-from admin_app.services.errors import InvalidInput, NotAllowed, ServiceError
+from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
+
+LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文"}
+LANGUAGE_CODES = tuple(LANGUAGE_NAMES)
+HTML_LANG = {"en": "en", "zh_Hans_CN": "zh-Hans-CN", "zh_Hant_TW": "zh-Hant-TW"}
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -53,14 +57,43 @@ def select_locale() -> str:
     if not has_request_context():  # the CLI, or a second app built inside another's context
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
+    if is_api_request():  # no session, no staff user: the client's Accept-Language only
+        best = request.accept_languages.best_match(["en", "zh_Hans_CN", "zh_CN", "zh"])
+        return "zh_Hans_CN" if best and best.startswith("zh") else "en"
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
-    best = request.accept_languages.best_match(["en", "zh_Hans_CN", "zh_CN", "zh"])
-    return "zh_Hans_CN" if best and best.startswith("zh") else "en"
+    return browser_locale(request.accept_languages, languages)
+
+
+# Chinese written in these regions is Traditional when the browser names no script.
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+def browser_locale(accepted: Iterable[tuple[str, float]], languages=LANGUAGE_CODES) -> str:
+    """The first supported language in an Accept-Language list (best quality first):
+    zh-TW / zh-HK / zh-MO / zh-Hant(-*) are Traditional, every other zh (zh, zh-CN, zh-SG,
+    zh-Hans-*) Simplified, en-* English; nothing supported: English."""
+    for value, quality in accepted:
+        subtags = value.lower().replace("_", "-").split("-")
+        if quality <= 0 or subtags[0] not in ("en", "zh"):
+            continue
+        locale = "en"
+        if subtags[0] == "zh":
+            rest = set(subtags[1:])
+            traditional = "hant" in rest or ("hans" not in rest and rest & TRADITIONAL_REGIONS)
+            locale = "zh_Hant_TW" if traditional else "zh_Hans_CN"
+        if locale in languages:
+            return locale
+    return "en"
+
+
+def html_lang() -> str:
+    """The BCP 47 tag for `<html lang>` (zh-Hant-TW, zh-Hans-CN, en)."""
+    return HTML_LANG.get(str(get_locale()), "en")
 
 
 def init_web(app: Flask, babel) -> None:
@@ -72,11 +105,13 @@ def init_web(app: Flask, babel) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(translations))
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
+    app.after_request(_add_html_lang)
     if app.config.get("SERVER_TIMING"):
         app.before_request(_start_timer)
         app.after_request(_server_timing)
@@ -96,7 +131,6 @@ def format_number(value) -> str:
     return format_decimal(value or 0, "#,##0")
 
 
-LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文"}
 
 
 def _set_locale():
@@ -137,9 +171,21 @@ def render_error(status: int, message: str, reference: str | None = None):
                            reference=reference), status
 
 
+API_PATH_PREFIX = "/api/"
+
+
+def is_api_request() -> bool:
+    """A request to the JSON API: its errors are JSON, it has no session (admin_app.api)."""
+    return has_request_context() and request.path.startswith(API_PATH_PREFIX)
+
+
 def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
+    if is_api_request():
+        from admin_app.api.errors import http_error
+
+        return http_error(exc)
     if isinstance(exc, CSRFError):
         return _csrf_error(exc)
     message = exc.description if exc.code in (400, 403, 409, 410) else str(
@@ -174,9 +220,15 @@ def _csrf_error(exc: CSRFError):
 
 
 def _service_error(exc: ServiceError):
+    if is_api_request():
+        from admin_app.api.errors import service_error
+
+        return service_error(exc)
     current_app.logger.info("refused %s: %s", type(exc).__name__, exc.message)
     if isinstance(exc, InvalidInput):
         security_event("validation_failure", reason=exc.message)
+    elif isinstance(exc, ConfirmationUsed):
+        security_event("confirmation_replayed", operation_id=exc.operation_id)
     elif isinstance(exc, NotAllowed):
         security_event("access_denied", reason=exc.message)
     response, status = render_error(exc.http_status, exc.message)
@@ -189,6 +241,10 @@ def _service_error(exc: ServiceError):
 def _unexpected_error(exc: Exception):
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    if is_api_request():
+        from admin_app.api.errors import unexpected_error
+
+        return unexpected_error(exc)
     reference = uuid.uuid4().hex[:8]
     db.session.rollback()
     current_app.logger.exception("unexpected error, reference %s", reference)
@@ -267,6 +323,18 @@ def _security_headers(response):
     if request.endpoint not in STATIC_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     response.headers.pop("X-Powered-By", None)
+    return response
+
+
+def _add_html_lang(response):
+    """Flask-Admin's admin/base.html opens with a bare `<html>` and no block around it: give
+    its pages the same `lang` as ours (screen readers, fonts: zh-Hant and zh-Hans differ)."""
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
+        return response
+    head = response.get_data()[:200]
+    if b"<html>" in head:
+        lang = f'<html lang="{html_lang()}">'.encode()
+        response.set_data(head.replace(b"<html>", lang, 1) + response.get_data()[200:])
     return response
 
 

@@ -13,12 +13,16 @@ Each line also shows the time spent in the app itself (its Server-Timing header:
 minus network, gunicorn and client) and the workers' CPU time per request.
 
 - the grid: page 1, ?status=active, a code prefix search, a name prefix search;
-- a customer's details page; the operation log, page 1 and page 1,000 (?page=999);
+- a customer's details page; the operation log, page 1 and page 1,000 (?page=999), and
+  filtered by a customer code typed in lower case;
 - preview (action POST) and execution (confirm POST) of 1,000 checked customers, and of
   "select all matching" with no filter (every customer), alternating deactivate and
   reactivate so each timed round changes the same rows. Before each execution the same
   UPDATE of the customers + INSERT of their log entries runs in raw SQL on the same rows (and
   is rolled back); its time and the ratio execution / raw SQL are printed beside it;
+- the app's cap: an action POST with 30,000 checked ids (~350 KB, under Flask's form limit)
+  answered 413 "At most 10,000 checked customers" (tests/security/test_c_rowids.py T23
+  checks it touches no customer row; this times it);
 - the gunicorn workers' peak memory (VmHWM);
 - `flask audit verify`, when this tree has that command.
 
@@ -165,6 +169,20 @@ def run_bulk(client: StaffClient, engine, actor_id: int, label: str, rounds: int
            f"(in app: {median(in_app) / median(raws):.2f}x)")
 
 
+def measure_cap(client: StaffClient, repeats: int, checked: int = 30_000) -> None:
+    """The action POST over the checked-ids cap: refused 413 before any database work."""
+    times, app_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        response, _ = client.start_action("deactivate", range(1, checked + 1))
+        times.append(time.perf_counter() - start)
+        if response.status_code != 413:
+            raise SystemExit(f"{checked:,} checked ids -> HTTP {response.status_code}, not 413")
+        app_times.append(app_seconds(response))
+    report(f"{checked:,} checked ids: 413 from the app's cap", times,
+           f"in app {median(app_times) * 1000:.1f} ms")
+
+
 def current_status_counts() -> dict[str, int]:
     counts = dict(db.session.execute(
         sa.select(Customer.status, sa.func.count()).group_by(Customer.status)).all())
@@ -259,6 +277,7 @@ def main() -> None:
             db.session.commit()
             run_bulk(client, engine, admin_id, f"{len(checked):,} checked", args.bulk_repeats,
                      ids=checked, expect_changed=len(checked))
+            measure_cap(client, args.repeats)
             # Everyone active first, so each timed round changes every customer; afterwards
             # the frozen and deactivated ones go back (through the app, so the log agrees).
             before = _ids_by_status(("frozen", "deactivated"))
@@ -278,7 +297,8 @@ def main() -> None:
             print(plans_for(app, ["/admin/customers/", "/admin/customers/?status=active",
                                   f"/admin/customers/?search={code_prefix}",
                                   f"/admin/customers/?search={name_prefix}",
-                                  "/admin/audit/", "/admin/audit/?page=999"],
+                                  "/admin/audit/", "/admin/audit/?page=999",
+                                  "/admin/audit/?flt0_customer_code_equals=c0000042"],
                             password=DEFAULT_PASSWORD))
 
 
@@ -297,6 +317,10 @@ def measure_reads(client, server, rng, repeats, customers, code_prefix, name_pre
                  for _ in range(repeats)], repeats)
     measure_get(client, server, "log page 1", "/admin/audit/", repeats)
     measure_get(client, server, "log page 1,000 (?page=999)", "/admin/audit/?page=999", repeats)
+    # The customer-code filter, typed in lower case (index ix_audit_entries_customer_code_lower).
+    measure_get(client, server, "log filtered by customer code (lower case)",
+                [f"/admin/audit/?tab=all&flt0_customer_code_equals="
+                 f"c{rng.randint(1, customers):07d}" for _ in range(repeats)], repeats)
     print(f"  worker peak memory after reads: {_peaks(server)}")
 
 

@@ -8,6 +8,7 @@ per session; each test then gets a fresh copy (SQLite) or emptied tables (Postgr
 import os
 import re
 import shutil
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from werkzeug.security import generate_password_hash
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import Customer, StaffUser
+from admin_app.models.types import utcnow
 
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "manager", "clerk", "auditor")
@@ -187,6 +189,10 @@ def statuses(ids) -> dict[int, str]:
 
 
 def pytest_configure(config):
+    from tests import ci_skips
+
+    if not config.pluginmanager.has_plugin("ci_skips"):
+        config.pluginmanager.register(ci_skips, "ci_skips")
     config.addinivalue_line("markers", "csrf: run with CSRF protection on")
     config.addinivalue_line("markers", "config(**kwargs): app config overrides")
     config.addinivalue_line("markers", "load: drives gunicorn with concurrent HTTP clients")
@@ -206,14 +212,9 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture
 def reasons(app):
     """The default reasons (as `seed-demo` creates them)."""
-    from admin_app.models import Reason
-    from admin_app.services.demo import DEFAULT_REASONS
+    from admin_app.services.demo import _seed_reasons
 
-    for position, (code, label, label_zh, deact, freeze, react, memo) in enumerate(
-            DEFAULT_REASONS):
-        db.session.add(Reason(code=code, label=label, label_zh=label_zh, for_deactivate=deact,
-                              for_freeze=freeze, for_reactivate=react, memo_required=memo,
-                              enabled=True, position=position))
+    _seed_reasons(db.session)
     db.session.commit()
 
 
@@ -238,27 +239,58 @@ def confirm_action(client, token, reason="customer_request", memo="", url="/admi
 def review_rules(reasons):
     """The default review rules (as `seed-demo` creates them); returns {name: id}."""
     from admin_app.models import Reason, ReviewRule
-    from admin_app.services.demo import DEFAULT_RULES
+    from admin_app.services.demo import _seed_rules
 
-    reason_ids = dict(db.session.execute(sa.select(Reason.code, Reason.id)).all())
-    for name, segment, inactivity, over_credit, contract_days, reason_code in DEFAULT_RULES:
-        db.session.add(ReviewRule(name=name, segment=segment, inactivity_days=inactivity,
-                                  flag_over_credit=over_credit,
-                                  contract_ended_days=contract_days,
-                                  reason_id=reason_ids[reason_code], enabled=True))
+    _seed_rules(db.session, dict(db.session.execute(sa.select(Reason.code, Reason.id)).all()))
     db.session.commit()
     return dict(db.session.execute(sa.select(ReviewRule.name, ReviewRule.id)).all())
 
 
 def add_customer(code: str, **fields) -> int:
     """Insert one customer with exactly these fields (defaults: active retail, created 2000
-    days ago, no orders, balance 0 / limit 1000); returns its id."""
-    from datetime import UTC, datetime, timedelta
-
-    now = datetime.now(UTC)
+    days ago, no orders, balance 0 / limit 1000); returns its id. Dates count from the app's
+    clock (pinned by the `clock` fixture)."""
+    now = utcnow()
     row = {"code": code, "name": fields.pop("name", f"Customer {code}"), "segment": "retail",
            "credit_limit": Decimal("1000.00"), "balance": Decimal("0.00"), "status": "active",
            "created_at": now - timedelta(days=2000), "updated_at": now, **fields}
     db.session.execute(sa.insert(Customer), [row])
     db.session.commit()
     return db.session.execute(sa.select(Customer.id).where(Customer.code == code)).scalar_one()
+
+
+# A Wednesday, mid-day UTC: far from midnight and from the Monday a week starts on.
+FIXED_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The app's pinned clock: `now` is what admin_app.models.types.utcnow() returns."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def today(self):
+        return self.now.date()
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def app_clock(monkeypatch) -> Clock:
+    """Pin the app's clock at FIXED_NOW, so a test never depends on today's date or races
+    UTC midnight. Every module and column default calls the one admin_app.models.types.utcnow,
+    which reads `datetime.now` from its own module: replacing that name pins them all (the
+    live server's thread too). `app_clock.advance(days=31)` moves it."""
+    from admin_app.models import types
+
+    pinned = Clock(FIXED_NOW)
+
+    class PinnedDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return pinned.now.astimezone(tz) if tz else pinned.now.replace(tzinfo=None)
+
+    monkeypatch.setattr(types, "datetime", PinnedDatetime)
+    return pinned

@@ -92,7 +92,7 @@ def test_anonymous_entries_export_goes_to_login(client):
 def test_list_is_newest_first_and_runs_no_count(app, client, login):
     ids = build_log((0,) * 45)
     login("auditor")
-    newest = max(ids) + 1  # the auditor's login
+    newest = max(ids)  # the auditor's login is under Sign-ins
     statements = []
 
     def record(conn, cursor, statement, *args):
@@ -189,7 +189,7 @@ def test_details_show_the_operation_and_its_entries_a_page_at_a_time(client, log
 
     first = client.get(f"/admin/audit/details/?id={operation_id}").get_data(as_text=True)
     assert "1–100 of 250" in first
-    assert first.count("<td class=\"audit-value\">") == 200  # old and new for 100 entries
+    assert first.count("<td class=\"audit-value\"") == 200  # old and new for 100 entries
     assert "T00001" in first and "T00101" not in first
     assert '&#34;filter&#34;: {\n    &#34;status&#34;: &#34;active&#34;\n  }' in first
     db.session.rollback()
@@ -200,7 +200,7 @@ def test_details_show_the_operation_and_its_entries_a_page_at_a_time(client, log
     last = client.get(f"/admin/audit/details/?id={operation_id}&entries_page=2")
     html = last.get_data(as_text=True)
     assert "201–250 of 250" in html
-    assert html.count("<td class=\"audit-value\">") == 100
+    assert html.count("<td class=\"audit-value\"") == 100
     assert "T00201" in html and "T00200" not in html
     for page in ("99", "-3", "abc", "1" + "0" * 30):
         response = client.get(f"/admin/audit/details/?id={operation_id}&entries_page={page}")
@@ -266,13 +266,16 @@ def test_entries_export_streams_every_entry_with_formulas_escaped(client, login)
     rows = _csv(response)
     assert rows[0] == ["operation_id", "created_at", "actor", "action", "reason_code", "memo",
                        "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
-                       "new_value"]
+                       "new_value", "action_label", "reason_label", "customer_name",
+                       "field_label", "old_value_label", "new_value_label"]
     assert len(rows) == 1 + 2501
     first, last = rows[1], rows[-1]
     assert first[0] == str(operation_id)
     assert first[2:6] == ["tester", "customer_edit", "duplicate", "'=1+1 looks like a formula"]
-    assert first[7:] == ["customer", "1", "T00001", "status", "active", "frozen"]
-    assert last[9:] == ["'+SUM(A1)", "name", "'@import", "'=cmd|' /C calc'!A0"]
+    assert first[7:13] == ["customer", "1", "T00001", "status", "active", "frozen"]
+    assert first[13:] == ["Customer edited", "duplicate", "", "Status", "Active", "Frozen"]
+    assert last[9:13] == ["'+SUM(A1)", "name", "'@import", "'=cmd|' /C calc'!A0"]
+    assert last[16:] == ["Name", "'@import", "'=cmd|' /C calc'!A0"]
 
 
 # -- escaping ----------------------------------------------------------------------------------
@@ -296,7 +299,7 @@ def test_memo_markup_is_escaped_in_list_details_and_history(client, login):
 def test_customer_details_show_its_history_newest_first(client, login):
     [customer_id, other_id] = make_customers(2)
     actor = Actor(id=None, username="mona", role="manager")
-    customers.update_details(customer_id, {"name": "Renamed Ltd"}, expected_version=None,
+    customers.update_details(customer_id, {"name": "Renamed Ltd"}, expected_version=1,
                              actor=actor)
     status_op = append("freeze", [("customer", customer_id, "T00001", "status", "active",
                                    "frozen"),
@@ -306,9 +309,9 @@ def test_customer_details_show_its_history_newest_first(client, login):
     login("auditor")
     html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
     history = html[html.index('id="customer-history"'):]
-    assert history.index("frozen") < history.index("Renamed Ltd")  # newest first
+    assert history.index("Frozen") < history.index("Renamed Ltd")  # newest first
     assert "Test Customer 1 → Renamed Ltd" in history
-    assert "active → frozen" in history
+    assert "Active → Frozen" in history
     assert "three invoices overdue" in history and "non_payment" in history
     assert f'href="/admin/audit/details/?id={status_op}"' in history
     assert "T00002" not in history  # only this customer's entries
@@ -347,7 +350,7 @@ def test_customer_history_is_limited_and_says_so(app):
 
 def test_dashboard_shows_the_last_verification(client, login):
     ids = build_log((1, 1, 1))
-    login("clerk")
+    login("auditor")
     assert "Operation log never verified." in client.get("/admin/").get_data(as_text=True)
     audit_verify.verify_chain()
     assert "Log verified intact at" in client.get("/admin/").get_data(as_text=True)

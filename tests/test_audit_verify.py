@@ -54,7 +54,7 @@ def test_intact_log_from_every_writer_verifies_with_exit_0(runner, login):
          "email": "a@example.com"}, actor=ACTOR)
     customers.update_details(customer_id, {"name": "Acme Ltd", "balance": Decimal("12.30"),
                                            "contract_end": None},
-                             expected_version=None, actor=ACTOR)
+                             expected_version=1, actor=ACTOR)
     append(action="deactivate", entries=customer_entries(2500), memo="bulk, über 中文 'quoted'",
            reason_code="duplicate", scope={"ids": [1, 2], "filter": {"status": "active"}},
            skipped_count=3)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import StatusAction
-from admin_app.models.types import utcnow
 from admin_app.services import dashboard, review, status_change
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.transaction import write_transaction
@@ -84,8 +83,8 @@ def test_buckets_are_one_group_by_query(actor, app):
     assert "GROUP BY" in queries[0].upper()
 
 
-def test_dashboard_draws_the_chart_as_inline_svg(client, login, actor):
-    now = utcnow()
+def test_dashboard_draws_the_chart_as_inline_svg(client, login, actor, app_clock):
+    now = app_clock.now
     log_at(now - timedelta(weeks=2), actor, "deactivate", 7)
     log_at(now, actor, "freeze", 3)
     login("auditor")
@@ -94,10 +93,10 @@ def test_dashboard_draws_the_chart_as_inline_svg(client, login, actor):
     assert len(re.findall(r'<rect class="chart-bar-(\w+)"', svg)) == 2
     assert 'class="chart-bar-deactivate"' in svg and 'class="chart-bar-freeze"' in svg
     rows = re.findall(r'<tr data-week="([\d-]+)"><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td>'
-                      r'<td>(\d+)</td></tr>', page)
+                      r'<td>(\d+)</td><td>(\d+)</td></tr>', page)
     assert len(rows) == 12
-    assert rows[-1][1:] == ("0", "3", "0")
-    assert rows[-3][1:] == ("7", "0", "0")
+    assert rows[-1][1:] == ("0", "3", "0", "0")
+    assert rows[-3][1:] == ("7", "0", "0", "0")
     assert "No status changes in the last 12 weeks" not in page
     # server-rendered: no chart library, nothing from a CDN
     assert not re.search(r"(?i)chart\.js|d3\.js|cdn\.|https?://", svg)
@@ -115,7 +114,8 @@ def test_an_empty_chart_says_so(client, login):
 def test_chart_scale_has_round_ticks_above_the_highest_week():
     weeks = dashboard.WeeklyChanges(
         [WEDNESDAY.date() - timedelta(weeks=11 - i) for i in range(12)],
-        {"deactivate": [0] * 11 + [22], "freeze": [0] * 12, "reactivate": [0] * 12})
+        {"deactivate": [0] * 11 + [22], "freeze": [0] * 12, "reactivate": [0] * 12,
+         "revert": [0] * 12})
     from admin_app.admin.dashboard import build_status_chart
 
     chart = build_status_chart(weeks)
@@ -127,9 +127,9 @@ def test_chart_scale_has_round_ticks_above_the_highest_week():
 # -- the review card -----------------------------------------------------------------------
 
 def test_review_card_counts_candidates_and_says_overdue_without_a_review(client, login,
-                                                                         review_rules):
-    add_customer("QUIET", last_order_at=utcnow() - timedelta(days=400))
-    add_customer("BUSY", last_order_at=utcnow())
+                                                                         review_rules, app_clock):
+    add_customer("QUIET", last_order_at=app_clock.now - timedelta(days=400))
+    add_customer("BUSY", last_order_at=app_clock.now)
     login("auditor")
     page = text(client.get("/admin/"))
     assert re.search(r'id="review-candidates">1<', page)
@@ -139,20 +139,23 @@ def test_review_card_counts_candidates_and_says_overdue_without_a_review(client,
 
 
 def test_review_card_after_a_review_is_on_schedule(
-        client, login, review_rules, actor):
+        client, login, review_rules, actor, app_clock):
+    app_clock.now = datetime(2026, 11, 25, 23, 59, 59, tzinfo=UTC)  # the review, before midnight
     done = review.complete_review(actor=actor)
+    app_clock.advance(seconds=2)  # the dashboard, after it
     login("auditor")
     page = text(client.get("/admin/"))
-    due = (utcnow() + timedelta(days=30)).date().isoformat()
-    assert f"Last completed {utcnow().date().isoformat()}" in page
+    assert "Last completed 2026-11-25" in page
+    due = "2026-12-25"
     assert f'href="/admin/audit/details/?id={done.operation_id}"' in page
     assert 'id="review-on-schedule"' in page and f"Next due {due}" in page
     assert dashboard.review_status(30).overdue is False
 
 
-def test_a_review_older_than_the_interval_is_overdue(client, login, review_rules, actor):
+def test_a_review_older_than_the_interval_is_overdue(client, login, review_rules, actor,
+                                                     app_clock):
     with mock.patch("admin_app.services.audit.utcnow",
-                    return_value=utcnow() - timedelta(days=31)):
+                    return_value=app_clock.now - timedelta(days=31)):
         review.complete_review(actor=actor)
     login("manager")
     page = text(client.get("/admin/"))
@@ -161,9 +164,10 @@ def test_a_review_older_than_the_interval_is_overdue(client, login, review_rules
 
 
 @pytest.mark.config(REVIEW_INTERVAL_DAYS=60)
-def test_the_review_interval_comes_from_the_config(client, login, review_rules, actor):
+def test_the_review_interval_comes_from_the_config(client, login, review_rules, actor,
+                                                   app_clock):
     with mock.patch("admin_app.services.audit.utcnow",
-                    return_value=utcnow() - timedelta(days=31)):
+                    return_value=app_clock.now - timedelta(days=31)):
         review.complete_review(actor=actor)
     login("manager")
     page = text(client.get("/admin/"))

@@ -70,3 +70,43 @@ def test_postgres_refuses_truncate_of_the_log(app, backend):
         db.session.execute(sa.text("TRUNCATE audit_operations CASCADE"))
         db.session.commit()
     db.session.rollback()
+
+
+def test_a_log_written_before_0005_still_verifies_after_upgrading(app, backend):
+    """Operations appended at revision 0004 (as the app wrote them then, a failed login with
+    the typed username included) keep their hashes: `audit verify` passes after the upgrade,
+    and the new case-insensitive customer-code lookup finds them."""
+    from admin_app.services import audit_verify, history
+    from admin_app.services.audit import Actor, NewOperation, append_operation
+    from admin_app.services.transaction import write_transaction
+
+    def log_indexes() -> set[str]:
+        listing = ("SELECT name FROM sqlite_master WHERE tbl_name = 'audit_entries'"
+                   if backend == "sqlite" else
+                   "SELECT indexname FROM pg_indexes WHERE tablename = 'audit_entries'")
+        with db.engine.connect() as conn:
+            return set(conn.execute(sa.text(listing)).scalars())
+
+    downgrade(directory=MIGRATIONS, revision="0004_perf")
+    assert "ix_audit_entries_customer_code_lower" not in log_indexes()
+    old = [
+        NewOperation(actor=Actor(id=None, username="Typed In Wrong Box", role="?"),
+                     action="login_failed", scope={"outcome": "unknown_user"},
+                     changed_count=0),
+        NewOperation(actor=Actor.cli(), action="deactivate", reason_code="other", memo="old",
+                     entries=[("customer", 6, "C000006", "status", "active", "deactivated")],
+                     scope={"mode": "ids", "count": 1, "ids": [6]}),
+        NewOperation(actor=Actor.cli(), action="staff_update",
+                     entries=[("staff_user", 1, "clerk", "role", "clerk", "manager")]),
+    ]
+    with write_transaction():
+        for operation in old:
+            append_operation(operation)
+    db.session.remove()
+    upgrade(directory=MIGRATIONS)
+    assert "ix_audit_entries_customer_code_lower" in log_indexes()
+    result = audit_verify.verify_chain()
+    assert result.intact and result.operations_checked == 3
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+    found = db.session.execute(history.operations_of_customer_code("c000006")).scalars().all()
+    assert found == [2]

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer, Order
-from admin_app.models.types import utcnow
 from admin_app.services import orders
 from admin_app.services.audit import Actor
 from admin_app.services.errors import CustomerNotActive, InvalidInput, NotFound
@@ -99,9 +98,9 @@ def test_unknown_customer_is_not_found(clerk_actor):
     assert count(Order) == 0
 
 
-def test_last_order_at_never_moves_backwards(clerk_actor):
+def test_last_order_at_never_moves_backwards(clerk_actor, app_clock):
     [cid] = make_customers(1)
-    later = utcnow() + timedelta(days=3)
+    later = app_clock.now + timedelta(seconds=1)  # the order below is placed at app_clock.now
     db.session.execute(sa.update(Customer).where(Customer.id == cid).values(last_order_at=later))
     db.session.commit()
     orders.place_order(cid, "10", actor=clerk_actor)

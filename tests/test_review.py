@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,21 +13,26 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer, ReviewRule
-from admin_app.models.types import utcnow
 from admin_app.services import review
 from admin_app.services.audit import Actor
 from admin_app.services.errors import InvalidInput
-from tests.conftest import add_customer, confirm_action, statuses
+from tests.conftest import FIXED_NOW, add_customer, confirm_action, statuses
 
 DAY = timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def pinned_clock(app_clock):
+    """Every test here runs on the app's clock pinned at FIXED_NOW (never today's date)."""
+    return app_clock
+
+
 def ago(days: int) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days)
+    return FIXED_NOW - timedelta(days=days)
 
 
 def today() -> date:
-    return utcnow().date()
+    return FIXED_NOW.date()
 
 
 def text(response) -> str:
@@ -154,9 +159,9 @@ def test_keep_hides_a_candidate_until_the_date_and_logs_it(population, actor):
     db.session.rollback()
     codes = [c.code for c in review.iter_candidates()]
     assert "R-QUIET" not in codes and "X-OVER" not in codes
-    later = utcnow() + 31 * DAY
+    later = FIXED_NOW + 31 * DAY
     assert {"R-QUIET", "X-OVER"} <= {c.code for c in review.iter_candidates(now=later)}
-    on_the_day = utcnow() + 30 * DAY
+    on_the_day = FIXED_NOW + 30 * DAY
     assert "R-QUIET" not in {c.code for c in review.iter_candidates(now=on_the_day)}
 
     operation = db.session.execute(sa.select(AuditOperation)).scalar_one()

@@ -1,35 +1,57 @@
 """init_admin(app): a fresh Admin per app, with every view."""
 
+from pathlib import Path
+
+import flask_admin.babel
 import flask_admin.helpers
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
-from admin_app.admin.labels import status_label
+from admin_app.admin.labels import entity_label, entry_value, field_label, status_label
 from admin_app.auth.redirects import is_local_path
+from admin_app.services.actions import action_label
+from admin_app.services.operation_text import log_time
 from admin_app.web import allow_inline_handlers, csp_nonce
 
 # The inline handlers Flask-Admin's Bootstrap 4 templates render: the "With selected" items
 # (admin/actions.html) and the "Add Filter" items (admin/model/layout.html).
 ACTION_HANDLER = "return modelActions.execute('{name}');"
 FILTER_HANDLER = "return false;"
+# admin.po / admin.mo here override Flask-Admin's bundled catalogs (its zh_Hans_CN says
+# "20 项目", "选中的"; see the header of those files).
+ADMIN_OVERRIDES = str(Path(__file__).resolve().parent.parent / "translations")
+
+
+def use_admin_overrides() -> None:
+    """Load our admin-domain catalogs AFTER Flask-Admin's: flask_babel merges the directories in
+    order and a later catalog wins. (Admin(translations_path=...) is searched first, so
+    Flask-Admin's own translations would win over it.) Flask-Admin's gettext is one module-level
+    Domain, so this is process-wide and idempotent. (Our model forms' WTForms messages: see
+    admin_app.i18n.TranslatedForm.)"""
+    directories = flask_admin.babel.domain._translation_directories
+    if ADMIN_OVERRIDES not in directories:
+        directories.append(ADMIN_OVERRIDES)
+        flask_admin.babel.domain.cache.clear()
 
 
 def init_admin(app: Flask) -> Admin:
-    from admin_app.admin.audit import AuditOperationView, action_label
+    from admin_app.admin.api_tokens import ApiTokenView
+    from admin_app.admin.audit import AuditOperationView
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.orders import OrderView
     from admin_app.admin.reasons import ReasonView
     from admin_app.admin.review import ReviewView
     from admin_app.admin.rules import ReviewRuleView
-    from admin_app.admin.staff import StaffView
+    from admin_app.admin.staff import ROLE_LABELS, StaffView
     from admin_app.models import AuditOperation, Order, Reason, ReviewRule
 
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
     # get_redirect_target looks the function up at call time, so this covers every view.
     flask_admin.helpers.is_safe_url = is_local_path
+    use_admin_overrides()
 
     admin = Admin(
         app,
@@ -47,8 +69,14 @@ def init_admin(app: Flask) -> Admin:
                               category=_l("Settings")))
     admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
                                   category=_l("Settings")))
+    admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="api_tokens",
+                                url="/admin/api-tokens", category=_l("Settings")))
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals.update(entity_label=entity_label, field_label=field_label,
+                                 entry_value=entry_value,
+                                 role_label=lambda role: str(ROLE_LABELS.get(role, role)))
     app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.filters["log_time"] = log_time
     allow_inline_handlers(app, [FILTER_HANDLER, *(
         ACTION_HANDLER.format(name=name)
         for view in admin._views for name, _text in getattr(view, "_actions", ()))])

@@ -24,50 +24,38 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_fresh
 from markupsafe import Markup
-from sqlalchemy import exists
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm
-from admin_app.admin.labels import ACTION_LABELS, reason_label
+from admin_app.admin.labels import reason_label, source_label
 from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
+from admin_app.admin.staff import ROLE_LABELS
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
-from admin_app.models import AuditEntry, AuditOperation
-from admin_app.services import history, revert, status_change
+from admin_app.models import AuditOperation
+from admin_app.services import history, operation_text, revert, status_change
+from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
 
-# Every action the services log; the action filter offers these.
-AUDIT_ACTION_LABELS = {
-    **ACTION_LABELS,
-    "revert": _l("Revert"),
-    "customer_create": _l("Customer created"),
-    "customer_edit": _l("Customer edited"),
-    "staff_create": _l("Staff user created"),
-    "login": _l("Login"),
-    "login_failed": _l("Failed login"),
-    "logout": _l("Logout"),
-    "seed_demo": _l("Demo data"),
-    "order_create": _l("Order placed"),
-    "reason_create": _l("Reason created"),
-    "reason_update": _l("Reason changed"),
-    "review_rule_create": _l("Review rule created"),
-    "review_rule_update": _l("Review rule changed"),
-    "review_keep": _l("Kept out of review"),
-    "review_complete": _l("Review completed"),
-}
-# Each row carries its operation's when / who / what / why, so the file reads on its own.
+# Each row carries its operation's when / who / what / why, so the file reads on its own: the
+# stored codes, then the same in words (the labels in the exporting user's language).
 ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",
                         "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
-                        "new_value")
+                        "new_value", "action_label", "reason_label", "customer_name",
+                        "field_label", "old_value_label", "new_value_label")
 _LIST_MEMO_CHARS = 80
+TAB_OPERATIONS, TAB_SIGN_INS, TAB_ALL = "operations", "sign_ins", "all"
+LOG_TABS = {TAB_OPERATIONS: _l("Operations"), TAB_SIGN_INS: _l("Sign-ins"), TAB_ALL: _l("All")}
 
 
-def action_label(action: str) -> str:
-    return str(AUDIT_ACTION_LABELS.get(action, action))
+def _action_filtered() -> bool:
+    """An Action filter is set: it decides which actions show, whatever the tab."""
+    return any(key.startswith("flt") and "_action_" in key and value
+               for key, value in request.args.items())
 
 
 class CustomerCodeFilter(BaseSQLAFilter):
-    """Operations with an entry for the customer with this code (the code as logged)."""
+    """Operations with an entry for the customer with this code, in any letter case."""
 
     def validate(self, value) -> bool:
         return 0 < len(value.strip()) <= 200
@@ -76,11 +64,7 @@ class CustomerCodeFilter(BaseSQLAFilter):
         return value.strip()
 
     def apply(self, query, value, alias=None):
-        return query.filter(exists().where(
-            AuditEntry.operation_id == AuditOperation.id,
-            AuditEntry.entity == "customer",
-            AuditEntry.entity_label == value,
-        ))
+        return query.filter(AuditOperation.id.in_(history.operations_of_customer_code(value)))
 
     def operation(self):
         return _l("equals")
@@ -97,11 +81,31 @@ class DayRangeFilter(DateBetweenFilter):
 
 
 def _format_when(view, context, model, name):
-    return model.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    return operation_text.log_time(model.created_at)
 
 
 def _format_action(view, context, model, name):
     return action_label(model.action)
+
+
+def _format_reason(view, context, model, name):
+    """The reason's label; its stored code on hover."""
+    if not model.reason_code:
+        return ""
+    label = operation_text.reason_labels().get(model.reason_code, model.reason_code)
+    return Markup('<span title="{}">{}</span>').format(model.reason_code, label)
+
+
+def _format_actor(view, context, model, name):
+    return operation_text.actor_name(model)
+
+
+def _format_role(view, context, model, name):
+    return operation_text.role_label(model.actor_role)
+
+
+def _format_source(view, context, model, name):
+    return operation_text.source_label(model.source)
 
 
 def _format_memo_short(view, context, model, name):
@@ -115,16 +119,16 @@ def _format_id_link(view, context, model, name):
 
 
 def _format_scope(view, context, model, name):
+    return Markup('<span id="operation-scope">{}</span>').format(
+        operation_text.describe_scope(model))
+
+
+def scope_json(model) -> str:
+    """The stored scope, pretty-printed, for the technical details."""
     try:
-        pretty = json.dumps(json.loads(model.scope), indent=2, sort_keys=True,
-                            ensure_ascii=False)
+        return json.dumps(json.loads(model.scope), indent=2, sort_keys=True, ensure_ascii=False)
     except ValueError:  # stored text that is not JSON is shown as it is
-        pretty = model.scope
-    return Markup('<pre class="audit-scope mb-0">{}</pre>').format(pretty)
-
-
-def _format_hash(view, context, model, name):
-    return Markup('<code class="text-break-all">{}</code>').format(getattr(model, name))
+        return model.scope
 
 
 def _format_reverts(view, context, model, name):
@@ -134,11 +138,20 @@ def _format_reverts(view, context, model, name):
         view.get_url(".details_view", id=model.reverts_operation_id), model.reverts_operation_id)
 
 
+def _format_role(view, context, model, name):
+    return str(ROLE_LABELS.get(model.actor_role, model.actor_role or ""))
+
+
+def _format_source(view, context, model, name):
+    return source_label(model.source or "")
+
+
 class AuditOperationView(SecureModelView):
     required_permission = Permission.VIEW_AUDIT
     can_export = True
     simple_list_pager = True
     named_filter_urls = True
+    list_template = "admin/audit/list.html"
     details_template = "admin/audit/details.html"
     column_list = ("id", "created_at", "actor_username", "actor_role", "action", "reason_code",
                    "changed_count", "skipped_count", "source", "memo")
@@ -149,6 +162,9 @@ class AuditOperationView(SecureModelView):
                      "source": _l("Source"), "memo": _l("Memo"), "scope": _l("Scope"),
                      "client_ip": _l("Client IP"), "user_agent": _l("User agent"),
                      "request_id": _l("Request id"), "reverts_operation_id": _l("Reverts"),
+                     "confirmation_id": _l("Confirmation id"),
+                     "action_label": "action_label", "reason_label": "reason_label",
+                     "scope_text": "scope_text",
                      "prev_hash": _l("Previous hash"), "hash": _l("Hash")}
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "created_at")
@@ -157,7 +173,7 @@ class AuditOperationView(SecureModelView):
         FilterEqual(AuditOperation.actor_username, _l("Actor")),
         FilterLike(AuditOperation.actor_username, _l("Actor")),
         FilterEqual(AuditOperation.action, _l("Action"),
-                    options=list(AUDIT_ACTION_LABELS.items())),
+                    options=[(action.value, info.label) for action, info in ACTIONS.items()]),
         FilterEqual(AuditOperation.reason_code, _l("Reason")),
         DayRangeFilter(AuditOperation.created_at, _l("Day (UTC)")),
         DateTimeGreaterFilter(AuditOperation.created_at, _l("When (UTC)")),
@@ -165,23 +181,70 @@ class AuditOperationView(SecureModelView):
         CustomerCodeFilter(AuditOperation.id, _l("Customer code")),
     )
     column_formatters = {"id": _format_id_link, "created_at": _format_when,
-                         "action": _format_action, "memo": _format_memo_short}
-    column_details_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",
-                           "action", "reason_code", "memo", "scope", "changed_count",
-                           "skipped_count", "source", "client_ip", "user_agent", "request_id",
-                           "reverts_operation_id", "prev_hash", "hash")
+                         "action": _format_action, "reason_code": _format_reason,
+                         "actor_username": _format_actor, "actor_role": _format_role,
+                         "source": _format_source, "memo": _format_memo_short}
+    column_details_list = ("id", "created_at", "actor_username", "actor_role", "action",
+                           "reason_code", "memo", "scope", "changed_count", "skipped_count",
+                           "source", "reverts_operation_id")
+    # Shown folded under "Technical details" on an operation's page.
+    technical_details_list = ("actor_id", "client_ip", "user_agent", "request_id",
+                              "confirmation_id", "prev_hash", "hash")
     column_formatters_detail = {"created_at": _format_when, "action": _format_action,
-                                "scope": _format_scope, "prev_hash": _format_hash,
-                                "hash": _format_hash, "reverts_operation_id": _format_reverts}
-    column_export_list = column_details_list
-    column_formatters_export = {"created_at": lambda view, context, model, name:
-                                model.created_at.isoformat()}
+                                "reason_code": _format_reason, "actor_role": _format_role,
+                                "actor_username": _format_actor,
+                                "source": _format_source, "scope": _format_scope,
+                                "reverts_operation_id": _format_reverts}
+    column_export_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",
+                          "action", "reason_code", "memo", "scope", "changed_count",
+                          "skipped_count", "source", "client_ip", "user_agent", "request_id",
+                          "reverts_operation_id", "prev_hash", "hash", "action_label",
+                          "reason_label", "scope_text")
+    # The stored codes as they are, then the same in words (the exporting user's language).
+    column_formatters_export = {
+        "created_at": lambda view, context, model, name: model.created_at.isoformat(),
+        "action_label": lambda view, context, model, name: action_label(model.action),
+        "reason_label": lambda view, context, model, name: operation_text.reason_labels().get(
+            model.reason_code, model.reason_code) if model.reason_code else "",
+        "scope_text": lambda view, context, model, name: operation_text.describe_scope(model),
+    }
+
+    # -- tabs: business operations by default, sign-ins apart -----------------------------------
+
+    def _tab(self) -> str:
+        tab = request.args.get("tab", TAB_OPERATIONS)
+        return tab if tab in LOG_TABS else TAB_OPERATIONS
+
+    def get_query(self):
+        query = super().get_query()
+        tab = self._tab()
+        if tab == TAB_SIGN_INS:
+            return query.filter(AuditOperation.action.in_(SIGN_IN_ACTIONS))
+        if tab == TAB_OPERATIONS and not _action_filtered():
+            return query.filter(AuditOperation.action.not_in(SIGN_IN_ACTIONS))
+        return query
+
+    def log_tabs(self) -> list[dict]:
+        args = {k: v for k, v in request.args.items(multi=False) if k not in ("tab", "page")}
+        current = self._tab()
+        return [{"label": label, "tab": tab, "active": tab == current,
+                 "url": self.get_url(".index_view", **args,
+                                     **({} if tab == TAB_OPERATIONS else {"tab": tab}))}
+                for tab, label in LOG_TABS.items()]
 
     def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["log_tabs"] = self.log_tabs()
         if template == self.details_template:
             page = request.args.get("entries_page", 0, type=int)
             operation = kwargs["model"]
             kwargs["entries"] = history.entries_page(operation.id, page)
+            kwargs["entry_rows"] = operation_text.describe_entries(kwargs["entries"].entries)
+            kwargs["summary"] = operation_text.summarise(operation)
+            kwargs["technical_details"] = [
+                (self.column_labels[name], getattr(operation, name))
+                for name in self.technical_details_list] + [(_("Scope (stored)"),
+                                                             scope_json(operation))]
             kwargs["reverted_by"] = history.reverted_by(operation.id)
             kwargs["can_revert"] = (self.can(Permission.REVERT_OPERATIONS)
                                     and revert.can_be_reverted(operation)
@@ -220,7 +283,7 @@ class AuditOperationView(SecureModelView):
             return reauthenticate(self.get_url(".details_view", id=int(operation_id)))
         form.reason.choices = _reason_choices()
         if not form.validate():
-            return self._render_revert(int(operation_id), form, status=400)
+            return self._render_revert(int(operation_id), form, status=400, confirming=True)
         result = revert.execute(int(operation_id), actor=current_actor(),
                                 confirmed_by=claim.user_id, reason_code=form.reason.data,
                                 memo=form.memo.data or "")
@@ -233,8 +296,9 @@ class AuditOperationView(SecureModelView):
             _("Operation #%(id)d", id=result.operation_id)), "success")
         return redirect(self.get_url(".details_view", id=result.operation_id), code=303)
 
-    def _render_revert(self, operation_id: int, form, status: int = 200):
-        preview = revert.preview(operation_id, max_rows=100)
+    def _render_revert(self, operation_id: int, form, status: int = 200,
+                       confirming: bool = False):
+        preview = revert.preview(operation_id, max_rows=100, confirming=confirming)
         form.reason.choices = [("", _("Choose a reason…"))] + _reason_choices()[1:]
         body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
                            skip_messages=REVERT_SKIP_MESSAGES,
@@ -251,13 +315,17 @@ class AuditOperationView(SecureModelView):
         about = [escape_spreadsheet_formula(value) for value in (
             operation_id, operation.created_at.isoformat(), operation.actor_username,
             operation.action, operation.reason_code, operation.memo)]
+        summary = operation_text.summarise(operation)
+        about_labels = [summary.action, summary.reason]
         writer = csv.writer(_Echo())
 
         def rows():
             yield writer.writerow(ENTRY_EXPORT_COLUMNS)
-            for entry in history.iter_entries(operation_id):
-                yield writer.writerow(about + [escape_spreadsheet_formula(value)
-                                               for value in entry])
+            for batch in history.iter_entry_batches(operation_id):
+                for entry, shown in zip(batch, operation_text.describe_entries(batch)):
+                    yield writer.writerow([escape_spreadsheet_formula(value) for value in (
+                        *about, *entry, *about_labels, shown.name, shown.field_name,
+                        shown.old_text, shown.new_text)])
 
         return Response(
             stream_with_context(rows()),

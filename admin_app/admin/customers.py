@@ -74,6 +74,16 @@ def _format_segment(view, context, model, name):
     return SEGMENT_LABELS.get(model.segment, model.segment)
 
 
+def _format_status_reason(view, context, model, name):
+    """The reason's label in the user's language; its stored code on hover."""
+    from admin_app.services import operation_text
+
+    if not model.status_reason:
+        return ""
+    label = operation_text.reason_labels().get(model.status_reason, model.status_reason)
+    return Markup('<span title="{}">{}</span>').format(model.status_reason, label)
+
+
 class _CustomerGrid(SecureModelView):
     required_permission = Permission.VIEW_CUSTOMERS
     edit_permission = Permission.EDIT_CUSTOMERS
@@ -102,6 +112,7 @@ class _CustomerGrid(SecureModelView):
         "status": _format_status,
         "balance": _format_money_pair,
         "segment": _format_segment,
+        "status_reason": _format_status_reason,
     }
     column_filters = (
         FilterEqual(Customer.status, _l("Status"),
@@ -122,6 +133,7 @@ class _CustomerGrid(SecureModelView):
     form_overrides = {"segment": SelectField}
     form_args = {"segment": {"choices": [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]}}
     form_extra_fields = {"version": HiddenField()}
+    refusal_status = True
 
     details_template = "admin/customers/details.html"
 
@@ -130,10 +142,11 @@ class _CustomerGrid(SecureModelView):
 
     def render(self, template, **kwargs):
         # The customer's history is part of the operation log: only for those who may see it.
-        from admin_app.services import history
+        from admin_app.services import history, operation_text
 
         if template == self.details_template and self.can(Permission.VIEW_AUDIT):
             kwargs["history"] = history.customer_history(kwargs["model"].id)
+            kwargs["history_rows"] = operation_text.describe_history(kwargs["history"].items)
         return super().render(template, **kwargs)
 
     def on_form_prefill(self, form, id):
@@ -144,10 +157,11 @@ class _CustomerGrid(SecureModelView):
             self._form_changes(form), actor=current_actor()))
 
     def update_model(self, form, model):
-        version = str(form.version.data)
+        # What was posted, never the model's own version (the field's data when none was).
+        posted = form.version.raw_data or []
         return self.update_through_service(lambda: customer_service.update_details(
             model.id, self._form_changes(form),
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=posted[0] if len(posted) == 1 else None,
             actor=current_actor()))
 
     def _form_changes(self, form) -> dict:
@@ -365,6 +379,7 @@ class StatusChangeMixin:
             raise NotAllowed(_("This confirmation belongs to another user."))
         if not login_fresh():
             return reauthenticate(local_or(form.url.data, self.get_url(".index_view")))
+        status_change.ensure_unused(claim.request_id)  # a replay, even with a bad form
         self._refuse_edited_selection(claim.request_id)
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():

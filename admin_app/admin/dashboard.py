@@ -15,9 +15,14 @@ from admin_app.services import dashboard
 class DashboardView(SecureIndexView):
     @expose("/")
     def index(self):
+        # The log's content (recent operations, its verification) only for roles that may
+        # read the log; the rest would be links that answer 403.
+        can_view_log = self.can(Permission.VIEW_AUDIT)
         return self.render(
             "admin/index.html",
-            summary=dashboard.summary(),
+            summary=dashboard.summary(recent=10 if can_view_log else 0),
+            can_view_log=can_view_log,
+            can_verify_log=self.can(Permission.MANAGE_SETTINGS),
             review=dashboard.review_status(current_app.config["REVIEW_INTERVAL_DAYS"]),
             status_chart=build_status_chart(dashboard.weekly_status_changes()),
             checkpoint=(dashboard.checkpoint_status() if self.can(Permission.VIEW_AUDIT)
@@ -31,6 +36,9 @@ CHART_SERIES = (
     ("deactivate", _l("Deactivated"), "chart-bar-deactivate"),
     ("freeze", _l("Frozen"), "chart-bar-freeze"),
     ("reactivate", _l("Reactivated"), "chart-bar-reactivate"),
+    # A revert puts customers back to what they were: its own series, so a week's bars
+    # add up to the customers changed in the log that week.
+    ("revert", _l("Reverted"), "chart-bar-revert"),
 )
 CHART_WIDTH, CHART_HEIGHT = 720, 240
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 48, 12, 18, 28
@@ -81,8 +89,8 @@ def _nice_step(maximum: int, ticks: int = 4) -> int:
 
 
 def build_status_chart(changes: dashboard.WeeklyChanges) -> StatusChart:
-    """Stacked bars per week (deactivated, frozen, reactivated), a y axis with round ticks,
-    week labels, and a table of the same numbers for screen readers."""
+    """Stacked bars per week (deactivated, frozen, reactivated, reverted), a y axis with round
+    ticks, week labels, and a table of the same numbers for screen readers."""
     weeks = len(changes.week_starts)
     totals = changes.totals
     highest = max(totals, default=0)

@@ -1,14 +1,14 @@
 """Forms of the admin pages that are not Flask-Admin model forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from admin_app.i18n import TranslatedForm
 from admin_app.services.status_change import MEMO_MAX_LENGTH
 
 
-class ConfirmStatusChangeForm(FlaskForm):
+class ConfirmStatusChangeForm(TranslatedForm):
     token = HiddenField()
     url = HiddenField()
     reason = SelectField(_l("Reason"), validators=[DataRequired(_l("Choose a reason."))],
@@ -16,7 +16,7 @@ class ConfirmStatusChangeForm(FlaskForm):
     memo = TextAreaField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])
 
 
-class KeepInReviewForm(FlaskForm):
+class KeepInReviewForm(TranslatedForm):
     """Keep the checked review candidates out of the queue until a date (row ids are posted
     as repeated `rowid` fields, as in Flask-Admin's action form)."""
 
@@ -25,6 +25,6 @@ class KeepInReviewForm(FlaskForm):
     memo = StringField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])
 
 
-class CompleteReviewForm(FlaskForm):
+class CompleteReviewForm(TranslatedForm):
     url = HiddenField()
     memo = StringField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])

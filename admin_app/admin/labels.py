@@ -2,6 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 
+from admin_app.i18n import localized
+from admin_app.services.actions import ACTIONS, ActionGroup, OperationAction, actions_in
+
 STATUS_LABELS = {
     "active": _l("Active"),
     "frozen": _l("Frozen"),
@@ -12,11 +15,79 @@ SEGMENT_LABELS = {
     "wholesale": _l("Wholesale"),
     "distributor": _l("Distributor"),
 }
-ACTION_LABELS = {
-    "deactivate": _l("Deactivate"),
-    "freeze": _l("Freeze"),
-    "reactivate": _l("Reactivate"),
+# The status actions' labels, from the one registry of actions.
+ACTION_LABELS = {code: ACTIONS[OperationAction(code)].label
+                 for code in actions_in(ActionGroup.STATUS_CHANGE)}
+
+# The operation log's entities and fields (stored as codes; shown in the page's language).
+ENTITY_LABELS = {
+    "customer": _l("Customer"),
+    "order": _l("Order"),
+    "reason": _l("Reason"),
+    "review_rule": _l("Review rule"),
+    "staff_user": _l("Staff user"),
 }
+FIELD_LABELS = {
+    "status": _l("Status"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "name_zh": _l("Name (Simplified Chinese)"),
+    "name_zh_hant": _l("Name (Traditional Chinese)"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "segment": _l("Segment"),
+    "credit_limit": _l("Credit limit"),
+    "balance": _l("Balance"),
+    "contract_end": _l("Contract end"),
+    "last_order_at": _l("Last order"),
+    "review_kept_until": _l("Keep until"),
+    "number": _l("Order number"),
+    "customer": _l("Customer"),
+    "amount": _l("Amount"),
+    "ordered_at": _l("Ordered at"),
+    "label": _l("Label (English)"),
+    "label_zh": _l("Label (Simplified Chinese)"),
+    "label_zh_hant": _l("Label (Traditional Chinese)"),
+    "for_deactivate": _l("Deactivate"),
+    "for_freeze": _l("Freeze"),
+    "for_reactivate": _l("Reactivate"),
+    "memo_required": _l("Memo required"),
+    "enabled": _l("Enabled"),
+    "position": _l("Position in lists"),
+    "inactivity_days": _l("Inactive for (days)"),
+    "flag_over_credit": _l("Over credit limit"),
+    "contract_ended_days": _l("Contract ended (days ago)"),
+    "reason": _l("Reason"),
+    "role": _l("Role"),
+    "is_active": _l("Active"),
+    "password": _l("Password"),
+}
+BOOLEAN_VALUES = {"true": _l("Yes"), "false": _l("No")}
+SOURCE_LABELS = {"web": _l("Web"), "cli": _l("Command line")}
+
+
+def source_label(source: str) -> str:
+    return str(SOURCE_LABELS.get(source, source))
+
+
+def entity_label(entity: str) -> str:
+    return str(ENTITY_LABELS.get(entity, entity))
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field))
+
+
+def entry_value(field: str, value: str | None) -> str | None:
+    """A logged value as the page shows it: statuses, segments and yes/no translated; anything
+    else (codes, names, amounts, dates) as stored. The CSV export keeps the stored text."""
+    if value is None:
+        return None
+    if field == "status":
+        return status_label(value)
+    if field == "segment":
+        return str(SEGMENT_LABELS.get(value, value))
+    return str(BOOLEAN_VALUES.get(value, value))
 
 
 def status_label(status: str) -> str:
@@ -24,10 +95,10 @@ def status_label(status: str) -> str:
 
 
 def reason_label(reason) -> str:
-    """The reason's label in the page's language (Chinese when a translation is stored)."""
-    from flask_babel import get_locale
+    """The reason's label in the page's language (English when none is stored for it)."""
+    return localized(reason, "label")
 
-    locale = get_locale()
-    if locale is not None and locale.language == "zh" and getattr(reason, "label_zh", None):
-        return reason.label_zh
-    return reason.label
+
+def rule_name(rule) -> str:
+    """A review rule's name in the page's language (English when none is stored for it)."""
+    return localized(rule, "name")

@@ -1,8 +1,6 @@
 """/admin/orders/: the order list, and the order form (clerk and up) that places orders
 through services.orders, offering only active customers."""
 
-from flask import flash, g
-from flask_admin import expose
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import (
     DateTimeGreaterFilter,
@@ -24,7 +22,6 @@ from admin_app.auth.session import current_actor
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
 from admin_app.services import orders as order_service
-from admin_app.services.errors import ServiceError
 
 MAX_LOOKUP_RESULTS = 50
 MAX_TERM_LENGTH = 100
@@ -116,25 +113,12 @@ class OrderView(SecureModelView):
 
     # Orders are placed, never edited: there is no service for changing one.
     can_edit = False
+    refusal_status = True
 
     def __init__(self, model=Order, **kwargs):
         super().__init__(model, **kwargs)
 
     def create_model(self, form):
         customer = form.customer.data
-        try:
-            placed = order_service.place_order(customer.id, form.amount.data,
-                                               actor=current_actor())
-        except ServiceError as exc:
-            g.order_refused_status = exc.http_status
-            flash(exc.message, "error")
-            return False
-        return self.get_one(str(placed.id))
-
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self):
-        response = super().create_view()
-        status = g.pop("order_refused_status", None)
-        if status is not None and isinstance(response, str):
-            return response, status
-        return response
+        return self.create_through_service(lambda: order_service.place_order(
+            customer.id, form.amount.data, actor=current_actor()).id)

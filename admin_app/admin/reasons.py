@@ -30,9 +30,11 @@ class ReasonView(SecureModelView):
     list_template = "admin/reasons/list.html"
     create_template = "admin/reasons/create.html"
     edit_template = "admin/reasons/edit.html"
-    column_list = ("code", "label", "label_zh", "for_deactivate", "for_freeze",
+    column_list = ("code", "label", "label_zh", "label_zh_hant", "for_deactivate", "for_freeze",
                    "for_reactivate", "memo_required", "enabled", "usage")
-    column_labels = {"code": _l("Code"), "label": _l("Label"), "label_zh": _l("Label (Chinese)"),
+    column_labels = {"code": _l("Code"), "label": _l("Label (English)"),
+                     "label_zh": _l("Label (Simplified Chinese)"),
+                     "label_zh_hant": _l("Label (Traditional Chinese)"),
                      "for_deactivate": _l("Deactivate"), "for_freeze": _l("Freeze"),
                      "for_reactivate": _l("Reactivate"), "memo_required": _l("Memo required"),
                      "enabled": _l("Enabled"), "usage": _l("Used by"),
@@ -47,6 +49,8 @@ class ReasonView(SecureModelView):
     form_columns = reason_service.CREATE_FIELDS
     form_args = {
         "code": {"description": _l("Lowercase letters, digits and _; fixed once created.")},
+        "label_zh": {"description": _l("Optional; empty: the English label is shown.")},
+        "label_zh_hant": {"description": _l("Optional; empty: the English label is shown.")},
         "enabled": {"description": _l("Only enabled reasons are offered on the confirmation "
                                       "page.")},
     }

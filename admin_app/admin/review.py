@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from admin_app.admin.customers import _format_money_pair, _format_segment
 from admin_app.admin.forms import CompleteReviewForm, KeepInReviewForm
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS
+from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, rule_name
 from admin_app.admin.secure import SecureModelView, deny
 from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
@@ -40,7 +40,7 @@ def _format_matched(view, context, model, name):
         return ""
     return Markup(" ").join(
         Markup('<span class="badge badge-warning review-rule" data-rule-id="{}">{}</span>')
-        .format(rule.id, rule.name) for rule in candidate.rules)
+        .format(rule.id, rule_name(rule)) for rule in candidate.rules)
 
 
 class ReviewView(SecureModelView):
@@ -121,7 +121,7 @@ class ReviewView(SecureModelView):
         tabs = [{"label": _("All candidates"), "count": counts.total, "active": current is None,
                  "url": self.get_url(".index_view", **args)}]
         for rule in self._rules():
-            tabs.append({"label": rule.name, "count": counts.per_rule.get(rule.id, 0),
+            tabs.append({"label": rule_name(rule), "count": counts.per_rule.get(rule.id, 0),
                          "active": current is not None and current.id == rule.id,
                          "rule_id": rule.id,
                          "url": self.get_url(".index_view", rule=rule.id, **args)})

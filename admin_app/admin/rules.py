@@ -8,13 +8,14 @@ from markupsafe import Markup
 from wtforms import SelectField
 from wtforms.fields import SelectChoice
 
-from admin_app.admin.labels import SEGMENT_LABELS
+from admin_app.admin.labels import SEGMENT_LABELS, reason_label
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import SEGMENTS, ReviewRule
 from admin_app.services import review
 from admin_app.services import review_rules as rule_service
+from admin_app.web import format_number
 
 
 def _format_segment(view, context, model, name):
@@ -27,9 +28,9 @@ def _format_matches(view, context, model, name):
     count = (context.get("rule_counts") or {}).get(model.id, 0)
     if not model.enabled:
         return Markup('<span class="text-muted rule-matches" data-rule-id="{}">{}</span>').format(
-            model.id, _("%(num)s (disabled)", num=format(count, ",")))
+            model.id, _("%(num)s (disabled)", num=format_number(count)))
     return Markup('<a class="rule-matches" data-rule-id="{}" href="{}">{}</a>').format(
-        model.id, url_for("review.index_view", rule=model.id), f"{count:,}")
+        model.id, url_for("review.index_view", rule=model.id), format_number(count))
 
 
 def _format_reason(view, context, model, name):
@@ -41,9 +42,10 @@ class ReviewRuleView(SecureModelView):
     edit_permission = Permission.MANAGE_SETTINGS
     can_view_details = False
     list_template = "admin/rules/list.html"
-    column_list = ("name", "segment", "inactivity_days", "flag_over_credit",
-                   "contract_ended_days", "reason", "enabled", "matches")
-    column_labels = {"name": _l("Name"), "segment": _l("Segment"),
+    column_list = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days",
+                   "flag_over_credit", "contract_ended_days", "reason", "enabled", "matches")
+    column_labels = {"name": _l("Name (English)"), "name_zh": _l("Name (Simplified Chinese)"),
+                     "name_zh_hant": _l("Name (Traditional Chinese)"), "segment": _l("Segment"),
                      "inactivity_days": _l("Inactive for (days)"),
                      "flag_over_credit": _l("Over credit limit"),
                      "contract_ended_days": _l("Contract ended (days ago)"),
@@ -57,10 +59,12 @@ class ReviewRuleView(SecureModelView):
                          "reason": _format_reason}
     column_default_sort = ("id", False)
     column_sortable_list = ("name", "enabled")
-    form_columns = ("name", "segment", "inactivity_days", "flag_over_credit",
-                    "contract_ended_days", "reason", "enabled")
+    form_columns = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days",
+                    "flag_over_credit", "contract_ended_days", "reason", "enabled")
     form_overrides = {"segment": SelectField}
     form_args = {
+        "name_zh": {"description": _l("Optional; empty: the English name is shown.")},
+        "name_zh_hant": {"description": _l("Optional; empty: the English name is shown.")},
         "segment": {"choices": [SelectChoice("", _l("All segments"))]
                     + [SelectChoice(segment, SEGMENT_LABELS[segment]) for segment in SEGMENTS]},
         "inactivity_days": {"description": _l("No order for this many days (a customer "
@@ -68,7 +72,7 @@ class ReviewRuleView(SecureModelView):
         "contract_ended_days": {"description": _l("Contract ended more than this many days "
                                                   "ago (0: ended).")},
         "reason": {"description": _l("Preselected on the confirmation page when acting from "
-                                     "the review.")},
+                                     "the review."), "get_label": reason_label},
     }
 
     def __init__(self, model=ReviewRule, **kwargs):

@@ -5,19 +5,19 @@ import logging
 import re
 from datetime import date, datetime
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from markupsafe import Markup
 
 from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
+from admin_app.i18n import TranslatedForm
 from admin_app.services.errors import ServiceError
 from admin_app.security_log import security_event
 
@@ -73,7 +73,7 @@ def deny(message: str | None = None, **event_fields):
     abort(403, description=message or _("You are not allowed to do this."))
 
 
-class AdminForm(FlaskForm):
+class AdminForm(TranslatedForm):
     """Flask-WTF's CSRF for admin forms, plus the `_obj` Flask-Admin's Unique validator reads."""
 
     def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
@@ -142,13 +142,26 @@ class SecureModelView(PermissionMixin, ModelView):
     def create_view(self):
         if not self.can_create:
             return deny()
-        return super().create_view()
+        return self._with_refusal_status(super().create_view())
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         if not self.can_edit:
             return deny()
-        return super().edit_view()
+        return self._with_refusal_status(super().edit_view())
+
+    # ...and a disabled details page or export with a silent redirect; say 404.
+    @expose("/details/")
+    def details_view(self):
+        if not self.can_view_details:
+            abort(404)
+        return super().details_view()
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if not self.can_export or export_type not in self.export_types:
+            abort(404)
+        return super().export(export_type)
 
     @expose("/delete/", methods=("POST",))
     def delete_view(self):
@@ -168,13 +181,16 @@ class SecureModelView(PermissionMixin, ModelView):
                         ids=len(request.form.getlist("rowid")))
         return super().action_view()
 
-    # Forms write through a service (which logs the change); a refusal is shown on the form.
+    # Forms write through a service (which logs the change); a refusal is shown on the form,
+    # with the service's status (400, 409) where the view sets `refusal_status`, else 200.
+    refusal_status = False
+
     def create_through_service(self, create):
         """`create()` returns the new row or its id; False (form shown again) on refusal."""
         try:
             created = create()
         except ServiceError as exc:
-            flash(exc.message, "error")
+            self._refused(exc)
             return False
         return self.get_one(str(created)) if isinstance(created, int) else created
 
@@ -183,11 +199,21 @@ class SecureModelView(PermissionMixin, ModelView):
         try:
             changed = update()
         except ServiceError as exc:
-            flash(exc.message, "error")
+            self._refused(exc)
             return False
         if not changed:
             flash(_("Nothing changed."), "info")
         return True
+
+    def _refused(self, exc: ServiceError) -> None:
+        flash(exc.message, "error")
+        g.form_refusal_status = exc.http_status
+
+    def _with_refusal_status(self, response):
+        status = g.pop("form_refusal_status", None)
+        if self.refusal_status and status is not None and isinstance(response, str):
+            return response, status
+        return response
 
     def get_one(self, id):
         # Flask-Admin hands ?id= to the database as is: "abc" or 2**40 is a 500 on PostgreSQL.

@@ -21,6 +21,7 @@ class Permission(enum.StrEnum):
     REVERT_OPERATIONS = "revert_operations"
     VIEW_AUDIT = "view_audit"  # operation log and its export
     MANAGE_SETTINGS = "manage_settings"  # staff users, reasons, review rules
+    MANAGE_API_TOKENS = "manage_api_tokens"  # create, list and revoke API tokens
 
 
 ROLES = tuple(role.value for role in Role)

@@ -49,7 +49,7 @@ def login():
             security_event("login_succeeded", level=logging.INFO)
             return redirect(local_or(form.next.data, default_target))
         security_event("login_failed", reason=result.reason,
-                       username=throttle.normalise_username(username))
+                       username=throttle.normalise_username(result.logged_username))
         flash(_("Invalid username or password."), "danger")
         status = 401
     elif request.method == "POST":

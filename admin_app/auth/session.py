@@ -6,7 +6,8 @@ rotates the token in the database, so every existing session and remember-me coo
 working on its next request (Flask-Login's "alternative tokens").
 
 A session ends after IDLE_TIMEOUT without a request and ABSOLUTE_SESSION_LIFETIME after its
-login, however active; both also drop the remember-me cookie. A session restored from the
+login, however active; both also drop the remember-me cookie, as does a logged-in session
+without both clocks (which no login of this app makes). A session restored from the
 remember-me cookie is not "fresh": the confirm step sends it to log in again first.
 """
 
@@ -88,21 +89,30 @@ def _expire_session() -> None:
         return
     config = current_app.config
     now = _now()
+    claimed = str(session["_user_id"]).partition(":")[0]
+    claimed_id = int(claimed) if claimed.isdigit() else None
     last_seen, login_at = session.get("last_seen"), session.get("login_at")
-    idle = isinstance(last_seen, int) and now - last_seen > config["IDLE_TIMEOUT"].total_seconds()
-    too_old = isinstance(login_at, int) and (
-        now - login_at > config["ABSOLUTE_SESSION_LIFETIME"].total_seconds())
+    if type(last_seen) is not int or type(login_at) is not int:
+        # Every login starts both clocks: a session without them was not made by this app's
+        # login, and fresh clocks would make it last forever.
+        security_event("session_rejected", reason="no_clocks", claimed_user_id=claimed_id)
+        _end_session()
+        return
+    idle = now - last_seen > config["IDLE_TIMEOUT"].total_seconds()
+    too_old = now - login_at > config["ABSOLUTE_SESSION_LIFETIME"].total_seconds()
     if idle or too_old:
-        claimed = str(session["_user_id"]).partition(":")[0]
         security_event("session_expired", level=logging.INFO,
-                       reason="idle" if idle else "absolute_lifetime",
-                       user_id=int(claimed) if claimed.isdigit() else None)
-        session.clear()
+                       reason="idle" if idle else "absolute_lifetime", user_id=claimed_id)
+        _end_session()
         session["idle_expired"] = True
-        session["_remember"] = "clear"
         return
     session["last_seen"] = now
-    session.setdefault("login_at", now)
+
+
+def _end_session() -> None:
+    """Forget the login and drop the remember-me cookie with it."""
+    session.clear()
+    session["_remember"] = "clear"
 
 
 def reauthenticate(next_url: str):

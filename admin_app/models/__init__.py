@@ -1,5 +1,6 @@
 """Every model, re-exported so Alembic and callers see them all."""
 
+from admin_app.models.api_token import ApiToken
 from admin_app.models.audit import AuditChainHead
 from admin_app.models.audit import AuditCheckpoint
 from admin_app.models.audit import AuditEntry
@@ -18,6 +19,7 @@ from admin_app.models.status_request import StatusChangeRequestItem
 from admin_app.models.user import StaffUser
 
 __all__ = [
+    "ApiToken",
     "SEGMENTS",
     "AuditChainHead",
     "AuditCheckpoint",

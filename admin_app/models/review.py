@@ -12,8 +12,9 @@ class Reason(db.Model):
 
     id: Mapped[intpk]
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    label: Mapped[str] = mapped_column(String(120))
-    label_zh: Mapped[str | None] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(String(120))  # English, required
+    label_zh: Mapped[str | None] = mapped_column(String(120))  # 简体中文 (zh_Hans_CN)
+    label_zh_hant: Mapped[str | None] = mapped_column(String(120))  # 繁體中文 (zh_Hant_TW)
     for_deactivate: Mapped[bool] = mapped_column(default=True)
     for_freeze: Mapped[bool] = mapped_column(default=True)
     for_reactivate: Mapped[bool] = mapped_column(default=False)
@@ -34,7 +35,9 @@ class ReviewRule(db.Model):
     __tablename__ = "review_rules"
 
     id: Mapped[intpk]
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120))  # English, required
+    name_zh: Mapped[str | None] = mapped_column(String(120))  # 简体中文 (zh_Hans_CN)
+    name_zh_hant: Mapped[str | None] = mapped_column(String(120))  # 繁體中文 (zh_Hant_TW)
     segment: Mapped[str | None] = mapped_column(String(20))  # None: every segment
     inactivity_days: Mapped[int | None]
     flag_over_credit: Mapped[bool] = mapped_column(default=False)

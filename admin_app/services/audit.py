@@ -25,6 +25,7 @@ from admin_app.models.audit import GENESIS_HASH
 from admin_app.models.types import utcnow
 from admin_app.security_log import security_event
 from admin_app.services import log_head_guard
+from admin_app.services.actions import OperationAction
 
 ENTRY_INSERT_BATCH = 2000
 ENTRY_ARRAY_BATCH = 20_000
@@ -87,6 +88,10 @@ class NewOperation:
     skipped_count: int = 0
     confirmation_id: str | None = None
     reverts_operation_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # Only registered actions are logged: an unknown one is a programming error.
+        self.action = OperationAction(self.action)
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ def append_operation(new: NewOperation) -> AppendedOperation:
     try:
         appended = _insert(new, prev_hash)
     except DBAPIError as exc:
-        security_event("audit_write_failed", level=logging.CRITICAL, action=new.action,
+        security_event("audit_write_failed", level=logging.CRITICAL, action=new.action.value,
                        error=type(exc.orig or exc).__name__)
         raise
     log_head_guard.remember_appended(appended.id, appended.hash, prev_hash == GENESIS_HASH)
@@ -199,7 +204,7 @@ def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:
         "actor_id": new.actor.id,
         "actor_username": new.actor.username,
         "actor_role": new.actor.role,
-        "action": new.action,
+        "action": new.action.value,
         "reason_code": new.reason_code,
         "memo": new.memo or "",
         "scope": canonical_json(new.scope),

@@ -6,15 +6,19 @@ Throttling and lockout happen before this service is called (see `auth.throttle`
 """
 
 import functools
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.models import StaffUser
 from admin_app.models.types import utcnow
 from admin_app.models.user import new_session_token
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.transaction import write_transaction
 
@@ -25,10 +29,25 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
+# Logged instead of an unknown username: what was typed is often a password in the wrong box.
+UNKNOWN_USERNAME = "(unknown)"
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: StaffUser | None
     reason: str = "ok"  # ok, unknown_user, inactive, bad_password
+    logged_username: str = ""  # as written to the log: the username, or UNKNOWN_USERNAME
+
+
+def typed_username_digest(typed: str) -> str:
+    """A keyed hash (HMAC-SHA-256 under a key derived from SECRET_KEY) of an unknown username
+    as typed, case-folded: repeated attempts with the same text correlate, the text is not
+    recoverable without the key."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    key = hmac.new(secret, b"customer-admin/unknown-username", hashlib.sha256).digest()
+    return hmac.new(key, typed.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
@@ -43,7 +62,8 @@ def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
         ).scalar_one_or_none()
         if user is None:
             check_password_hash(_dummy_hash(), password)
-            return _refused(client, username[:64], None, "?", "unknown_user")
+            return _refused(client, UNKNOWN_USERNAME, None, "?", "unknown_user",
+                            typed_digest=typed_username_digest(username))
         password_ok = user.check_password(password)
         if not user.is_active:
             return _refused(client, user.username, user.id, user.role, "inactive")
@@ -53,13 +73,15 @@ def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
             return _refused(client, user.username, user.id, user.role, "bad_password")
         user.failed_login_count = 0
         user.last_login_at = utcnow()
-        _log_login(client, user.username, user.id, user.role, "login", "ok")
+        _log_login(client, user.username, user.id, user.role, OperationAction.LOGIN, "ok")
     return LoginResult(user)
 
 
-def _refused(client: Actor, username: str, user_id, role: str, reason: str) -> LoginResult:
-    _log_login(client, username, user_id, role, "login_failed", reason)
-    return LoginResult(None, reason)
+def _refused(client: Actor, username: str, user_id, role: str, reason: str,
+             typed_digest: str | None = None) -> LoginResult:
+    _log_login(client, username, user_id, role, OperationAction.LOGIN_FAILED, reason,
+               typed_digest=typed_digest)
+    return LoginResult(None, reason, logged_username=username)
 
 
 def logout(user: StaffUser, *, client: Actor) -> None:
@@ -70,10 +92,11 @@ def logout(user: StaffUser, *, client: Actor) -> None:
             .where(StaffUser.id == user.id)
             .values(session_token=new_session_token())
         )
-        _log_login(client, user.username, user.id, user.role, "logout", "ok")
+        _log_login(client, user.username, user.id, user.role, OperationAction.LOGOUT, "ok")
 
 
-def _log_login(client: Actor, username: str, user_id, role: str, action: str, outcome: str):
+def _log_login(client: Actor, username: str, user_id, role: str, action: OperationAction,
+               outcome: str, typed_digest: str | None = None):
     actor = Actor(
         id=user_id,
         username=username,
@@ -83,6 +106,7 @@ def _log_login(client: Actor, username: str, user_id, role: str, action: str, ou
         user_agent=client.user_agent,
         request_id=client.request_id,
     )
-    append_operation(
-        NewOperation(actor=actor, action=action, scope={"outcome": outcome}, changed_count=0)
-    )
+    scope = {"outcome": outcome}
+    if typed_digest is not None:
+        scope["username_hmac"] = typed_digest
+    append_operation(NewOperation(actor=actor, action=action, scope=scope, changed_count=0))

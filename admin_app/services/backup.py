@@ -19,6 +19,7 @@ from flask import current_app
 
 from admin_app.extensions import db
 from admin_app.services import log_head_guard
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput
 from admin_app.services.transaction import write_transaction
@@ -148,7 +149,7 @@ def acknowledge_restore(actor: Actor) -> Acknowledged | None:
     log_head_guard.write_mark(path, head)
     with write_transaction():
         appended = append_operation(NewOperation(
-            actor=actor, action="restore_acknowledged",
+            actor=actor, action=OperationAction.RESTORE_ACKNOWLEDGED,
             scope={"last_seen_operation_id": seen.operation_id, "last_seen_hash": seen.hash,
                    "head_operation_id": head.operation_id, "head_hash": head.hash},
             changed_count=0))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from admin_app.models import SEGMENTS, Customer
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -79,7 +80,7 @@ def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
         session.flush()
         append_operation(NewOperation(
             actor=actor,
-            action="customer_create",
+            action=OperationAction.CUSTOMER_CREATE,
             entries=[("customer", customer.id, customer.code, name, None, _audit_text(value))
                      for name, value in cleaned.items() if value is not None],
             changed_count=1,
@@ -87,14 +88,29 @@ def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
         return customer.id
 
 
+def _version(value: Any) -> int:
+    """The version an edit form was filled from (an int, or its digits as the form sends it)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if type(value) is not int:
+        raise InvalidInput(_("This form has no valid version of the customer, so it could "
+                             "overwrite someone else's change. Nothing was saved: open the "
+                             "customer again and repeat your edit."))
+    return value
+
+
 def update_details(
-    customer_id: int, changes: dict[str, Any], *, expected_version: int | None, actor: Actor
+    customer_id: int, changes: dict[str, Any], *, expected_version: int | str | None,
+    actor: Actor,
 ) -> int:
-    """Apply `changes` to the customer's details and log one entry per changed field.
+    """Apply `changes` to the customer's details and log one entry per changed field, only if
+    the customer is still at `expected_version` (the version the form was filled from).
 
     Commits. Returns how many fields changed (0: nothing written, nothing logged). Raises
-    NotFound, InvalidInput, or Conflict when the customer changed since `expected_version`.
+    NotFound, InvalidInput (also for a missing or non-integer version), or Conflict when the
+    customer changed since `expected_version`.
     """
+    expected_version = _version(expected_version)
     cleaned = _clean(changes)
     with write_transaction() as session:
         customer = session.execute(
@@ -102,7 +118,7 @@ def update_details(
         ).scalar_one_or_none()
         if customer is None:
             raise NotFound(_("This customer no longer exists."))
-        if expected_version is not None and customer.version != expected_version:
+        if customer.version != expected_version:
             raise Conflict(_("This customer was changed by someone else. Reload and try again."))
         if "code" in cleaned:
             _ensure_code_free(session, cleaned["code"], customer_id)
@@ -119,6 +135,6 @@ def update_details(
             .values(**diff, version=Customer.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action="customer_edit", entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.CUSTOMER_EDIT,
+                                      entries=entries, changed_count=1))
         return len(diff)

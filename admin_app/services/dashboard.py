@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 
 from admin_app.extensions import db
+from admin_app.i18n import localized
 from admin_app.models import AuditCheckpoint, AuditOperation, AuditVerification
 from admin_app.models.types import utcnow
 from admin_app.services import audit_checkpoint, audit_verify, customer_counts, review
+from admin_app.services.actions import CHART_ACTIONS, SIGN_IN_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,13 @@ def status_counts() -> dict[str, int]:
 
 
 def summary(recent: int = 10) -> DashboardSummary:
+    """Customers per status, and the `recent` newest business operations (sign-ins apart;
+    none when `recent` is 0: for roles that may not read the log)."""
     counts = status_counts()
     operations = db.session.execute(
-        select(AuditOperation).order_by(AuditOperation.id.desc()).limit(recent)
-    ).scalars().all()
+        select(AuditOperation).where(AuditOperation.action.not_in(SIGN_IN_ACTIONS))
+        .order_by(AuditOperation.id.desc()).limit(recent)
+    ).scalars().all() if recent else []
     return DashboardSummary(counts, sum(counts.values()), list(operations),
                             last_verification=audit_verify.last_verification())
 
@@ -42,7 +47,8 @@ class ReviewStatus:
     last_operation_id: int | None
     interval_days: int
     due_at: datetime | None  # None: never reviewed, due now
-    per_rule: list[tuple[int, str, int]]  # (rule id, name, candidates) of each enabled rule
+    # (rule id, name in the page's language, candidates) of each enabled rule
+    per_rule: list[tuple[int, str, int]]
 
     @property
     def overdue(self) -> bool:
@@ -62,14 +68,11 @@ def review_status(interval_days: int) -> ReviewStatus:
         last_operation_id=last.id if last is not None else None,
         interval_days=interval_days,
         due_at=last_at + timedelta(days=interval_days) if last_at is not None else None,
-        per_rule=[(rule.id, rule.name, counts.per_rule[rule.id]) for rule in rules],
+        per_rule=[(rule.id, localized(rule, "name"), counts.per_rule[rule.id]) for rule in rules],
     )
 
 
 # -- status changes per week ------------------------------------------------------------------
-
-CHART_ACTIONS = ("deactivate", "freeze", "reactivate")
-
 
 @dataclass(frozen=True)
 class WeeklyChanges:

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from admin_app.auth.roles import ROLES
 from admin_app.models import Customer, Order, Reason, ReviewRule, StaffUser
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput
 from admin_app.services.staff import password_problem
@@ -23,26 +25,34 @@ from admin_app.services.transaction import write_transaction
 INSERT_BATCH = 2000
 
 DEFAULT_REASONS = (
-    # code, label, label_zh, deactivate, freeze, reactivate, memo required
-    ("non_payment", "Overdue payment", "逾期未付款", True, True, False, False),
-    ("over_credit", "Balance over credit limit", "余额超过信用额度", True, True, False, False),
-    ("inactive", "No orders for a long time", "长期无订单", True, False, False, False),
-    ("contract_ended", "Contract ended", "合同已到期", True, True, False, False),
-    ("customer_request", "Customer request", "客户要求", True, True, True, False),
-    ("duplicate", "Duplicate account", "重复账户", True, False, False, True),
-    ("fraud_suspected", "Suspected fraud", "疑似欺诈", True, True, False, True),
-    ("issue_resolved", "Issue resolved / payment received", "问题已解决或已收款", False, False, True,
+    # code, label (English), 简体中文, 繁體中文, deactivate, freeze, reactivate, memo required
+    ("non_payment", "Overdue payment", "逾期未付款", "逾期未付款", True, True, False, False),
+    ("over_credit", "Balance over credit limit", "余额超过信用额度", "餘額超過信用額度", True, True,
+     False, False),
+    ("inactive", "No orders for a long time", "长期无订单", "長期無訂單", True, False, False,
      False),
-    ("other", "Other (explain in the memo)", "其他（请在备注中说明）", True, True, True, True),
+    ("contract_ended", "Contract ended", "合同已到期", "合約已到期", True, True, False, False),
+    ("customer_request", "Customer request", "客户要求", "客戶要求", True, True, True, False),
+    ("duplicate", "Duplicate account", "重复账户", "重複帳戶", True, False, False, True),
+    ("fraud_suspected", "Suspected fraud", "疑似欺诈", "疑似詐欺", True, True, False, True),
+    ("issue_resolved", "Issue resolved / payment received", "问题已解决或已收款",
+     "問題已解決或已收款", False, False, True, False),
+    ("other", "Other (explain in the memo)", "其他（请在备注中说明）", "其他（請在備註中說明）",
+     True, True, True, True),
 )
-
 DEFAULT_RULES = (
-    # name, segment, inactivity days, over credit, contract ended days, reason code
-    ("Retail: no order for 365 days", "retail", 365, False, None, "inactive"),
-    ("Wholesale: no order for 180 days", "wholesale", 180, False, None, "inactive"),
-    ("Distributor: no order for 120 days", "distributor", 120, False, None, "inactive"),
-    ("Balance over credit limit", None, None, True, None, "over_credit"),
-    ("Contract ended more than 30 days ago", None, None, False, 30, "contract_ended"),
+    # name (English), 简体中文, 繁體中文, segment, inactivity days, over credit,
+    # contract ended days, reason code
+    ("Retail: no order for 365 days", "零售：365 天无订单", "零售：365 天無訂單", "retail", 365,
+     False, None, "inactive"),
+    ("Wholesale: no order for 180 days", "批发：180 天无订单", "批發：180 天無訂單", "wholesale",
+     180, False, None, "inactive"),
+    ("Distributor: no order for 120 days", "经销商：120 天无订单", "經銷商：120 天無訂單",
+     "distributor", 120, False, None, "inactive"),
+    ("Balance over credit limit", "余额超出信用额度", "餘額超過信用額度", None, None, True, None,
+     "over_credit"),
+    ("Contract ended more than 30 days ago", "合同到期超过 30 天", "合約到期超過 30 天", None, None,
+     False, 30, "contract_ended"),
 )
 
 _NAME_HEADS = (
@@ -78,9 +88,9 @@ def seed_demo(
     """Insert demo data unless customers exist. Commits once. Returns what it made.
     `progress(n)` is called as each batch of n customers (with their orders) is inserted."""
     if customers < 1 or customers > 1_000_000:
-        raise InvalidInput("--customers must be between 1 and 1,000,000.")
+        raise InvalidInput(_("--customers must be between 1 and 1,000,000."))
     if shared_password and (problem := password_problem(shared_password)):
-        raise InvalidInput(f"DEMO_PASSWORD: {problem}")
+        raise InvalidInput(_("DEMO_PASSWORD: %(problem)s", problem=problem))
     rng = random.Random(seed)
     today = today or utcnow().date()
     with write_transaction() as session:
@@ -93,7 +103,7 @@ def seed_demo(
         append_operation(
             NewOperation(
                 actor=Actor.cli(),
-                action="seed_demo",
+                action=OperationAction.SEED_DEMO,
                 scope={"customers": customers, "orders": order_count, "seed": seed},
                 changed_count=customers,
             )
@@ -117,23 +127,26 @@ def _seed_staff(session, shared_password):
 
 
 def _seed_reasons(session) -> dict[str, int]:
-    for position, (code, label, label_zh, deact, freeze, react, memo) in enumerate(
-        DEFAULT_REASONS
-    ):
+    """The default reasons (those whose code is free), in English, 简体 and 繁體."""
+    for position, (code, label, label_zh, label_zh_hant, deact, freeze, react, memo) in (
+            enumerate(DEFAULT_REASONS)):
         if session.execute(select(Reason.id).where(Reason.code == code)).first():
             continue
-        session.add(Reason(code=code, label=label, label_zh=label_zh, for_deactivate=deact,
-                           for_freeze=freeze, for_reactivate=react, memo_required=memo,
-                           enabled=True, position=position))
+        session.add(Reason(code=code, label=label, label_zh=label_zh, label_zh_hant=label_zh_hant,
+                           for_deactivate=deact, for_freeze=freeze, for_reactivate=react,
+                           memo_required=memo, enabled=True, position=position))
     session.flush()
     return dict(session.execute(select(Reason.code, Reason.id)).all())
 
 
 def _seed_rules(session, reason_ids: dict[str, int]) -> None:
+    """The default review rules (unless there are rules), in English, 简体 and 繁體."""
     if session.execute(select(ReviewRule.id).limit(1)).first():
         return
-    for name, segment, inactivity, over_credit, contract_days, reason_code in DEFAULT_RULES:
-        session.add(ReviewRule(name=name, segment=segment, inactivity_days=inactivity,
+    for (name, name_zh, name_zh_hant, segment, inactivity, over_credit, contract_days,
+         reason_code) in DEFAULT_RULES:
+        session.add(ReviewRule(name=name, name_zh=name_zh, name_zh_hant=name_zh_hant,
+                               segment=segment, inactivity_days=inactivity,
                                flag_over_credit=over_credit, contract_ended_days=contract_days,
                                reason_id=reason_ids.get(reason_code), enabled=True))
     session.flush()
@@ -193,7 +206,7 @@ def _demo_customer(rng: random.Random, number: int, now: datetime, today: date):
     # Order history over the last two years; some customers went quiet long ago.
     quiet_days = rng.choice((0, 0, 0, 30, 90, 200, 400, 700))
     orders = []
-    for _ in range(rng.choice((0, 1, 2, 3, 4, 5, 6, 8))):
+    for _order in range(rng.choice((0, 1, 2, 3, 4, 5, 6, 8))):
         days_ago = rng.randint(quiet_days, 730)
         ordered_at = now - timedelta(days=days_ago, minutes=rng.randint(0, 600))
         amount = Decimal(rng.randint(50, 20_000)).quantize(Decimal("0.01"))
@@ -209,7 +222,7 @@ def _demo_customer(rng: random.Random, number: int, now: datetime, today: date):
         "credit_limit": credit_limit,
         "balance": balance,
         "contract_end": contract_end,
-        "last_order_at": max((at for at, _ in orders), default=None),
+        "last_order_at": max((at for at, _amount in orders), default=None),
         "status": status,
         "status_reason": None if status == "active" else (
             "non_payment" if status == "frozen" else "inactive"),

@@ -27,6 +27,15 @@ class Conflict(ServiceError):
     http_status = 409
 
 
+class ConfirmationUsed(Conflict):
+    """A confirmation (or revert) that already ran was sent again: `operation_id` is the
+    operation it made. The edge logs it as a security event."""
+
+    def __init__(self, message: str, *, operation_id: int):
+        super().__init__(message)
+        self.operation_id = operation_id
+
+
 class Expired(ServiceError):
     http_status = 410
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation
@@ -106,6 +106,27 @@ def iter_entries(operation_id: int) -> Iterator:
         .order_by(AuditEntry.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )
+
+
+def iter_entry_batches(operation_id: int, size: int = EXPORT_BATCH) -> Iterator[list]:
+    """`iter_entries` in lists of at most `size` rows (to label a batch with one query)."""
+    batch = []
+    for row in iter_entries(operation_id):
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def operations_of_customer_code(code: str) -> Select:
+    """The ids of operations with an entry for the customer `code`, in any letter case: an
+    index lookup on lower(entity_label) (ix_audit_entries_customer_code_lower, made by hand in
+    its migration), whatever the size of the log."""
+    return (select(AuditEntry.operation_id)
+            .where(AuditEntry.entity == "customer",
+                   func.lower(AuditEntry.entity_label) == code.strip().lower()))
 
 
 def reverted_by(operation_id: int) -> int | None:

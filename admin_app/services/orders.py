@@ -13,11 +13,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import CustomerNotActive, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -27,10 +29,13 @@ AMOUNT_PATTERN = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 NUMBER_PREFIX = "SO"
 RECENT_ORDERS = 20
 
-_REFUSED_MESSAGES = {
-    CustomerStatus.FROZEN.value: "Customer %s is frozen and cannot take new orders.",
-    CustomerStatus.DEACTIVATED.value: "Customer %s is deactivated and cannot take new orders.",
-}
+
+def _refused_message(status: str, code: str) -> str:
+    if status == CustomerStatus.FROZEN.value:
+        return _("Customer %(code)s is frozen and cannot take new orders.", code=code)
+    if status == CustomerStatus.DEACTIVATED.value:
+        return _("Customer %(code)s is deactivated and cannot take new orders.", code=code)
+    return _("Customer %(code)s is not active and cannot take orders.", code=code)
 
 
 @dataclass(frozen=True)
@@ -52,19 +57,19 @@ def clean_amount(value) -> Decimal:
     if isinstance(value, str):
         value = value.strip().replace(",", "")
         if not AMOUNT_PATTERN.fullmatch(value):
-            raise InvalidInput("The amount must be a number with at most two decimals.")
+            raise InvalidInput(_("The amount must be a number with at most two decimals."))
     if not isinstance(value, (str, Decimal)):
-        raise InvalidInput("The amount must be a number.")
+        raise InvalidInput(_("The amount must be a number."))
     try:
         amount = Decimal(value)
     except InvalidOperation:
-        raise InvalidInput("The amount must be a number.") from None
+        raise InvalidInput(_("The amount must be a number.")) from None
     if not amount.is_finite() or amount.as_tuple().exponent < -2:
-        raise InvalidInput("The amount must be a number with at most two decimals.")
+        raise InvalidInput(_("The amount must be a number with at most two decimals."))
     if amount <= 0:
-        raise InvalidInput("The amount must be greater than zero.")
+        raise InvalidInput(_("The amount must be greater than zero."))
     if amount >= MAX_AMOUNT:
-        raise InvalidInput("The amount is too large.")
+        raise InvalidInput(_("The amount is too large."))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -94,16 +99,14 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
             select(Customer).where(Customer.id == customer_id).with_for_update()
         ).scalar_one_or_none()
         if customer is None:
-            raise NotFound("This customer does not exist.")
+            raise NotFound(_("This customer does not exist."))
         if customer.status != CustomerStatus.ACTIVE.value:
             current_app.logger.warning(
                 "order refused: customer %s (id %s) is %s; actor=%s source=%s amount=%s",
                 customer.code, customer.id, customer.status, actor.username, actor.source,
                 amount,
             )
-            template = _REFUSED_MESSAGES.get(customer.status,
-                                             "Customer %s is not active and cannot take orders.")
-            raise CustomerNotActive(template % customer.code)
+            raise CustomerNotActive(_refused_message(customer.status, customer.code))
         now = utcnow()
         number = _next_number(session)
         order_id = session.execute(
@@ -121,7 +124,7 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
         )
         operation = append_operation(NewOperation(
             actor=actor,
-            action="order_create",
+            action=OperationAction.ORDER_CREATE,
             entries=[
                 ("order", order_id, number, "number", None, number),
                 ("order", order_id, number, "customer", None, customer.code),
@@ -144,7 +147,7 @@ def find_customer_id(code: str) -> int:
         select(Customer.id).where(func.lower(Customer.code) == code.strip().lower())
     ).scalar_one_or_none()
     if customer_id is None:
-        raise NotFound(f"No customer has the code {code.strip()!r}.")
+        raise NotFound(_("No customer has the code %(code)s.", code=repr(code.strip())))
     return customer_id
 
 

@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -22,7 +24,7 @@ from admin_app.services.transaction import write_transaction
 CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 ACTION_FLAGS = ("for_deactivate", "for_freeze", "for_reactivate")
 BOOLEAN_FIELDS = (*ACTION_FLAGS, "memo_required", "enabled")
-EDITABLE_FIELDS = ("label", "label_zh", *BOOLEAN_FIELDS, "position")
+EDITABLE_FIELDS = ("label", "label_zh", "label_zh_hant", *BOOLEAN_FIELDS, "position")
 CREATE_FIELDS = ("code", *EDITABLE_FIELDS)
 LABEL_MAX_LENGTH = 120
 MAX_POSITION = 10_000
@@ -39,46 +41,50 @@ def audit_text(value: Any) -> str | None:
 def _clean_text(name: str, value: Any, *, required: bool) -> str | None:
     text = "" if value is None else str(value).strip()
     if "\x00" in text or not text.isprintable():
-        raise InvalidInput(f"{name} contains invalid characters.")
+        raise InvalidInput(_("%(field)s contains invalid characters.", field=name))
     if len(text) > LABEL_MAX_LENGTH:
-        raise InvalidInput(f"{name} is too long (at most {LABEL_MAX_LENGTH} characters).")
+        raise InvalidInput(_("%(field)s is too long (at most %(max)d characters).", field=name,
+                             max=LABEL_MAX_LENGTH))
     if required and not text:
-        raise InvalidInput(f"{name} is required.")
+        raise InvalidInput(_("%(field)s is required.", field=name))
     return text or None
 
 
 def _clean(fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(_("These fields cannot be changed: %(fields)s.",
+                             fields=", ".join(sorted(unknown))))
     cleaned: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "code":
             code = str(value or "").strip()
             if not CODE_PATTERN.fullmatch(code):
-                raise InvalidInput("Code: 1 to 32 lowercase letters, digits or _, starting "
-                                   "with a letter.")
+                raise InvalidInput(_("Code: 1 to 32 lowercase letters, digits or _, starting "
+                                     "with a letter."))
             cleaned[name] = code
         elif name == "label":
-            cleaned[name] = _clean_text("Label", value, required=True)
+            cleaned[name] = _clean_text(_("Label"), value, required=True)
         elif name == "label_zh":
-            cleaned[name] = _clean_text("Chinese label", value, required=False)
+            cleaned[name] = _clean_text(_("Simplified Chinese label"), value, required=False)
+        elif name == "label_zh_hant":
+            cleaned[name] = _clean_text(_("Traditional Chinese label"), value, required=False)
         elif name in BOOLEAN_FIELDS:
             cleaned[name] = bool(value)
         elif name == "position":
             try:
                 position = int(value if value not in (None, "") else 0)
             except (TypeError, ValueError):
-                raise InvalidInput("Position must be a whole number.") from None
+                raise InvalidInput(_("Position must be a whole number.")) from None
             if not 0 <= position <= MAX_POSITION:
-                raise InvalidInput(f"Position must be between 0 and {MAX_POSITION}.")
+                raise InvalidInput(_("Position must be between 0 and %(max)d.", max=MAX_POSITION))
             cleaned[name] = position
     return cleaned
 
 
 def _ensure_applies_to_an_action(values: dict[str, Any]) -> None:
     if not any(values.get(flag) for flag in ACTION_FLAGS):
-        raise InvalidInput("A reason must apply to at least one action.")
+        raise InvalidInput(_("A reason must apply to at least one action."))
 
 
 def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
@@ -86,9 +92,10 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
     Raises InvalidInput, or Conflict when the code is taken."""
     cleaned = _clean(fields, CREATE_FIELDS)
     if "code" not in cleaned or "label" not in cleaned:
-        raise InvalidInput("Code and label are required.")
+        raise InvalidInput(_("Code and label are required."))
     values = {"for_deactivate": True, "for_freeze": True, "for_reactivate": False,
               "memo_required": False, "enabled": True, "position": 0, "label_zh": None,
+              "label_zh_hant": None,
               **cleaned}
     _ensure_applies_to_an_action(values)
     with write_transaction() as session:
@@ -96,13 +103,14 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
         taken = session.execute(select(Reason.id).where(
             func.lower(Reason.code) == values["code"].lower())).first()
         if taken:
-            raise Conflict(f"A reason with the code {values['code']!r} already exists.")
+            raise Conflict(_("A reason with the code %(code)s already exists.",
+                             code=repr(values["code"])))
         reason = Reason(**values)
         session.add(reason)
         session.flush()
         append_operation(NewOperation(
             actor=actor,
-            action="reason_create",
+            action=OperationAction.REASON_CREATE,
             entries=[("reason", reason.id, reason.code, name, None, audit_text(values[name]))
                      for name in CREATE_FIELDS if values[name] is not None],
             changed_count=1,
@@ -121,7 +129,7 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
             select(Reason).where(Reason.id == reason_id).with_for_update()
         ).scalar_one_or_none()
         if reason is None:
-            raise NotFound("This reason does not exist.")
+            raise NotFound(_("This reason does not exist."))
         diff = {name: value for name, value in cleaned.items()
                 if audit_text(getattr(reason, name)) != audit_text(value)}
         if not diff:
@@ -135,8 +143,8 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
             .values(**diff, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action="reason_update", entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.REASON_UPDATE,
+                                      entries=entries, changed_count=1))
         return len(diff)
 
 

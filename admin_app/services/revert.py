@@ -17,8 +17,9 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer, StatusAction
 from admin_app.models.types import utcnow
 from admin_app.services import history
+from admin_app.services.actions import REVERTIBLE_ACTIONS, OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
-from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from admin_app.services.errors import Conflict, ConfirmationUsed, InvalidInput, NotAllowed, NotFound
 from admin_app.services.status_change import (
     ID_CHUNK,
     OperationResult,
@@ -27,7 +28,6 @@ from admin_app.services.status_change import (
 )
 from admin_app.services.transaction import write_transaction
 
-REVERTIBLE_ACTIONS = tuple(action.value for action in StatusAction)
 SKIP_STATUS_MOVED = "status_moved"  # the customer's status is no longer what the op set
 SKIP_LATER_CHANGE = "later_change"  # a later operation changed the customer's status
 SKIP_GONE = "gone"
@@ -49,7 +49,7 @@ def can_be_reverted(operation: AuditOperation) -> bool:
     return operation.action in REVERTIBLE_ACTIONS and operation.changed_count > 0
 
 
-def _revertible_operation(operation_id: int) -> AuditOperation:
+def _revertible_operation(operation_id: int, *, confirming: bool = False) -> AuditOperation:
     operation = db.session.get(AuditOperation, operation_id)
     if operation is None:
         raise NotFound(_("This operation does not exist."))
@@ -57,8 +57,10 @@ def _revertible_operation(operation_id: int) -> AuditOperation:
         raise InvalidInput(_("Only status changes that changed customers can be reverted."))
     reverted_by = history.reverted_by(operation_id)
     if reverted_by is not None:
-        raise Conflict(_("This operation was already reverted by operation #%(id)d.",
-                         id=reverted_by))
+        message = _("This operation was already reverted by operation #%(id)d.", id=reverted_by)
+        if confirming:  # a revert confirmation sent again (or a second one)
+            raise ConfirmationUsed(message, operation_id=reverted_by)
+        raise Conflict(message)
     return operation
 
 
@@ -88,9 +90,11 @@ def _why_skipped(row) -> str | None:
     return None
 
 
-def preview(operation_id: int, *, max_rows: int = 100) -> RevertPreview:
-    """What reverting would do now; changes nothing."""
-    operation = _revertible_operation(operation_id)
+def preview(operation_id: int, *, max_rows: int = 100, confirming: bool = False
+            ) -> RevertPreview:
+    """What reverting would do now; changes nothing. Raises like `execute`; with `confirming`
+    (step 2's page shown again), an operation already reverted is ConfirmationUsed."""
+    operation = _revertible_operation(operation_id, confirming=confirming)
     eligible, skipped, rows = 0, {}, []
     for row in db.session.execute(_status_entries(operation_id).order_by(AuditEntry.id)
                                   .execution_options(yield_per=ID_CHUNK)):
@@ -114,13 +118,13 @@ def execute(operation_id: int, *, actor: Actor, confirmed_by: int,
 
     `confirmed_by` is the user the confirmation was issued to; only that user may use it.
     Raises NotAllowed (another user's confirmation), NotFound, InvalidInput (not revertible,
-    reason, memo) or Conflict (reverted)."""
+    reason, memo) or ConfirmationUsed (already reverted)."""
     if actor.id is None or confirmed_by != actor.id:
         raise NotAllowed(_("This confirmation belongs to another user."))
     memo = memo or ""
     with write_transaction() as session:
         lock_chain_head()
-        operation = _revertible_operation(operation_id)
+        operation = _revertible_operation(operation_id, confirming=True)
         reason = validated_reason(None, reason_code, memo)
         going_back, skipped = [], {}
         for row in session.execute(_status_entries(operation_id).order_by(AuditEntry.id)):
@@ -134,7 +138,7 @@ def execute(operation_id: int, *, actor: Actor, confirmed_by: int,
         going_back.sort()
         appended = append_operation(NewOperation(
             actor=actor,
-            action="revert",
+            action=OperationAction.REVERT,
             entries=[("customer", cid, code, "status", now, back)
                      for cid, code, now, back in going_back],
             reason_code=reason.code,

@@ -18,17 +18,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, update
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, CustomerStatus, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import InvalidInput
 from admin_app.services.transaction import write_transaction
 
-REVIEW_COMPLETE = "review_complete"
-REVIEW_KEEP = "review_keep"
+REVIEW_COMPLETE = OperationAction.REVIEW_COMPLETE
+REVIEW_KEEP = OperationAction.REVIEW_KEEP
 MAX_KEEP_DAYS = 730
 MEMO_MAX_LENGTH = 1000
 ID_CHUNK = 5000
@@ -47,6 +49,8 @@ class Rule:
     contract_ended_days: int | None
     reason_code: str | None
     enabled: bool
+    name_zh: str | None = None  # the name in 简体中文 / 繁體中文 (None: show `name`)
+    name_zh_hant: str | None = None
 
     @property
     def has_criterion(self) -> bool:
@@ -62,7 +66,7 @@ def load_rules(*, enabled_only: bool = True) -> list[Rule]:
         query = query.where(ReviewRule.enabled.is_(True))
     return [
         Rule(rule.id, rule.name, rule.segment, rule.inactivity_days, rule.flag_over_credit,
-             rule.contract_ended_days, reason_code, rule.enabled)
+             rule.contract_ended_days, reason_code, rule.enabled, rule.name_zh, rule.name_zh_hant)
         for rule, reason_code in db.session.execute(query).all()
     ]
 
@@ -224,11 +228,11 @@ def parse_keep_date(value: str | None, *, today: date | None = None) -> date:
     try:
         until = date.fromisoformat((value or "").strip())
     except ValueError:
-        raise InvalidInput("Enter the keep-until date as YYYY-MM-DD.") from None
+        raise InvalidInput(_("Enter the keep-until date as YYYY-MM-DD.")) from None
     if until <= today:
-        raise InvalidInput("The keep-until date must be after today.")
+        raise InvalidInput(_("The keep-until date must be after today."))
     if until > today + timedelta(days=MAX_KEEP_DAYS):
-        raise InvalidInput(f"Keep a customer for at most {MAX_KEEP_DAYS} days.")
+        raise InvalidInput(_("Keep a customer for at most %(max)d days.", max=MAX_KEEP_DAYS))
     return until
 
 
@@ -243,14 +247,15 @@ def keep_in_review(
     Raises InvalidInput (date, memo)."""
     today = today or utcnow().date()
     if until <= today or until > today + timedelta(days=MAX_KEEP_DAYS):
-        raise InvalidInput("The keep-until date must be after today and within "
-                           f"{MAX_KEEP_DAYS} days.")
+        raise InvalidInput(_("The keep-until date must be after today and within "
+                             "%(max)d days.", max=MAX_KEEP_DAYS))
     memo = (memo or "").strip()
     if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(f"The memo must be at most {MEMO_MAX_LENGTH} characters.")
+        raise InvalidInput(_("The memo must be at most %(max)d characters.",
+                             max=MEMO_MAX_LENGTH))
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
-        raise InvalidInput("Select at least one customer.")
+        raise InvalidInput(_("Select at least one customer."))
     entries: list[tuple] = []
     with write_transaction() as session:
         lock_chain_head()
@@ -305,7 +310,8 @@ def complete_review(*, actor: Actor, memo: str = "") -> CompletedReview:
     candidate count now and each enabled rule's count. Changes no customer. Commits once."""
     memo = (memo or "").strip()
     if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(f"The memo must be at most {MEMO_MAX_LENGTH} characters.")
+        raise InvalidInput(_("The memo must be at most %(max)d characters.",
+                             max=MEMO_MAX_LENGTH))
     with write_transaction():
         lock_chain_head()
         now = utcnow()

@@ -8,17 +8,19 @@ are disabled, never deleted, so the review history keeps making sense.
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from admin_app.models import SEGMENTS, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import InvalidInput, NotFound
 from admin_app.services.reasons import audit_text
 from admin_app.services.transaction import write_transaction
 
-FIELDS = ("name", "segment", "inactivity_days", "flag_over_credit", "contract_ended_days",
-          "reason_id", "enabled")
+FIELDS = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit",
+          "contract_ended_days", "reason_id", "enabled")
 NAME_MAX_LENGTH = 120
 MAX_DAYS = 3650
 
@@ -29,33 +31,42 @@ def _days(label: str, value: Any, *, minimum: int) -> int | None:
     try:
         days = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{label} must be a whole number of days.") from None
+        raise InvalidInput(_("%(field)s must be a whole number of days.", field=label)) from None
     if not minimum <= days <= MAX_DAYS:
-        raise InvalidInput(f"{label} must be between {minimum} and {MAX_DAYS} days.")
+        raise InvalidInput(_("%(field)s must be between %(min)d and %(max)d days.", field=label,
+                             min=minimum, max=MAX_DAYS))
     return days
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(FIELDS)
     if unknown:
-        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(_("These fields cannot be changed: %(fields)s.",
+                             fields=", ".join(sorted(unknown))))
     cleaned: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "name":
             text = str(value or "").strip()
             if not text or len(text) > NAME_MAX_LENGTH or not text.isprintable():
-                raise InvalidInput(f"Name: 1 to {NAME_MAX_LENGTH} printable characters.")
+                raise InvalidInput(_("Name: 1 to %(max)d printable characters.",
+                                     max=NAME_MAX_LENGTH))
             cleaned[name] = text
+        elif name in ("name_zh", "name_zh_hant"):
+            text = str(value or "").strip()
+            if len(text) > NAME_MAX_LENGTH or not text.isprintable():
+                raise InvalidInput(_("Name: 1 to %(max)d printable characters.",
+                                     max=NAME_MAX_LENGTH))
+            cleaned[name] = text or None
         elif name == "segment":
             segment = str(value or "").strip() or None
             if segment is not None and segment not in SEGMENTS:
-                raise InvalidInput(f"Segment must be empty (all) or one of: "
-                                   f"{', '.join(SEGMENTS)}.")
+                raise InvalidInput(_("Segment must be empty (all) or one of: %(segments)s.",
+                                     segments=", ".join(SEGMENTS)))
             cleaned[name] = segment
         elif name == "inactivity_days":
-            cleaned[name] = _days("Inactive for", value, minimum=1)
+            cleaned[name] = _days(_("Inactive for"), value, minimum=1)
         elif name == "contract_ended_days":
-            cleaned[name] = _days("Contract ended", value, minimum=0)
+            cleaned[name] = _days(_("Contract ended"), value, minimum=0)
         elif name in ("flag_over_credit", "enabled"):
             cleaned[name] = bool(value)
         elif name == "reason_id":
@@ -65,7 +76,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
                 try:
                     cleaned[name] = int(value)
                 except (TypeError, ValueError):
-                    raise InvalidInput("Unknown reason.") from None
+                    raise InvalidInput(_("Unknown reason.")) from None
     return cleaned
 
 
@@ -73,14 +84,14 @@ def _check(session, values: dict[str, Any]) -> str | None:
     """Validate the rule as a whole; returns the reason's code (for the log)."""
     if (values.get("inactivity_days") is None and not values.get("flag_over_credit")
             and values.get("contract_ended_days") is None):
-        raise InvalidInput("Set at least one condition: inactivity, over credit limit or "
-                           "contract ended.")
+        raise InvalidInput(_("Set at least one condition: inactivity, over credit limit or "
+                             "contract ended."))
     if values.get("reason_id") is None:
         return None
     code = session.execute(select(Reason.code).where(
         Reason.id == values["reason_id"])).scalar_one_or_none()
     if code is None:
-        raise InvalidInput("Unknown reason.")
+        raise InvalidInput(_("Unknown reason."))
     return code
 
 
@@ -101,11 +112,11 @@ def _field_name(name: str) -> str:
 def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
     """Create a review rule and log it (one entry per set field). Commits. Returns its id.
     Raises InvalidInput."""
-    values = {"segment": None, "inactivity_days": None, "flag_over_credit": False,
-              "contract_ended_days": None, "reason_id": None, "enabled": True,
+    values = {"name_zh": None, "name_zh_hant": None, "segment": None, "inactivity_days": None,
+              "flag_over_credit": False, "contract_ended_days": None, "reason_id": None, "enabled": True,
               **_clean(fields)}
     if "name" not in values:
-        raise InvalidInput("Name is required.")
+        raise InvalidInput(_("Name is required."))
     with write_transaction() as session:
         lock_chain_head()
         _check(session, values)
@@ -115,7 +126,7 @@ def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
         session.flush()
         append_operation(NewOperation(
             actor=actor,
-            action="review_rule_create",
+            action=OperationAction.REVIEW_RULE_CREATE,
             entries=[("review_rule", rule.id, rule.name, _field_name(name), None,
                       _logged(name, values[name], codes))
                      for name in FIELDS if values[name] is not None],
@@ -134,7 +145,7 @@ def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
             select(ReviewRule).where(ReviewRule.id == rule_id).with_for_update(of=ReviewRule)
         ).scalar_one_or_none()
         if rule is None:
-            raise NotFound("This review rule does not exist.")
+            raise NotFound(_("This review rule does not exist."))
         diff = {name: value for name, value in cleaned.items()
                 if getattr(rule, name) != value}
         if not diff:
@@ -149,6 +160,6 @@ def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
             .values(**diff, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action="review_rule_update",
+        append_operation(NewOperation(actor=actor, action=OperationAction.REVIEW_RULE_UPDATE,
                                       entries=entries, changed_count=1))
         return len(diff)

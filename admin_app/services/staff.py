@@ -6,12 +6,14 @@ demoted. A change of role, active flag or password rotates the user's session to
 their sessions and remember-me cookies end on their next request.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
 
 from admin_app.auth.roles import ROLES, Role
 from admin_app.models import StaffUser
 from admin_app.models.user import new_session_token
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
@@ -46,22 +48,24 @@ COMMON_PASSWORDS = frozenset(
 def password_problem(password: str, username: str = "") -> str | None:
     """Why `password` is not acceptable, or None when it is."""
     if len(password) < PASSWORD_MIN_LENGTH:
-        return f"Password must be at least {PASSWORD_MIN_LENGTH} characters."
+        return _("Password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH)
     if len(password) > PASSWORD_MAX_LENGTH:
-        return f"Password must be at most {PASSWORD_MAX_LENGTH} characters."
+        return _("Password must be at most %(max)d characters.", max=PASSWORD_MAX_LENGTH)
     if username and password.lower() == username.lower():
-        return "Password must not be the username."
+        return _("Password must not be the username.")
     if password.lower() in COMMON_PASSWORDS:
-        return "This password is too common; choose another."
+        return _("This password is too common; choose another.")
     return None
 
 
 def _validate_new_user(username: str, role: str, password: str) -> str:
     username = username.strip()
     if not username or len(username) > USERNAME_MAX_LENGTH or not username.isprintable():
-        raise InvalidInput(f"Username must be 1 to {USERNAME_MAX_LENGTH} printable characters.")
+        raise InvalidInput(_("Username must be 1 to %(max)d printable characters.",
+                             max=USERNAME_MAX_LENGTH))
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.")
+        raise InvalidInput(_("Unknown role %(role)s; use one of: %(roles)s.", role=repr(role),
+                             roles=", ".join(ROLES)))
     problem = password_problem(password, username)
     if problem:
         raise InvalidInput(problem)
@@ -76,7 +80,8 @@ def create_user(username: str, *, role: str, password: str, actor: Actor) -> Sta
             select(StaffUser.id).where(func.lower(StaffUser.username) == username.lower())
         ).first()
         if taken:
-            raise Conflict(f"A staff user named {username!r} already exists.")
+            raise Conflict(_("A staff user named %(name)s already exists.",
+                             name=repr(username)))
         user = StaffUser(username=username, role=role, is_active=True)
         user.set_password(password)
         session.add(user)
@@ -84,7 +89,7 @@ def create_user(username: str, *, role: str, password: str, actor: Actor) -> Sta
         append_operation(
             NewOperation(
                 actor=actor,
-                action="staff_create",
+                action=OperationAction.STAFF_CREATE,
                 entries=[
                     ("staff_user", user.id, username, "role", None, role),
                     ("staff_user", user.id, username, "is_active", None, "true"),
@@ -116,14 +121,15 @@ def update_user(
     logged). Raises NotFound, InvalidInput (unknown role, weak password) or Conflict (it
     would leave no active admin)."""
     if role is not None and role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.")
+        raise InvalidInput(_("Unknown role %(role)s; use one of: %(roles)s.", role=repr(role),
+                             roles=", ".join(ROLES)))
     with write_transaction() as session:
         lock_chain_head()  # serialises staff changes, so two admins cannot demote each other
         user = session.execute(
             select(StaffUser).where(StaffUser.id == user_id).with_for_update()
         ).scalar_one_or_none()
         if user is None:
-            raise NotFound("This staff user no longer exists.")
+            raise NotFound(_("This staff user no longer exists."))
         if new_password is not None and (problem := password_problem(new_password,
                                                                       user.username)):
             raise InvalidInput(problem)
@@ -149,8 +155,8 @@ def update_user(
                           failed_login_count=0)
         session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
             **values, session_token=new_session_token()))
-        append_operation(NewOperation(actor=actor, action="staff_update", entries=entries,
-                                      changed_count=1))
+        append_operation(NewOperation(actor=actor, action=OperationAction.STAFF_UPDATE,
+                                      entries=entries, changed_count=1))
     return [entry[3] for entry in entries]
 
 
@@ -161,5 +167,5 @@ def _refuse_removing_last_admin(session, user_id: int) -> None:
             StaffUser.id != user_id)
     ).scalar_one()
     if not others:
-        raise Conflict("This is the last active admin: it cannot be disabled or demoted. "
-                       "Make another user admin first.")
+        raise Conflict(_("This is the last active admin: it cannot be disabled or demoted. "
+                         "Make another user admin first."))

@@ -31,6 +31,7 @@ from admin_app.models import (
     StatusChangeRequestItem,
 )
 from admin_app.models.types import utcnow
+from admin_app.services.actions import OperationAction
 from admin_app.services.audit import (
     Actor,
     NewOperation,
@@ -38,7 +39,7 @@ from admin_app.services.audit import (
     canonical_json,
     lock_chain_head,
 )
-from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, TooLarge
+from admin_app.services.errors import ConfirmationUsed, Expired, InvalidInput, NotAllowed, TooLarge
 from admin_app.services.transaction import write_transaction
 
 ROWID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
@@ -309,6 +310,15 @@ def validated_reason(action: StatusAction | None, reason_code: str | None, memo:
     return reason
 
 
+def ensure_unused(request_id: str) -> None:
+    """Raise ConfirmationUsed when the confirmation `request_id` already ran (checked again,
+    under the writers' lock, by `execute`)."""
+    used = db.session.execute(select(AuditOperation.id).where(
+        AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
+    if used is not None:
+        raise ConfirmationUsed(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used), operation_id=used)  # noqa: E501
+
+
 def execute(
     request_id: str,
     *,
@@ -320,8 +330,9 @@ def execute(
     """Apply the previewed action to the request's snapshot and log it, in one transaction.
 
     Customers no longer in an allowed status, or changed since the preview, are skipped.
-    Raises NotAllowed (another user's confirmation), InvalidInput (reason / memo), Conflict
-    (already executed), Expired (request gone). Commits once; on any error nothing changes.
+    Raises NotAllowed (another user's confirmation), InvalidInput (reason / memo),
+    ConfirmationUsed (already executed), Expired (request gone). Commits once; on any error
+    nothing changes.
     """
     memo = memo or ""
     with write_transaction() as session:
@@ -329,10 +340,7 @@ def execute(
         request = _load_request(request_id)
         if request.created_by != actor.id:
             raise NotAllowed(_("This confirmation belongs to another user."))
-        used = session.execute(select(AuditOperation.id).where(
-            AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
-        if used is not None:
-            raise Conflict(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used))  # noqa: E501
+        ensure_unused(request_id)
         action = StatusAction(request.action)
         reason = validated_reason(action, reason_code, memo)
         changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
@@ -343,7 +351,7 @@ def execute(
         target = action.target.value
         operation = append_operation(NewOperation(
             actor=actor,
-            action=action.value,
+            action=OperationAction(action.value),
             entries=[("customer", cid, code, "status", old, target)
                      for cid, code, old in changed],
             reason_code=reason.code,

@@ -55,7 +55,7 @@ def page():
         )
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)  # a cap on waits for real events, never a sleep
         yield page
         context.close()
         browser.close()

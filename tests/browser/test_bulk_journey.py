@@ -67,7 +67,7 @@ def test_confirmation_page_in_chinese(seeded, live_server, page):
     page.goto(f"{live_server}/admin/customers/?status=active")
     for index in range(3):
         page.locator("input.action-checkbox").nth(index).check()
-    page.click("text=选中的")
+    page.click("text=对选中项")
     page.click("a.dropdown-item:has-text('停用')")
     page.wait_for_selector("#confirm-title")
     assert page.inner_text("#confirm-title") == "确认：停用客户"

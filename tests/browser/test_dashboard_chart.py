@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import Customer, StaffUser, StatusAction
-from admin_app.models.types import utcnow
 from admin_app.services import status_change
 from admin_app.services.audit import Actor
 from admin_app.services.demo import seed_demo
@@ -24,14 +23,15 @@ DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs")
 
 
 @pytest.fixture
-def history(live_app):
-    """Demo customers and twelve weeks of real status changes, logged at past dates."""
+def history(app_clock, live_app):
+    """Demo customers and twelve weeks of real status changes, logged at past dates, on the
+    pinned clock (FIXED_NOW, a Wednesday noon: no change falls out of the twelve weeks)."""
     with live_app.app_context():
         seed_demo(customers=400, seed=11)
         admin = db.session.execute(sa.select(StaffUser).filter_by(username="admin")).scalar_one()
         actor = Actor(id=admin.id, username=admin.username, role=admin.role)
         rng = random.Random(7)
-        now = utcnow()
+        now = app_clock.now
         for weeks_ago in range(11, -1, -1):
             for action, source in (("deactivate", "active"), ("freeze", "active"),
                                    ("reactivate", "frozen")):
@@ -69,7 +69,7 @@ def test_dashboard_renders_the_weekly_chart(history, live_server, page):
     assert labels.count() == 12
     assert page.locator("text=No status changes in the last 12 weeks").count() == 0
     assert page.locator(".chart-legend").inner_text().split() == [
-        "Deactivated", "Frozen", "Reactivated"]
+        "Deactivated", "Frozen", "Reactivated", "Reverted"]
     assert int(page.locator("#review-candidates").inner_text().replace(",", "")) > 0
 
     path = screenshot(page, "dashboard-chart.png")

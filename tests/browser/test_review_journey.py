@@ -7,10 +7,16 @@ from datetime import timedelta
 
 import pytest
 
-from admin_app.models.types import utcnow
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(app_clock):
+    """The demo data, the review queue and "keep until" all on the pinned clock (FIXED_NOW),
+    never today's date."""
+    return app_clock
 
 
 def row_reasons(page) -> dict:
@@ -61,12 +67,12 @@ def test_checked_rows_that_agree_on_a_reason_preselect_it(seeded, live_server, p
     assert page.locator("select[name=reason]").input_value() == wanted
 
 
-def test_keep_until_hides_the_checked_customers(seeded, live_server, page):
+def test_keep_until_hides_the_checked_customers(seeded, live_server, page, pinned_clock):
     log_in(page, live_server, "manager")
     page.goto(f"{live_server}/admin/review/")
     codes = [page.locator("td.col-code").nth(i).inner_text().strip() for i in range(2)]
     check_rows(page, 2)
-    until = (utcnow().date() + timedelta(days=45)).isoformat()
+    until = (pinned_clock.today() + timedelta(days=45)).isoformat()
     page.fill("#keep-form input[name=until]", until)
     page.click("#keep-button")
     page.wait_for_selector(".alert-success")

@@ -1,10 +1,12 @@
 """Concurrency through gunicorn (real workers, real HTTP, CSRF on), on PostgreSQL and SQLite.
 
-- Mixed load: 8 staff sessions for ~20 s (PostgreSQL: 4 workers; SQLite: 2) reading the grid,
-  running overlapping bulk deactivate / freeze / reactivate operations and editing details.
-  Then: no 5xx (SQLite may answer 503 + Retry-After, which clients retry; never a 500
-  "database is locked"); every customer's status is the replay of its log entries; no
+- Mixed load: 8 staff sessions of LOAD_ROUNDS steps each (PostgreSQL: 4 workers; SQLite: 2)
+  reading the grid, running overlapping bulk deactivate / freeze / reactivate operations and
+  editing details. A fixed amount of work, not a time: the same test on a busy machine. Then:
+  every step ran, no 5xx (SQLite may answer 503 + Retry-After, which clients retry; never a
+  500 "database is locked"); every customer's status is the replay of its log entries; no
   customer is logged twice by one operation; the hash chain verifies; counts are in step.
+  (Requests per second are printed, never asserted: `make load` measures them.)
 - SECURITY.md T41: two admins confirm overlapping selections at the same moment.
 - T28: the same confirmation posted twice at the same moment: one 303, one 409.
 - T43: 20 confirmations on disjoint selections at once against 4 workers.
@@ -27,7 +29,7 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.load
 
 CUSTOMERS = 400
-LOAD_SECONDS = {"postgresql": 20, "sqlite": 15}
+LOAD_ROUNDS = 12  # steps per session
 LOAD_WORKERS = {"postgresql": 4, "sqlite": 2}
 
 
@@ -83,7 +85,7 @@ def test_mixed_load_keeps_log_and_customers_consistent(app, database_url, backen
                                                        password_hash, record_property):
     with served(database_url, password_hash, LOAD_WORKERS[backend]) as (server, initial):
         result = run_load(server.url, DEFAULT_USERS, password=PASSWORD, customers=CUSTOMERS,
-                          seconds=LOAD_SECONDS[backend])
+                          rounds=LOAD_ROUNDS)
         errors_logged = server_errors(server)
     record_property("load", f"{backend}, {LOAD_WORKERS[backend]} workers, "
                             f"{len(DEFAULT_USERS)} clients: {result.summary()}")
@@ -92,8 +94,9 @@ def test_mixed_load_keeps_log_and_customers_consistent(app, database_url, backen
     assert errors_logged == []
     if backend == "postgresql":
         assert result.busy == 0  # writers queue on the chain lock; nothing is ever refused
-    assert result.operations >= 5 and result.edits >= 2, result.summary()
-    assert result.requests >= 50, result.summary()
+    assert result.steps == LOAD_ROUNDS * len(DEFAULT_USERS), result.summary()
+    assert result.requests >= result.steps, result.summary()
+    assert result.operations >= 1 and result.edits >= 1, result.summary()
     check_log_and_customers(initial)
 
 

@@ -123,7 +123,7 @@ def _post_ignoring_disconnect(client: StaffClient, token: str) -> None:
 def test_a_terminated_postgresql_backend_changes_nothing_and_the_pool_recovers(
         app, database_url, backend, password_hash):
     if backend != "postgresql":
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
+        pytest.skip("pg_terminate_backend")
     initial = prepare(400, password_hash)
     db.session.remove()
     victim = next(i for i, status in initial.items() if status == "active")

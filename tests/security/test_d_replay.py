@@ -4,6 +4,7 @@ T27 (sequential replay → 409, audit rows n not 2n) is covered by
 tests/test_bulk_flow.py::test_replayed_confirmation_is_409_and_changes_nothing_twice.
 """
 
+import json
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.models import AuditEntry
+from admin_app.models import AuditEntry, AuditOperation
 from tests.conftest import PASSWORD, TOKEN_RE, confirm_action, make_customers, start_action
 from tests.conftest import statuses
-from tests.security.conftest import csrf_from, page_csrf, snapshot, text
+from tests.security.conftest import csrf_from, events, page_csrf, snapshot, text
 from tests.security.servers import Client, app_spec, gunicorn
 
 
@@ -135,3 +136,56 @@ def test_t32_a_session_restored_from_remember_me_must_log_in_again(app, client, 
     assert relogin.headers["Location"] == "/admin/customers/?status=active"
     assert confirm_action(browser, token).status_code == 303  # the token was not consumed
     assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+def _last_operation_id(action: str) -> int:
+    db.session.rollback()
+    return db.session.execute(sa.select(sa.func.max(AuditOperation.id)).where(
+        AuditOperation.action == action)).scalar_one()
+
+
+REPLAYED_FORMS = [{}, {"reason": ""}, {"reason": "no-such-reason", "memo": "x" * 5000}]
+
+
+@pytest.mark.parametrize("form", REPLAYED_FORMS, ids=["same-form", "no-reason", "bad-form"])
+def test_replaying_a_used_confirmation_is_a_security_event(client, login, staff, reasons,
+                                                           caplog, form):
+    """T27/T29 — the 409 for a confirmation that already ran (sent again as it was, or with
+    a form that would not validate) also logs one confirmation_replayed event: who, from
+    where, and the operation it made (no token); nothing changes."""
+    ids = make_customers(2)
+    login("admin")
+    _, token = start_action(client, "freeze", ids)
+    assert confirm_action(client, token).status_code == 303
+    assert events(caplog, "confirmation_replayed") == []
+    before = snapshot()
+    again = confirm_action(client, token, **form)
+    assert again.status_code == 409
+    assert "already used" in text(again)
+    assert snapshot() == before
+    [event] = events(caplog, "confirmation_replayed")
+    assert (event["operation_id"], event["user_id"], event["endpoint"], event["ip"]) == (
+        _last_operation_id("freeze"), staff["admin"].id, "customers.confirm_view", "127.0.0.1")
+    assert token not in json.dumps(event)
+
+
+@pytest.mark.parametrize("form", REPLAYED_FORMS, ids=["same-form", "no-reason", "bad-form"])
+def test_replaying_a_used_revert_confirmation_is_a_security_event(client, login, staff,
+                                                                  reasons, caplog, form):
+    """The same for the revert's confirmation: the replay is 409, changes nothing, and logs
+    confirmation_replayed naming the revert operation."""
+    ids = make_customers(2)
+    login("manager")
+    _, token = start_action(client, "freeze", ids)
+    assert confirm_action(client, token).status_code == 303
+    page = client.post("/admin/audit/revert/", data={"id": _last_operation_id("freeze")})
+    used = {"token": TOKEN_RE.search(text(page)).group(1), "reason": "other", "memo": "oops"}
+    assert client.post("/admin/audit/revert/confirm/", data=used).status_code == 303
+    before = snapshot()
+    again = client.post("/admin/audit/revert/confirm/", data={**used, **form})
+    assert again.status_code == 409
+    assert "already reverted" in text(again)
+    assert snapshot() == before
+    [event] = events(caplog, "confirmation_replayed")
+    assert (event["operation_id"], event["user_id"], event["endpoint"]) == (
+        _last_operation_id("revert"), staff["manager"].id, "audit.revert_confirm_view")

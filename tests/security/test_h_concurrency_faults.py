@@ -5,8 +5,9 @@ Covered elsewhere, on both databases:
   test_overlapping_concurrent_operations_log_each_customer_once (two threads, each customer
   logged once, every customer changed).
 - T42 a stale edit form after a bulk change: tests/test_bulk_flow.py::test_stale_edit_form_
-  does_not_undo_a_bulk_change ("changed by someone else", the customer stays inactive; the
-  form is shown again with that message, status 200, not 409).
+  does_not_undo_a_bulk_change ("changed by someone else", the customer stays inactive); the
+  form shown again with status 409, and an edit without a valid version refused with 400:
+  test_an_edit_without_a_valid_version_never_overwrites_a_concurrent_change below.
 """
 
 import functools
@@ -19,7 +20,8 @@ import sqlalchemy as sa
 
 from admin_app import create_app
 from admin_app.extensions import db
-from admin_app.services import status_change
+from admin_app.services import customers, status_change
+from admin_app.services.audit import Actor
 from tests.conftest import (
     PASSWORD,
     TOKEN_RE,
@@ -255,3 +257,56 @@ def test_t45_an_unwritable_audit_log_rolls_the_change_back(app, staff, reasons,
     allow()
     assert confirm_action(client, token).status_code == 303
     assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+# -- the edit form's optimistic version ------------------------------------------------------
+
+
+EDIT_FORM = {"code": "T00001", "name": "Renamed by a stale form", "segment": "retail",
+             "credit_limit": "1", "balance": "0"}
+
+
+def _edited_by_someone_else() -> int:
+    """A customer whose details another user changed (version 1 → 2)."""
+    [customer_id] = make_customers(1)
+    customers.update_details(customer_id, {"name": "Renamed by someone else"},
+                             expected_version=1,
+                             actor=Actor(id=None, username="other", role="manager"))
+    return customer_id
+
+
+@pytest.mark.parametrize("version", [None, "", "abc", "1.0", "-1", "+2", "1e3", "٢",
+                                     "99999999999", ["2", "2"]],
+                         ids=["missing", "empty", "text", "decimal", "negative", "plus",
+                              "exponent", "arabic-digit", "too-long", "twice"])
+def test_an_edit_without_a_valid_version_never_overwrites_a_concurrent_change(
+        client, login, staff, version):
+    """Someone else edited the customer (version 1 → 2) while this form was open. Posting the
+    form without its `version`, or with anything but one integer, is refused with 400 and the
+    edit form again with the reason; nothing is saved over the other change (with a missing
+    version the form used to take the customer's current version and save)."""
+    customer_id = _edited_by_someone_else()
+    login("clerk")
+    before = snapshot()
+    data = dict(EDIT_FORM) if version is None else {**EDIT_FORM, "version": version}
+    response = client.post(f"/admin/customers/edit/?id={customer_id}", data=data)
+    assert response.status_code == 400
+    assert "This form has no valid version of the customer" in text(response)
+    assert 'name="name"' in text(response)  # the edit form again
+    assert snapshot() == before
+
+
+def test_an_edit_with_a_stale_version_is_409_with_the_form(client, login, staff):
+    customer_id = _edited_by_someone_else()
+    login("clerk")
+    before = snapshot()
+    response = client.post(f"/admin/customers/edit/?id={customer_id}",
+                           data={**EDIT_FORM, "version": "1"})
+    assert response.status_code == 409
+    assert "This customer was changed by someone else." in text(response)
+    assert 'name="name"' in text(response)
+    assert snapshot() == before
+    saved = client.post(f"/admin/customers/edit/?id={customer_id}",
+                        data={**EDIT_FORM, "version": "2"})
+    assert saved.status_code == 302
+    assert snapshot()["customers"] != before["customers"]

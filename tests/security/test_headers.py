@@ -4,6 +4,7 @@ gunicorn deployment discloses."""
 import base64
 import hashlib
 import re
+import socket
 from html import unescape
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from admin_app import create_app
 from tests.conftest import make_customers, start_action
 from tests.security.conftest import text
-from tests.security.servers import Client, app_spec, gunicorn
+from tests.security.servers import Client, app_spec, flask_run, gunicorn
 
 
 def _directives(response) -> dict[str, str]:
@@ -118,15 +119,49 @@ def test_unused_methods_are_405(client, login, method, path):
     assert client.open(path, method=method).status_code == 405
 
 
+def _raw_reply_head(port: int, data: bytes) -> str:
+    """The status line and headers the server answers to these raw bytes."""
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(data)
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    return received.decode("latin-1").split("\r\n\r\n")[0]
+
+
+def assert_server_discloses_no_version(server) -> None:
+    """No Server or X-Powered-By header names a version: on pages, errors, TRACE (refused),
+    and on the server's own answer to a request the app never sees."""
+    replies = [Client(server).get("/login"), Client(server).get("/nope"),
+               Client(server).request("TRACE", "/")]
+    assert [reply.status for reply in replies] == [200, 404, 405]
+    for reply in replies:
+        names = reply.headers.get_all("Server") or []
+        assert len(names) <= 1 and not re.search(r"\d", " ".join(names)), names
+        assert reply.header("X-Powered-By") is None
+        assert reply.header("Content-Security-Policy")
+    too_many_headers = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 200 + b"\r\n"
+    malformed = _raw_reply_head(server.port, too_many_headers)
+    assert re.match(r"HTTP/1\.[01] 4\d\d ", malformed), malformed
+    assert not re.search(r"(?im)^(server|x-powered-by):.*\d", malformed), malformed
+
+
 def test_gunicorn_discloses_no_version(backend, database_url, staff, tmp_path):
-    """ASVS 14.3.3: behind gunicorn no Server or X-Powered-By header names a version; TRACE
-    is refused there too."""
+    """ASVS 14.3.3: `make serve` (gunicorn) names no version."""
     if backend != "sqlite":
         pytest.skip("one database is enough")
     with gunicorn(app_spec(database_url), tmp_path, workers=1) as server:
-        replies = [Client(server).get("/login"), Client(server).request("TRACE", "/")]
-    assert [reply.status for reply in replies] == [200, 405]
-    for reply in replies:
-        assert not re.search(r"\d", reply.header("Server") or "")
-        assert reply.header("X-Powered-By") is None
-        assert reply.header("Content-Security-Policy")
+        assert_server_discloses_no_version(server)
+
+
+def test_development_server_discloses_no_version(backend, database_url, tmp_path):
+    """ASVS 14.3.3: nor does `make run` (`flask --app wsgi run`, Werkzeug's server, which
+    would say "Werkzeug/3.x Python/3.y")."""
+    if backend != "sqlite":
+        pytest.skip("one database is enough")
+    with flask_run(database_url, tmp_path) as server:
+        assert Client(server).get("/login").header("Server") == "Werkzeug"
+        assert_server_discloses_no_version(server)

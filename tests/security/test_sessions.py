@@ -10,11 +10,10 @@ import pytest
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import StaffUser
-from admin_app.models.types import utcnow
 from admin_app.services import staff as staff_service
 from admin_app.services.audit import Actor
 from tests.conftest import PASSWORD, IsolatedClient, make_customers, start_action
-from tests.security.conftest import csrf_from, page_csrf, text
+from tests.security.conftest import csrf_from, events, page_csrf, text
 
 ADMIN_ACTOR = Actor(id=None, username="tester", role="admin", source="cli")
 
@@ -92,13 +91,13 @@ def test_login_issues_a_new_session_and_the_old_cookie_is_worthless(app, client,
 
 
 @pytest.fixture
-def clock_minutes(monkeypatch):
-    """clock_minutes(n): the session clock runs n minutes ahead of now."""
-    import admin_app.auth.session as session_module
+def clock_minutes(app_clock):
+    """clock_minutes(n): the app's pinned clock (`app_clock`) stands n minutes after the time the
+    test started (and logged in) at: exact minutes, however slow the machine."""
+    start = app_clock.now
 
     def advance(minutes: int) -> None:
-        later = utcnow() + timedelta(minutes=minutes)
-        monkeypatch.setattr(session_module, "utcnow", lambda: later)
+        app_clock.now = start + timedelta(minutes=minutes)
 
     return advance
 
@@ -127,6 +126,38 @@ def test_absolute_lifetime_ends_an_active_session(client, login, clock_minutes):
         assert client.get("/admin/").status_code == 200, minutes
     clock_minutes(12 * 60 + 1)
     assert client.get("/admin/").status_code == 302
+
+
+MISSING = object()
+
+
+@pytest.mark.parametrize("clocks", [
+    {"login_at": MISSING, "last_seen": MISSING},
+    {"login_at": MISSING},
+    {"last_seen": MISSING},
+    {"login_at": "0", "last_seen": "0"},
+    {"last_seen": True},
+], ids=["both-missing", "no-login_at", "no-last_seen", "text", "bool"])
+def test_a_session_without_its_clocks_is_rejected_not_restarted(client, login, caplog,
+                                                                 clocks):
+    """Every login starts login_at and last_seen. A logged-in session without them (or with
+    something else than a number of seconds) is sent to log in with its remember-me cookie
+    dropped and a session_rejected event, instead of being given fresh clocks (which would let
+    it outlive IDLE_TIMEOUT and ABSOLUTE_SESSION_LIFETIME)."""
+    login("admin", remember="y")
+    assert client.get("/admin/").status_code == 200
+    with client.session_transaction() as session:
+        for name, value in clocks.items():
+            if value is MISSING:
+                del session[name]
+            else:
+                session[name] = value
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/admin/").status_code == 302
+    assert [event["reason"] for event in events(caplog, "session_rejected")] == ["no_clocks"]
 
 
 def _remember_cookie(client) -> str:

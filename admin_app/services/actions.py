@@ -1,0 +1,121 @@
+"""The registry of operation actions: every action the operation log can hold, once.
+
+Each action has its stored code (`OperationAction`, the text in `audit_operations.action`), a
+translatable label, a group (status change, revert, review, customer data, staff, settings,
+sign-in) and whether it can be reverted. Services log `OperationAction` members (a
+`NewOperation` refuses anything else); the log's filter and labels, the dashboard, its chart and
+revert read this table. Adding an action means adding one line here.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+class OperationAction(enum.StrEnum):
+    DEACTIVATE = "deactivate"
+    FREEZE = "freeze"
+    REACTIVATE = "reactivate"
+    REVERT = "revert"
+    REVIEW_KEEP = "review_keep"
+    REVIEW_COMPLETE = "review_complete"
+    CUSTOMER_CREATE = "customer_create"
+    CUSTOMER_EDIT = "customer_edit"
+    ORDER_CREATE = "order_create"
+    SEED_DEMO = "seed_demo"
+    STAFF_CREATE = "staff_create"
+    STAFF_UPDATE = "staff_update"
+    REASON_CREATE = "reason_create"
+    REASON_UPDATE = "reason_update"
+    REVIEW_RULE_CREATE = "review_rule_create"
+    REVIEW_RULE_UPDATE = "review_rule_update"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    RESTORE_ACKNOWLEDGED = "restore_acknowledged"
+    API_TOKEN_CREATED = "api_token_created"
+    API_TOKEN_REVOKED = "api_token_revoked"
+
+
+class ActionGroup(enum.StrEnum):
+    STATUS_CHANGE = "status_change"
+    REVERT = "revert"
+    REVIEW = "review"
+    CUSTOMER_DATA = "customer_data"
+    STAFF = "staff"
+    SETTINGS = "settings"
+    SIGN_IN = "sign_in"
+    MAINTENANCE = "maintenance"
+
+
+GROUP_LABELS = {
+    ActionGroup.STATUS_CHANGE: _l("Status change"),
+    ActionGroup.REVERT: _l("Revert"),
+    ActionGroup.REVIEW: _l("Review"),
+    ActionGroup.CUSTOMER_DATA: _l("Customer data"),
+    ActionGroup.STAFF: _l("Staff"),
+    ActionGroup.SETTINGS: _l("Settings"),
+    ActionGroup.SIGN_IN: _l("Sign-ins"),
+    ActionGroup.MAINTENANCE: _l("Maintenance"),
+}
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    label: object  # a lazy string: translated when rendered
+    group: ActionGroup
+    revertible: bool = False
+
+
+_G = ActionGroup
+ACTIONS: dict[OperationAction, ActionInfo] = {
+    OperationAction.DEACTIVATE: ActionInfo(_l("Deactivate"), _G.STATUS_CHANGE, revertible=True),
+    OperationAction.FREEZE: ActionInfo(_l("Freeze"), _G.STATUS_CHANGE, revertible=True),
+    OperationAction.REACTIVATE: ActionInfo(_l("Reactivate"), _G.STATUS_CHANGE, revertible=True),
+    OperationAction.REVERT: ActionInfo(_l("Revert"), _G.REVERT),
+    OperationAction.REVIEW_KEEP: ActionInfo(_l("Kept out of review"), _G.REVIEW),
+    OperationAction.REVIEW_COMPLETE: ActionInfo(_l("Review completed"), _G.REVIEW),
+    OperationAction.CUSTOMER_CREATE: ActionInfo(_l("Customer created"), _G.CUSTOMER_DATA),
+    OperationAction.CUSTOMER_EDIT: ActionInfo(_l("Customer edited"), _G.CUSTOMER_DATA),
+    OperationAction.ORDER_CREATE: ActionInfo(_l("Order placed"), _G.CUSTOMER_DATA),
+    OperationAction.SEED_DEMO: ActionInfo(_l("Demo data"), _G.CUSTOMER_DATA),
+    OperationAction.STAFF_CREATE: ActionInfo(_l("Staff user created"), _G.STAFF),
+    OperationAction.STAFF_UPDATE: ActionInfo(_l("Staff user changed"), _G.STAFF),
+    OperationAction.REASON_CREATE: ActionInfo(_l("Reason created"), _G.SETTINGS),
+    OperationAction.REASON_UPDATE: ActionInfo(_l("Reason changed"), _G.SETTINGS),
+    OperationAction.REVIEW_RULE_CREATE: ActionInfo(_l("Review rule created"), _G.SETTINGS),
+    OperationAction.REVIEW_RULE_UPDATE: ActionInfo(_l("Review rule changed"), _G.SETTINGS),
+    OperationAction.LOGIN: ActionInfo(_l("Login"), _G.SIGN_IN),
+    OperationAction.LOGIN_FAILED: ActionInfo(_l("Failed login"), _G.SIGN_IN),
+    OperationAction.LOGOUT: ActionInfo(_l("Logout"), _G.SIGN_IN),
+    OperationAction.RESTORE_ACKNOWLEDGED: ActionInfo(_l("Restore acknowledged"), _G.MAINTENANCE),
+    OperationAction.API_TOKEN_CREATED: ActionInfo(_l("API token created"), _G.SETTINGS),
+    OperationAction.API_TOKEN_REVOKED: ActionInfo(_l("API token revoked"), _G.SETTINGS),
+}
+
+
+def actions_in(*groups: ActionGroup) -> tuple[str, ...]:
+    """The stored codes of the actions in `groups`, in registry order."""
+    return tuple(action.value for action, info in ACTIONS.items() if info.group in groups)
+
+
+REVERTIBLE_ACTIONS = tuple(action.value for action, info in ACTIONS.items() if info.revertible)
+SIGN_IN_ACTIONS = actions_in(ActionGroup.SIGN_IN)
+# The chart's series: status changes by action, and reverts as a series of their own.
+CHART_ACTIONS = actions_in(ActionGroup.STATUS_CHANGE, ActionGroup.REVERT)
+
+
+def action_label(action: str) -> str:
+    """The action's label in the page's language; an unknown stored code shows as itself."""
+    try:
+        return str(ACTIONS[OperationAction(action)].label)
+    except ValueError:
+        return action
+
+
+def action_group(action: str) -> ActionGroup | None:
+    try:
+        return ACTIONS[OperationAction(action)].group
+    except ValueError:
+        return None

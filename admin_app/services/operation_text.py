@@ -1,0 +1,307 @@
+"""Operations and their entries in words, for people: labels instead of stored codes.
+
+Read-only. Everything here turns what the log stores (action, reason and status codes, field
+and entity names, the scope's JSON) into text in the request's language; the stored values stay
+what they are (they are hashed). Returns plain strings: templates escape them, so a customer
+name with markup shows as text.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from flask import g, has_app_context
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import select
+
+from admin_app.admin.labels import SEGMENT_LABELS, reason_label, status_label
+from admin_app.extensions import db
+from admin_app.models import AuditOperation, Customer, Reason
+from admin_app.services.actions import (
+    ActionGroup, OperationAction, action_group, action_label)
+from admin_app.services.authentication import UNKNOWN_USERNAME
+
+SCOPE_NAMES_SHOWN = 5
+TIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
+
+ENTITY_LABELS = {
+    "customer": _l("Customer"),
+    "order": _l("Order"),
+    "staff_user": _l("Staff user"),
+    "reason": _l("Reason"),
+    "review_rule": _l("Review rule"),
+}
+FIELD_LABELS = {
+    "status": _l("Status"),
+    "status_reason": _l("Status reason"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "segment": _l("Segment"),
+    "credit_limit": _l("Credit limit"),
+    "balance": _l("Balance"),
+    "contract_end": _l("Contract end"),
+    "last_order_at": _l("Last order"),
+    "review_kept_until": _l("Kept out of review until"),
+    "number": _l("Order number"),
+    "customer": _l("Customer"),
+    "amount": _l("Amount"),
+    "ordered_at": _l("Ordered at"),
+    "role": _l("Role"),
+    "is_active": _l("Active"),
+    "password": _l("Password"),
+    "username": _l("Username"),
+    "label": _l("Label"),
+    "label_zh": _l("Chinese label"),
+    "enabled": _l("Enabled"),
+}
+LOGIN_OUTCOMES = {
+    "ok": "",
+    "unknown_user": _l("Unknown username"),
+    "bad_password": _l("Wrong password"),
+    "inactive": _l("Account disabled"),
+}
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "manager": _l("Manager"),
+    "clerk": _l("Clerk"),
+    "auditor": _l("Auditor"),
+}
+SOURCE_LABELS = {"web": _l("Web"), "cli": _l("Command line"), "api": _l("API")}
+# Grid query parameters that are not a filter the user chose.
+_NOT_FILTERS = {"page", "page_size", "sort", "desc", "url"}
+
+
+def log_time(value) -> str:
+    """The one format of timestamps in the log's pages (UTC unless a time zone is chosen)."""
+    return format_datetime(value, TIME_FORMAT) if value is not None else ""
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def source_label(source: str) -> str:
+    return str(SOURCE_LABELS.get(source, source))
+
+
+def actor_name(operation: AuditOperation) -> str:
+    """Who, as shown. A failed login with an unknown username logged before usernames were
+    hashed holds what was typed (often a password): it shows as the marker new rows store.
+    The stored row is not changed (it is hashed); its CSV export still carries it."""
+    if (operation.action == OperationAction.LOGIN_FAILED.value
+            and _scope(operation).get("outcome") == "unknown_user"):
+        return UNKNOWN_USERNAME
+    return operation.actor_username
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field))
+
+
+def entity_label(entity: str) -> str:
+    return str(ENTITY_LABELS.get(entity, entity))
+
+
+def reason_labels(codes: Iterable[str | None] = ()) -> dict[str, str]:
+    """Every reason code's label in the request's language (the reasons table is small: read
+    once per request); a code not in the table maps to itself."""
+    labels = g.get("_reason_labels") if has_app_context() else None
+    if labels is None:
+        labels = {reason.code: reason_label(reason)
+                  for reason in db.session.execute(select(Reason)).scalars()}
+        if has_app_context():
+            g._reason_labels = labels
+    return {**{code: code for code in codes if code}, **labels}
+
+
+def value_label(field: str, value: str | None, reasons: dict[str, str] | None = None) -> str:
+    """A logged value as shown: statuses, reasons, segments and roles by their labels."""
+    if value is None or value == "":
+        return "—"
+    if field == "status":
+        return status_label(value)
+    if field == "status_reason":
+        return (reasons or reason_labels([value])).get(value, value)
+    if field == "segment":
+        return str(SEGMENT_LABELS.get(value, value))
+    if field == "role":
+        return str(ROLE_LABELS.get(value, value))
+    if field in ("is_active", "enabled"):
+        return _("Yes") if value.lower() in ("true", "1") else _("No")
+    return value
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One entry as a person reads it; `code`, `field` and the raw values stay for titles."""
+
+    id: int
+    entity: str
+    entity_name: str
+    entity_id: int | None
+    code: str
+    name: str
+    field: str
+    field_name: str
+    old_value: str | None
+    new_value: str | None
+    old_text: str
+    new_text: str
+
+
+def describe_entries(entries: list) -> list[EntryView]:
+    """`entries` (rows with id, entity, entity_id, entity_label, field, old_value, new_value)
+    with labels, and each customer's name (one query for the page)."""
+    customer_ids = {row.entity_id for row in entries
+                    if row.entity == "customer" and row.entity_id is not None}
+    names = dict(db.session.execute(
+        select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))).all()
+    ) if customer_ids else {}
+    reasons = reason_labels(value for row in entries if row.field == "status_reason"
+                            for value in (row.old_value, row.new_value))
+    return [EntryView(
+        id=row.id, entity=row.entity, entity_name=entity_label(row.entity),
+        entity_id=row.entity_id, code=row.entity_label,
+        name=names.get(row.entity_id, "") if row.entity == "customer" else "",
+        field=row.field, field_name=field_label(row.field),
+        old_value=row.old_value, new_value=row.new_value,
+        old_text=value_label(row.field, row.old_value, reasons),
+        new_text=value_label(row.field, row.new_value, reasons),
+    ) for row in entries]
+
+
+def _scope(operation: AuditOperation) -> dict:
+    try:
+        scope = json.loads(operation.scope or "{}")
+    except ValueError:
+        return {}
+    return scope if isinstance(scope, dict) else {}
+
+
+def _customer_names(ids: list[int]) -> str:
+    """`C000006 Pearl Textiles, C000008 …` for the first few of `ids`."""
+    shown = ids[:SCOPE_NAMES_SHOWN]
+    rows = dict((row.id, f"{row.code} {row.name}") for row in db.session.execute(
+        select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(shown))))
+    names = [rows[customer_id] for customer_id in shown if customer_id in rows]
+    if len(ids) > len(shown):
+        names.append("…")
+    return ", ".join(names)
+
+
+def _filter_words(query_string: str) -> str:
+    """The grid's filter in words: `status Frozen, search “lotus”`."""
+    if not isinstance(query_string, str):
+        return ""
+    words = []
+    for name, value in parse_qsl(query_string):
+        if name in _NOT_FILTERS or not value:
+            continue
+        if name == "status":
+            words.append(_("status %(status)s", status=status_label(value)))
+        elif name == "search":
+            words.append(_("search “%(text)s”", text=value))
+        elif name.startswith("flt"):
+            column = name.split("_", 1)[-1].replace("_", " ")
+            words.append(_("%(filter)s “%(value)s”", filter=column, value=value))
+    return ", ".join(words)
+
+
+def describe_scope(operation: AuditOperation) -> str:
+    """What the operation applied to, in a sentence; "" when there is nothing to add."""
+    scope = _scope(operation)
+    group = action_group(operation.action)
+    if operation.reverts_operation_id is not None:
+        return _("Revert of operation #%(id)d", id=operation.reverts_operation_id)
+    if group is ActionGroup.STATUS_CHANGE:
+        count = scope.get("selected") or scope.get("count") or (
+            operation.changed_count + operation.skipped_count)
+        if scope.get("mode") == "filter":
+            words = _filter_words(scope.get("filter", ""))
+            if not words:
+                return ngettext("All %(num)d customer", "All %(num)d customers", count)
+            return ngettext("All %(num)d customer matching: %(filter)s",
+                            "All %(num)d customers matching: %(filter)s", count, filter=words)
+        ids = [value for value in scope.get("ids", []) if isinstance(value, int)]
+        if ids:
+            return ngettext("%(num)d selected customer: %(names)s",
+                            "%(num)d selected customers: %(names)s", count,
+                            names=_customer_names(ids))
+        return ngettext("%(num)d selected customer", "%(num)d selected customers", count)
+    if operation.action == "review_keep":
+        return ngettext("%(num)d customer kept out of review until %(day)s",
+                        "%(num)d customers kept out of review until %(day)s",
+                        scope.get("count", operation.changed_count),
+                        day=str(scope.get("until", ""))[:10])
+    if operation.action == "review_complete":
+        return ngettext("%(num)d candidate at the time of the review",
+                        "%(num)d candidates at the time of the review",
+                        scope.get("candidates", 0))
+    if operation.action == "seed_demo":
+        return _("%(customers)s demo customers, %(orders)s orders",
+                 customers=scope.get("customers", 0), orders=scope.get("orders", 0))
+    if group is ActionGroup.SIGN_IN:
+        return str(LOGIN_OUTCOMES.get(scope.get("outcome", ""), ""))
+    return ""
+
+
+@dataclass(frozen=True)
+class OperationSummary:
+    """An operation's headline fields as shown in the log's pages."""
+
+    action: str
+    reason: str  # the label; "" without a reason
+    reason_code: str
+    scope: str
+    when: str
+    role: str
+    actor: str
+
+
+def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None
+              ) -> OperationSummary:
+    if reasons is None:
+        reasons = reason_labels([operation.reason_code])
+    code = operation.reason_code or ""
+    return OperationSummary(
+        action=action_label(operation.action),
+        reason=reasons.get(code, code) if code else "",
+        reason_code=code,
+        scope=describe_scope(operation),
+        when=log_time(operation.created_at),
+        role=role_label(operation.actor_role),
+        actor=actor_name(operation),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One change in a customer's history as shown on its page."""
+
+    item: object  # services.history.HistoryItem, for the operation id, actor and memo
+    when: str
+    role: str
+    action: str
+    reason: str
+    reason_code: str
+    field_name: str
+    old_text: str
+    new_text: str
+
+
+def describe_history(items: list) -> list[HistoryRow]:
+    reasons = reason_labels()
+    return [HistoryRow(
+        item=item, when=log_time(item.created_at), role=role_label(item.actor_role),
+        action=action_label(item.action),
+        reason=reasons.get(item.reason_code, item.reason_code) if item.reason_code else "",
+        reason_code=item.reason_code or "", field_name=field_label(item.field),
+        old_text=value_label(item.field, item.old_value, reasons),
+        new_text=value_label(item.field, item.new_value, reasons),
+    ) for item in items]
