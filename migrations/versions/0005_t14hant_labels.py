@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_t14hant"
-down_revision = "0004_perf"
+down_revision = "0005_t17api"
 branch_labels = None
 depends_on = None
 
