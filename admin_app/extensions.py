@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; `create_app` binds them to an app."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,6 +34,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class: Flask-SQLAlchemy's `db.Model` at run time, the typed declarative base
+# for the type checker (which cannot see through `db.Model`).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 # Expression indexes for prefix search (dialect-specific) and the log's case-insensitive
 # customer code are made by hand in their migration; autogenerate cannot compare them, so it
 # leaves them alone.

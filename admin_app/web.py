@@ -58,13 +58,12 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if is_api_request():  # no session, no staff user: the client's Accept-Language only
-        best = request.accept_languages.best_match(["en", "zh_Hans_CN", "zh_CN", "zh"])
-        return "zh_Hans_CN" if best and best.startswith("zh") else "en"
+        return browser_locale(request.accept_languages, languages)
     chosen = session.get("locale")
-    if chosen in languages:
+    if isinstance(chosen, str) and chosen in languages:
         return chosen
     user_locale = getattr(current_user, "locale", None) if current_user else None
-    if user_locale in languages:
+    if isinstance(user_locale, str) and user_locale in languages:
         return user_locale
     return browser_locale(request.accept_languages, languages)
 
@@ -100,7 +99,8 @@ def init_web(app: Flask, babel) -> None:
     init_security_log(app)
     if app.config.get("TRUSTED_PROXIES"):
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
+            app.wsgi_app, x_for=hops, x_proto=hops)
     translations = Path(__file__).parent / "translations"
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(translations))
@@ -188,7 +188,7 @@ def _http_error(exc: HTTPException):
         return http_error(exc)
     if isinstance(exc, CSRFError):
         return _csrf_error(exc)
-    message = exc.description if exc.code in (400, 403, 409, 410) else str(
+    message = (exc.description or "") if exc.code in (400, 403, 409, 410) else str(
         ERROR_TITLES.get(exc.code, _("Error")))
     if exc.code == 400:
         security_event("validation_failure", reason=exc.description)
@@ -198,8 +198,9 @@ def _http_error(exc: HTTPException):
         message = _("Too many attempts, try again later.")
     response, status = render_error(exc.code, message)
     headers = {}
-    if exc.code == 405 and exc.valid_methods:
-        headers["Allow"] = ", ".join(exc.valid_methods)
+    allowed = getattr(exc, "valid_methods", None)
+    if exc.code == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     retry_after = getattr(exc, "retry_after", None)
     if isinstance(retry_after, int):
         headers["Retry-After"] = str(retry_after)

@@ -109,7 +109,7 @@ def build_status_chart(changes: dashboard.WeeklyChanges) -> StatusChart:
     for index, monday in enumerate(changes.week_starts):
         x = round(PLOT_LEFT + index * slot + (slot - bar_width) / 2, 1)
         stacked = 0
-        row = {"week": monday.isoformat()}
+        row: dict[str, object] = {"week": monday.isoformat()}
         for action, label, css in CHART_SERIES:
             value = changes.counts[action][index]
             row[action] = value

@@ -84,8 +84,9 @@ def _describe(messages) -> str:
 def http_error(exc: HTTPException):
     status = exc.code or 500
     headers = {}
-    if status == 405 and getattr(exc, "valid_methods", None):
-        headers["Allow"] = ", ".join(exc.valid_methods)
+    allowed = getattr(exc, "valid_methods", None)
+    if status == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     retry_after = getattr(exc, "retry_after", None)

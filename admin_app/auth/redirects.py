@@ -18,4 +18,4 @@ def is_local_path(target: str | None) -> bool:
 
 
 def local_or(target: str | None, default: str) -> str:
-    return target if is_local_path(target) else default
+    return target if target is not None and is_local_path(target) else default

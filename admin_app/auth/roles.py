@@ -45,7 +45,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 def permissions_of(role: str | None) -> frozenset[Permission]:
     """The permissions of `role`; an unknown role has none (deny by default)."""
     try:
-        return ROLE_PERMISSIONS[Role(role)]
+        return ROLE_PERMISSIONS[Role(role or "")]
     except ValueError:
         return frozenset()
 

@@ -40,14 +40,18 @@ def init_session(app: Flask) -> None:
 def load_user(user_id: str) -> StaffUser | None:
     numeric_id, _, token = user_id.partition(":")
     if not numeric_id.isdigit() or not token:
-        return _reject("malformed")
+        _reject("malformed")
+        return None
     user = db.session.get(StaffUser, int(numeric_id))
     if user is None:
-        return _reject("unknown_user")
+        _reject("unknown_user")
+        return None
     if not user.is_active:
-        return _reject("inactive", user.id)
+        _reject("inactive", user.id)
+        return None
     if user.session_token != token:
-        return _reject("revoked", user.id)
+        _reject("revoked", user.id)
+        return None
     return user
 
 
@@ -56,7 +60,6 @@ def _reject(reason: str, user_id: int | None = None) -> None:
     session.pop("_user_id", None)
     session["_remember"] = "clear"
     security_event("session_rejected", reason=reason, claimed_user_id=user_id)
-    return None
 
 
 def _now() -> int:

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from admin_app.extensions import db
+from admin_app.extensions import Model
 from admin_app.models.types import UTCDateTime, created_ts, intpk
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[intpk]

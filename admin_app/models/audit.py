@@ -10,13 +10,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from admin_app.extensions import db
+from admin_app.extensions import Model
 from admin_app.models.types import UTCDateTime, intpk, utcnow
 
 GENESIS_HASH = "0" * 64
 
 
-class AuditOperation(db.Model):
+class AuditOperation(Model):
     __tablename__ = "audit_operations"
     __table_args__ = (
         Index("ix_audit_operations_actor_created", "actor_id", "created_at"),
@@ -55,7 +55,7 @@ class AuditOperation(db.Model):
         return f"#{self.id} {self.action}"
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
     __table_args__ = (
         Index("ix_audit_entries_entity", "entity", "entity_id", "operation_id"),
@@ -74,7 +74,7 @@ class AuditEntry(db.Model):
     operation: Mapped[AuditOperation] = relationship(back_populates="entries", lazy="raise")
 
 
-class AuditChainHead(db.Model):
+class AuditChainHead(Model):
     """One row: the newest operation. Writers lock it, so the chain cannot fork; verify
     compares it with the newest row, so a deleted tail is detected."""
 
@@ -86,7 +86,7 @@ class AuditChainHead(db.Model):
     operation_count: Mapped[int] = mapped_column(default=0)
 
 
-class AuditVerification(db.Model):
+class AuditVerification(Model):
     __tablename__ = "audit_verifications"
 
     id: Mapped[intpk]
@@ -97,7 +97,7 @@ class AuditVerification(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
 
 
-class AuditCheckpoint(db.Model):
+class AuditCheckpoint(Model):
     """A signed checkpoint that `flask audit checkpoint` wrote out, kept for the dashboard.
 
     Not a trust anchor: the signed line outside the database is. Anyone who can rewrite the

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from admin_app.extensions import db
+from admin_app.extensions import Model
 from admin_app.models.types import UTCDateTime, created_ts, intpk, money, updated_ts
 
 
@@ -45,7 +45,7 @@ _ACTION_FROM = {
 SEGMENTS = ("retail", "wholesale", "distributor")
 
 
-class Customer(db.Model):
+class Customer(Model):
     __tablename__ = "customers"
     # No index contains a column that a status change writes (status, version, status_*,
     # updated_at), and PostgreSQL leaves half of each page free: a bulk status change is then
@@ -91,7 +91,7 @@ class Customer(db.Model):
         return f"<Customer {self.code} {self.status}>"
 
 
-class CustomerStatusCount(db.Model):
+class CustomerStatusCount(Model):
     """How many customers have each status. Kept by database triggers on `customers`
     (migration 0004_perf) in the same transaction as every insert, status change and delete,
     so the grid's status tabs need no scan of the customers."""

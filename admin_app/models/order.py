@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from admin_app.extensions import db
+from admin_app.extensions import Model
 from admin_app.models.customer import Customer
 from admin_app.models.types import UTCDateTime, created_ts, intpk, money, utcnow
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
 
     id: Mapped[intpk]

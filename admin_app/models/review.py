@@ -3,11 +3,11 @@
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from admin_app.extensions import db
+from admin_app.extensions import Model
 from admin_app.models.types import created_ts, intpk, updated_ts
 
 
-class Reason(db.Model):
+class Reason(Model):
     __tablename__ = "reasons"
 
     id: Mapped[intpk]
@@ -31,7 +31,7 @@ class Reason(db.Model):
         return self.label
 
 
-class ReviewRule(db.Model):
+class ReviewRule(Model):
     __tablename__ = "review_rules"
 
     id: Mapped[intpk]

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from admin_app.extensions import db
+from admin_app.extensions import Model
 from admin_app.models.types import UTCDateTime, utcnow
 
 
-class StatusChangeRequest(db.Model):
+class StatusChangeRequest(Model):
     __tablename__ = "status_change_requests"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -23,7 +23,7 @@ class StatusChangeRequest(db.Model):
     return_url: Mapped[str] = mapped_column(String(2000), default="")
 
 
-class StatusChangeRequestItem(db.Model):
+class StatusChangeRequestItem(Model):
     """One previewed customer: its status and version when the preview was made."""
 
     __tablename__ = "status_change_request_items"

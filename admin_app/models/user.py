@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.auth.roles import ROLES
-from admin_app.extensions import db
+from admin_app.extensions import Model, db
 from admin_app.models.types import UTCDateTime, created_ts, intpk, updated_ts
 
 
@@ -17,7 +17,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class StaffUser(UserMixin, db.Model):
+class StaffUser(UserMixin, Model):
     __tablename__ = "staff_users"
     __table_args__ = (
         CheckConstraint(

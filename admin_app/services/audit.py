@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
-    Integer, String, Text, bindparam, func, insert, literal, select, text, update)
+    Integer, String, Table, Text, bindparam, func, insert, literal, select, text, update)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
@@ -27,6 +27,7 @@ from admin_app.security_log import security_event
 from admin_app.services import log_head_guard
 from admin_app.services.actions import OperationAction
 
+ENTRIES_TABLE = cast(Table, AuditEntry.__table__)
 ENTRY_INSERT_BATCH = 2000
 ENTRY_ARRAY_BATCH = 20_000
 _ENTRY_TYPES = {"entity": String, "entity_id": Integer, "entity_label": String,
@@ -79,7 +80,7 @@ class NewOperation:
     """An operation about to be appended. `entries` are tuples in ENTRY_FIELDS order."""
 
     actor: Actor
-    action: str
+    action: OperationAction  # a registered action (its stored text is accepted and converted)
     entries: Sequence[tuple] = ()
     reason_code: str | None = None
     memo: str = ""
@@ -115,7 +116,10 @@ def _entry_encoder() -> Callable[[Any], str]:
     for a short list): the hash of a 100,000-customer operation encodes 100,000 entries. Used
     only if it gives byte-identical output; otherwise (another Python) the plain encode."""
     try:
-        from json.encoder import c_make_encoder, encode_basestring
+        from json.encoder import (  # type: ignore[attr-defined]  # CPython's C encoder
+            c_make_encoder,
+            encode_basestring,
+        )
 
         encoder = c_make_encoder(None, _CANONICAL.default, encode_basestring, None,
                                  _CANONICAL.key_separator, _CANONICAL.item_separator,
@@ -198,7 +202,7 @@ def append_operation(new: NewOperation) -> AppendedOperation:
 
 def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:
     entries = [tuple(entry) for entry in new.entries]
-    row = {
+    row: dict[str, Any] = {
         "id": _next_operation_id(),
         "created_at": utcnow(),
         "actor_id": new.actor.id,
@@ -242,7 +246,7 @@ def _insert_entries(operation_id: int, entries: list[tuple]) -> None:
                 operation_id, entries[start:start + ENTRY_ARRAY_BATCH]))
         return
     # SQLite: one compiled INSERT, executed for every batch of rows (the driver's executemany).
-    insert_entry = insert(AuditEntry.__table__)
+    insert_entry = insert(ENTRIES_TABLE)
     for start in range(0, len(entries), ENTRY_INSERT_BATCH):
         batch = entries[start : start + ENTRY_INSERT_BATCH]
         connection.execute(
@@ -256,7 +260,8 @@ def _entries_from_arrays(operation_id: int, entries: list[tuple]):
     one statement whatever the number of rows, no per-row placeholders to render, parse or
     bind. A field with the same value in every entry (a bulk change's entity, field and new
     value) is sent once, not as an array."""
-    constant, varying = {}, {}
+    constant: dict[str, Any] = {}
+    varying: dict[str, Any] = {}
     for name, values in zip(ENTRY_FIELDS, zip(*entries)):
         if all(value == values[0] for value in values):
             constant[name] = literal(values[0], _ENTRY_TYPES[name])
@@ -273,4 +278,4 @@ def _entries_from_arrays(operation_id: int, entries: list[tuple]):
                      for name in ENTRY_FIELDS))
             .select_from(arrays)
             .order_by(arrays.c.position))
-    return insert(AuditEntry.__table__).from_select(["operation_id", *ENTRY_FIELDS], rows)
+    return insert(ENTRIES_TABLE).from_select(["operation_id", *ENTRY_FIELDS], rows)

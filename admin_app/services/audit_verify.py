@@ -342,13 +342,14 @@ class _LinkStream:
 
     def _skip_entries_before(self, operation_id: int | None) -> tuple[int, int] | None:
         """Skip entries of operations that do not exist; the first such id and how many."""
-        first_missing, count = None, 0
+        first_missing: int | None = None
+        count = 0
         while self._entry is not None and (operation_id is None
                                            or self._entry[0] < operation_id):
             first_missing = self._entry[0] if first_missing is None else first_missing
             count += 1
             self._advance()
-        return (first_missing, count) if count else None
+        return None if first_missing is None else (first_missing, count)
 
 
 def _record(finding: Finding | None, checked: int, message: str) -> tuple[int, datetime]:

@@ -77,7 +77,7 @@ def customer_history(customer_id: int, limit: int = 200) -> CustomerHistory:
         .order_by(AuditEntry.operation_id.desc(), AuditEntry.id.desc())
         .limit(limit + 1)
     ).all()
-    return CustomerHistory([HistoryItem(*row) for row in rows[:limit]], len(rows) > limit)
+    return CustomerHistory([HistoryItem(**row._asdict()) for row in rows[:limit]], len(rows) > limit)
 
 
 def entries_page(operation_id: int, page: int = 0,
@@ -95,7 +95,7 @@ def entries_page(operation_id: int, page: int = 0,
         .offset(page * per_page)
         .limit(per_page)
     ).all()
-    return EntriesPage(entries, page, per_page, total)
+    return EntriesPage(list(entries), page, per_page, total)
 
 
 def iter_entries(operation_id: int) -> Iterator:

@@ -64,7 +64,7 @@ def clean_amount(value) -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:
         raise InvalidInput(_("The amount must be a number.")) from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:
+    if not amount.is_finite() or int(amount.as_tuple().exponent) < -2:
         raise InvalidInput(_("The amount must be a number with at most two decimals."))
     if amount <= 0:
         raise InvalidInput(_("The amount must be greater than zero."))

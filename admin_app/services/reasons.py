@@ -174,6 +174,6 @@ def usage() -> dict[str, ReasonUsage]:
         select(Reason.code, func.count(ReviewRule.id))
         .join(ReviewRule, ReviewRule.reason_id == Reason.id).group_by(Reason.code)
     ).all())
-    codes = set(operations) | set(customers) | set(rules)
+    codes = {code for code in (*operations, *customers, *rules) if code}
     return {code: ReasonUsage(operations.get(code, 0), customers.get(code, 0),
                               rules.get(code, 0)) for code in codes}

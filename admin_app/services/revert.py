@@ -95,7 +95,9 @@ def preview(operation_id: int, *, max_rows: int = 100, confirming: bool = False
     """What reverting would do now; changes nothing. Raises like `execute`; with `confirming`
     (step 2's page shown again), an operation already reverted is ConfirmationUsed."""
     operation = _revertible_operation(operation_id, confirming=confirming)
-    eligible, skipped, rows = 0, {}, []
+    eligible = 0
+    skipped: dict[str, int] = {}
+    rows: list[PreviewRow] = []
     for row in db.session.execute(_status_entries(operation_id).order_by(AuditEntry.id)
                                   .execution_options(yield_per=ID_CHUNK)):
         why = _why_skipped(row)
@@ -126,7 +128,8 @@ def execute(operation_id: int, *, actor: Actor, confirmed_by: int,
         lock_chain_head()
         operation = _revertible_operation(operation_id, confirming=True)
         reason = validated_reason(None, reason_code, memo)
-        going_back, skipped = [], {}
+        going_back: list[tuple] = []
+        skipped: dict[str, int] = {}
         for row in session.execute(_status_entries(operation_id).order_by(AuditEntry.id)):
             why = _why_skipped(row)
             if why is None:

@@ -113,6 +113,7 @@ def _flag(rule: Rule, now: datetime):
 CANDIDATE_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.segment,
                      Customer.balance, Customer.credit_limit, Customer.last_order_at,
                      Customer.contract_end, Customer.created_at)
+CANDIDATE_FIELDS = tuple(column.key for column in CANDIDATE_COLUMNS)
 
 
 def candidates_select(
@@ -155,7 +156,8 @@ class Candidate:
 def _candidate(row, rules: Sequence[Rule]) -> Candidate:
     width = len(CANDIDATE_COLUMNS)
     flags = row[width:]
-    return Candidate(*row[:width], rules=tuple(rule for rule, hit in zip(rules, flags) if hit))
+    return Candidate(**dict(zip(CANDIDATE_FIELDS, row[:width], strict=True)),
+                     rules=tuple(rule for rule, hit in zip(rules, flags, strict=True) if hit))
 
 
 def iter_candidates(

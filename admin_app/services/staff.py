@@ -6,6 +6,8 @@ demoted. A change of role, active flag or password rotates the user's session to
 their sessions and remember-me cookies end on their next request.
 """
 
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
@@ -133,7 +135,8 @@ def update_user(
         if new_password is not None and (problem := password_problem(new_password,
                                                                       user.username)):
             raise InvalidInput(problem)
-        entries, values = [], {}
+        entries: list[tuple[str, int, str, str, str | None, str]] = []
+        values: dict[str, Any] = {}
         if role is not None and role != user.role:
             entries.append(("staff_user", user.id, user.username, "role", user.role, role))
             values["role"] = role

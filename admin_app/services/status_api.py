@@ -8,7 +8,7 @@ consumer that stores the last entry id it saw misses nothing and sees nothing tw
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, String, bindparam, func, select
+from sqlalchemy import ColumnElement, Row, String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from admin_app.extensions import db
@@ -55,7 +55,7 @@ def customer_states(codes: Sequence[str]) -> dict[str, Row]:
 def feed_query(after: int, limit: int, dialect: str):
     """Status entries after entry `after`, oldest first: a range scan of the entries' primary
     key (each row joined to its operation by primary key), stopped after `limit` rows."""
-    entity = AuditEntry.entity
+    entity: ColumnElement[str] = AuditEntry.entity.expression
     if dialect == "sqlite":
         # `entity || ''`: SQLite would otherwise pick the index on entity over the key range,
         # then sort every customer entry of the log. (PostgreSQL chooses well from its

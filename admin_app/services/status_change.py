@@ -57,7 +57,7 @@ SKIP_MISSING = "missing"
 
 def parse_action(value: str | None) -> StatusAction:
     try:
-        return StatusAction(value)
+        return StatusAction(value or "")
     except ValueError:
         raise InvalidInput(_("Unknown action.")) from None
 
@@ -151,7 +151,7 @@ def create_request(
         if ids is not None:
             selected = _snapshot_ids(session, request_id, ids)
             missing = len(ids) - selected
-        else:
+        elif matching is not None:
             selected = _snapshot_query(session, request_id, matching, offset=0)
             missing = 0
         session.execute(

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 from admin_app.extensions import db
 from admin_app.services import log_head_guard
@@ -71,7 +71,7 @@ def _begin_sqlite_transaction(connection) -> None:
 
 
 @contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction() -> Iterator[scoped_session]:
     """Run the block in one new write transaction; commit on success, roll back on error.
 
     The request's read transaction (if any) is ended first, so callers must not leave
