@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
@@ -64,7 +65,8 @@ def _read_key_file(path: str, what: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise CheckpointError(f"{what} {path}: cannot read it ({exc.strerror}).") from None
+        raise CheckpointError(_("%(what)s %(path)s: cannot read it (%(error)s).", what=what,
+                                path=path, error=exc.strerror)) from None
 
 
 def load_signing_key(path: str | None) -> Ed25519PrivateKey:
@@ -73,25 +75,25 @@ def load_signing_key(path: str | None) -> Ed25519PrivateKey:
     Raises CheckpointError, saying what is wrong, when `path` is empty, the file cannot be
     read, is not an unencrypted PEM private key, or holds another kind of key."""
     if not path:
-        raise CheckpointError(
+        raise CheckpointError(_(
             "AUDIT_SIGNING_KEY is not set: give the path of an Ed25519 private key (PEM). "
             "Create one with `flask --app wsgi audit keygen FILE` or "
-            "`openssl genpkey -algorithm ed25519 -out FILE`.")
+            "`openssl genpkey -algorithm ed25519 -out FILE`."))
     data = _read_key_file(path, "AUDIT_SIGNING_KEY")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
-        raise CheckpointError(
-            f"AUDIT_SIGNING_KEY {path}: the key is encrypted; give an unencrypted key and "
-            "protect the file instead (readable by the job's user only).") from None
+        raise CheckpointError(_(
+            "AUDIT_SIGNING_KEY %(path)s: the key is encrypted; give an unencrypted key and "
+            "protect the file instead (readable by the job's user only).", path=path)) from None
     except (ValueError, UnsupportedAlgorithm):
-        raise CheckpointError(
-            f"AUDIT_SIGNING_KEY {path}: not a PEM private key "
-            "(expected -----BEGIN PRIVATE KEY-----).") from None
+        raise CheckpointError(_(
+            "AUDIT_SIGNING_KEY %(path)s: not a PEM private key "
+            "(expected -----BEGIN PRIVATE KEY-----).", path=path)) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise CheckpointError(
-            f"AUDIT_SIGNING_KEY {path}: not an Ed25519 key ({_kind(key)}); checkpoints are "
-            "signed with Ed25519.")
+        raise CheckpointError(_(
+            "AUDIT_SIGNING_KEY %(path)s: not an Ed25519 key (%(kind)s); checkpoints are "
+            "signed with Ed25519.", path=path, kind=_kind(key)))
     return key
 
 
@@ -106,21 +108,22 @@ def signing_key_is_exposed(path: str) -> bool:
 def load_public_key(path: str) -> Ed25519PublicKey:
     """The Ed25519 public key in the PEM file `path` (as `audit checkpoint --public-key` or
     `openssl pkey -pubout` print it). Raises CheckpointError saying what is wrong."""
-    data = _read_key_file(path, "Public key")
+    data = _read_key_file(path, _("Public key"))
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
         if b"PRIVATE KEY" in data:
-            raise CheckpointError(
-                f"Public key {path}: this is a private key; give the public key "
-                "(`flask --app wsgi audit checkpoint --public-key` prints it).") from None
-        raise CheckpointError(
-            f"Public key {path}: not a PEM public key "
-            "(expected -----BEGIN PUBLIC KEY-----).") from None
+            raise CheckpointError(_(
+                "Public key %(path)s: this is a private key; give the public key "
+                "(`flask --app wsgi audit checkpoint --public-key` prints it).",
+                path=path)) from None
+        raise CheckpointError(_(
+            "Public key %(path)s: not a PEM public key "
+            "(expected -----BEGIN PUBLIC KEY-----).", path=path)) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise CheckpointError(
-            f"Public key {path}: not an Ed25519 key ({_kind(key)}); checkpoints are signed "
-            "with Ed25519.")
+        raise CheckpointError(_(
+            "Public key %(path)s: not an Ed25519 key (%(kind)s); checkpoints are signed "
+            "with Ed25519.", path=path, kind=_kind(key)))
     return key
 
 
@@ -134,9 +137,10 @@ def generate_signing_key(path: str) -> Ed25519PrivateKey:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise CheckpointError(f"{path} exists; not overwriting a key.") from None
+        raise CheckpointError(_("%(path)s exists; not overwriting a key.", path=path)) from None
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot create it ({exc.strerror}).") from None
+        raise CheckpointError(_("%(path)s: cannot create it (%(error)s).", path=path,
+                                error=exc.strerror)) from None
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
     return key
@@ -228,9 +232,9 @@ def take_checkpoint(signing_key: Ed25519PrivateKey) -> SignedCheckpoint:
     if newest is None and (head is None or head.last_operation_id is None):
         operations = 0
     elif head is None or tuple(newest or ()) != head_newest:
-        raise CheckpointError(
+        raise CheckpointError(_(
             "The chain head does not match the newest operation in the log, so no checkpoint "
-            "was made: run `flask --app wsgi audit verify`.")
+            "was made: run `flask --app wsgi audit verify`."))
     else:
         operations = head.operation_count
     checkpoint = Checkpoint(
@@ -254,8 +258,8 @@ def append_line(path: str, line: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot append the checkpoint ({exc.strerror}).") \
-            from None
+        raise CheckpointError(_("%(path)s: cannot append the checkpoint (%(error)s).",
+                                path=path, error=exc.strerror)) from None
 
 
 def record_checkpoint(checkpoint: Checkpoint) -> None:

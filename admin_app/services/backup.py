@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from admin_app.extensions import db
 from admin_app.services import log_head_guard
@@ -40,7 +41,7 @@ class BackupCheck:
 def create_backup(target: Path) -> None:
     """Write a consistent copy of the app's database to `target` (which must not exist)."""
     if target.exists():
-        raise InvalidInput(f"{target} already exists; choose a new file name.")
+        raise InvalidInput(_("%(path)s already exists; choose a new file name.", path=target))
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
         _sqlite_copy(Path(url.database), target)
@@ -54,7 +55,8 @@ def verify_backup(source: Path) -> BackupCheck:
     try:
         magic = source.read_bytes()[:16] if source.stat().st_size else b""
     except OSError as exc:
-        raise InvalidInput(f"Cannot read {source}: {exc.strerror}.") from exc
+        raise InvalidInput(_("Cannot read %(path)s: %(error)s.", path=source,
+                             error=exc.strerror)) from exc
     if magic.startswith(SQLITE_MAGIC):
         with tempfile.TemporaryDirectory() as folder:
             scratch = Path(folder) / "check.db"
@@ -62,7 +64,8 @@ def verify_backup(source: Path) -> BackupCheck:
             return _check(f"sqlite:///{scratch}")
     if magic.startswith(PG_DUMP_MAGIC):
         return _check_pg_dump(source)
-    raise InvalidInput(f"{source} is neither a SQLite database nor a pg_dump custom-format file.")
+    raise InvalidInput(_("%(path)s is neither a SQLite database nor a pg_dump custom-format "
+                         "file.", path=source))
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
@@ -78,8 +81,8 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 def _check_pg_dump(dump: Path) -> BackupCheck:
     url = db.engine.url
     if url.get_backend_name() != "postgresql":
-        raise InvalidInput("A pg_dump file is checked against a PostgreSQL server: "
-                           "set DATABASE_URL to one (a throwaway database is created there).")
+        raise InvalidInput(_("A pg_dump file is checked against a PostgreSQL server: "
+                             "set DATABASE_URL to one (a throwaway database is created there)."))
     scratch = url.set(database=f"backup_check_{uuid.uuid4().hex[:12]}")
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -107,8 +110,8 @@ def _check(url: str) -> BackupCheck:
                       for model in (Customer, AuditOperation, AuditEntry)]
             result = audit_verify.verify_chain()
         except sa.exc.DBAPIError as exc:
-            raise InvalidInput(f"The copy does not open as this app's database: "
-                               f"{exc.orig}") from exc
+            raise InvalidInput(_("The copy does not open as this app's database: %(error)s",
+                                 error=exc.orig)) from exc
         finally:
             db.session.remove()
             db.engine.dispose()
@@ -121,10 +124,12 @@ def _libpq(url: sa.engine.URL) -> str:
 
 def _run(command: list[str]) -> None:
     if shutil.which(command[0]) is None:
-        raise InvalidInput(f"{command[0]} is not installed (PostgreSQL client tools).")
+        raise InvalidInput(_("%(command)s is not installed (PostgreSQL client tools).",
+                             command=command[0]))
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise InvalidInput(f"{command[0]} failed: {done.stderr.strip()[:500]}")
+        raise InvalidInput(_("%(command)s failed: %(error)s", command=command[0],
+                             error=done.stderr.strip()[:500]))
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ def acknowledge_restore(actor: Actor) -> Acknowledged | None:
     None when there is nothing to acknowledge."""
     path = log_head_guard.marker_path()
     if path is None:
-        raise InvalidInput("LOG_HEAD_MARKER is off: there is no record of the log head.")
+        raise InvalidInput(_("LOG_HEAD_MARKER is off: there is no record of the log head."))
     seen = log_head_guard.read_mark(path)
     with write_transaction():
         head = log_head_guard.current_head()
