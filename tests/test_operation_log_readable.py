@@ -187,7 +187,7 @@ def test_a_filter_scope_reads_as_a_sentence(app, staff, reasons):
 def test_a_revert_reads_as_a_revert_of_its_operation(client, login, staff, reasons):
     ids = make_customers(2)
     original = _deactivate(staff["admin"], ids)
-    result = revert.execute(original, actor=_actor(staff["admin"]),
+    result = revert.execute(original, actor=_actor(staff["admin"]), confirmed_by=staff["admin"].id,
                             reason_code="customer_request")
     login("auditor")
     text = visible_text(client.get(f"/admin/audit/details/?id={result.operation_id}")
@@ -367,7 +367,7 @@ def test_customer_code_filter_is_an_index_lookup(app, backend):
 def test_chart_counts_a_revert_in_its_own_series(app, staff, reasons):
     ids = make_customers(5)
     original = _deactivate(staff["admin"], ids)
-    revert.execute(original, actor=_actor(staff["admin"]), reason_code="customer_request")
+    revert.execute(original, actor=_actor(staff["admin"]), confirmed_by=staff["admin"].id, reason_code="customer_request")
     changes = dashboard.weekly_status_changes(
         now=db.session.get(AuditOperation, original).created_at)
     assert changes.counts["deactivate"][-1] == 5

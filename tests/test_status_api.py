@@ -480,6 +480,15 @@ def test_fuzz_lookup_and_feed_never_500(api, code, after, limit):
     assert lookup.mimetype == page.mimetype == "application/json"
 
 
+def test_a_code_with_a_nul_character_is_unknown_not_an_error(api, app):
+    """Found by the fuzz test on PostgreSQL, whose text cannot hold NUL: a 500 before."""
+    lookup = api.get(f"{API}/customers/A%00B")
+    assert lookup.status_code == 404, lookup.get_data(as_text=True)
+    check = api.post(f"{API}/customers/check", json={"codes": ["A\x00B", "NOPE"]})
+    assert check.status_code == 200, check.get_data(as_text=True)
+    assert [r["found"] for r in check.get_json()["results"]] == [False, False]
+
+
 # -- the example consumer in docs/ -------------------------------------------------------------
 
 

@@ -32,15 +32,23 @@ def _states_query():
             .outerjoin(Reason, Reason.code == Customer.status_reason))
 
 
+def _storable(code: str) -> bool:
+    """No stored code holds a NUL character (PostgreSQL text cannot), so such a code is simply
+    unknown; sending it to PostgreSQL would be an error, not an answer."""
+    return "\x00" not in code
+
+
 def customer_state(code: str) -> Row | None:
     """The customer with exactly this code (codes are unique as stored), or None. The row has
     code, name, status, status_reason, reason_label, status_changed_at."""
+    if not _storable(code):
+        return None
     return db.session.execute(_states_query().where(Customer.code == code)).first()
 
 
 def customer_states(codes: Sequence[str]) -> dict[str, Row]:
     """The customers among `codes`, by code, in one set-based query (rows as above)."""
-    wanted = list(dict.fromkeys(codes))
+    wanted = [code for code in dict.fromkeys(codes) if _storable(code)]
     if not wanted:
         return {}
     if db.session.get_bind().dialect.name == "postgresql":
