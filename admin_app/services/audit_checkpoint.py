@@ -417,7 +417,7 @@ class CheckpointWatch:
             count += 1
             if count == 1:
                 pending = self._same_database(pending, link.stored_hash)
-            while pending and pending[0].checkpoint.operation_id < link.id:
+            while pending and (pending[0].checkpoint.operation_id or 0) < link.id:
                 self._missing(pending.popleft(), last_id, link.id)
             while pending and pending[0].checkpoint.operation_id == link.id:
                 self._compare(pending.popleft(), link, count)
@@ -443,7 +443,7 @@ class CheckpointWatch:
                 f"#{newest.operation_id}")
 
     def _same_database(self, pending: deque[_Group], first_hash: str) -> deque[_Group]:
-        kept = deque()
+        kept: deque[_Group] = deque()
         for group in pending:
             if group.checkpoint.database == first_hash:
                 kept.append(group)
@@ -451,14 +451,14 @@ class CheckpointWatch:
             self._findings.append(Finding(
                 group.checkpoint.operation_id, Problem.CHECKPOINT,
                 f"{group.names()} was made on another database: the first operation it "
-                f"records has hash {group.checkpoint.database[:12]}…, this log's first has "
+                f"records has hash {(group.checkpoint.database or '')[:12]}…, this log's first has "
                 f"{first_hash[:12]}… (or this log was rewritten from its first operation)."))
         return kept
 
     def _compare(self, group: _Group, link: Link, operations: int) -> None:
         c = group.checkpoint
         if link.stored_hash != c.operation_hash:
-            detail = (f"{group.names()} records its hash as {c.operation_hash[:12]}…, the log "
+            detail = (f"{group.names()} records its hash as {(c.operation_hash or '')[:12]}…, the log "
                       f"now holds {link.stored_hash[:12]}…: the log was rewritten up to this "
                       "operation.")
         elif (operations, link.entries_through) != (c.operations, c.entries):

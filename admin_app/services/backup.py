@@ -44,7 +44,7 @@ def create_backup(target: Path) -> None:
         raise InvalidInput(_("%(path)s already exists; choose a new file name.", path=target))
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
-        _sqlite_copy(Path(url.database), target)
+        _sqlite_copy(Path(url.database or ""), target)
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), _libpq(url)])
 
@@ -106,7 +106,7 @@ def _check(url: str) -> BackupCheck:
                      SECRET_KEY=current_app.config["SECRET_KEY"])
     with app.app_context():
         try:
-            counts = [db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            counts = [db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
                       for model in (Customer, AuditOperation, AuditEntry)]
             result = audit_verify.verify_chain()
         except sa.exc.DBAPIError as exc:
