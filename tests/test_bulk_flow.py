@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer
-from tests.conftest import confirm_action, make_customers, start_action, statuses
+from tests.conftest import PASSWORD, confirm_action, make_customers, start_action, statuses
 
 
 def operation_count():
@@ -216,18 +216,18 @@ def test_missing_reason_rerenders_the_page_with_an_error(admin_client):
     ids = make_customers(2)
     _, token = start_action(admin_client, "deactivate", ids)
     response = confirm_action(admin_client, token, reason="")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose a reason." in text(response)
     assert statuses(ids) == {i: "active" for i in ids}
 
 
 @pytest.mark.parametrize("memo, message", [("bad\x00memo", "invalid characters"),
                                            ("x" * 10_000, "")])
-def test_bad_memo_is_400_on_both_databases(admin_client, memo, message):
+def test_bad_memo_is_422_on_both_databases(admin_client, memo, message):
     ids = make_customers(1)
     _, token = start_action(admin_client, "deactivate", ids)
     response = confirm_action(admin_client, token, memo=memo)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in text(response)
     assert statuses(ids) == {ids[0]: "active"}
 
@@ -236,8 +236,77 @@ def test_memo_required_by_the_reason(admin_client):
     ids = make_customers(1)
     _, token = start_action(admin_client, "deactivate", ids)
     response = confirm_action(admin_client, token, reason="duplicate", memo="")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "requires a memo" in text(response)
+
+
+def _feedback(body: str, field: str) -> str | None:
+    match = re.search(rf'<div class="invalid-feedback" id="{field}-feedback">([^<]*)</div>', body)
+    return match.group(1) if match else None
+
+
+def test_memo_error_stays_on_the_confirmation_page_next_to_the_memo(admin_client):
+    """A "memo required" reason with only spaces as memo: the same confirmation page (422),
+    the app's navigation, the error next to the memo, the chosen reason and the typed memo
+    kept, and the same token still confirms afterwards."""
+    ids = make_customers(2)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, token, reason="other", memo="   ")
+    body = text(response)
+    assert response.status_code == 422
+    assert 'id="confirm-title"' in body and 'id="current-user"' in body
+    assert _feedback(body, "memo") == "This reason requires a memo."
+    assert _feedback(body, "reason") is None
+    assert re.search(r'<option data-memo-required="1" selected value="other">', body)
+    assert f'name="token" type="hidden" value="{token}"' in body
+    assert re.search(r'<textarea[^>]*autofocus[^>]*name="memo"', body)
+    assert statuses(ids) == {i: "active" for i in ids}
+    done = confirm_action(admin_client, token, reason="other", memo="Explained now")
+    assert done.status_code == 303
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+def test_invalid_reason_is_shown_next_to_the_reason_and_the_memo_is_kept(admin_client):
+    ids = make_customers(1)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, token, reason="no-such-reason", memo="kept text")
+    body = text(response)
+    assert response.status_code == 422
+    assert _feedback(body, "reason") == "Not a valid choice."
+    assert "\nkept text</textarea>" in body
+    assert statuses(ids) == {ids[0]: "active"}
+
+
+def test_reasons_that_need_a_memo_are_marked_and_reason_has_autofocus(admin_client):
+    ids = make_customers(1)
+    page, _ = start_action(admin_client, "deactivate", ids)
+    body = text(page)
+    assert '<option data-memo-required="1" value="other">Other (explain in the memo) (memo required)</option>' in body  # noqa: E501
+    assert '<option value="customer_request">Customer request</option>' in body
+    assert re.search(r'<select[^>]*autofocus[^>]*name="reason"', body)
+    assert 'data-page-url="/admin/customers/preview/?token=' in body
+
+
+def test_the_confirmation_page_has_a_get_address_with_the_same_token(admin_client, app):
+    """Back and reload use /admin/customers/preview/?token=...: the same page by GET, bound to
+    the same user, and the token it carries still confirms."""
+    ids = make_customers(2)
+    _, token = start_action(admin_client, "freeze", ids)
+    again = admin_client.get("/admin/customers/preview/", query_string={"token": token,
+                                                                        "reason": "other"})
+    assert again.status_code == 200
+    assert again.headers["Cache-Control"] == "no-store"
+    assert "2 customers will change to Frozen." in text(again)
+    assert f'name="token" type="hidden" value="{token}"' in text(again)
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert admin_client.get("/admin/customers/preview/",
+                            query_string={"token": token + "x"}).status_code == 400
+    other = app.test_client()  # another browser, another user
+    other.post("/login", data={"username": "manager", "password": PASSWORD})
+    assert other.get("/admin/customers/preview/",
+                     query_string={"token": token}).status_code == 403
+    assert confirm_action(admin_client, token).status_code == 303
+    assert statuses(ids) == {i: "frozen" for i in ids}
 
 
 def test_names_and_memos_are_escaped_everywhere(admin_client):

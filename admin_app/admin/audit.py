@@ -27,8 +27,8 @@ from markupsafe import Markup
 from sqlalchemy import exists
 
 from admin_app.admin import confirmation
-from admin_app.admin.forms import ConfirmStatusChangeForm
-from admin_app.admin.labels import ACTION_LABELS, reason_label
+from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
+from admin_app.admin.labels import ACTION_LABELS
 from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
@@ -220,9 +220,14 @@ class AuditOperationView(SecureModelView):
             return reauthenticate(self.get_url(".details_view", id=int(operation_id)))
         form.reason.choices = _reason_choices()
         if not form.validate():
-            return self._render_revert(int(operation_id), form, status=400)
-        result = revert.execute(int(operation_id), actor=current_actor(),
-                                reason_code=form.reason.data, memo=form.memo.data or "")
+            return self._render_revert(int(operation_id), form, status=422)
+        try:
+            result = revert.execute(int(operation_id), actor=current_actor(),
+                                    reason_code=form.reason.data, memo=form.memo.data or "")
+        except InvalidInput as error:
+            if not show_field_error(form, error):
+                raise
+            return self._render_revert(int(operation_id), form, status=422)
         message = ngettext("Reverted %(num)d customer", "Reverted %(num)d customers",
                            result.changed)
         if result.skipped:
@@ -234,7 +239,8 @@ class AuditOperationView(SecureModelView):
 
     def _render_revert(self, operation_id: int, form, status: int = 200):
         preview = revert.preview(operation_id, max_rows=100)
-        form.reason.choices = [("", _("Choose a reason…"))] + _reason_choices()[1:]
+        form.reason.choices = reason_choices(status_change.reasons_for(None),
+                                             _("Choose a reason…"))
         body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
                            skip_messages=REVERT_SKIP_MESSAGES,
                            cancel_url=self.get_url(".details_view", id=operation_id))
@@ -273,9 +279,8 @@ REVERT_SKIP_MESSAGES = {
 }
 
 
-def _reason_choices() -> list[tuple[str, str]]:
-    return [("", "")] + [(reason.code, reason_label(reason))
-                         for reason in status_change.reasons_for(None)]
+def _reason_choices() -> list[tuple]:
+    return reason_choices(status_change.reasons_for(None))
 
 
 class _Echo:

@@ -23,8 +23,8 @@ from markupsafe import Markup
 from wtforms import HiddenField, SelectField
 
 from admin_app.admin import confirmation
-from admin_app.admin.forms import ConfirmStatusChangeForm
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, reason_label
+from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
+from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS
 from admin_app.admin.secure import SecureModelView, badge, deny
 from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
@@ -36,7 +36,7 @@ from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services import status_change
-from admin_app.services.errors import Conflict, NotAllowed
+from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
 from admin_app.web import format_money
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
@@ -337,12 +337,26 @@ class StatusChangeMixin:
                                        reason=request.form.get("preset_reason", ""))
         return self._render_confirmation(request_id, form)
 
+    @expose("/preview/", methods=("GET",))
+    def preview_view(self):
+        """The confirmation page again, by GET (the browser's Back and reload land here):
+        the same token, so nothing new is snapshotted and the same confirm POST follows."""
+        if not self.can(Permission.CHANGE_STATUS):
+            return deny(_("You are not allowed to change customer status."))
+        token = request.args.get("token")
+        claim = confirmation.verify(token)
+        if claim.user_id != current_user.id or claim.request_id.startswith("revert:"):
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        preview = status_change.describe(claim.request_id, max_rows=0)
+        form = ConfirmStatusChangeForm(token=token, url=preview.return_url, formdata=None,
+                                       reason=request.args.get("reason", ""))
+        return self._render_confirmation(claim.request_id, form)
+
     def _render_confirmation(self, request_id: str, form, status: int = 200):
         preview = status_change.describe(
             request_id, max_rows=current_app.config["CONFIRMATION_PREVIEW_ROWS"])
         reasons = status_change.reasons_for(preview.action)
-        form.reason.choices = [("", _("Choose a reason…"))] + [
-            (reason.code, reason_label(reason)) for reason in reasons]
+        form.reason.choices = reason_choices(reasons, _("Choose a reason…"))
         memo_required = [reason.code for reason in reasons if reason.memo_required]
         body = self.render(
             "admin/customers/confirm.html",
@@ -350,6 +364,7 @@ class StatusChangeMixin:
             action_label=ACTION_LABELS[preview.action.value],
             skip_messages=skip_messages(preview.action),
             cancel_url=local_or(preview.return_url, self.get_url(".index_view")),
+            page_url=self.get_url(".preview_view", token=form.token.data),
         )
         return body, status, {"Cache-Control": "no-store"}
 
@@ -368,10 +383,17 @@ class StatusChangeMixin:
         self._refuse_edited_selection(claim.request_id)
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():
-            return self._render_confirmation(claim.request_id, form, status=400)
-        result = status_change.execute(
-            claim.request_id, actor=current_actor(), reason_code=form.reason.data,
-            memo=form.memo.data or "")
+            return self._render_confirmation(claim.request_id, form, status=422)
+        try:
+            result = status_change.execute(
+                claim.request_id, actor=current_actor(), reason_code=form.reason.data,
+                memo=form.memo.data or "")
+        except InvalidInput as error:
+            # The service is the authority on reason and memo: its refusal goes next to the
+            # field, on the same page, with the same (unused) token.
+            if not show_field_error(form, error):
+                raise
+            return self._render_confirmation(claim.request_id, form, status=422)
         current_app.logger.info(
             "status change done user=%s action=%s operation=%d changed=%d memo=%s",
             current_user.username, result.action.value, result.operation_id, result.changed,
@@ -387,7 +409,7 @@ class StatusChangeMixin:
 
     def _prepare_reason_choices(self, action_name: str, form) -> None:
         reasons = status_change.reasons_for(status_change.parse_action(action_name))
-        form.reason.choices = [("", "")] + [(r.code, reason_label(r)) for r in reasons]
+        form.reason.choices = reason_choices(reasons)
 
     def _result_message(self, result) -> Markup:
         text = done_message(result.action, result.changed)

@@ -294,18 +294,20 @@ def validated_reason(action: StatusAction | None, reason_code: str | None, memo:
     """The enabled reason `reason_code` if it may be used for `action` (None: any action)
     with this memo; raises InvalidInput otherwise."""
     if not reason_code:
-        raise InvalidInput(_("Choose a reason."))
+        raise InvalidInput(_("Choose a reason."), field="reason")
     reason = db.session.execute(
         select(Reason).where(Reason.code == reason_code)).scalar_one_or_none()
     if reason is None or not reason.enabled or (
             action is not None and not reason.applies_to(action.value)):
-        raise InvalidInput(_("This reason cannot be used for this action."))
+        raise InvalidInput(_("This reason cannot be used for this action."),
+                           field="reason")
     if "\x00" in memo:
-        raise InvalidInput(_("Memo contains invalid characters."))
+        raise InvalidInput(_("Memo contains invalid characters."), field="memo")
     if len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH))
+        raise InvalidInput(_("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH),
+                           field="memo")
     if reason.memo_required and not memo.strip():
-        raise InvalidInput(_("This reason requires a memo."))
+        raise InvalidInput(_("This reason requires a memo."), field="memo")
     return reason
 
 
