@@ -54,3 +54,54 @@ def test_error_pages_of_an_anonymous_visitor_show_no_menu(client):
     body = text(response)
     assert 'id="error-message"' in body and not _in_admin_layout(body)
     assert 'id="language-switch"' in body
+
+
+# -- per-customer actions on the details page -------------------------------------------------
+
+def _detail_actions(body: str) -> list[str]:
+    return re.findall(r'name="action" value="(\w+)"', body.split('id="status-actions"')[1]
+                      .split("</form>")[0]) if 'id="status-actions"' in body else []
+
+
+@pytest.mark.parametrize("status, offered", [
+    ("active", ["deactivate", "freeze"]),
+    ("frozen", ["deactivate", "reactivate"]),
+    ("deactivated", ["reactivate"]),
+])
+def test_details_page_offers_the_actions_the_status_machine_allows(client, login, status,
+                                                                   offered):
+    [cid] = make_customers(1, status=status)
+    login("manager")
+    assert _detail_actions(text(client.get(f"/admin/customers/details/?id={cid}"))) == offered
+
+
+@pytest.mark.parametrize("role", ["clerk", "auditor"])
+def test_details_page_offers_no_action_without_the_permission(client, login, role):
+    [cid] = make_customers(1)
+    login(role)
+    body = text(client.get(f"/admin/customers/details/?id={cid}"))
+    assert 'id="status-actions"' not in body
+    response, token = start_action(client, "deactivate", [cid],
+                                   url=f"/admin/customers/details/?id={cid}")
+    assert response.status_code == 403 and token is None
+    assert statuses([cid]) == {cid: "active"}
+
+
+def test_deactivate_from_the_details_page_confirms_and_returns_there(client, login, reasons):
+    ids = make_customers(3)
+    cid = ids[1]
+    login("manager")
+    details = f"/admin/customers/details/?id={cid}"
+    body = text(client.get(details))
+    url = re.search(r'name="url" value="([^"]+)"', body).group(1).replace("&amp;", "&")
+    page, token = start_action(client, "deactivate", [cid], url=url)
+    assert page.status_code == 200
+    assert "1 customer will change to Deactivated." in text(page)
+    assert re.search(r'href="/admin/customers/details/\?id=%d[^"]*" id="cancel-link"' % cid,
+                     text(page))
+    done = confirm_action(client, token, url=url)
+    assert done.status_code == 303 and done.headers["Location"] == url
+    assert statuses(ids) == {ids[0]: "active", cid: "deactivated", ids[2]: "active"}
+    after = text(client.get(url))
+    assert "Deactivated 1 customer" in after
+    assert _detail_actions(after) == ["reactivate"]

@@ -286,7 +286,18 @@ class StatusChangeMixin:
     def render(self, template, **kwargs):
         if template == self.list_template:
             kwargs["status_tabs"] = self.status_tabs()
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs["status_actions"] = self.status_actions_for(kwargs["model"])
+            kwargs["details_url"] = self.get_url(".details_view", id=kwargs["model"].id)
         return super().render(template, **kwargs)
+
+    def status_actions_for(self, customer) -> list[dict]:
+        """The status actions the user may run on this one customer, from the status machine:
+        they post to the bulk flow with its id, so the same confirmation page follows."""
+        if not self.can(Permission.CHANGE_STATUS):
+            return []
+        return [{"name": name.value, "label": ACTION_LABELS[name.value]}
+                for name in StatusAction if customer.status in name.allowed_from]
 
     # -- step 1: the action POST answers with the confirmation page ----------------------------
 
