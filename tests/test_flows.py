@@ -105,3 +105,35 @@ def test_deactivate_from_the_details_page_confirms_and_returns_there(client, log
     after = text(client.get(url))
     assert "Deactivated 1 customer" in after
     assert _detail_actions(after) == ["reactivate"]
+
+
+# -- the revert confirmation: the same inline errors and GET address ----------------------------
+
+def test_revert_memo_error_rerenders_the_revert_page_and_the_token_still_works(
+        client, login, reasons):
+    ids = make_customers(2)
+    login("manager")
+    _, token = start_action(client, "freeze", ids)
+    done = confirm_action(client, token)
+    operation_id = int(re.search(r"/admin/audit/details/\?id=(\d+)",
+                                 text(client.get(done.headers["Location"]))).group(1))
+    page = client.post("/admin/audit/revert/", data={"id": operation_id})
+    body = text(page)
+    revert_token = re.search(r'name="token" type="hidden" value="([^"]+)"', body).group(1)
+    assert f'data-page-url="/admin/audit/revert/preview/?token={revert_token}"' in body
+    assert re.search(r'<select[^>]*autofocus[^>]*name="reason"', body)
+    refused = client.post("/admin/audit/revert/confirm/", data={
+        "token": revert_token, "reason": "other", "memo": " "})
+    assert refused.status_code == 422
+    assert ('<div class="invalid-feedback" id="memo-feedback">This reason requires a memo.'
+            in text(refused))
+    assert statuses(ids) == {i: "frozen" for i in ids}
+    again = client.get("/admin/audit/revert/preview/", query_string={"token": revert_token})
+    assert again.status_code == 200
+    assert "2 customers will go back to the status they had before." in text(again)
+    assert client.get("/admin/audit/revert/preview/",
+                      query_string={"token": token}).status_code == 400  # a bulk token
+    ok = client.post("/admin/audit/revert/confirm/", data={
+        "token": revert_token, "reason": "other", "memo": "wrong customers"})
+    assert ok.status_code == 303
+    assert statuses(ids) == {i: "active" for i in ids}

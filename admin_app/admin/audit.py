@@ -204,18 +204,34 @@ class AuditOperationView(SecureModelView):
                                        url=self.get_url(".details_view", id=operation.id))
         return self._render_revert(operation.id, form)
 
+    @expose("/revert/preview/", methods=("GET",))
+    def revert_preview_view(self):
+        """The revert confirmation page again, by GET (Back and reload land here)."""
+        if not self.can(Permission.REVERT_OPERATIONS):
+            return deny(_("You are not allowed to revert operations."))
+        token = request.args.get("token")
+        operation_id = self._revert_claim(token)
+        form = ConfirmStatusChangeForm(token=token, formdata=None,
+                                       url=self.get_url(".details_view", id=operation_id))
+        return self._render_revert(operation_id, form)
+
+    def _revert_claim(self, token: str | None) -> int:
+        """The operation a revert token names, when the token is this user's."""
+        claim = confirmation.verify(token)
+        kind, _sep, operation_id = claim.request_id.partition(":")
+        if kind != "revert" or claim.action != "revert" or not operation_id.isdigit():
+            raise InvalidInput(_("This confirmation is not valid. Please start again."))
+        if claim.user_id != current_user.id:
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        return int(operation_id)
+
     @expose("/revert/confirm/", methods=("POST",))
     def revert_confirm_view(self):
         """Step 2: revert, once, what is still revertible; then show the new operation."""
         if not self.can(Permission.REVERT_OPERATIONS):
             return deny(_("You are not allowed to revert operations."))
         form = ConfirmStatusChangeForm()
-        claim = confirmation.verify(form.token.data)
-        kind, _sep, operation_id = claim.request_id.partition(":")
-        if kind != "revert" or claim.action != "revert" or not operation_id.isdigit():
-            raise InvalidInput(_("This confirmation is not valid. Please start again."))
-        if claim.user_id != current_user.id:
-            raise NotAllowed(_("This confirmation belongs to another user."))
+        operation_id = str(self._revert_claim(form.token.data))
         if not login_fresh():
             return reauthenticate(self.get_url(".details_view", id=int(operation_id)))
         form.reason.choices = _reason_choices()
@@ -243,6 +259,7 @@ class AuditOperationView(SecureModelView):
                                              _("Choose a reason…"))
         body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
                            skip_messages=REVERT_SKIP_MESSAGES,
+                           page_url=self.get_url(".revert_preview_view", token=form.token.data),
                            cancel_url=self.get_url(".details_view", id=operation_id))
         return body, status, {"Cache-Control": "no-store"}
 
