@@ -141,11 +141,12 @@ class ReviewView(SecureModelView):
                 customers_action_url=url_for("customers.action_view"),
                 preset_reason=self._preset_reason(),
                 row_reasons={str(cid): c.reason_code for cid, c in matches.items()},
-                keep_form=KeepInReviewForm(
+                keep_form=g.get("review_keep_form") or KeepInReviewForm(
                     formdata=None, until=(today + timedelta(days=DEFAULT_KEEP_DAYS)).isoformat()),
+                keep_checked=g.get("review_keep_checked", []),
                 keep_min=(today + timedelta(days=1)).isoformat(),
                 keep_max=(today + timedelta(days=review.MAX_KEEP_DAYS)).isoformat(),
-                complete_form=CompleteReviewForm(formdata=None),
+                complete_form=g.get("review_complete_form") or CompleteReviewForm(formdata=None),
                 last_review=review.last_completed_review(),
             )
         return super().render(template, **kwargs)
@@ -161,17 +162,20 @@ class ReviewView(SecureModelView):
             return deny(_("You are not allowed to keep customers out of the review."))
         form = KeepInReviewForm()
         if not form.validate():
-            flash(self._form_errors(form), "error")
-            return self._back(form.url.data)
+            return self._form_refused(keep_form=form)
+        try:
+            until = review.parse_keep_date(form.until.data)
+        except InvalidInput as exc:
+            form.until.errors.append(exc.message)
+            return self._form_refused(keep_form=form)
         try:
             ids = status_change.parse_rowids(request.form.getlist("rowid"),
                                              limit=current_app.config["MAX_CHECKED_IDS"])
-            until = review.parse_keep_date(form.until.data)
             result = review.keep_in_review(ids, until, actor=current_actor(),
                                            memo=form.memo.data or "")
         except InvalidInput as exc:
-            flash(exc.message, "error")
-            return self._back(form.url.data)
+            form.form_errors.append(exc.message)
+            return self._form_refused(keep_form=form)
         if result.operation_id is None:
             flash(_("Nothing changed: the selected customers are not active or already kept "
                     "until %(date)s.", date=until.isoformat()), "info")
@@ -188,18 +192,29 @@ class ReviewView(SecureModelView):
             return deny(_("You are not allowed to record a review."))
         form = CompleteReviewForm()
         if not form.validate():
-            flash(self._form_errors(form), "error")
-            return self._back(form.url.data)
-        result = review.complete_review(actor=current_actor(), memo=form.memo.data or "")
+            return self._form_refused(complete_form=form)
+        try:
+            result = review.complete_review(actor=current_actor(), memo=form.memo.data or "")
+        except InvalidInput as exc:
+            form.memo.errors.append(exc.message)
+            return self._form_refused(complete_form=form)
         text = ngettext("Review recorded with %(num)d candidate waiting",
                         "Review recorded with %(num)d candidates waiting",
                         result.candidates)
         flash(self._with_operation_link(text, result.operation_id), "success")
         return self._back(form.url.data)
 
-    @staticmethod
-    def _form_errors(form) -> str:
-        return " ".join(str(error) for errors in form.errors.values() for error in errors)
+    def _form_refused(self, **forms):
+        """The queue again (422) with the refused form, its errors next to its fields, what
+        was typed and the rows that were checked (the form posts to the queue's own query)."""
+        for name, form in forms.items():
+            setattr(g, f"review_{name}", form)
+        g.review_keep_checked = [value for value in request.form.getlist("rowid")
+                                 if value.isdigit()][:1000]
+        response = self.index_view()
+        if isinstance(response, str):
+            return response, 422
+        return response
 
     def _with_operation_link(self, text: str, operation_id: int) -> Markup:
         link = url_for("audit.details_view", id=operation_id)
