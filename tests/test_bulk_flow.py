@@ -353,12 +353,19 @@ def test_select_all_reapplies_filters_and_search(admin_client):
     assert statuses(retail) == {i: "active" for i in retail}
 
 
-def test_confirmation_page_caps_the_list_at_100(admin_client, app):
+def test_confirmation_page_lists_100_rows_per_page(admin_client, app):
     ids = make_customers(130)
-    page, _ = start_action(admin_client, "freeze", ids)
+    page, token = start_action(admin_client, "freeze", ids)
     body = text(page)
     assert body.count("data-customer-id=") == 100
-    assert "…and 30 more, not shown." in body
+    assert "1–100 of 130" in body
+    next_url = re.search(r'id="preview-next" href="([^"]+)"', body).group(1)
+    second = text(admin_client.get(next_url.replace("&amp;", "&")))
+    assert second.count("data-customer-id=") == 30
+    assert "101–130 of 130" in second
+    assert f'name="token" type="hidden" value="{token}"' in second
+    shown = set(map(int, re.findall(r'data-customer-id="(\d+)"', body + second)))
+    assert shown == set(ids)
 
 
 def test_status_tabs_count_and_keep_other_filters(admin_client):

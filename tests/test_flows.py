@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import confirm_action, make_customers, start_action, statuses
+from tests.conftest import PASSWORD, confirm_action, make_customers, start_action, statuses
 
 
 def text(response) -> str:
@@ -137,3 +137,91 @@ def test_revert_memo_error_rerenders_the_revert_page_and_the_token_still_works(
         "token": revert_token, "reason": "other", "memo": "wrong customers"})
     assert ok.status_code == 303
     assert statuses(ids) == {i: "active" for i in ids}
+
+
+# -- warnings that apply to the action, with the rows they concern; paging and CSV --------------
+
+def _warnings(body: str) -> dict[str, str]:
+    return dict(re.findall(r'<li data-warning="(\w+)">([^<]*)', body))
+
+
+@pytest.fixture
+def mixed(app):
+    """Active and frozen customers; some owe money, some ordered recently."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from admin_app.models import Customer
+
+    recent = datetime.now(UTC) - timedelta(days=3)  # relative to the app's clock: 30-day window
+    owing = make_customers(3, balance=Decimal("50.00"))
+    ordering = make_customers(2, start=10)
+    quiet = make_customers(4, start=20)
+    frozen_owing = make_customers(2, status="frozen", start=30, balance=Decimal("9.00"))
+    db.session.execute(sa.update(Customer).where(Customer.id.in_(ordering + frozen_owing))
+                       .values(last_order_at=recent))
+    db.session.commit()
+    return {"owing": owing, "ordering": ordering, "quiet": quiet, "frozen": frozen_owing}
+
+
+@pytest.mark.parametrize("action", ["deactivate", "freeze"])
+def test_stopping_customers_warns_about_balance_and_recent_orders(client, login, reasons,
+                                                                   mixed, action):
+    login("manager")
+    ids = mixed["owing"] + mixed["ordering"] + mixed["quiet"]
+    page, token = start_action(client, action, ids)
+    warnings = _warnings(text(page))
+    assert warnings["open_balance"].strip() == "3 customers have an open balance."
+    assert warnings["recent_orders"].strip() == "2 customers ordered in the last 30 days."
+    link = re.search(r'href="([^"]+)" class="ml-1" id="show-open_balance">Show these 3 customers<',
+                     text(page)).group(1).replace("&amp;", "&")
+    only = text(client.get(link))
+    listed = {int(i) for i in re.findall(r'<tr data-customer-id="(\d+)"', only)}
+    assert listed == set(mixed["owing"])
+    assert 'id="show-all"' in only and 'id="show-open_balance"' not in only
+    assert "1–3 of 3" in only
+
+
+def test_reactivation_has_no_balance_or_order_warnings(client, login, reasons, mixed):
+    login("manager")
+    page, _ = start_action(client, "reactivate", mixed["frozen"])
+    body = text(page)
+    assert "2 customers will change to Active." in body
+    assert 'id="confirm-warnings"' not in body and _warnings(body) == {}
+
+
+def test_unknown_warning_filter_lists_every_row(client, login, reasons, mixed):
+    login("manager")
+    _, token = start_action(client, "deactivate", mixed["owing"] + mixed["quiet"])
+    page = client.get("/admin/customers/preview/", query_string={
+        "token": token, "show": "nonsense", "page": "99999999999"})
+    assert page.status_code == 200
+    assert len(re.findall(r'<tr data-customer-id=', text(page))) == 7
+
+
+def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
+    import csv
+    import io
+
+    app.config["CONFIRMATION_PREVIEW_ROWS"] = 5
+    ids = make_customers(12, name='=HYPERLINK("x")') + make_customers(
+        2, status="frozen", start=50)
+    login("manager")
+    _, token = start_action(client, "freeze", ids)
+    response = client.get("/admin/customers/preview/export/", query_string={"token": token})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(text(response))))
+    assert rows[0][:7] == ["Customer ID", "Code", "Name", "Status", "Status code", "Will change",
+                           "Why skipped"]
+    assert len(rows) == 1 + 14
+    assert [r[5] for r in rows[1:]] == ["Yes"] * 12 + ["No"] * 2
+    assert rows[-1][3:5] == ["Frozen", "frozen"] and rows[-1][6] == "already frozen"
+    assert all(r[2].startswith("'=") for r in rows[1:13])
+    other = app.test_client()
+    other.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert other.get("/admin/customers/preview/export/",
+                     query_string={"token": token}).status_code == 403

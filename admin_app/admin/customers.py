@@ -23,6 +23,7 @@ from markupsafe import Markup
 from wtforms import HiddenField, SelectField
 
 from admin_app.admin import confirmation
+from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
 from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS
 from admin_app.admin.secure import SecureModelView, badge, deny
@@ -169,6 +170,20 @@ SKIP_MESSAGES = {
 
 def skip_messages(action_name: StatusAction) -> dict:
     return {status_change.SKIP_ALREADY: ALREADY_MESSAGES[action_name], **SKIP_MESSAGES}
+
+
+def warning_messages(preview) -> dict[str, str]:
+    """The warnings of a confirmation page that apply, as sentences naming their counts."""
+    counts = preview.warnings
+    sentences = {
+        status_change.WARN_OPEN_BALANCE: lambda n: ngettext(
+            "%(num)d customer has an open balance.", "%(num)d customers have an open balance.",
+            n),
+        status_change.WARN_RECENT_ORDERS: lambda n: ngettext(
+            "%(num)d customer ordered in the last 30 days.",
+            "%(num)d customers ordered in the last 30 days.", n),
+    }
+    return {name: sentences[name](count) for name, count in counts.items()}
 
 
 DENIED_MESSAGES = {
@@ -358,26 +373,76 @@ class StatusChangeMixin:
         claim = confirmation.verify(token)
         if claim.user_id != current_user.id or claim.request_id.startswith("revert:"):
             raise NotAllowed(_("This confirmation belongs to another user."))
-        preview = status_change.describe(claim.request_id, max_rows=0)
-        form = ConfirmStatusChangeForm(token=token, url=preview.return_url, formdata=None,
+        page = request.args.get("page", "")
+        page = int(page) if page.isdigit() and len(page) < 7 else 0
+        form = ConfirmStatusChangeForm(token=token, url="", formdata=None,
                                        reason=request.args.get("reason", ""))
-        return self._render_confirmation(claim.request_id, form)
+        return self._render_confirmation(claim.request_id, form, page=page,
+                                         only=request.args.get("show") or None)
 
-    def _render_confirmation(self, request_id: str, form, status: int = 200):
-        preview = status_change.describe(
-            request_id, max_rows=current_app.config["CONFIRMATION_PREVIEW_ROWS"])
+    @expose("/preview/export/", methods=("GET",))
+    def preview_export_view(self):
+        """Every customer of a confirmation's selection as CSV: what would change, what would
+        be skipped and why (spreadsheet formulas escaped)."""
+        if not self.can(Permission.CHANGE_STATUS):
+            return deny(_("You are not allowed to change customer status."))
+        claim = confirmation.verify(request.args.get("token"))
+        if claim.user_id != current_user.id or claim.request_id.startswith("revert:"):
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        action_name = status_change.parse_action(claim.action)
+        rows = status_change.iter_preview_rows(claim.request_id)
+        messages = skip_messages(action_name)
+        header = [_("Customer ID"), _("Code"), _("Name"), _("Status"), _("Status code"), _("Will change"),
+                  _("Why skipped"), _("Balance"), _("Credit limit"), _("Last order")]
+
+        def values(row):
+            return [row.id, row.code, row.name, STATUS_LABELS.get(row.status, row.status),
+                    row.status, _("No") if row.skip else _("Yes"),
+                    str(messages[row.skip]) if row.skip else "", row.balance, row.credit_limit,
+                    row.last_order_at.isoformat() if row.last_order_at else ""]
+
+        return csv_response(header, (values(row) for row in rows),
+                            f"confirmation-{action_name.value}.csv")
+
+    def _render_confirmation(self, request_id: str, form, status: int = 200, page: int = 0,
+                             only: str | None = None):
+        size = current_app.config["CONFIRMATION_PREVIEW_ROWS"]
+        preview = status_change.describe(request_id, max_rows=size, offset=page * size,
+                                         only=only)
+        form.url.data = form.url.data or preview.return_url
         reasons = status_change.reasons_for(preview.action)
         form.reason.choices = reason_choices(reasons, _("Choose a reason…"))
         memo_required = [reason.code for reason in reasons if reason.memo_required]
+        token = form.token.data
         body = self.render(
             "admin/customers/confirm.html",
             preview=preview, form=form, memo_required=memo_required,
             action_label=ACTION_LABELS[preview.action.value],
             skip_messages=skip_messages(preview.action),
+            warning_messages=warning_messages(preview),
+            show_url=lambda show: self.get_url(".preview_view", token=token, show=show),
+            pager=self._pager(preview, size, token),
+            export_url=self.get_url(".preview_export_view", token=token),
             cancel_url=local_or(preview.return_url, self.get_url(".index_view")),
-            page_url=self.get_url(".preview_view", token=form.token.data),
+            page_url=self.get_url(".preview_view", token=token, show=preview.only,
+                                  page=(preview.offset // size) or None),
         )
         return body, status, {"Cache-Control": "no-store"}
+
+    def _pager(self, preview, size: int, token: str) -> dict:
+        page = preview.offset // size
+
+        def url(number):
+            return self.get_url(".preview_view", token=token, show=preview.only,
+                                page=number or None)
+
+        return {
+            "first": preview.offset + 1 if preview.rows else 0,
+            "last": preview.offset + len(preview.rows),
+            "total": preview.listed,
+            "prev_url": url(page - 1) if page > 0 else None,
+            "next_url": url(page + 1) if preview.offset + size < preview.listed else None,
+        }
 
     # -- step 2: the confirmation POST runs the service once ----------------------------------
 
