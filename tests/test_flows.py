@@ -225,3 +225,87 @@ def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
     other.post("/login", data={"username": "admin", "password": PASSWORD})
     assert other.get("/admin/customers/preview/export/",
                      query_string={"token": token}).status_code == 403
+
+
+# -- exports: plain values, typed XLSX cells, formulas escaped only where they would run ----------
+
+@pytest.fixture
+def exported(app):
+    import sqlalchemy as sa
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from admin_app.extensions import db
+    from admin_app.models import Customer
+
+    [plain] = make_customers(1, balance=Decimal("6090.30"), credit_limit=Decimal("10000.00"))
+    [hostile] = make_customers(1, start=2, name='=HYPERLINK("http://evil.example","x")',
+                               status="deactivated")
+    db.session.execute(sa.update(Customer).where(Customer.id == plain).values(
+        phone="+886 2 2345-6789", contract_end=date(2027, 3, 31),
+        last_order_at=datetime(2026, 11, 2, 17, 6, 38)))
+    db.session.execute(sa.update(Customer).where(Customer.id == hostile).values(
+        phone="+cmd|' /C calc'!A0", email="@SUM(1+1)"))
+    db.session.commit()
+
+
+EXPORT_HEADER = ["Code", "Name", "Email", "Phone", "Segment", "Status", "Status code", "Balance",
+                 "Credit limit", "Contract end", "Last order"]
+
+
+def test_csv_export_has_plain_values_and_escapes_only_formulas(client, login, exported):
+    import csv
+    import io
+
+    login("clerk")
+    response = client.get("/admin/customers/export/csv/")
+    assert response.status_code == 200
+    header, first, second = list(csv.reader(io.StringIO(text(response))))
+    assert header == EXPORT_HEADER
+    assert first == ["T00001", "Test Customer 1", "t1@example.com", "+886 2 2345-6789",
+                     "Retail", "Active", "active", "6090.30", "10000.00", "2027-03-31",
+                     "2026-11-02 17:06:38"]
+    assert second[1] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert second[2] == "'@SUM(1+1)" and second[3] == "'+cmd|' /C calc'!A0"
+    assert second[5:7] == ["Deactivated", "deactivated"]
+    assert "<span" not in text(response)
+
+
+def test_xlsx_export_has_numbers_dates_and_text_never_formulas(client, login, exported):
+    import io
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    login("clerk")
+    response = client.get("/admin/customers/export/xlsx/")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == EXPORT_HEADER
+    first = dict(zip(EXPORT_HEADER, rows[1], strict=True))
+    assert Decimal(str(first["Balance"])) == Decimal("6090.30")
+    assert Decimal(str(first["Credit limit"])) == Decimal("10000.00")
+    assert isinstance(first["Balance"], float | int)
+    assert first["Contract end"] in (date(2027, 3, 31), datetime(2027, 3, 31))
+    assert first["Last order"] == datetime(2026, 11, 2, 17, 6, 38)
+    assert (first["Phone"], first["Status"], first["Status code"]) == (
+        "+886 2 2345-6789", "Active", "active")
+    second = dict(zip(EXPORT_HEADER, rows[2], strict=True))
+    assert second["Name"] == '=HYPERLINK("http://evil.example","x")'
+    cells = {cell.column_letter: cell for cell in sheet[3]}
+    assert cells["B"].data_type == "s"  # stored as text: a spreadsheet shows it, never runs it
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert all("<span" not in str(value) for row in rows for value in row)
+
+
+@pytest.mark.parametrize("value, escaped", [
+    ("+886 2 2345-6789", False), ("-5", False), ("+1 (555) 010-0000", False),
+    ("=1+1", True), ("+SUM(A1)", True), ("-2+cmd|' /C calc'!A0", True), ("@import", True),
+    ("\t=1", True), ("\r5", True), ("-", True), ("plain", False),
+])
+def test_formula_escaping_spares_numbers_and_phones(value, escaped):
+    from admin_app.admin.secure import escape_spreadsheet_formula
+
+    assert escape_spreadsheet_formula(value) == ("'" + value if escaped else value)

@@ -25,7 +25,7 @@ from wtforms import HiddenField, SelectField
 from admin_app.admin import confirmation
 from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS
+from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, status_label
 from admin_app.admin.secure import SecureModelView, badge, deny
 from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
@@ -84,7 +84,8 @@ class _CustomerGrid(SecureModelView):
                    "contract_end")
     column_labels = {
         "code": _l("Code"), "name": _l("Name"), "email": _l("Email"), "phone": _l("Phone"),
-        "segment": _l("Segment"), "status": _l("Status"), "balance": _l("Balance / credit limit"),
+        "segment": _l("Segment"), "status": _l("Status"), "status_code": _l("Status code"),
+        "balance": _l("Balance / credit limit"),
         "credit_limit": _l("Credit limit"), "last_order_at": _l("Last order"),
         "contract_end": _l("Contract end"), "status_reason": _l("Status reason"),
         "status_changed_at": _l("Status changed"), "created_at": _l("Created"),
@@ -97,8 +98,15 @@ class _CustomerGrid(SecureModelView):
     column_details_list = ("code", "name", "email", "phone", "segment", "status",
                            "status_reason", "status_changed_at", "balance", "credit_limit",
                            "contract_end", "last_order_at", "created_at", "updated_at")
-    column_export_list = ("code", "name", "email", "phone", "segment", "status",
+    # Plain values: the status as its label (and its code), money as two numbers.
+    column_export_list = ("code", "name", "email", "phone", "segment", "status", "status_code",
                           "balance", "credit_limit", "contract_end", "last_order_at")
+    column_formatters_export = {
+        "status": lambda view, context, model, name: status_label(model.status),
+        "status_code": lambda view, context, model, name: model.status,
+        "segment": lambda view, context, model, name: str(
+            SEGMENT_LABELS.get(model.segment, model.segment)),
+    }
     column_formatters = {
         "status": _format_status,
         "balance": _format_money_pair,
@@ -136,6 +144,11 @@ class _CustomerGrid(SecureModelView):
         if template == self.details_template and self.can(Permission.VIEW_AUDIT):
             kwargs["history"] = history.customer_history(kwargs["model"].id)
         return super().render(template, **kwargs)
+
+    def get_export_columns(self):
+        # In the grid one column shows "balance / credit limit"; an export has two.
+        return [(name, _l("Balance") if name == "balance" else label)
+                for name, label in super().get_export_columns()]
 
     def on_form_prefill(self, form, id):
         form.version.data = self.get_one(id).version
