@@ -309,3 +309,55 @@ def test_formula_escaping_spares_numbers_and_phones(value, escaped):
     from admin_app.admin.secure import escape_spreadsheet_formula
 
     assert escape_spreadsheet_formula(value) == ("'" + value if escaped else value)
+
+
+# -- clerks edit contact details, not money -----------------------------------------------------
+
+def test_clerk_edits_contact_details_but_not_balance_or_credit_limit(client, login):
+    from decimal import Decimal
+
+    from admin_app.extensions import db
+    from admin_app.models import Customer
+
+    [cid] = make_customers(1)
+    login("clerk")
+    form = text(client.get(f"/admin/customers/edit/?id={cid}"))
+    assert 'name="phone"' in form
+    assert 'name="balance"' not in form and 'name="credit_limit"' not in form
+    saved = client.post(f"/admin/customers/edit/?id={cid}", data={
+        "code": "T00001", "name": "Renamed", "segment": "retail", "phone": "+886 2 1234 5678",
+        "credit_limit": "999999", "balance": "-5", "version": "1"})
+    assert saved.status_code == 302
+    db.session.rollback()
+    row = db.session.get(Customer, cid)
+    assert (row.name, row.phone) == ("Renamed", "+886 2 1234 5678")
+    assert (row.credit_limit, row.balance) == (Decimal("1000.00"), Decimal("0.00"))
+    assert 'name="balance"' not in text(client.get("/admin/customers/new/"))
+
+
+def test_the_service_refuses_money_changes_from_a_clerk(app, staff):
+    from decimal import Decimal
+
+    from admin_app.services import customers
+    from admin_app.services.audit import Actor
+    from admin_app.services.errors import NotAllowed
+
+    [cid] = make_customers(1)
+    clerk = Actor(id=staff["clerk"].id, username="clerk", role="clerk")
+    manager = Actor(id=staff["manager"].id, username="manager", role="manager")
+    with pytest.raises(NotAllowed):
+        customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=None,
+                                 actor=clerk)
+    with pytest.raises(NotAllowed):
+        customers.create_customer({"code": "N1", "name": "New", "balance": "3"}, actor=clerk)
+    assert customers.update_details(cid, {"credit_limit": Decimal("1000.00"), "name": "Same"},
+                                    expected_version=None, actor=clerk) == 1  # money unchanged
+    assert customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=None,
+                                    actor=manager) == 1
+
+
+def test_manager_still_sees_the_money_fields(client, login):
+    [cid] = make_customers(1)
+    login("manager")
+    form = text(client.get(f"/admin/customers/edit/?id={cid}"))
+    assert 'name="balance"' in form and 'name="credit_limit"' in form

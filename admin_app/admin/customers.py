@@ -150,6 +150,21 @@ class _CustomerGrid(SecureModelView):
         return [(name, _l("Balance") if name == "balance" else label)
                 for name, label in super().get_export_columns()]
 
+    def create_form(self, obj=None):
+        return self._without_credit_fields(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_credit_fields(super().edit_form(obj))
+
+    def _without_credit_fields(self, form):
+        """A role without Permission.EDIT_CREDIT gets no balance / credit limit fields (the
+        service refuses such changes anyway)."""
+        if not self.can(Permission.EDIT_CREDIT):
+            for name in customer_service.CREDIT_FIELDS:
+                if name in form:
+                    del form[name]
+        return form
+
     def on_form_prefill(self, form, id):
         form.version.data = self.get_one(id).version
 
