@@ -361,3 +361,20 @@ def test_manager_still_sees_the_money_fields(client, login):
     login("manager")
     form = text(client.get(f"/admin/customers/edit/?id={cid}"))
     assert 'name="balance"' in form and 'name="credit_limit"' in form
+
+
+def test_save_messages_name_the_record(client, login):
+    [cid] = make_customers(1)
+    login("manager")
+    saved = client.post(f"/admin/customers/edit/?id={cid}", data={
+        "code": "T00001", "name": "Renamed", "segment": "retail", "credit_limit": "1000",
+        "balance": "0", "version": "1"})
+    assert saved.status_code == 302
+    page = text(client.get(saved.headers["Location"]))
+    assert "Customer T00001 saved." in page
+    assert "Record was successfully saved." not in page
+    created = client.post("/admin/customers/new/", data={
+        "code": "C000123", "name": "New Co", "segment": "retail", "credit_limit": "0",
+        "balance": "0"})
+    assert created.status_code == 302
+    assert "Customer C000123 created." in text(client.get(created.headers["Location"]))

@@ -145,6 +145,11 @@ class _CustomerGrid(SecureModelView):
             kwargs["history"] = history.customer_history(kwargs["model"].id)
         return super().render(template, **kwargs)
 
+    def saved_message(self, model, *, created: bool) -> str:
+        if created:
+            return _("Customer %(code)s created.", code=model.code)
+        return _("Customer %(code)s saved.", code=model.code)
+
     def get_export_columns(self):
         # In the grid one column shows "balance / credit limit"; an export has two.
         return [(name, _l("Balance") if name == "balance" else label)

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
@@ -199,13 +199,37 @@ class SecureModelView(PermissionMixin, ModelView):
     def create_view(self):
         if not self.can_create:
             return deny()
-        return super().create_view()
+        response = super().create_view()
+        self._name_the_saved_record(g.pop("created_record", None), created=True)
+        return response
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         if not self.can_edit:
             return deny()
-        return super().edit_view()
+        response = super().edit_view()
+        if request.method == "POST":
+            self._name_the_saved_record(self.get_one(request.args.get("id")), created=False)
+        return response
+
+    def saved_message(self, model, *, created: bool) -> str:
+        """The flash after a save, naming the record (a subclass may say it better)."""
+        if created:
+            return _("%(record)s created.", record=str(model))
+        return _("%(record)s saved.", record=str(model))
+
+    def _name_the_saved_record(self, model, *, created: bool) -> None:
+        """Replace Flask-Admin's "Record was successfully saved." with saved_message()."""
+        from flask_admin.babel import gettext as admin_gettext
+
+        flashes = session.get("_flashes")
+        if model is None or not flashes:
+            return
+        generic = admin_gettext("Record was successfully created." if created
+                                else "Record was successfully saved.")
+        message = self.saved_message(model, created=created)
+        session["_flashes"] = [(category, message if text == generic else text)
+                               for category, text in flashes]
 
     @expose("/delete/", methods=("POST",))
     def delete_view(self):
@@ -233,7 +257,9 @@ class SecureModelView(PermissionMixin, ModelView):
         except ServiceError as exc:
             flash(exc.message, "error")
             return False
-        return self.get_one(str(created)) if isinstance(created, int) else created
+        record = self.get_one(str(created)) if isinstance(created, int) else created
+        g.created_record = record
+        return record
 
     def update_through_service(self, update) -> bool:
         """`update()` returns how much changed; False (form shown again) on refusal."""
