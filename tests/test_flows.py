@@ -378,3 +378,11 @@ def test_save_messages_name_the_record(client, login):
         "balance": "0"})
     assert created.status_code == 302
     assert "Customer C000123 created." in text(client.get(created.headers["Location"]))
+
+
+def test_review_rule_form_has_no_none_placeholder(client, login, reasons):
+    login("admin")
+    form = text(client.get("/admin/rules/new/"))
+    assert ">__None<" not in form
+    assert ('<option selected value="__None">None (choose on the confirmation page)</option>'
+            in form)
