@@ -433,3 +433,28 @@ def test_refused_keep_keeps_the_queue_filter_and_the_checked_rows(client, login,
     assert codes_on(body) == codes_on(queue)
     assert f'data-checked="[&#34;{population["retail_quiet"]}&#34;]"' in body
     assert re.search(r'<input[^>]*autofocus[^>]*name="until"', body)
+
+
+def test_the_queue_exports_as_csv_and_xlsx_with_its_rules(client, login, population,
+                                                          review_rules):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    login("auditor")
+    rule = review_rules["Retail: no order for 365 days"]
+    exported = client.get(f"/admin/review/export/csv/?rule={rule}")
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(text(exported))))
+    assert rows[0] == ["Code", "Name", "Segment", "Balance", "Credit limit", "Last order",
+                       "Contract end", "Matched rules"]
+    queue = text(client.get(f"/admin/review/?rule={rule}"))
+    assert [row[0] for row in rows[1:]] == codes_on(queue)
+    assert all("Retail: no order for 365 days" in row[7] for row in rows[1:])
+    assert all(row[2] == "Retail" for row in rows[1:])
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/admin/review/export/xlsx/?rule={rule}").data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert [row[0] for row in values[1:]] == codes_on(queue)
+    assert all(isinstance(row[3], int | float) for row in values[1:])

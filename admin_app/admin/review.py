@@ -51,10 +51,19 @@ class ReviewView(SecureModelView):
                    "matched_rules")
     column_labels = {"code": _l("Code"), "name": _l("Name"), "segment": _l("Segment"),
                      "balance": _l("Balance / credit limit"), "last_order_at": _l("Last order"),
-                     "contract_end": _l("Contract end"), "matched_rules": _l("Matched rules")}
+                     "contract_end": _l("Contract end"), "matched_rules": _l("Matched rules"),
+                     "credit_limit": _l("Credit limit")}
     column_formatters = {"matched_rules": _format_matched, "balance": _format_money_pair,
                          "segment": _format_segment, "last_order_at": _format_date_only}
     column_display_actions = False
+    can_export = True
+    column_export_list = ("code", "name", "segment", "balance", "credit_limit", "last_order_at",
+                          "contract_end", "matched_rules")
+    column_formatters_export = {
+        "segment": lambda view, context, model, name: str(
+            SEGMENT_LABELS.get(model.segment, model.segment)),
+        "matched_rules": lambda view, context, model, name: view.export_matched_rules(model),
+    }
     column_sortable_list = ("code", "name", "segment", "balance", "last_order_at",
                             "contract_end")
     column_default_sort = ("code", False)
@@ -99,6 +108,23 @@ class ReviewView(SecureModelView):
         view_args = super()._get_list_extra_args()
         view_args.page = max(view_args.page or 0, 0)
         return view_args
+
+    # -- export: the queue as it is filtered, one query for the matched rules of all rows ------
+
+    def get_export_columns(self):
+        return [(name, _l("Balance") if name == "balance" else label)
+                for name, label in super().get_export_columns()]
+
+    def _export_data(self):
+        count, data = super()._export_data()
+        data = list(data)
+        g.review_export_matches = review.matched_rules([row.id for row in data],
+                                                       self._rules(), now=self._now())
+        return count, data
+
+    def export_matched_rules(self, model) -> str:
+        candidate = g.get("review_export_matches", {}).get(model.id)
+        return ", ".join(rule.name for rule in candidate.rules) if candidate else ""
 
     # -- actions: rendered here, posted to the customer grid's bulk flow ---------------------
 
