@@ -284,28 +284,38 @@ def test_reasons_that_need_a_memo_are_marked_and_reason_has_autofocus(admin_clie
     assert '<option data-memo-required="1" value="other">Other (explain in the memo) (memo required)</option>' in body  # noqa: E501
     assert '<option value="customer_request">Customer request</option>' in body
     assert re.search(r'<select[^>]*autofocus[^>]*name="reason"', body)
-    assert 'data-page-url="/admin/customers/preview/?token=' in body
+    assert re.search(r'data-page-url="/admin/customers/preview/[0-9a-f]{32}/"', body)
 
 
-def test_the_confirmation_page_has_a_get_address_with_the_same_token(admin_client, app):
-    """Back and reload use /admin/customers/preview/?token=...: the same page by GET, bound to
-    the same user, and the token it carries still confirms."""
+def _page_url(body: str) -> str:
+    return re.search(r'data-page-url="([^"]+)"', body).group(1).replace("&amp;", "&")
+
+
+def test_the_confirmation_page_has_a_get_address_without_a_token(admin_client, app):
+    """Back and reload use /admin/customers/preview/<snapshot>/: the same page by GET, for its
+    owner only and only while its token would live; no token in the URL; both the old and the
+    newly signed token confirm (once)."""
     ids = make_customers(2)
-    _, token = start_action(admin_client, "freeze", ids)
-    again = admin_client.get("/admin/customers/preview/", query_string={"token": token,
-                                                                        "reason": "other"})
+    page, token = start_action(admin_client, "freeze", ids)
+    url = _page_url(text(page))
+    assert "token" not in url
+    again = admin_client.get(url, query_string={"reason": "other"})
     assert again.status_code == 200
     assert again.headers["Cache-Control"] == "no-store"
     assert "2 customers will change to Frozen." in text(again)
-    assert f'name="token" type="hidden" value="{token}"' in text(again)
+    assert '<option data-memo-required="1" selected value="other">' in text(again)
+    new_token = re.search(r'name="token" type="hidden" value="([^"]+)"', text(again)).group(1)
     assert statuses(ids) == {i: "active" for i in ids}
-    assert admin_client.get("/admin/customers/preview/",
-                            query_string={"token": token + "x"}).status_code == 400
+    assert admin_client.get("/admin/customers/preview/" + "0" * 32 + "/").status_code == 410
     other = app.test_client()  # another browser, another user
     other.post("/login", data={"username": "manager", "password": PASSWORD})
-    assert other.get("/admin/customers/preview/",
-                     query_string={"token": token}).status_code == 403
-    assert confirm_action(admin_client, token).status_code == 303
+    assert other.get(url).status_code == 403
+    assert other.get(url + "export/").status_code == 403
+    app.config["CONFIRMATION_MAX_AGE_SECONDS"] = -1
+    assert admin_client.get(url).status_code == 410
+    app.config["CONFIRMATION_MAX_AGE_SECONDS"] = 3600
+    assert confirm_action(admin_client, new_token).status_code == 303
+    assert confirm_action(admin_client, token).status_code == 409
     assert statuses(ids) == {i: "frozen" for i in ids}
 
 
@@ -363,7 +373,7 @@ def test_confirmation_page_lists_100_rows_per_page(admin_client, app):
     second = text(admin_client.get(next_url.replace("&amp;", "&")))
     assert second.count("data-customer-id=") == 30
     assert "101–130 of 130" in second
-    assert f'name="token" type="hidden" value="{token}"' in second
+    assert 'name="token" type="hidden" value="' in second and "token=" not in next_url
     shown = set(map(int, re.findall(r'data-customer-id="(\d+)"', body + second)))
     assert shown == set(ids)
 

@@ -120,7 +120,7 @@ def test_revert_memo_error_rerenders_the_revert_page_and_the_token_still_works(
     page = client.post("/admin/audit/revert/", data={"id": operation_id})
     body = text(page)
     revert_token = re.search(r'name="token" type="hidden" value="([^"]+)"', body).group(1)
-    assert f'data-page-url="/admin/audit/revert/preview/?token={revert_token}"' in body
+    assert f'data-page-url="/admin/audit/revert/preview/?id={operation_id}"' in body
     assert re.search(r'<select[^>]*autofocus[^>]*name="reason"', body)
     refused = client.post("/admin/audit/revert/confirm/", data={
         "token": revert_token, "reason": "other", "memo": " "})
@@ -128,11 +128,11 @@ def test_revert_memo_error_rerenders_the_revert_page_and_the_token_still_works(
     assert ('<div class="invalid-feedback" id="memo-feedback">This reason requires a memo.'
             in text(refused))
     assert statuses(ids) == {i: "frozen" for i in ids}
-    again = client.get("/admin/audit/revert/preview/", query_string={"token": revert_token})
+    again = client.get("/admin/audit/revert/preview/", query_string={"id": operation_id})
     assert again.status_code == 200
     assert "2 customers will go back to the status they had before." in text(again)
     assert client.get("/admin/audit/revert/preview/",
-                      query_string={"token": token}).status_code == 400  # a bulk token
+                      query_string={"id": "x"}).status_code == 404
     ok = client.post("/admin/audit/revert/confirm/", data={
         "token": revert_token, "reason": "other", "memo": "wrong customers"})
     assert ok.status_code == 303
@@ -195,9 +195,9 @@ def test_reactivation_has_no_balance_or_order_warnings(client, login, reasons, m
 
 def test_unknown_warning_filter_lists_every_row(client, login, reasons, mixed):
     login("manager")
-    _, token = start_action(client, "deactivate", mixed["owing"] + mixed["quiet"])
-    page = client.get("/admin/customers/preview/", query_string={
-        "token": token, "show": "nonsense", "page": "99999999999"})
+    first, _ = start_action(client, "deactivate", mixed["owing"] + mixed["quiet"])
+    url = re.search(r'data-page-url="([^"]+)"', text(first)).group(1)
+    page = client.get(url, query_string={"show": "nonsense", "page": "99999999999"})
     assert page.status_code == 200
     assert len(re.findall(r'<tr data-customer-id=', text(page))) == 7
 
@@ -210,8 +210,10 @@ def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
     ids = make_customers(12, name='=HYPERLINK("x")') + make_customers(
         2, status="frozen", start=50)
     login("manager")
-    _, token = start_action(client, "freeze", ids)
-    response = client.get("/admin/customers/preview/export/", query_string={"token": token})
+    page, _ = start_action(client, "freeze", ids)
+    export = re.search(r'href="([^"]+)" id="export-preview"', text(page)).group(1)
+    assert "token" not in export
+    response = client.get(export)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(text(response))))
@@ -223,8 +225,7 @@ def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
     assert all(r[2].startswith("'=") for r in rows[1:13])
     other = app.test_client()
     other.post("/login", data={"username": "admin", "password": PASSWORD})
-    assert other.get("/admin/customers/preview/export/",
-                     query_string={"token": token}).status_code == 403
+    assert other.get(export).status_code == 403
 
 
 # -- exports: plain values, typed XLSX cells, formulas escaped only where they would run ----------

@@ -195,7 +195,10 @@ class AuditOperationView(SecureModelView):
         """Step 1: the confirmation page for reverting operation `id`; changes nothing."""
         if not self.can(Permission.REVERT_OPERATIONS):
             return deny(_("You are not allowed to revert operations."))
-        operation = self.get_one(request.form.get("id"))
+        return self._revert_page(request.form.get("id"))
+
+    def _revert_page(self, operation_id: str | None):
+        operation = self.get_one(operation_id)
         if operation is None:
             abort(404)
         token = confirmation.sign(confirmation.ConfirmationClaim(
@@ -206,14 +209,11 @@ class AuditOperationView(SecureModelView):
 
     @expose("/revert/preview/", methods=("GET",))
     def revert_preview_view(self):
-        """The revert confirmation page again, by GET (Back and reload land here)."""
+        """The revert confirmation page again, by GET (Back and reload land here); like step 1
+        it changes nothing and signs a token (tokens never travel in URLs)."""
         if not self.can(Permission.REVERT_OPERATIONS):
             return deny(_("You are not allowed to revert operations."))
-        token = request.args.get("token")
-        operation_id = self._revert_claim(token)
-        form = ConfirmStatusChangeForm(token=token, formdata=None,
-                                       url=self.get_url(".details_view", id=operation_id))
-        return self._render_revert(operation_id, form)
+        return self._revert_page(request.args.get("id"))
 
     def _revert_claim(self, token: str | None) -> int:
         """The operation a revert token names, when the token is this user's."""
@@ -259,7 +259,7 @@ class AuditOperationView(SecureModelView):
                                              _("Choose a reason…"))
         body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
                            skip_messages=REVERT_SKIP_MESSAGES,
-                           page_url=self.get_url(".revert_preview_view", token=form.token.data),
+                           page_url=self.get_url(".revert_preview_view", id=operation_id),
                            cancel_url=self.get_url(".details_view", id=operation_id))
         return body, status, {"Cache-Control": "no-store"}
 

@@ -396,37 +396,39 @@ class StatusChangeMixin:
                                        reason=request.form.get("preset_reason", ""))
         return self._render_confirmation(request_id, form)
 
-    @expose("/preview/", methods=("GET",))
-    def preview_view(self):
-        """The confirmation page again, by GET (the browser's Back and reload land here):
-        the same token, so nothing new is snapshotted and the same confirm POST follows."""
-        if not self.can(Permission.CHANGE_STATUS):
-            return deny(_("You are not allowed to change customer status."))
-        token = request.args.get("token")
-        claim = confirmation.verify(token)
-        if claim.user_id != current_user.id or claim.request_id.startswith("revert:"):
-            raise NotAllowed(_("This confirmation belongs to another user."))
+    @expose("/preview/<request_id>/", methods=("GET",))
+    def preview_view(self, request_id: str):
+        """The confirmation page again, by GET (the browser's Back and reload land here): the
+        same snapshot, its owner only, while its confirmation could still be used. The address
+        names the snapshot, never a token (tokens stay out of URLs); the page signs a new one
+        for the same claim."""
+        action_name = self._owned_request(request_id)
         page = request.args.get("page", "")
         page = int(page) if page.isdigit() and len(page) < 7 else 0
+        token = confirmation.sign(confirmation.ConfirmationClaim(
+            request_id, current_user.id, action_name.value))
         form = ConfirmStatusChangeForm(token=token, url="", formdata=None,
                                        reason=request.args.get("reason", ""))
-        return self._render_confirmation(claim.request_id, form, page=page,
+        return self._render_confirmation(request_id, form, page=page,
                                          only=request.args.get("show") or None)
 
-    @expose("/preview/export/", methods=("GET",))
-    def preview_export_view(self):
+    def _owned_request(self, request_id: str) -> StatusAction:
+        if not self.can(Permission.CHANGE_STATUS):
+            raise NotAllowed(_("You are not allowed to change customer status."))
+        return status_change.owned_request_action(
+            request_id, user_id=current_user.id,
+            max_age_seconds=current_app.config["CONFIRMATION_MAX_AGE_SECONDS"])
+
+    @expose("/preview/<request_id>/export/", methods=("GET",))
+    def preview_export_view(self, request_id: str):
         """Every customer of a confirmation's selection as CSV: what would change, what would
         be skipped and why (spreadsheet formulas escaped)."""
-        if not self.can(Permission.CHANGE_STATUS):
-            return deny(_("You are not allowed to change customer status."))
-        claim = confirmation.verify(request.args.get("token"))
-        if claim.user_id != current_user.id or claim.request_id.startswith("revert:"):
-            raise NotAllowed(_("This confirmation belongs to another user."))
-        action_name = status_change.parse_action(claim.action)
-        rows = status_change.iter_preview_rows(claim.request_id)
+        action_name = self._owned_request(request_id)
+        rows = status_change.iter_preview_rows(request_id)
         messages = skip_messages(action_name)
-        header = [_("Customer ID"), _("Code"), _("Name"), _("Status"), _("Status code"), _("Will change"),
-                  _("Why skipped"), _("Balance"), _("Credit limit"), _("Last order")]
+        header = [_("Customer ID"), _("Code"), _("Name"), _("Status"), _("Status code"),
+                  _("Will change"), _("Why skipped"), _("Balance"), _("Credit limit"),
+                  _("Last order")]
 
         def values(row):
             return [row.id, row.code, row.name, STATUS_LABELS.get(row.status, row.status),
@@ -446,28 +448,28 @@ class StatusChangeMixin:
         reasons = status_change.reasons_for(preview.action)
         form.reason.choices = reason_choices(reasons, _("Choose a reason…"))
         memo_required = [reason.code for reason in reasons if reason.memo_required]
-        token = form.token.data
         body = self.render(
             "admin/customers/confirm.html",
             preview=preview, form=form, memo_required=memo_required,
             action_label=ACTION_LABELS[preview.action.value],
             skip_messages=skip_messages(preview.action),
             warning_messages=warning_messages(preview),
-            show_url=lambda show: self.get_url(".preview_view", token=token, show=show),
-            pager=self._pager(preview, size, token),
-            export_url=self.get_url(".preview_export_view", token=token),
+            show_url=lambda show: self.get_url(".preview_view", request_id=request_id,
+                                               show=show),
+            pager=self._pager(preview, size),
+            export_url=self.get_url(".preview_export_view", request_id=request_id),
             cancel_url=local_or(preview.return_url, self.get_url(".index_view")),
-            page_url=self.get_url(".preview_view", token=token, show=preview.only,
+            page_url=self.get_url(".preview_view", request_id=request_id, show=preview.only,
                                   page=(preview.offset // size) or None),
         )
         return body, status, {"Cache-Control": "no-store"}
 
-    def _pager(self, preview, size: int, token: str) -> dict:
+    def _pager(self, preview, size: int) -> dict:
         page = preview.offset // size
 
         def url(number):
-            return self.get_url(".preview_view", token=token, show=preview.only,
-                                page=number or None)
+            return self.get_url(".preview_view", request_id=preview.request_id,
+                                show=preview.only, page=number or None)
 
         return {
             "first": preview.offset + 1 if preview.rows else 0,

@@ -241,6 +241,23 @@ def _warning_conditions() -> dict:
             WARN_RECENT_ORDERS: Customer.last_order_at >= recent}
 
 
+def owned_request_action(request_id: str, *, user_id: int, max_age_seconds: int) -> StatusAction:
+    """The action of request `request_id` when `user_id` created it less than
+    `max_age_seconds` ago (how long its confirmation token lives); raises Expired (gone or
+    too old) or NotAllowed (another user's)."""
+    request = db.session.get(StatusChangeRequest, request_id) if len(request_id) <= 64 else None
+    if request is None:
+        raise Expired(_("This confirmation has expired. Please start again."))
+    if request.created_by != user_id:
+        raise NotAllowed(_("This confirmation belongs to another user."))
+    created_at = request.created_at
+    if created_at.tzinfo is None:  # SQLite returns naive UTC
+        created_at = created_at.replace(tzinfo=utcnow().tzinfo)
+    if utcnow() - created_at > timedelta(seconds=max_age_seconds):
+        raise Expired(_("This confirmation has expired. Please start again."))
+    return StatusAction(request.action)
+
+
 def describe(request_id: str, *, max_rows: int = 100, offset: int = 0,
              only: str | None = None) -> Preview:
     """What executing the request would do now: counts, warnings, and one page of rows of
