@@ -387,3 +387,22 @@ def test_review_rule_form_has_no_none_placeholder(client, login, reasons):
     assert ">__None<" not in form
     assert ('<option selected value="__None">None (choose on the confirmation page)</option>'
             in form)
+
+
+def test_reason_in_use_sentence_uses_plurals(client, login, reasons, staff):
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from admin_app.models import Reason, StatusAction
+    from admin_app.services import status_change
+    from admin_app.services.audit import Actor
+
+    [cid] = make_customers(1)
+    actor = Actor(id=staff["admin"].id, username="admin", role="admin")
+    request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=[cid])
+    status_change.execute(request_id, actor=actor, reason_code="customer_request")
+    reason_id = db.session.execute(sa.select(Reason.id).where(
+        Reason.code == "customer_request")).scalar_one()
+    login("admin")
+    edit = text(client.get(f"/admin/reasons/edit/?id={reason_id}"))
+    assert "in use by 1 operation, 1 customer, 0 review rules, so it cannot be deleted" in edit
