@@ -165,10 +165,30 @@ def _healthz():
     return jsonify(status="ok", database="ok")
 
 
-def render_error(status: int, message: str, reference: str | None = None):
+def render_error(status: int, message: str, reference: str | None = None, **context):
+    """The error page: inside the admin layout (menu, user, language switch) for a signed-in
+    user, else the plain layout of the login page. A 5xx always gets the plain page: it must
+    render even when the database is what failed."""
     title = str(ERROR_TITLES.get(status, _("Error")))
-    return render_template("errors/error.html", status=status, title=title, message=message,
-                           reference=reference), status
+    context.update(status=status, title=title, message=message, reference=reference)
+    if status < 500 and current_user and current_user.is_authenticated:
+        body = _render_in_admin_layout(context)
+        if body is not None:
+            return body, status
+    return render_template("errors/error.html", **context), status
+
+
+def _render_in_admin_layout(context: dict) -> str | None:
+    from flask_admin import BaseView
+
+    admins = current_app.extensions.get("admin") or []
+    if not admins:
+        return None
+    try:
+        return BaseView.render(admins[0].index_view, "errors/admin_error.html", **context)
+    except Exception:  # noqa: BLE001 - an error page must not fail; fall back to the plain one
+        current_app.logger.exception("the admin error page failed; showing the plain one")
+        return None
 
 
 API_PATH_PREFIX = "/api/"
@@ -212,12 +232,10 @@ def _csrf_error(exc: CSRFError):
     user = current_user if current_user.is_authenticated else None
     security_event("csrf_failure", reason=exc.description, user_id=user.id if user else None)
     restart_url = local_or(request.form.get("url"), url_for("admin.index"))
-    response = render_template(
-        "errors/error.html", status=400, title=_(ERROR_TITLES[400]),
-        message=_(exc.description), restart_url=restart_url,
+    return render_error(
+        400, _(exc.description), restart_url=restart_url,
         hint=_("Nothing was changed. The form was too old or not sent from this site; "
                "open the page again and repeat the step."))
-    return response, 400
 
 
 def _service_error(exc: ServiceError):

@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 
-from admin_app.extensions import db
 from tests.conftest import confirm_action, make_customers, start_action
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer
-from tests.conftest import confirm_action, make_customers, start_action, statuses
+from tests.conftest import PASSWORD, confirm_action, make_customers, start_action, statuses
 
 
 def operation_count():
@@ -237,7 +237,7 @@ def test_missing_reason_rerenders_the_page_with_an_error(admin_client):
     ids = make_customers(2)
     _, token = start_action(admin_client, "deactivate", ids)
     response = confirm_action(admin_client, token, reason="")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose a reason." in text(response)
     assert statuses(ids) == {i: "active" for i in ids}
 
@@ -246,11 +246,11 @@ def test_missing_reason_rerenders_the_page_with_an_error(admin_client):
     ("bad\x00memo", "Memo contains invalid characters."),
     ("x" * 10_000, "Field cannot be longer than 1000 characters."),
 ])
-def test_bad_memo_is_400_on_both_databases(admin_client, memo, message):
+def test_bad_memo_is_422_on_both_databases(admin_client, memo, message):
     ids = make_customers(1)
     _, token = start_action(admin_client, "deactivate", ids)
     response = confirm_action(admin_client, token, memo=memo)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in text(response)
     assert statuses(ids) == {ids[0]: "active"}
 
@@ -259,8 +259,87 @@ def test_memo_required_by_the_reason(admin_client):
     ids = make_customers(1)
     _, token = start_action(admin_client, "deactivate", ids)
     response = confirm_action(admin_client, token, reason="duplicate", memo="")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "requires a memo" in text(response)
+
+
+def _feedback(body: str, field: str) -> str | None:
+    match = re.search(rf'<div class="invalid-feedback" id="{field}-feedback">([^<]*)</div>', body)
+    return match.group(1) if match else None
+
+
+def test_memo_error_stays_on_the_confirmation_page_next_to_the_memo(admin_client):
+    """A "memo required" reason with only spaces as memo: the same confirmation page (422),
+    the app's navigation, the error next to the memo, the chosen reason and the typed memo
+    kept, and the same token still confirms afterwards."""
+    ids = make_customers(2)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, token, reason="other", memo="   ")
+    body = text(response)
+    assert response.status_code == 422
+    assert 'id="confirm-title"' in body and 'id="current-user"' in body
+    assert _feedback(body, "memo") == "This reason requires a memo."
+    assert _feedback(body, "reason") is None
+    assert re.search(r'<option data-memo-required="1" selected value="other">', body)
+    assert f'name="token" type="hidden" value="{token}"' in body
+    assert re.search(r'<textarea[^>]*autofocus[^>]*name="memo"', body)
+    assert statuses(ids) == {i: "active" for i in ids}
+    done = confirm_action(admin_client, token, reason="other", memo="Explained now")
+    assert done.status_code == 303
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+def test_invalid_reason_is_shown_next_to_the_reason_and_the_memo_is_kept(admin_client):
+    ids = make_customers(1)
+    _, token = start_action(admin_client, "deactivate", ids)
+    response = confirm_action(admin_client, token, reason="no-such-reason", memo="kept text")
+    body = text(response)
+    assert response.status_code == 422
+    assert _feedback(body, "reason") == "Not a valid choice."
+    assert "\nkept text</textarea>" in body
+    assert statuses(ids) == {ids[0]: "active"}
+
+
+def test_reasons_that_need_a_memo_are_marked_and_reason_has_autofocus(admin_client):
+    ids = make_customers(1)
+    page, _ = start_action(admin_client, "deactivate", ids)
+    body = text(page)
+    assert '<option data-memo-required="1" value="other">Other (explain in the memo) (memo required)</option>' in body  # noqa: E501
+    assert '<option value="customer_request">Customer request</option>' in body
+    assert re.search(r'<select[^>]*autofocus[^>]*name="reason"', body)
+    assert re.search(r'data-page-url="/admin/customers/preview/[0-9a-f]{32}/"', body)
+
+
+def _page_url(body: str) -> str:
+    return re.search(r'data-page-url="([^"]+)"', body).group(1).replace("&amp;", "&")
+
+
+def test_the_confirmation_page_has_a_get_address_without_a_token(admin_client, app):
+    """Back and reload use /admin/customers/preview/<snapshot>/: the same page by GET, for its
+    owner only and only while its token would live; no token in the URL; both the old and the
+    newly signed token confirm (once)."""
+    ids = make_customers(2)
+    page, token = start_action(admin_client, "freeze", ids)
+    url = _page_url(text(page))
+    assert "token" not in url
+    again = admin_client.get(url, query_string={"reason": "other"})
+    assert again.status_code == 200
+    assert again.headers["Cache-Control"] == "no-store"
+    assert "2 customers will change to Frozen." in text(again)
+    assert '<option data-memo-required="1" selected value="other">' in text(again)
+    new_token = re.search(r'name="token" type="hidden" value="([^"]+)"', text(again)).group(1)
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert admin_client.get("/admin/customers/preview/" + "0" * 32 + "/").status_code == 410
+    other = app.test_client()  # another browser, another user
+    other.post("/login", data={"username": "manager", "password": PASSWORD})
+    assert other.get(url).status_code == 403
+    assert other.get(url + "export/").status_code == 403
+    app.config["CONFIRMATION_MAX_AGE_SECONDS"] = -1
+    assert admin_client.get(url).status_code == 410
+    app.config["CONFIRMATION_MAX_AGE_SECONDS"] = 3600
+    assert confirm_action(admin_client, new_token).status_code == 303
+    assert confirm_action(admin_client, token).status_code == 409
+    assert statuses(ids) == {i: "frozen" for i in ids}
 
 
 def test_names_and_memos_are_escaped_everywhere(admin_client):
@@ -315,12 +394,19 @@ def test_select_all_reapplies_filters_and_search(admin_client):
     assert statuses(retail) == {i: "active" for i in retail}
 
 
-def test_confirmation_page_caps_the_list_at_100(admin_client, app):
+def test_confirmation_page_lists_100_rows_per_page(admin_client, app):
     ids = make_customers(130)
-    page, _ = start_action(admin_client, "freeze", ids)
+    page, token = start_action(admin_client, "freeze", ids)
     body = text(page)
     assert body.count("data-customer-id=") == 100
-    assert "…and 30 more, not shown." in body
+    assert "1–100 of 130" in body
+    next_url = re.search(r'id="preview-next" href="([^"]+)"', body).group(1)
+    second = text(admin_client.get(next_url.replace("&amp;", "&")))
+    assert second.count("data-customer-id=") == 30
+    assert "101–130 of 130" in second
+    assert 'name="token" type="hidden" value="' in second and "token=" not in next_url
+    shown = set(map(int, re.findall(r'data-customer-id="(\d+)"', body + second)))
+    assert shown == set(ids)
 
 
 def test_status_tabs_count_and_keep_other_filters(admin_client):

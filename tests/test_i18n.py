@@ -150,6 +150,7 @@ def formatted_messages(tree: ast.AST) -> list[tuple[int, str]]:
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
         if not (_error_like(name) or name in KEYWORDS):
             continue
+        message_args = [*node.args, *(k.value for k in node.keywords if k.arg == "message")]
         for arg in [*node.args, *(keyword.value for keyword in node.keywords)]:
             built = isinstance(arg, ast.JoinedStr) or (
                 isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Mod, ast.Add))
@@ -157,8 +158,8 @@ def formatted_messages(tree: ast.AST) -> list[tuple[int, str]]:
                         for side in (arg.left, arg.right))) or (
                 isinstance(arg, ast.Call) and getattr(arg.func, "attr", "") == "format"
                 and isinstance(arg.func.value, ast.Constant))
-            untranslated = name in SERVICE_ERRORS and isinstance(arg, ast.Constant) and isinstance(
-                arg.value, str)
+            untranslated = (name in SERVICE_ERRORS and arg in message_args
+                            and isinstance(arg, ast.Constant) and isinstance(arg.value, str))
             if built or untranslated:
                 found.append((node.lineno, ast.unparse(node)[:100]))
     return found

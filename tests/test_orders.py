@@ -177,19 +177,47 @@ def test_orders_cannot_be_edited_or_deleted(client, login, clerk_actor):
     assert db.session.get(Order, placed.id).amount == Decimal("10.00")
 
 
-def test_customer_search_offers_only_active_customers(client, login):
+def test_customer_search_lists_blocked_customers_as_unselectable_entries(client, login,
+                                                                          reasons):
     make_customers(2, name="Golden Dragon Foods")
-    make_customers(1, status="frozen", start=10, name="Golden Frozen Foods")
-    make_customers(1, status="deactivated", start=20, name="Golden Gone Foods")
+    [frozen] = make_customers(1, status="frozen", start=10, name="Golden Frozen Foods")
+    [gone] = make_customers(1, status="deactivated", start=20, name="Golden Gone Foods")
+    db.session.execute(sa.update(Customer).where(Customer.id == gone)
+                       .values(status_reason="customer_request"))
+    db.session.commit()
     login("clerk")
     by_name = client.get("/admin/orders/ajax/lookup/?name=customer&query=golden")
     assert by_name.status_code == 200
-    assert [label for _, label in json.loads(by_name.data)] == [
+    assert json.loads(by_name.data)[2:] == [
+        [f"blocked:{frozen}", "T00010 Golden Frozen Foods — Frozen: no reason recorded "
+                              "(cannot order)"],
+        [f"blocked:{gone}", "T00020 Golden Gone Foods — Deactivated: Customer request "
+                            "(cannot order)"]]
+    assert [label for _, label in json.loads(by_name.data)[:2]] == [
         "T00001 — Golden Dragon Foods", "T00002 — Golden Dragon Foods"]
-    by_code = json.loads(client.get("/admin/orders/ajax/lookup/?name=customer&query=t0001").data)
-    assert by_code == []  # T00010 is frozen
     by_code = json.loads(client.get("/admin/orders/ajax/lookup/?name=customer&query=T00002").data)
     assert [label for _, label in by_code] == ["T00002 — Golden Dragon Foods"]
+    # A blocked entry's id is not a customer id: posting it places no order.
+    refused = client.post("/admin/orders/new/", data={"customer": f"blocked:{gone}",
+                                                      "amount": "10"})
+    assert refused.status_code == 200
+    db.session.rollback()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Order)).scalar() == 0
+
+
+def test_order_for_a_customer_over_its_credit_limit_is_placed_with_a_warning(client, login):
+    [cid] = make_customers(1, balance=Decimal("1500.00"), credit_limit=Decimal("1000.00"))
+    login("clerk")
+    [[_, label]] = json.loads(
+        client.get("/admin/orders/ajax/lookup/?name=customer&query=T00001").data)
+    assert label == "T00001 — Test Customer 1 (over credit limit)"
+    done = client.post("/admin/orders/new/", data={"customer": str(cid), "amount": "10"},
+                       follow_redirects=True)
+    assert done.status_code == 200
+    assert ("Customer T00001 is over its credit limit (balance 1,500.00, limit 1,000.00)."
+            in done.get_data(as_text=True))
+    db.session.rollback()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Order)).scalar() == 1
 
 
 def test_customer_search_wildcards_are_literal_and_limits_are_clamped(client, login):

@@ -133,7 +133,7 @@ def test_a_disabled_reason_is_no_longer_offered(admin_client):
     page, token = start_action(admin_client, "deactivate", ids)
     assert 'value="customer_request"' not in text(page)
     refused = confirm_action(admin_client, token, reason="customer_request")
-    assert refused.status_code == 400
+    assert refused.status_code == 422
 
 
 def test_reasons_are_never_deleted_and_the_page_says_why(admin_client):
@@ -149,7 +149,7 @@ def test_reasons_are_never_deleted_and_the_page_says_why(admin_client):
     assert "Reasons are never deleted" in page
     assert "/admin/reasons/delete/" not in page
     usage = re.search(r'data-code="customer_request">([^<]+)<', page).group(1)
-    assert usage == "1 operations, 2 customers, 0 rules"
+    assert usage == "1 operation, 2 customers, 0 rules"  # plurals by count
     edit = text(admin_client.get(f"/admin/reasons/edit/?id={rid}"))
     assert "cannot be deleted, only disabled" in edit
 

@@ -352,15 +352,20 @@ def test_keep_and_complete_from_the_page(client, login, population):
     ({"rowid": [], "until": "+5"}, "Select at least one customer"),
     ({"rowid": ["abc"], "until": "+5"}, "Invalid customer id"),
 ])
-def test_bad_keep_input_is_flashed_and_changes_nothing(client, login, population, data,
-                                                       message):
+def test_bad_keep_input_rerenders_the_queue_and_changes_nothing(client, login, population,
+                                                                data, message):
     login("manager")
-    form = {"rowid": [str(population["retail_quiet"])], "url": "/admin/review/", **data}
+    form = {"rowid": [str(population["retail_quiet"])], "url": "/admin/review/", "memo": "typed",
+            **data}
     if form["until"] == "+5":
         form["until"] = (today() + 5 * DAY).isoformat()
     response = client.post("/admin/review/keep/", data=form)
-    assert response.status_code == 303
-    assert message in text(client.get("/admin/review/"))
+    assert response.status_code == 422
+    body = text(response)
+    where = "until-feedback" if "until" in data and "rowid" not in data else "keep-form-error"
+    assert re.search(rf'id="{where}"[^>]*>[^<]*{re.escape(message)}', body)
+    assert 'name="memo"' in body and 'value="typed"' in body
+    assert codes_on(body)  # the queue itself is on the page
     db.session.rollback()
     assert db.session.get(Customer, population["retail_quiet"]).review_kept_until is None
 
@@ -439,3 +444,44 @@ def test_cli_without_rules_says_so_and_exits_0(runner):
 def test_cli_rejects_an_unknown_format(runner):
     result = runner.invoke(args=["customers", "review", "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_refused_keep_keeps_the_queue_filter_and_the_checked_rows(client, login, population,
+                                                                  review_rules):
+    login("manager")
+    rule = review_rules["Retail: no order for 365 days"]
+    queue = text(client.get(f"/admin/review/?rule={rule}"))
+    action = re.search(r'action="([^"]+)"[^>]*id="keep-form"', queue).group(1)
+    assert action == f"/admin/review/keep/?rule={rule}"
+    response = client.post(action, data={"rowid": [str(population["retail_quiet"])],
+                                         "until": "not-a-date", "url": "/admin/review/"})
+    assert response.status_code == 422
+    body = text(response)
+    assert codes_on(body) == codes_on(queue)
+    assert f'data-checked="[&#34;{population["retail_quiet"]}&#34;]"' in body
+    assert re.search(r'<input[^>]*autofocus[^>]*name="until"', body)
+
+
+def test_the_queue_exports_as_csv_and_xlsx_with_its_rules(client, login, population,
+                                                          review_rules):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    login("auditor")
+    rule = review_rules["Retail: no order for 365 days"]
+    exported = client.get(f"/admin/review/export/csv/?rule={rule}")
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(text(exported))))
+    assert rows[0] == ["Code", "Name", "Segment", "Balance", "Credit limit", "Last order",
+                       "Contract end", "Matched rules"]
+    queue = text(client.get(f"/admin/review/?rule={rule}"))
+    assert [row[0] for row in rows[1:]] == codes_on(queue)
+    assert all("Retail: no order for 365 days" in row[7] for row in rows[1:])
+    assert all(row[2] == "Retail" for row in rows[1:])
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/admin/review/export/xlsx/?rule={rule}").data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert [row[0] for row in values[1:]] == codes_on(queue)
+    assert all(isinstance(row[3], int | float) for row in values[1:])

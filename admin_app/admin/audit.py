@@ -26,8 +26,7 @@ from flask_login import current_user, login_fresh
 from markupsafe import Markup
 
 from admin_app.admin import confirmation
-from admin_app.admin.forms import ConfirmStatusChangeForm
-from admin_app.admin.labels import reason_label
+from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
 from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
@@ -249,7 +248,10 @@ class AuditOperationView(SecureModelView):
         """Step 1: the confirmation page for reverting operation `id`; changes nothing."""
         if not self.can(Permission.REVERT_OPERATIONS):
             return deny(_("You are not allowed to revert operations."))
-        operation = self.get_one(request.form.get("id"))
+        return self._revert_page(request.form.get("id"))
+
+    def _revert_page(self, operation_id: str | None):
+        operation = self.get_one(operation_id)
         if operation is None:
             abort(404)
         token = confirmation.sign(confirmation.ConfirmationClaim(
@@ -258,26 +260,46 @@ class AuditOperationView(SecureModelView):
                                        url=self.get_url(".details_view", id=operation.id))
         return self._render_revert(operation.id, form)
 
+    @expose("/revert/preview/", methods=("GET",))
+    def revert_preview_view(self):
+        """The revert confirmation page again, by GET (Back and reload land here); like step 1
+        it changes nothing and signs a token (tokens never travel in URLs)."""
+        if not self.can(Permission.REVERT_OPERATIONS):
+            return deny(_("You are not allowed to revert operations."))
+        return self._revert_page(request.args.get("id"))
+
+    def _revert_claim(self, token: str | None) -> tuple[int, int]:
+        """The operation a revert token names and the user it was issued to, when that is
+        this user."""
+        claim = confirmation.verify(token)
+        kind, _sep, operation_id = claim.request_id.partition(":")
+        if kind != "revert" or claim.action != "revert" or not operation_id.isdigit():
+            raise InvalidInput(_("This confirmation is not valid. Please start again."))
+        if claim.user_id != current_user.id:
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        return int(operation_id), claim.user_id
+
     @expose("/revert/confirm/", methods=("POST",))
     def revert_confirm_view(self):
         """Step 2: revert, once, what is still revertible; then show the new operation."""
         if not self.can(Permission.REVERT_OPERATIONS):
             return deny(_("You are not allowed to revert operations."))
         form = ConfirmStatusChangeForm()
-        claim = confirmation.verify(form.token.data)
-        kind, _sep, operation_id = claim.request_id.partition(":")
-        if kind != "revert" or claim.action != "revert" or not operation_id.isdigit():
-            raise InvalidInput(_("This confirmation is not valid. Please start again."))
-        if claim.user_id != current_user.id:
-            raise NotAllowed(_("This confirmation belongs to another user."))
+        revert_id, confirmed_by = self._revert_claim(form.token.data)
+        operation_id = str(revert_id)
         if not login_fresh():
             return reauthenticate(self.get_url(".details_view", id=int(operation_id)))
         form.reason.choices = _reason_choices()
         if not form.validate():
-            return self._render_revert(int(operation_id), form, status=400, confirming=True)
-        result = revert.execute(int(operation_id), actor=current_actor(),
-                                confirmed_by=claim.user_id, reason_code=form.reason.data,
-                                memo=form.memo.data or "")
+            return self._render_revert(int(operation_id), form, status=422, confirming=True)
+        try:
+            result = revert.execute(int(operation_id), actor=current_actor(),
+                                    confirmed_by=confirmed_by, reason_code=form.reason.data,
+                                    memo=form.memo.data or "")
+        except InvalidInput as error:
+            if not show_field_error(form, error):
+                raise
+            return self._render_revert(int(operation_id), form, status=422, confirming=True)
         message = ngettext("Reverted %(num)d customer", "Reverted %(num)d customers",
                            result.changed)
         if result.skipped:
@@ -290,9 +312,11 @@ class AuditOperationView(SecureModelView):
     def _render_revert(self, operation_id: int, form, status: int = 200,
                        confirming: bool = False):
         preview = revert.preview(operation_id, max_rows=100, confirming=confirming)
-        form.reason.choices = [("", _("Choose a reason…"))] + _reason_choices()[1:]
+        form.reason.choices = reason_choices(status_change.reasons_for(None),
+                                             _("Choose a reason…"))
         body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
                            skip_messages=REVERT_SKIP_MESSAGES,
+                           page_url=self.get_url(".revert_preview_view", id=operation_id),
                            cancel_url=self.get_url(".details_view", id=operation_id))
         return body, status, {"Cache-Control": "no-store"}
 
@@ -333,9 +357,8 @@ REVERT_SKIP_MESSAGES = {
 }
 
 
-def _reason_choices() -> list[tuple[str, str]]:
-    return [("", "")] + [(reason.code, reason_label(reason))
-                         for reason in status_change.reasons_for(None)]
+def _reason_choices() -> list[tuple]:
+    return reason_choices(status_change.reasons_for(None))
 
 
 class _Echo:

@@ -23,8 +23,9 @@ from markupsafe import Markup
 from wtforms import HiddenField, SelectField
 
 from admin_app.admin import confirmation
-from admin_app.admin.forms import ConfirmStatusChangeForm
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, reason_label
+from admin_app.admin.exports import csv_response
+from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
+from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, status_label
 from admin_app.admin.secure import SecureModelView, badge, deny
 from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
@@ -36,8 +37,8 @@ from admin_app.services import customer_search
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services import status_change
-from admin_app.services.errors import Conflict, NotAllowed
-from admin_app.web import format_money
+from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
+from admin_app.web import format_money, format_number
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
 _IGNORE_STATUS_TAB: ContextVar[bool] = ContextVar("ignore_status_tab", default=False)
@@ -93,7 +94,8 @@ class _CustomerGrid(SecureModelView):
                    "contract_end")
     column_labels = {
         "code": _l("Code"), "name": _l("Name"), "email": _l("Email"), "phone": _l("Phone"),
-        "segment": _l("Segment"), "status": _l("Status"), "balance": _l("Balance / credit limit"),
+        "segment": _l("Segment"), "status": _l("Status"), "status_code": _l("Status code"),
+        "balance": _l("Balance / credit limit"),
         "credit_limit": _l("Credit limit"), "last_order_at": _l("Last order"),
         "contract_end": _l("Contract end"), "status_reason": _l("Status reason"),
         "status_changed_at": _l("Status changed"), "created_at": _l("Created"),
@@ -106,8 +108,15 @@ class _CustomerGrid(SecureModelView):
     column_details_list = ("code", "name", "email", "phone", "segment", "status",
                            "status_reason", "status_changed_at", "balance", "credit_limit",
                            "contract_end", "last_order_at", "created_at", "updated_at")
-    column_export_list = ("code", "name", "email", "phone", "segment", "status",
+    # Plain values: the status as its label (and its code), money as two numbers.
+    column_export_list = ("code", "name", "email", "phone", "segment", "status", "status_code",
                           "balance", "credit_limit", "contract_end", "last_order_at")
+    column_formatters_export = {
+        "status": lambda view, context, model, name: status_label(model.status),
+        "status_code": lambda view, context, model, name: model.status,
+        "segment": lambda view, context, model, name: str(
+            SEGMENT_LABELS.get(model.segment, model.segment)),
+    }
     column_formatters = {
         "status": _format_status,
         "balance": _format_money_pair,
@@ -149,6 +158,31 @@ class _CustomerGrid(SecureModelView):
             kwargs["history_rows"] = operation_text.describe_history(kwargs["history"].items)
         return super().render(template, **kwargs)
 
+    def saved_message(self, model, *, created: bool) -> str:
+        if created:
+            return _("Customer %(code)s created.", code=model.code)
+        return _("Customer %(code)s saved.", code=model.code)
+
+    def get_export_columns(self):
+        # In the grid one column shows "balance / credit limit"; an export has two.
+        return [(name, _l("Balance") if name == "balance" else label)
+                for name, label in super().get_export_columns()]
+
+    def create_form(self, obj=None):
+        return self._without_credit_fields(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_credit_fields(super().edit_form(obj))
+
+    def _without_credit_fields(self, form):
+        """A role without Permission.EDIT_CREDIT gets no balance / credit limit fields (the
+        service refuses such changes anyway)."""
+        if not self.can(Permission.EDIT_CREDIT):
+            for name in customer_service.CREDIT_FIELDS:
+                if name in form:
+                    del form[name]
+        return form
+
     def on_form_prefill(self, form, id):
         form.version.data = self.get_one(id).version
 
@@ -183,6 +217,20 @@ SKIP_MESSAGES = {
 
 def skip_messages(action_name: StatusAction) -> dict:
     return {status_change.SKIP_ALREADY: ALREADY_MESSAGES[action_name], **SKIP_MESSAGES}
+
+
+def warning_messages(preview) -> dict[str, str]:
+    """The warnings of a confirmation page that apply, as sentences naming their counts."""
+    counts = preview.warnings
+    sentences = {
+        status_change.WARN_OPEN_BALANCE: lambda n: ngettext(
+            "%(num)s customer has an open balance.", "%(num)s customers have an open balance.",
+            n, num=format_number(n)),
+        status_change.WARN_RECENT_ORDERS: lambda n: ngettext(
+            "%(num)s customer ordered in the last 30 days.",
+            "%(num)s customers ordered in the last 30 days.", n, num=format_number(n)),
+    }
+    return {name: sentences[name](count) for name, count in counts.items()}
 
 
 DENIED_MESSAGES = {
@@ -300,7 +348,18 @@ class StatusChangeMixin:
     def render(self, template, **kwargs):
         if template == self.list_template:
             kwargs["status_tabs"] = self.status_tabs()
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs["status_actions"] = self.status_actions_for(kwargs["model"])
+            kwargs["details_url"] = self.get_url(".details_view", id=kwargs["model"].id)
         return super().render(template, **kwargs)
+
+    def status_actions_for(self, customer) -> list[dict]:
+        """The status actions the user may run on this one customer, from the status machine:
+        they post to the bulk flow with its id, so the same confirmation page follows."""
+        if not self.can(Permission.CHANGE_STATUS):
+            return []
+        return [{"name": name.value, "label": ACTION_LABELS[name.value]}
+                for name in StatusAction if customer.status in name.allowed_from]
 
     # -- step 1: the action POST answers with the confirmation page ----------------------------
 
@@ -351,21 +410,88 @@ class StatusChangeMixin:
                                        reason=request.form.get("preset_reason", ""))
         return self._render_confirmation(request_id, form)
 
-    def _render_confirmation(self, request_id: str, form, status: int = 200):
-        preview = status_change.describe(
-            request_id, max_rows=current_app.config["CONFIRMATION_PREVIEW_ROWS"])
+    @expose("/preview/<request_id>/", methods=("GET",))
+    def preview_view(self, request_id: str):
+        """The confirmation page again, by GET (the browser's Back and reload land here): the
+        same snapshot, its owner only, while its confirmation could still be used. The address
+        names the snapshot, never a token (tokens stay out of URLs); the page signs a new one
+        for the same claim."""
+        action_name = self._owned_request(request_id)
+        page = request.args.get("page", "")
+        page = int(page) if page.isdigit() and len(page) < 7 else 0
+        token = confirmation.sign(confirmation.ConfirmationClaim(
+            request_id, current_user.id, action_name.value))
+        form = ConfirmStatusChangeForm(token=token, url="", formdata=None,
+                                       reason=request.args.get("reason", ""))
+        return self._render_confirmation(request_id, form, page=page,
+                                         only=request.args.get("show") or None)
+
+    def _owned_request(self, request_id: str) -> StatusAction:
+        if not self.can(Permission.CHANGE_STATUS):
+            raise NotAllowed(_("You are not allowed to change customer status."))
+        return status_change.owned_request_action(
+            request_id, user_id=current_user.id,
+            max_age_seconds=current_app.config["CONFIRMATION_MAX_AGE_SECONDS"])
+
+    @expose("/preview/<request_id>/export/", methods=("GET",))
+    def preview_export_view(self, request_id: str):
+        """Every customer of a confirmation's selection as CSV: what would change, what would
+        be skipped and why (spreadsheet formulas escaped)."""
+        action_name = self._owned_request(request_id)
+        rows = status_change.iter_preview_rows(request_id)
+        messages = skip_messages(action_name)
+        header = [_("Customer ID"), _("Code"), _("Name"), _("Status"), _("Status code"),
+                  _("Will change"), _("Why skipped"), _("Balance"), _("Credit limit"),
+                  _("Last order")]
+
+        def values(row):
+            return [row.id, row.code, row.name, STATUS_LABELS.get(row.status, row.status),
+                    row.status, _("No") if row.skip else _("Yes"),
+                    str(messages[row.skip]) if row.skip else "", row.balance, row.credit_limit,
+                    row.last_order_at.isoformat() if row.last_order_at else ""]
+
+        return csv_response(header, (values(row) for row in rows),
+                            f"confirmation-{action_name.value}.csv")
+
+    def _render_confirmation(self, request_id: str, form, status: int = 200, page: int = 0,
+                             only: str | None = None):
+        size = current_app.config["CONFIRMATION_PREVIEW_ROWS"]
+        preview = status_change.describe(request_id, max_rows=size, offset=page * size,
+                                         only=only)
+        form.url.data = form.url.data or preview.return_url
         reasons = status_change.reasons_for(preview.action)
-        form.reason.choices = [("", _("Choose a reason…"))] + [
-            (reason.code, reason_label(reason)) for reason in reasons]
+        form.reason.choices = reason_choices(reasons, _("Choose a reason…"))
         memo_required = [reason.code for reason in reasons if reason.memo_required]
         body = self.render(
             "admin/customers/confirm.html",
             preview=preview, form=form, memo_required=memo_required,
             action_label=ACTION_LABELS[preview.action.value],
             skip_messages=skip_messages(preview.action),
+            warning_messages=warning_messages(preview),
+            show_url=lambda show: self.get_url(".preview_view", request_id=request_id,
+                                               show=show),
+            pager=self._pager(preview, size),
+            export_url=self.get_url(".preview_export_view", request_id=request_id),
             cancel_url=local_or(preview.return_url, self.get_url(".index_view")),
+            page_url=self.get_url(".preview_view", request_id=request_id, show=preview.only,
+                                  page=(preview.offset // size) or None),
         )
         return body, status, {"Cache-Control": "no-store"}
+
+    def _pager(self, preview, size: int) -> dict:
+        page = preview.offset // size
+
+        def url(number):
+            return self.get_url(".preview_view", request_id=preview.request_id,
+                                show=preview.only, page=number or None)
+
+        return {
+            "first": preview.offset + 1 if preview.rows else 0,
+            "last": preview.offset + len(preview.rows),
+            "total": preview.listed,
+            "prev_url": url(page - 1) if page > 0 else None,
+            "next_url": url(page + 1) if preview.offset + size < preview.listed else None,
+        }
 
     # -- step 2: the confirmation POST runs the service once ----------------------------------
 
@@ -383,10 +509,17 @@ class StatusChangeMixin:
         self._refuse_edited_selection(claim.request_id)
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():
-            return self._render_confirmation(claim.request_id, form, status=400)
-        result = status_change.execute(
-            claim.request_id, actor=current_actor(), reason_code=form.reason.data,
-            memo=form.memo.data or "")
+            return self._render_confirmation(claim.request_id, form, status=422)
+        try:
+            result = status_change.execute(
+                claim.request_id, actor=current_actor(), reason_code=form.reason.data,
+                memo=form.memo.data or "")
+        except InvalidInput as error:
+            # The service is the authority on reason and memo: its refusal goes next to the
+            # field, on the same page, with the same (unused) token.
+            if not show_field_error(form, error):
+                raise
+            return self._render_confirmation(claim.request_id, form, status=422)
         current_app.logger.info(
             "status change done user=%s action=%s operation=%d changed=%d memo=%s",
             current_user.username, result.action.value, result.operation_id, result.changed,
@@ -402,7 +535,7 @@ class StatusChangeMixin:
 
     def _prepare_reason_choices(self, action_name: str, form) -> None:
         reasons = status_change.reasons_for(status_change.parse_action(action_name))
-        form.reason.choices = [("", "")] + [(r.code, reason_label(r)) for r in reasons]
+        form.reason.choices = reason_choices(reasons)
 
     def _result_message(self, result) -> Markup:
         text = done_message(result.action, result.changed)

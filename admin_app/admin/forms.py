@@ -1,5 +1,6 @@
 """Forms of the admin pages that are not Flask-Admin model forms."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -28,3 +29,29 @@ class KeepInReviewForm(TranslatedForm):
 class CompleteReviewForm(TranslatedForm):
     url = HiddenField()
     memo = StringField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])
+
+
+def reason_choices(reasons, placeholder: str = "") -> list[tuple]:
+    """Choices for a `reason` select: (code, label, attributes). Reasons that require a memo
+    say so in their label and carry `data-memo-required` (confirm.js then makes the memo
+    required); the service still checks it."""
+    from admin_app.admin.labels import reason_label
+
+    choices: list[tuple] = [("", placeholder, {})]
+    for reason in reasons:
+        if reason.memo_required:
+            choices.append((reason.code, _("%(label)s (memo required)", label=reason_label(reason)),
+                            {"data-memo-required": "1"}))
+        else:
+            choices.append((reason.code, reason_label(reason), {}))
+    return choices
+
+
+def show_field_error(form, error) -> bool:
+    """Put a service's InvalidInput next to the form field it names; False when it names none
+    of this form's fields (the caller then lets it become an error page)."""
+    field = getattr(error, "field", None)
+    if field is None or field not in form:
+        return False
+    form[field].errors = [*form[field].errors, error.message]
+    return True

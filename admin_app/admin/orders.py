@@ -1,6 +1,7 @@
 """/admin/orders/: the order list, and the order form (clerk and up) that places orders
 through services.orders, offering only active customers."""
 
+from flask import flash, g
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import (
     DateTimeGreaterFilter,
@@ -11,17 +12,21 @@ from flask_admin.contrib.sqla.filters import (
 )
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from wtforms.validators import InputRequired
 
 from admin_app.admin.customers import status_badge
+from admin_app.admin.labels import reason_label, status_label
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
 from admin_app.services import orders as order_service
+from admin_app.services import status_change
+from admin_app.web import format_money
 
 MAX_LOOKUP_RESULTS = 50
 MAX_TERM_LENGTH = 100
@@ -32,12 +37,18 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+BLOCKED_PREFIX = "blocked:"
+
+
 class ActiveCustomerLoader(QueryAjaxModelLoader):
-    """The order form's customer search: active customers only, by code prefix or name.
+    """The order form's customer search, by code prefix or name.
 
     Code is matched as a prefix and name anywhere in it; results are ordered by code and
     capped, so a search stays cheap with 100,000 customers. Bad offsets, limits and ids are
-    clamped or ignored rather than reaching the database."""
+    clamped or ignored rather than reaching the database. A frozen or deactivated customer is
+    listed too, so it does not look missing, but as a blocked entry: its id is
+    "blocked:<id>" (orders.js refuses to select it, and the form, which looks ids up with
+    get_one, can never take it) and its label says its status and reason."""
 
     def __init__(self, name: str = "customer"):
         super().__init__(name, db, Customer, fields=("code", "name"))
@@ -45,6 +56,15 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
     def format(self, model):
         if model is None:
             return None
+        if model.status != CustomerStatus.ACTIVE.value:
+            reason = _reason_labels().get(model.status_reason or "", model.status_reason)
+            label = _("%(code)s %(name)s — %(status)s: %(reason)s (cannot order)",
+                      code=model.code, name=model.name, status=status_label(model.status),
+                      reason=reason or _("no reason recorded"))
+            return f"{BLOCKED_PREFIX}{model.id}", label
+        if model.is_over_credit:
+            return model.id, _("%(code)s — %(name)s (over credit limit)", code=model.code,
+                               name=model.name)
         return model.id, f"{model.code} — {model.name}"
 
     def get_one(self, pk):
@@ -57,7 +77,7 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
         term = (term or "").strip()[:MAX_TERM_LENGTH]
         offset = max(offset or 0, 0)
         limit = min(max(limit or DEFAULT_PAGE_SIZE, 1), MAX_LOOKUP_RESULTS)
-        query = db.session.query(Customer).filter(Customer.status == CustomerStatus.ACTIVE.value)
+        query = db.session.query(Customer)
         if term:
             escaped = _like_escape(term)
             query = query.filter(or_(
@@ -65,6 +85,14 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
                 Customer.name.ilike(f"%{escaped}%", escape="\\"),
             ))
         return query.order_by(Customer.code).offset(offset).limit(limit).all()
+
+
+def _reason_labels() -> dict[str, str]:
+    """Reason code → label in the page's language, read once per request."""
+    if "order_reason_labels" not in g:
+        g.order_reason_labels = {reason.code: reason_label(reason)
+                                 for reason in status_change.reasons_for(None)}
+    return g.order_reason_labels
 
 
 def _format_customer_status(view, context, model, name):
@@ -103,7 +131,7 @@ class OrderView(SecureModelView):
     form_columns = ("customer", "amount")
     form_ajax_refs = {"customer": ActiveCustomerLoader()}
     form_args = {
-        "customer": {"label": _l("Customer (active customers only)"),
+        "customer": {"label": _l("Customer (only active customers can order)"),
                      "validators": [InputRequired()]},
         "amount": {"label": _l("Amount"), "validators": [InputRequired()], "default": None},
     }
@@ -114,11 +142,20 @@ class OrderView(SecureModelView):
     # Orders are placed, never edited: there is no service for changing one.
     can_edit = False
     refusal_status = True
+    extra_js = ["/static/orders.js"]
 
     def __init__(self, model=Order, **kwargs):
         super().__init__(model, **kwargs)
 
     def create_model(self, form):
         customer = form.customer.data
-        return self.create_through_service(lambda: order_service.place_order(
+        placed = self.create_through_service(lambda: order_service.place_order(
             customer.id, form.amount.data, actor=current_actor()).id)
+        if placed is False:
+            return False
+        db.session.refresh(customer)
+        if customer.is_over_credit:  # a warning, not a refusal: the order is placed
+            flash(_("Customer %(code)s is over its credit limit (balance %(balance)s, limit "
+                    "%(limit)s).", code=customer.code, balance=format_money(customer.balance),
+                    limit=format_money(customer.credit_limit)), "warning")
+        return placed

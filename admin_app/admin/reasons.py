@@ -3,6 +3,7 @@ services.reasons; never deleted (only disabled), and the page says so."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from admin_app.admin.secure import SecureModelView
@@ -18,8 +19,10 @@ def _format_usage(view, context, model, name):
         return Markup('<span class="text-muted">{}</span>').format(_("not used"))
     return Markup('<span class="reason-usage" data-code="{}">{}</span>').format(
         model.code,
-        _("%(ops)d operations, %(customers)d customers, %(rules)d rules",
-          ops=usage.operations, customers=usage.customers, rules=usage.rules),
+        ", ".join((
+            ngettext("%(num)d operation", "%(num)d operations", usage.operations),
+            ngettext("%(num)d customer", "%(num)d customers", usage.customers),
+            ngettext("%(num)d rule", "%(num)d rules", usage.rules))),
     )
 
 

@@ -51,10 +51,19 @@ class ReviewView(SecureModelView):
                    "matched_rules")
     column_labels = {"code": _l("Code"), "name": _l("Name"), "segment": _l("Segment"),
                      "balance": _l("Balance / credit limit"), "last_order_at": _l("Last order"),
-                     "contract_end": _l("Contract end"), "matched_rules": _l("Matched rules")}
+                     "contract_end": _l("Contract end"), "matched_rules": _l("Matched rules"),
+                     "credit_limit": _l("Credit limit")}
     column_formatters = {"matched_rules": _format_matched, "balance": _format_money_pair,
                          "segment": _format_segment, "last_order_at": _format_date_only}
     column_display_actions = False
+    can_export = True
+    column_export_list = ("code", "name", "segment", "balance", "credit_limit", "last_order_at",
+                          "contract_end", "matched_rules")
+    column_formatters_export = {
+        "segment": lambda view, context, model, name: str(
+            SEGMENT_LABELS.get(model.segment, model.segment)),
+        "matched_rules": lambda view, context, model, name: view.export_matched_rules(model),
+    }
     column_sortable_list = ("code", "name", "segment", "balance", "last_order_at",
                             "contract_end")
     column_default_sort = ("code", False)
@@ -100,6 +109,23 @@ class ReviewView(SecureModelView):
         view_args.page = max(view_args.page or 0, 0)
         return view_args
 
+    # -- export: the queue as it is filtered, one query for the matched rules of all rows ------
+
+    def get_export_columns(self):
+        return [(name, _l("Balance") if name == "balance" else label)
+                for name, label in super().get_export_columns()]
+
+    def _export_data(self):
+        count, data = super()._export_data()
+        data = list(data)
+        g.review_export_matches = review.matched_rules([row.id for row in data],
+                                                       self._rules(), now=self._now())
+        return count, data
+
+    def export_matched_rules(self, model) -> str:
+        candidate = g.get("review_export_matches", {}).get(model.id)
+        return ", ".join(rule.name for rule in candidate.rules) if candidate else ""
+
     # -- actions: rendered here, posted to the customer grid's bulk flow ---------------------
 
     def get_actions_list(self):
@@ -141,11 +167,12 @@ class ReviewView(SecureModelView):
                 customers_action_url=url_for("customers.action_view"),
                 preset_reason=self._preset_reason(),
                 row_reasons={str(cid): c.reason_code for cid, c in matches.items()},
-                keep_form=KeepInReviewForm(
+                keep_form=g.get("review_keep_form") or KeepInReviewForm(
                     formdata=None, until=(today + timedelta(days=DEFAULT_KEEP_DAYS)).isoformat()),
+                keep_checked=g.get("review_keep_checked", []),
                 keep_min=(today + timedelta(days=1)).isoformat(),
                 keep_max=(today + timedelta(days=review.MAX_KEEP_DAYS)).isoformat(),
-                complete_form=CompleteReviewForm(formdata=None),
+                complete_form=g.get("review_complete_form") or CompleteReviewForm(formdata=None),
                 last_review=review.last_completed_review(),
             )
         return super().render(template, **kwargs)
@@ -161,17 +188,20 @@ class ReviewView(SecureModelView):
             return deny(_("You are not allowed to keep customers out of the review."))
         form = KeepInReviewForm()
         if not form.validate():
-            flash(self._form_errors(form), "error")
-            return self._back(form.url.data)
+            return self._form_refused(keep_form=form)
+        try:
+            until = review.parse_keep_date(form.until.data)
+        except InvalidInput as exc:
+            form.until.errors.append(exc.message)
+            return self._form_refused(keep_form=form)
         try:
             ids = status_change.parse_rowids(request.form.getlist("rowid"),
                                              limit=current_app.config["MAX_CHECKED_IDS"])
-            until = review.parse_keep_date(form.until.data)
             result = review.keep_in_review(ids, until, actor=current_actor(),
                                            memo=form.memo.data or "")
         except InvalidInput as exc:
-            flash(exc.message, "error")
-            return self._back(form.url.data)
+            form.form_errors.append(exc.message)
+            return self._form_refused(keep_form=form)
         if result.operation_id is None:
             flash(_("Nothing changed: the selected customers are not active or already kept "
                     "until %(date)s.", date=until.isoformat()), "info")
@@ -188,18 +218,29 @@ class ReviewView(SecureModelView):
             return deny(_("You are not allowed to record a review."))
         form = CompleteReviewForm()
         if not form.validate():
-            flash(self._form_errors(form), "error")
-            return self._back(form.url.data)
-        result = review.complete_review(actor=current_actor(), memo=form.memo.data or "")
+            return self._form_refused(complete_form=form)
+        try:
+            result = review.complete_review(actor=current_actor(), memo=form.memo.data or "")
+        except InvalidInput as exc:
+            form.memo.errors.append(exc.message)
+            return self._form_refused(complete_form=form)
         text = ngettext("Review recorded with %(num)d candidate waiting",
                         "Review recorded with %(num)d candidates waiting",
                         result.candidates)
         flash(self._with_operation_link(text, result.operation_id), "success")
         return self._back(form.url.data)
 
-    @staticmethod
-    def _form_errors(form) -> str:
-        return " ".join(str(error) for errors in form.errors.values() for error in errors)
+    def _form_refused(self, **forms):
+        """The queue again (422) with the refused form, its errors next to its fields, what
+        was typed and the rows that were checked (the form posts to the queue's own query)."""
+        for name, form in forms.items():
+            setattr(g, f"review_{name}", form)
+        g.review_keep_checked = [value for value in request.form.getlist("rowid")
+                                 if value.isdigit()][:1000]
+        response = self.index_view()
+        if isinstance(response, str):
+            return response, 422
+        return response
 
     def _with_operation_link(self, text: str, operation_id: int) -> Markup:
         link = url_for("audit.details_view", id=operation_id)

@@ -72,7 +72,8 @@ class ReviewRuleView(SecureModelView):
         "contract_ended_days": {"description": _l("Contract ended more than this many days "
                                                   "ago (0: ended).")},
         "reason": {"description": _l("Preselected on the confirmation page when acting from "
-                                     "the review."), "get_label": reason_label},
+                                     "the review."), "get_label": reason_label,
+                   "blank_text": _l("None (choose on the confirmation page)")},
     }
 
     def __init__(self, model=ReviewRule, **kwargs):

@@ -1,11 +1,14 @@
 """The base views every admin view inherits: access from the permission table, CSRF through
 Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export values."""
 
+import enum
+import io
 import logging
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
@@ -14,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.form import _Auto
 from markupsafe import Markup
+from werkzeug.utils import secure_filename
 
 from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
@@ -35,11 +39,64 @@ def parse_row_id(value) -> int | None:
 MAX_PAGE = 100_000
 
 
+# A number or a phone number ("-5", "+886 2 2345-6789", "+1 (555) 010-0000"): no letters or
+# function syntax, so a spreadsheet can at most do arithmetic with it; it is shown unchanged.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ().\-/]*")
+
+
 def escape_spreadsheet_formula(value):
-    """Prefix a cell that a spreadsheet would run as a formula with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Prefix a text cell that a spreadsheet would run as a formula (=, +, -, @, TAB, CR
+    first) with a quote, unless it is a plain number or phone number."""
+    if (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+            and not _PLAIN_NUMBER.fullmatch(value)):
         return "'" + value
     return value
+
+
+def xlsx_cell_value(value):
+    """A value as an XLSX cell holds it: numbers and dates stay typed (dates in UTC, without
+    a zone, which XLSX cannot store), enums become their value, None stays empty."""
+    if value is None or isinstance(value, bool | int | float | Decimal | date):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    return str(value)
+
+
+def xlsx_response(header, rows, filename: str) -> Response:
+    """An XLSX attachment of `rows`: typed cells, and text cells always text (a value that
+    starts with "=" is written as a string, never as a formula, so nothing needs a quote)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    bold = Font(bold=True)
+
+    def cell(value, font=None):
+        value = xlsx_cell_value(value)
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        written = WriteOnlyCell(sheet, value=value)
+        if written.data_type == "f":
+            written.data_type = "s"
+        if font is not None:
+            written.font = font
+        return written
+
+    sheet.append([cell(str(title), bold) for title in header])
+    for row in rows:
+        sheet.append([cell(value) for value in row])
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return Response(
+        stream.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment;filename={filename}"})
 
 
 def _format_datetime(view, value, name):
@@ -142,13 +199,18 @@ class SecureModelView(PermissionMixin, ModelView):
     def create_view(self):
         if not self.can_create:
             return deny()
-        return self._with_refusal_status(super().create_view())
+        response = super().create_view()
+        self._name_the_saved_record(g.pop("created_record", None), created=True)
+        return self._with_refusal_status(response)
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         if not self.can_edit:
             return deny()
-        return self._with_refusal_status(super().edit_view())
+        response = super().edit_view()
+        if request.method == "POST":
+            self._name_the_saved_record(self.get_one(request.args.get("id")), created=False)
+        return self._with_refusal_status(response)
 
     # ...and a disabled details page or export with a silent redirect; say 404.
     @expose("/details/")
@@ -162,6 +224,25 @@ class SecureModelView(PermissionMixin, ModelView):
         if not self.can_export or export_type not in self.export_types:
             abort(404)
         return super().export(export_type)
+
+    def saved_message(self, model, *, created: bool) -> str:
+        """The flash after a save, naming the record (a subclass may say it better)."""
+        if created:
+            return _("%(record)s created.", record=str(model))
+        return _("%(record)s saved.", record=str(model))
+
+    def _name_the_saved_record(self, model, *, created: bool) -> None:
+        """Replace Flask-Admin's "Record was successfully saved." with saved_message()."""
+        from flask_admin.babel import gettext as admin_gettext
+
+        flashes = session.get("_flashes")
+        if model is None or not flashes:
+            return
+        generic = admin_gettext("Record was successfully created." if created
+                                else "Record was successfully saved.")
+        message = self.saved_message(model, created=created)
+        session["_flashes"] = [(category, message if text == generic else text)
+                               for category, text in flashes]
 
     @expose("/delete/", methods=("POST",))
     def delete_view(self):
@@ -192,7 +273,9 @@ class SecureModelView(PermissionMixin, ModelView):
         except ServiceError as exc:
             self._refused(exc)
             return False
-        return self.get_one(str(created)) if isinstance(created, int) else created
+        record = self.get_one(str(created)) if isinstance(created, int) else created
+        g.created_record = record
+        return record
 
     def update_through_service(self, update) -> bool:
         """`update()` returns how much changed; False (form shown again) on refusal."""
@@ -232,7 +315,25 @@ class SecureModelView(PermissionMixin, ModelView):
         return view_args
 
     def get_export_value(self, model, name):
+        if g.get("export_typed"):  # XLSX: the value itself (see xlsx_response)
+            formatter = self.column_formatters_export.get(name)
+            if formatter is not None:
+                return formatter(self, None, model, name)
+            return self._get_field_value(model, name)
         return escape_spreadsheet_formula(super().get_export_value(model, name))
+
+    def _export_tablib(self, export_type: str, return_url: str):
+        if export_type != "xlsx":
+            return super()._export_tablib(export_type, return_url)
+        _count, data = self._export_data()
+        g.export_typed = True
+        try:
+            rows = [[self.get_export_value(row, name) for name, _label in self._export_columns]
+                    for row in data]
+        finally:
+            g.export_typed = False
+        return xlsx_response([label for _name, label in self._export_columns], rows,
+                             secure_filename(self.get_export_name("xlsx")))
 
     def handle_view_exception(self, exc):
         # Never flash database text (Flask-Admin shows str(exc) with SQL and parameters).

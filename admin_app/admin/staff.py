@@ -1,6 +1,8 @@
 """/admin/staff/: staff users, for admins only. Create, change role, disable and re-enable,
 reset password; every change goes through services.staff (logged, last admin protected)."""
 
+from flask import flash
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -36,6 +38,8 @@ class StaffEditForm(AdminForm):
         "A disabled user cannot log in; their open sessions end at once."))
     new_password = PasswordField(_l("New password"), render_kw=NEW_PASSWORD, description=_l(
         "Leave empty to keep the current password. %(rules)s", rules=PASSWORD_RULES))
+    confirm_disable = BooleanField(_l("Yes, disable this user"), description=_l(
+        "Needed only to disable an active user: tick it to confirm."))
 
 
 def _format_role(view, context, model, name):
@@ -71,7 +75,19 @@ class StaffView(SecureModelView):
             form.username.data, role=form.role.data, password=form.password.data,
             actor=current_actor()))
 
+    def saved_message(self, model, *, created: bool) -> str:
+        if created:
+            return _("Staff user %(name)s created.", name=model.username)
+        return _("Staff user %(name)s saved.", name=model.username)
+
     def update_model(self, form, model):
+        if model.is_active and not form.is_active.data and not form.confirm_disable.data:
+            # Disabling ends the user's sessions at once: it must be asked for twice.
+            form.confirm_disable.errors = [_(
+                "Disabling %(name)s ends their sessions at once. Tick \"Yes, disable this "
+                "user\" and save again to confirm.", name=model.username)]
+            flash(form.confirm_disable.errors[0], "warning")
+            return False
         return self.update_through_service(lambda: staff.update_user(
             model.id, role=form.role.data, is_active=form.is_active.data,
             new_password=form.new_password.data or None, actor=current_actor()))

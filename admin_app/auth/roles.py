@@ -17,6 +17,7 @@ class Role(enum.StrEnum):
 class Permission(enum.StrEnum):
     VIEW_CUSTOMERS = "view_customers"  # customers, orders, dashboard, review queue
     EDIT_CUSTOMERS = "edit_customers"  # customer details, create orders
+    EDIT_CREDIT = "edit_credit"  # a customer's balance and credit limit
     CHANGE_STATUS = "change_status"  # deactivate / freeze / reactivate, keep in review
     REVERT_OPERATIONS = "revert_operations"
     VIEW_AUDIT = "view_audit"  # operation log and its export
@@ -32,6 +33,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             Permission.VIEW_CUSTOMERS,
             Permission.EDIT_CUSTOMERS,
+            Permission.EDIT_CREDIT,
             Permission.CHANGE_STATUS,
             Permission.REVERT_OPERATIONS,
             Permission.VIEW_AUDIT,

@@ -10,16 +10,29 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from admin_app.auth.roles import Permission, permissions_of
 from admin_app.models import SEGMENTS, Customer
 from admin_app.models.types import utcnow
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
-from admin_app.services.errors import Conflict, InvalidInput, NotFound
+from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from admin_app.services.transaction import write_transaction
 
 EDITABLE_FIELDS = ("code", "name", "email", "phone", "segment", "credit_limit", "balance",
                    "contract_end")
+# Money fields: only roles with Permission.EDIT_CREDIT may set them (a clerk edits contacts).
+CREDIT_FIELDS = ("credit_limit", "balance")
 _MAX_LENGTHS = {"code": 32, "name": 200, "email": 254, "phone": 40}
+
+
+def may_edit_credit(actor: Actor) -> bool:
+    """True when `actor` may change balances and credit limits (the system/CLI actor may)."""
+    return actor.id is None or Permission.EDIT_CREDIT in permissions_of(actor.role)
+
+
+def _refuse_credit_changes(names, actor: Actor) -> None:
+    if not may_edit_credit(actor) and set(names) & set(CREDIT_FIELDS):
+        raise NotAllowed(_("You are not allowed to change balances or credit limits."))
 
 
 def _audit_text(value: Any) -> str | None:
@@ -73,6 +86,7 @@ def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
     cleaned = _clean(fields)
     if not cleaned.get("code") or not cleaned.get("name"):
         raise InvalidInput(_("Code and name are required."))
+    _refuse_credit_changes([name for name in CREDIT_FIELDS if cleaned.get(name)], actor)
     with write_transaction() as session:
         _ensure_code_free(session, cleaned["code"])
         customer = Customer(**cleaned, status="active")
@@ -126,6 +140,7 @@ def update_details(
                 if _audit_text(getattr(customer, name)) != _audit_text(value)}
         if not diff:
             return 0
+        _refuse_credit_changes(diff, actor)
         entries = [("customer", customer.id, customer.code, name,
                     _audit_text(getattr(customer, name)), _audit_text(value))
                    for name, value in diff.items()]

@@ -12,7 +12,13 @@ class ServiceError(Exception):
 
 
 class InvalidInput(ServiceError):
+    """Bad input; `field` names the form field it concerns (e.g. "reason", "memo"), if one."""
+
     http_status = 400
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotAllowed(ServiceError):

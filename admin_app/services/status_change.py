@@ -49,6 +49,12 @@ ID_CHUNK = 5000
 RECENT_ORDER_DAYS = 30
 REQUEST_RETENTION = timedelta(days=1)
 
+# Warnings of the confirmation page: what makes stopping a customer costly. They concern the
+# actions that stop a customer (not reactivation); each names the rows it is about.
+WARN_OPEN_BALANCE = "open_balance"
+WARN_RECENT_ORDERS = "recent_orders"
+WARNING_ACTIONS = frozenset({StatusAction.DEACTIVATE, StatusAction.FREEZE})
+
 SKIP_ALREADY = "already"
 SKIP_NOT_ALLOWED = "not_allowed"
 SKIP_CHANGED = "changed"
@@ -110,6 +116,16 @@ class Preview:
     with_recent_orders: int
     return_url: str
     scope: dict = field(default_factory=dict)
+    only: str | None = None  # the warning whose rows `rows` lists (None: every changing row)
+    offset: int = 0  # the position of rows[0] among those rows
+    listed: int = 0  # how many rows there are to list (all pages)
+
+    @property
+    def warnings(self) -> dict[str, int]:
+        """The warnings that apply, with how many changing customers each concerns."""
+        found = {WARN_OPEN_BALANCE: self.with_open_balance,
+                 WARN_RECENT_ORDERS: self.with_recent_orders}
+        return {name: count for name, count in found.items() if count}
 
     @property
     def skipped_total(self) -> int:
@@ -220,8 +236,34 @@ def _load_request(request_id: str) -> StatusChangeRequest:
     return request
 
 
-def describe(request_id: str, *, max_rows: int = 100) -> Preview:
-    """What executing the request would do now, with up to `max_rows` rows of each kind."""
+def _warning_conditions() -> dict:
+    recent = utcnow() - timedelta(days=RECENT_ORDER_DAYS)
+    return {WARN_OPEN_BALANCE: Customer.balance > 0,
+            WARN_RECENT_ORDERS: Customer.last_order_at >= recent}
+
+
+def owned_request_action(request_id: str, *, user_id: int, max_age_seconds: int) -> StatusAction:
+    """The action of request `request_id` when `user_id` created it less than
+    `max_age_seconds` ago (how long its confirmation token lives); raises Expired (gone or
+    too old) or NotAllowed (another user's)."""
+    request = db.session.get(StatusChangeRequest, request_id) if len(request_id) <= 64 else None
+    if request is None:
+        raise Expired(_("This confirmation has expired. Please start again."))
+    if request.created_by != user_id:
+        raise NotAllowed(_("This confirmation belongs to another user."))
+    created_at = request.created_at
+    if created_at.tzinfo is None:  # SQLite returns naive UTC
+        created_at = created_at.replace(tzinfo=utcnow().tzinfo)
+    if utcnow() - created_at > timedelta(seconds=max_age_seconds):
+        raise Expired(_("This confirmation has expired. Please start again."))
+    return StatusAction(request.action)
+
+
+def describe(request_id: str, *, max_rows: int = 100, offset: int = 0,
+             only: str | None = None) -> Preview:
+    """What executing the request would do now: counts, warnings, and one page of rows of
+    each kind (`max_rows` from position `offset` of the changing rows, in code order; with
+    `only`, just the changing rows that warning concerns)."""
     request = _load_request(request_id)
     action = StatusAction(request.action)
     item = StatusChangeRequestItem
@@ -231,14 +273,22 @@ def describe(request_id: str, *, max_rows: int = 100) -> Preview:
     eligible, skipped = _snapshot_breakdown(request, action)
     joined = (select(item, Customer).join(Customer, Customer.id == item.customer_id)
               .where(in_request))
-    recent = utcnow() - timedelta(days=RECENT_ORDER_DAYS)
-    warnings = db.session.execute(
-        select(
-            func.count(case((Customer.balance > 0, 1))),
-            func.count(case((Customer.last_order_at >= recent, 1))),
-        ).select_from(item).join(Customer, Customer.id == item.customer_id)
-        .where(in_request, allowed)
-    ).one()
+    conditions = _warning_conditions() if action in WARNING_ACTIONS else {}
+    warnings = {name: 0 for name in (WARN_OPEN_BALANCE, WARN_RECENT_ORDERS)}
+    if conditions:
+        counts = db.session.execute(
+            select(*(func.count(case((condition, 1))) for condition in conditions.values()))
+            .select_from(item).join(Customer, Customer.id == item.customer_id)
+            .where(in_request, allowed)
+        ).one()
+        warnings.update(zip(conditions, counts, strict=True))
+    if only not in conditions:
+        only = None
+    changing = joined.where(allowed)
+    if only is not None:
+        changing = changing.where(conditions[only])
+    listed = warnings[only] if only is not None else eligible
+    offset = max(0, min(offset, max(listed - 1, 0)))
     return Preview(
         request_id=request_id,
         action=action,
@@ -247,18 +297,47 @@ def describe(request_id: str, *, max_rows: int = 100) -> Preview:
         missing=request.missing_count,
         eligible=eligible,
         skipped=skipped,
-        rows=_preview_rows(joined.where(allowed), max_rows, action),
+        rows=_preview_rows(changing, max_rows, action, offset=offset),
         skipped_rows=_preview_rows(joined.where(~allowed), max_rows, action),
-        with_open_balance=warnings[0],
-        with_recent_orders=warnings[1],
+        with_open_balance=warnings[WARN_OPEN_BALANCE],
+        with_recent_orders=warnings[WARN_RECENT_ORDERS],
         return_url=request.return_url,
         scope=_json(request.scope),
+        only=only,
+        offset=offset,
+        listed=listed,
     )
 
 
-def _preview_rows(query: Select, limit: int, action: StatusAction) -> list[PreviewRow]:
+def iter_preview_rows(request_id: str, *, batch: int = 1000):
+    """Every customer of the request's snapshot, changing ones first, each in code order, as
+    PreviewRow (`skip` says why one would be skipped); streamed in batches. Raises Expired
+    (request gone) at once, not when iterated."""
+    request = _load_request(request_id)
+    action = StatusAction(request.action)
+    item = StatusChangeRequestItem
+    allowed = item.status.in_([s.value for s in action.allowed_from])
+    joined = (select(item, Customer).join(Customer, Customer.id == item.customer_id)
+              .where(item.request_id == request_id))
+    return _iter_rows((joined.where(allowed), joined.where(~allowed)), action, batch)
+
+
+def _iter_rows(queries, action: StatusAction, batch: int):
+    for query in queries:
+        offset = 0
+        while True:
+            rows = _preview_rows(query, batch, action, offset=offset)
+            yield from rows
+            if len(rows) < batch:
+                break
+            offset += batch
+
+
+def _preview_rows(query: Select, limit: int, action: StatusAction,
+                  offset: int = 0) -> list[PreviewRow]:
     rows = []
-    for item, customer in db.session.execute(query.order_by(Customer.code).limit(limit)):
+    ordered = query.order_by(Customer.code, Customer.id).offset(offset).limit(limit)
+    for item, customer in db.session.execute(ordered):
         skip = None
         if item.status == action.target.value:
             skip = SKIP_ALREADY
@@ -295,18 +374,20 @@ def validated_reason(action: StatusAction | None, reason_code: str | None, memo:
     """The enabled reason `reason_code` if it may be used for `action` (None: any action)
     with this memo; raises InvalidInput otherwise."""
     if not reason_code:
-        raise InvalidInput(_("Choose a reason."))
+        raise InvalidInput(_("Choose a reason."), field="reason")
     reason = db.session.execute(
         select(Reason).where(Reason.code == reason_code)).scalar_one_or_none()
     if reason is None or not reason.enabled or (
             action is not None and not reason.applies_to(action.value)):
-        raise InvalidInput(_("This reason cannot be used for this action."))
+        raise InvalidInput(_("This reason cannot be used for this action."),
+                           field="reason")
     if "\x00" in memo:
-        raise InvalidInput(_("Memo contains invalid characters."))
+        raise InvalidInput(_("Memo contains invalid characters."), field="memo")
     if len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH))
+        raise InvalidInput(_("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH),
+                           field="memo")
     if reason.memo_required and not memo.strip():
-        raise InvalidInput(_("This reason requires a memo."))
+        raise InvalidInput(_("This reason requires a memo."), field="memo")
     return reason
 
 

@@ -16,6 +16,12 @@ $(function () {
     preset.val(distinct.length === 1 ? distinct[0] : '');
   });
 
+  // After a refused "Keep until" the page comes back with the rows that were checked.
+  var checked = $('#keep-form').data('checked') || [];
+  $.each(checked, function (_, id) {
+    $('input.action-checkbox[value="' + String(id).replace(/[^0-9]/g, '') + '"]').prop('checked', true);
+  });
+
   $('#keep-form').on('submit', function (event) {
     var form = $(this);
     var checked = $('input.action-checkbox:checked');

@@ -120,7 +120,13 @@ def test_role_change_is_logged_and_takes_effect_on_the_next_request(app, admin_c
 
 def test_disable_and_reenable(app, admin_client, staff):
     auditor = _user("auditor")
-    assert _edit(admin_client, auditor, is_active="").status_code == 302
+    asked = _edit(admin_client, auditor, is_active="")  # disabling asks for confirmation
+    assert asked.status_code == 200
+    assert "Disabling auditor ends their sessions at once." in text(asked)
+    assert _user("auditor").is_active is True
+    saved = _edit(admin_client, auditor, is_active="", confirm_disable="y")
+    assert saved.status_code == 302
+    assert "Staff user auditor saved." in text(admin_client.get(saved.headers["Location"]))
     assert _user("auditor").is_active is False
     assert app.test_client().post("/login", data={
         "username": "auditor", "password": PASSWORD}).status_code == 401
@@ -139,7 +145,7 @@ def test_saving_an_unchanged_form_logs_nothing(admin_client, staff):
     assert snapshot()["operations"] == before["operations"]
 
 
-@pytest.mark.parametrize("change", [{"role": "manager"}, {"is_active": ""}])
+@pytest.mark.parametrize("change", [{"role": "manager"}, {"is_active": "", "confirm_disable": "y"}])
 def test_the_last_active_admin_cannot_be_demoted_or_disabled(admin_client, staff, change):
     before = snapshot()
     response = _edit(admin_client, _user("admin"), **change)
