@@ -2,13 +2,15 @@
 
 Two steps, each one transaction:
 
-1. `preview` snapshots the selection (ids, or every customer matching a filter) with each
-   customer's status and version into a StatusChangeRequest, and describes what would change.
+1. `create_request` snapshots the selection (ids, or every customer matching a filter) with
+   each customer's status and version into a StatusChangeRequest; `describe` tells what would
+   change.
 2. `execute` applies the action to exactly that snapshot: one set-based UPDATE per chunk of the
    snapshot (only customers still in an allowed status and unchanged since the preview), then
    one operation and its entries in the log. All or nothing; a confirmation runs once.
 
-The only code that changes a customer's status.
+With `services.revert` (which puts an operation's customers back, the same way), the only code
+that changes a customer's status.
 """
 
 import re
