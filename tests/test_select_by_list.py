@@ -326,3 +326,73 @@ def test_post_with_csrf_token_works_and_a_big_body_is_still_a_413_page(client, l
                       content_type="multipart/form-data")
     assert big.status_code == 413
     assert "The file is larger than 10 MB." in text(big)
+
+
+# -- the CLI -------------------------------------------------------------------------------
+
+def test_cli_dry_run_prints_the_preview_and_changes_nothing(runner, reasons, tmp_path):
+    ids = make_customers(3)
+    add_customer("F00001", status="frozen")
+    codes = tmp_path / "codes.txt"
+    codes.write_text("T00001\nt00002\nT00002\nF00001\nT00009\n")
+    result = runner.invoke(args=["customers", "change-status", "--action", "freeze",
+                                 "--reason", "customer_request", "--codes-file", str(codes),
+                                 "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "List of 5 codes (3 found, 1 duplicate(s) counted once)." in result.output
+    assert "  T00009 (did you mean T00001, T00002, T00003?)" in result.output
+    assert "Will freeze: 2 customer(s)." in result.output
+    assert "Skipped: 1 (1 already frozen)." in result.output
+    assert "Dry run: nothing was changed." in result.output
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert operation_count() == 0
+
+
+def test_cli_real_run_with_yes_logs_source_cli(runner, reasons, tmp_path):
+    ids = make_customers(3)
+    codes = tmp_path / "codes.csv"
+    codes.write_bytes("\ufeffcode\r\nT00001\r\nT00003\r\n".encode())
+    result = runner.invoke(args=["customers", "change-status", "--action", "deactivate",
+                                 "--reason", "customer_request", "--memo", "nightly job",
+                                 "--codes-file", str(codes), "--yes"])
+    assert result.exit_code == 0, result.output
+    operation = db.session.execute(sa.select(AuditOperation).where(
+        AuditOperation.action == "deactivate")).scalar_one()
+    assert f"Deactivated 2 customer(s). Operation #{operation.id}." in result.output
+    assert statuses(ids) == {ids[0]: "deactivated", ids[1]: "active", ids[2]: "deactivated"}
+    assert (operation.source, operation.actor_username, operation.memo) == (
+        "cli", "system", "nightly job")
+    assert '"listed":2' in operation.scope.replace(" ", "")
+
+
+def test_cli_asks_before_changing(runner, reasons, tmp_path):
+    ids = make_customers(1)
+    codes = tmp_path / "codes.txt"
+    codes.write_text("T00001")
+    args = ["customers", "change-status", "--action", "freeze", "--reason", "customer_request",
+            "--codes-file", str(codes)]
+    refused = runner.invoke(args=args, input="n\n")
+    assert refused.exit_code == 1
+    assert statuses(ids) == {ids[0]: "active"}
+    accepted = runner.invoke(args=args, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert statuses(ids) == {ids[0]: "frozen"}
+
+
+@pytest.mark.parametrize("content, reason, message", [
+    ("NOPE", "customer_request", "none of the codes names a customer"),
+    ("", "customer_request", "The list has no customer codes."),
+    ("T00001", "no_such_reason", "This reason cannot be used for this action."),
+    ("=1+1", "customer_request", "looks like a spreadsheet formula"),
+])
+def test_cli_errors_exit_1_and_change_nothing(runner, reasons, tmp_path, content, reason,
+                                              message):
+    ids = make_customers(1)
+    codes = tmp_path / "codes.txt"
+    codes.write_text(content)
+    result = runner.invoke(args=["customers", "change-status", "--action", "freeze",
+                                 "--reason", reason, "--codes-file", str(codes), "--yes"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert statuses(ids) == {ids[0]: "active"}
+    assert operation_count() == 0

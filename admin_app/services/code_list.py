@@ -182,15 +182,19 @@ def parse_xlsx(data: bytes, column: str | None = None) -> CodeList:
         workbook.close()
 
 
-def parse_file(filename: str, data: bytes, column: str | None = None) -> CodeList:
-    """An uploaded file: XLSX (by its content) or CSV/text; anything else is refused."""
+def parse_file(filename: str, data: bytes, column: str | None = None, *,
+               any_name_is_text: bool = False) -> CodeList:
+    """A file: XLSX (by its content or name), CSV (.csv, .tsv) or a plain list of codes
+    (.txt; with `any_name_is_text`, any other name too). Anything else is refused."""
     if len(data) > MAX_FILE_BYTES:
         raise TooLarge(file_too_large_message())
     name = (filename or "").lower()
     if data.startswith(_XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
         return parse_xlsx(data, column)
-    if name.endswith((".csv", ".txt", ".tsv")) or not name:
+    if name.endswith((".csv", ".tsv")):
         return parse_csv(data, column)
+    if name.endswith(".txt") or any_name_is_text:
+        return parse_text(_decode(data))
     raise InvalidInput(_("The file is not a CSV or XLSX file. Nothing was changed."))
 
 
