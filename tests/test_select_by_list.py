@@ -257,6 +257,20 @@ def test_a_pasted_list_larger_than_the_app_wide_limit_is_accepted(admin_client):
     assert "List of 90,001 codes (1 found)." in text(response)
 
 
+def test_uploads_are_never_written_to_a_temporary_file(admin_client, monkeypatch):
+    import werkzeug.formparser
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an upload went to a temporary file")
+
+    monkeypatch.setattr(werkzeug.formparser, "SpooledTemporaryFile", refuse)
+    make_customers(1)
+    data = b"code\n" + b"T00001\n" + b"".join(b"U%07d\n" % n for n in range(90_000))  # 810 KB
+    response = upload(admin_client, "big.csv", data)
+    assert response.status_code == 200
+    assert "List of 90,001 codes (1 found)." in text(response)
+
+
 def test_other_file_types_are_refused(admin_client):
     response = upload(admin_client, "photo.png", b"\x89PNG\r\n\x1a\n")
     assert response.status_code == 422
