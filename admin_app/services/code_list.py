@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import String, literal, select
+from sqlalchemy import String, Text, any_, literal, select
+from sqlalchemy.types import ARRAY
 
 from admin_app.extensions import db
 from admin_app.models import Customer
@@ -26,7 +27,7 @@ from admin_app.services.errors import InvalidInput, TooLarge
 MAX_CODES = 100_000
 MAX_CODE_LENGTH = 64
 MAX_FILE_BYTES = 10 * 1024 * 1024
-LOOKUP_CHUNK = 5000
+LOOKUP_CHUNK = 10_000
 MAX_UNKNOWN_SHOWN = 50
 MAX_SUGGESTIONS = 3
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -208,17 +209,20 @@ def _lowered_code():
 
 
 def look_up(codes: Sequence[str]) -> Lookup:
-    """The customers the codes name (case-insensitive), one query per LOOKUP_CHUNK codes,
-    and the codes that name none, with up to MAX_SUGGESTIONS "did you mean" codes (by
-    prefix) for the first MAX_UNKNOWN_SHOWN of them."""
+    """The customers the codes name (case-insensitive, index-backed), one query per
+    LOOKUP_CHUNK codes, and the codes that name none, with up to MAX_SUGGESTIONS "did you
+    mean" codes (by prefix) for the first MAX_UNKNOWN_SHOWN of them."""
     lowered = [code.lower() for code in codes]
     ids: list[int] = []
     found: set[str] = set()
     expression = _lowered_code()
+    postgres = db.engine.dialect.name == "postgresql"
     for start in range(0, len(lowered), LOOKUP_CHUNK):
         chunk = lowered[start:start + LOOKUP_CHUNK]
-        rows = db.session.execute(
-            select(Customer.id, expression).where(expression.in_(chunk))).all()
+        # PostgreSQL: one array parameter (= ANY) plans and binds much faster than IN (...).
+        matches = (expression == any_(literal(chunk, ARRAY(Text)))) if postgres else (
+            expression.in_(chunk))
+        rows = db.session.execute(select(Customer.id, expression).where(matches)).all()
         for customer_id, code in rows:
             ids.append(customer_id)
             found.add(code)
