@@ -1,13 +1,14 @@
 """Select by list: paste or upload customer codes, then the grid's confirmation page."""
 
 import io
+import json
 import re
 
 import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, AuditOperation, Customer, StatusChangeRequest
+from admin_app.models import AuditEntry, AuditOperation, StatusChangeRequest
 from admin_app.services import code_list
 from admin_app.services.errors import InvalidInput, TooLarge
 from tests.conftest import TOKEN_RE, add_customer, confirm_action, make_customers, statuses
@@ -110,6 +111,13 @@ def test_limits():
             code_list.parse_text(empty)
 
 
+def test_a_sheet_of_mostly_blank_rows_is_refused(monkeypatch):
+    monkeypatch.setattr(code_list, "MAX_ROWS", 5)
+    with pytest.raises(TooLarge, match="At most 100,000 codes"):
+        code_list.parse_file("list.xlsx", xlsx_bytes([["code"], ["T1"]] + [[None, "x"]] * 5))
+    assert code_list.parse_file("list.csv", b"code\nT1\n\n\n\nT2\n").codes == ["T1", "T2"]
+
+
 @pytest.mark.parametrize("name, data", [
     ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00"),
     ("list.csv", b"\x00\x01\x02binary\x00"),
@@ -181,7 +189,7 @@ def test_paste_confirm_changes_the_listed_customers_and_logs_the_list(admin_clie
         AuditOperation.action == "freeze")).scalar_one()
     assert (operation.changed_count, operation.skipped_count, operation.memo) == (
         3, 1, "finance list")
-    scope = __import__("json").loads(operation.scope)
+    scope = json.loads(operation.scope)
     assert {k: scope[k] for k in ("mode", "listed", "found", "duplicates", "unknown")} == {
         "mode": "list", "listed": 6, "found": 4, "duplicates": 1, "unknown": ["T00009"]}
     entries = db.session.execute(sa.select(AuditEntry.entity_label, AuditEntry.old_value,

@@ -2,10 +2,11 @@
 then the grid's confirmation page (same snapshot, token, reason and memo).
 
 A mixin of the customer grid's view (so the confirmation page, its URLs and its "Cancel" are
-the grid's own). Only Permission.CHANGE_STATUS. The page takes larger requests than the rest of the app (a
-10 MB file, 100,000 pasted codes), so its POST sets the request's limits before anything reads
-the body, and checks the CSRF token itself afterwards (Flask-WTF's global check would read the
-body first, under the app-wide limit). Uploaded files stay in memory and are never stored."""
+the grid's own). Only Permission.CHANGE_STATUS. The page takes larger requests than the rest
+of the app (a 10 MB file, 100,000 pasted codes), so its POST sets the request's limits before
+anything reads the body, and checks the CSRF token itself afterwards (Flask-WTF's global check
+would read the body first, under the app-wide limit). Uploaded files stay in memory and are
+never stored."""
 
 import io
 

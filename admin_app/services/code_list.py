@@ -25,6 +25,7 @@ from admin_app.services.customer_search import _lowered
 from admin_app.services.errors import InvalidInput, TooLarge
 
 MAX_CODES = 100_000
+MAX_ROWS = 2 * MAX_CODES  # rows of a CSV/XLSX file, blank ones included
 MAX_CODE_LENGTH = 64
 MAX_FILE_BYTES = 10 * 1024 * 1024
 LOOKUP_CHUNK = 10_000
@@ -137,7 +138,10 @@ def _column_values(rows: Iterable[Sequence[object]], column: str | None) -> Iter
     if header is None:
         return
     index = _column_index(header, column)
-    for row in rows:
+    for count, row in enumerate(rows, 1):
+        if count > MAX_ROWS:  # mostly blank rows (a bloated sheet): refuse, do not wade on
+            raise TooLarge(_("At most %(max)s codes per list. Nothing was changed.",
+                             max=format(MAX_CODES, ",")))
         if index < len(row) and row[index] is not None:
             yield _cell_text(row[index])
 
