@@ -2,8 +2,8 @@
 
     DATABASE_URL=... .venv/bin/python benchmarks/bench_code_list.py [--customers 200000]
 
-Without DATABASE_URL a temporary SQLite file is used. For PostgreSQL give a database name
-that may be dropped and recreated (e.g. postgresql://postgres@127.0.0.1/ca_bench).
+Without DATABASE_URL a temporary SQLite file is used. For PostgreSQL it drops and recreates
+the database `<name>_list` (e.g. postgresql://postgres@127.0.0.1/ca_bench -> ca_bench_list).
 Generates customers, logs in through the Flask test client and POSTs lists of 10,000 and
 100,000 codes (about 1 % unknown, some duplicates, mixed case) to
 /admin/customers/select-by-list/; prints the time from the POST to the rendered confirmation
@@ -17,10 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import sqlalchemy as sa  # noqa: E402
+
 from admin_app.extensions import db  # noqa: E402
 from admin_app.services.demo import _seed_reasons  # noqa: E402
 from benchmarks.common import (  # noqa: E402
-    add_staff, database_url, fresh_app, insert_customers, peak_rss_mb, summary, timed)
+    add_staff, database_url, fresh_app, insert_customers, is_postgres, peak_rss_mb,
+    sqlalchemy_url, summary, timed)
 
 
 def pasted_list(size: int, customers: int, rng: random.Random) -> str:
@@ -34,6 +37,15 @@ def pasted_list(size: int, customers: int, rng: random.Random) -> str:
     return "\r\n".join(codes)
 
 
+def own_database(url: str) -> str:
+    """A PostgreSQL database of its own (`<name>_list`), so that `make bench` does not drop
+    the data bench_http.py generated (and may --reuse)."""
+    if not is_postgres(url):
+        return url
+    parsed = sa.engine.make_url(sqlalchemy_url(url))
+    return parsed.set(database=f"{parsed.database}_list").render_as_string(hide_password=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200_000)
@@ -41,7 +53,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
-    url = database_url()
+    url = own_database(database_url())
     app = fresh_app(url, force=args.force, WTF_CSRF_ENABLED=False)
     with app.app_context():
         insert_customers(args.customers)
