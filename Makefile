@@ -82,6 +82,7 @@ audit: install
 bench: install compile-translations
 	$(BIN)/python benchmarks/bench_http.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_durability.py
+	$(BIN)/python benchmarks/bench_code_list.py
 
 bench-service: install
 	$(BIN)/python benchmarks/bench_status_change.py

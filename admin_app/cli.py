@@ -13,7 +13,17 @@ from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
 from admin_app.models.types import utcnow
 from admin_app.progress import progress_bar
-from admin_app.services import api_tokens, audit_checkpoint, audit_verify, backup, demo, staff
+from admin_app.models import StatusAction
+from admin_app.services import (
+    api_tokens,
+    audit_checkpoint,
+    audit_verify,
+    backup,
+    code_list,
+    demo,
+    staff,
+    status_change,
+)
 from admin_app.services import orders as order_service
 from admin_app.services import review as review_service
 from admin_app.services.audit import Actor
@@ -127,6 +137,98 @@ def review_command(output_format: str, record: bool) -> None:
         done = review_service.complete_review(actor=Actor.cli())
         click.echo(f"Recorded review operation #{done.operation_id} "
                    f"({done.candidates} candidate(s)).", err=output_format == "csv")
+
+
+CLI_SKIP_TEXT = {
+    status_change.SKIP_ALREADY: "already {target}",
+    status_change.SKIP_NOT_ALLOWED: "deactivated, so they cannot be frozen",
+    status_change.SKIP_CHANGED: "changed since the preview",
+    status_change.SKIP_MISSING: "no longer exist",
+}
+CLI_DONE_VERB = {"deactivate": "Deactivated", "freeze": "Froze", "reactivate": "Reactivated"}
+
+
+def _read_code_list(path: str, column: str) -> code_list.CodeList:
+    """A list of codes from a file (CSV, XLSX, or plain text) or standard input ("-")."""
+    if path == "-":
+        return code_list.parse_text(click.get_text_stream("stdin").read())
+    with open(path, "rb") as stream:
+        data = stream.read(code_list.MAX_FILE_BYTES + 1)
+    return code_list.parse_file(os.path.basename(path), data, column, any_name_is_text=True)
+
+
+def _skip_summary(skipped: dict[str, int], action: StatusAction) -> str:
+    return ", ".join(
+        f"{count} {CLI_SKIP_TEXT[reason].format(target=action.target.value)}"
+        for reason, count in skipped.items())
+
+
+@customers_group.command("change-status")
+@click.option("--action", "action_name", required=True,
+              type=click.Choice([action.value for action in StatusAction]))
+@click.option("--reason", "reason_code", required=True, help="A reason code (see Reasons).")
+@click.option("--memo", default="", help="Required when the reason says so.")
+@click.option("--codes-file", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Customer codes: a text file (any separators), CSV or XLSX (first row: "
+                   "header), or - for standard input.")
+@click.option("--column", default="", help="CSV/XLSX column: header name or number "
+              "(1 = first); default: the column named code, else the first.")
+@click.option("--dry-run", is_flag=True, help="Print the preview and stop; nothing changes.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def change_status_command(action_name: str, reason_code: str, memo: str, codes_file: str,
+                          column: str, dry_run: bool, yes: bool) -> None:
+    """Deactivate, freeze or reactivate the customers of a list of codes, through the same
+    preview and service as the web confirmation page (logged with source cli). Exit 1 on bad
+    input or when nothing in the list names a customer."""
+    try:
+        action = status_change.parse_action(action_name)
+        status_change.validated_reason(action, reason_code, memo)
+        codes = _read_code_list(codes_file, column)
+        lookup = code_list.look_up(codes.codes)
+    except OSError as exc:
+        _fail(f"cannot read {codes_file}: {exc.strerror}")
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"List of {codes.listed} codes ({lookup.found} found, "
+               f"{codes.duplicates} duplicate(s) counted once).")
+    if lookup.unknown:
+        click.echo(f"{len(lookup.unknown)} unknown code(s):")
+        for code in lookup.unknown[:code_list.MAX_UNKNOWN_SHOWN]:
+            near = lookup.suggestions.get(code)
+            click.echo(f"  {code}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+        if len(lookup.unknown) > code_list.MAX_UNKNOWN_SHOWN:
+            click.echo(f"  ...and {len(lookup.unknown) - code_list.MAX_UNKNOWN_SHOWN} more.")
+    if not lookup.ids:
+        _fail("none of the codes names a customer; nothing was changed.")
+    try:
+        request_id = status_change.create_request(
+            action=action, actor=Actor.cli(), ids=lookup.ids,
+            scope=code_list.scope_of(codes, lookup, source=os.path.basename(codes_file)))
+        preview = status_change.describe(request_id, max_rows=0)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Will {action.value}: {preview.eligible} customer(s).")
+    if preview.skipped_total:
+        click.echo(f"Skipped: {preview.skipped_total} "
+                   f"({_skip_summary(preview.skipped, action)}).")
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+        return
+    if not preview.eligible:
+        click.echo("Nothing to change.")
+        return
+    if not yes and not click.confirm(f"{action.value.capitalize()} {preview.eligible} "
+                                     "customer(s)?", default=False):
+        _fail("cancelled; nothing was changed.")
+    try:
+        result = status_change.execute(request_id, actor=Actor.cli(), reason_code=reason_code,
+                                       memo=memo)
+    except ServiceError as exc:
+        _fail(exc.message)
+    line = f"{CLI_DONE_VERB[result.action.value]} {result.changed} customer(s)"
+    if result.skipped:
+        line += f", skipped {result.skipped_total} ({_skip_summary(result.skipped, action)})"
+    click.echo(f"{line}. Operation #{result.operation_id}.")
 
 
 @click.command("seed-demo")

@@ -27,6 +27,7 @@ from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
 from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, status_label
 from admin_app.admin.secure import SecureModelView, badge, deny
+from admin_app.admin.select_by_list import SelectByListMixin
 from admin_app.auth.redirects import local_or
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
@@ -401,8 +402,14 @@ class StatusChangeMixin:
             request_id = status_change.create_request(
                 action=action_name, actor=actor, ids=customer_ids, scope=scope,
                 return_url=return_url)
+        return self.confirmation_response(action_name, request_id, return_url)
+
+    def confirmation_response(self, action_name: StatusAction, request_id: str,
+                              return_url: str):
+        """The confirmation page of a snapshot made by status_change.create_request (also
+        for the snapshots of admin.select_by_list)."""
         current_app.logger.info("status change preview user=%s action=%s request=%s",
-                                actor.username, action_name.value, request_id)
+                                current_user.username, action_name.value, request_id)
         token = confirmation.sign(confirmation.ConfirmationClaim(
             request_id, current_user.id, action_name.value))
         # A caller (e.g. the review queue) may pre-select the reason with `preset_reason`.
@@ -550,7 +557,7 @@ class StatusChangeMixin:
             text, link, _("Operation #%(id)d", id=result.operation_id))
 
 
-class CustomerView(StatusChangeMixin, _CustomerGrid):
+class CustomerView(SelectByListMixin, StatusChangeMixin, _CustomerGrid):
     extra_js = ["/static/customers.js"]
     details_template = "admin/customers/details.html"
 

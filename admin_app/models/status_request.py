@@ -14,7 +14,7 @@ class StatusChangeRequest(Model):
     __tablename__ = "status_change_requests"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    created_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))  # None: CLI
     action: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     selected_count: Mapped[int] = mapped_column(default=0)

@@ -21,7 +21,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, delete, func, insert, literal, select, update
+from sqlalchemy import BigInteger, Select, any_, case, delete, func, insert, literal, select, update
+from sqlalchemy.types import ARRAY
 
 from admin_app.extensions import db
 from admin_app.models import (
@@ -184,9 +185,16 @@ def _snapshot_ids(session, request_id: str, ids: Sequence[int]) -> int:
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start:start + ID_CHUNK]
         taken += _snapshot_query(
-            session, request_id, select(Customer.id).where(Customer.id.in_(chunk)), offset=taken
+            session, request_id, select(Customer.id).where(_id_in(session, chunk)), offset=taken
         )
     return taken
+
+
+def _id_in(session, ids: Sequence[int]):
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: binds and plans much faster than IN with thousands of values.
+        return Customer.id == any_(literal(list(ids), ARRAY(BigInteger)))
+    return Customer.id.in_(ids)
 
 
 def _snapshot_query(session, request_id: str, matching: Select, *, offset: int) -> int:

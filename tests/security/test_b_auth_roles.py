@@ -152,6 +152,7 @@ def test_t11_disabled_mid_session_loses_session_and_remember_cookie(app, client,
 POST_ALLOWED = {
     "customers.action_view": {"admin", "manager"},
     "customers.confirm_view": {"admin", "manager"},
+    "customers.select_by_list_view": {"admin", "manager"},
     "customers.create_view": {"admin", "manager", "clerk"},
     "customers.edit_view": {"admin", "manager", "clerk"},
     "customers.delete_view": set(),

@@ -5,13 +5,13 @@ database and writes the line to a file or syslog; this table only remembers that
 the dashboard). It is not part of the hash chain and not append-only: the trust anchor is the
 signed line outside the database.
 
-Revision ID: 0005_t20ckpt
+Revision ID: 0005
 Revises: 0004_perf
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_t20ckpt"
+revision = "0005"
 down_revision = "0004_perf"
 branch_labels = None
 depends_on = None

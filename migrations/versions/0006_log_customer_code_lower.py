@@ -5,13 +5,13 @@ filter (services.history.operations_of_customer_code) finds `c000006` as `C00000
 not by scanning every entry. Made by hand; autogenerate skips it (extensions.include_object).
 The log's rows are not touched: every hash stays as it is.
 
-Revision ID: 0005_t12log
-Revises: 0004_perf
+Revision ID: 0006
+Revises: 0005
 """
 from alembic import op
 
-revision = "0005_t12log"
-down_revision = "0005_t20ckpt"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

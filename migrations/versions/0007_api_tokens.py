@@ -1,13 +1,13 @@
 """t17api: API tokens (read-only credentials of the status API; only their SHA-256 is stored)
 
-Revision ID: 0005_t17api
-Revises: 0004_perf
+Revision ID: 0007
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_t17api"
-down_revision = "0005_t12log"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

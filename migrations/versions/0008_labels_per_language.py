@@ -6,14 +6,14 @@
 Existing rows are kept; the seeded reasons and rules (unchanged English text) get their
 translations.
 
-Revision ID: 0005_t14hant
-Revises: 0004_perf
+Revision ID: 0008
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_t14hant"
-down_revision = "0005_t17api"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
