@@ -347,13 +347,13 @@ def test_the_service_refuses_money_changes_from_a_clerk(app, staff):
     clerk = Actor(id=staff["clerk"].id, username="clerk", role="clerk")
     manager = Actor(id=staff["manager"].id, username="manager", role="manager")
     with pytest.raises(NotAllowed):
-        customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=None,
+        customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=1,
                                  actor=clerk)
     with pytest.raises(NotAllowed):
         customers.create_customer({"code": "N1", "name": "New", "balance": "3"}, actor=clerk)
     assert customers.update_details(cid, {"credit_limit": Decimal("1000.00"), "name": "Same"},
-                                    expected_version=None, actor=clerk) == 1  # money unchanged
-    assert customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=None,
+                                    expected_version=1, actor=clerk) == 1  # money unchanged
+    assert customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=2,
                                     actor=manager) == 1
 
 

@@ -39,7 +39,7 @@ from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services import status_change
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
-from admin_app.web import format_money, format_number
+from admin_app.web import format_money
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
 _IGNORE_STATUS_TAB: ContextVar[bool] = ContextVar("ignore_status_tab", default=False)
@@ -226,10 +226,10 @@ def warning_messages(preview) -> dict[str, str]:
     sentences = {
         status_change.WARN_OPEN_BALANCE: lambda n: ngettext(
             "%(num)s customer has an open balance.", "%(num)s customers have an open balance.",
-            n, num=format_number(n)),
+            n),
         status_change.WARN_RECENT_ORDERS: lambda n: ngettext(
             "%(num)s customer ordered in the last 30 days.",
-            "%(num)s customers ordered in the last 30 days.", n, num=format_number(n)),
+            "%(num)s customers ordered in the last 30 days.", n),
     }
     return {name: sentences[name](count) for name, count in counts.items()}
 

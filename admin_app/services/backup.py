@@ -84,17 +84,15 @@ def _check_pg_dump(dump: Path) -> BackupCheck:
         raise InvalidInput(_("A pg_dump file is checked against a PostgreSQL server: "
                              "set DATABASE_URL to one (a throwaway database is created there)."))
     scratch = url.set(database=f"backup_check_{uuid.uuid4().hex[:12]}")
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # The client tools quote the database name themselves: no SQL is built here.
+    maintenance = f"--maintenance-db={_libpq(url.set(database='postgres'))}"
+    _run(["createdb", maintenance, scratch.database or ""])
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{scratch.database}"'))
         _run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", _libpq(scratch),
               str(dump)])
         return _check(scratch.render_as_string(hide_password=False))
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
-        admin.dispose()
+        _run(["dropdb", "--if-exists", "--force", maintenance, scratch.database or ""])
 
 
 def _check(url: str) -> BackupCheck:

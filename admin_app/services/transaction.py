@@ -108,8 +108,8 @@ def write_transaction() -> Iterator[scoped_session]:
 # SQLite's messages and PostgreSQL's SQLSTATEs for "the write cannot happen now".
 _CONTENDED_SQLSTATES = {"40001", "40P01", "55P03"}
 _CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}  # terminated, crash, cannot connect now
-_STORAGE_SQLSTATES = {"53100", "53000", "25006", "58030"}  # disk full, resources, read-only, I/O
-_STORAGE_MESSAGES = ("database or disk is full", "readonly database", "disk i/o error")
+_STORAGE_SQLSTATES = {"53100", "53000", "25006"}  # disk full, out of resources, read-only
+_STORAGE_MESSAGES = ("database or disk is full", "readonly database")
 
 
 def _raise_for_refused_write(exc: DBAPIError) -> None:

@@ -70,7 +70,7 @@ def test_429(client, staff):
 def test_500_has_a_reference_that_is_in_the_log(client, login, monkeypatch, caplog):
     from admin_app.services import dashboard
 
-    def broken():
+    def broken(*_args, **_kwargs):
         raise RuntimeError("[SQL: SELECT password_hash FROM staff_users] sqlite3 said no")
 
     login("admin")
