@@ -22,7 +22,7 @@ def _normalise_database_url(url: str) -> str:
     """Accept the common `postgres://` / `postgresql://` spellings and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -41,8 +41,9 @@ class Config:
     SQLITE_SYNCHRONOUS = ENV_SQLITE_SYNCHRONOUS
     # Where the newest operation this server committed is remembered, outside the database, so
     # a database restored from an older copy is noticed before the log is extended ("" = off).
-    LOG_HEAD_MARKER = (str(INSTANCE_DIR / "log-head.json") if ENV_LOG_HEAD_MARKER is None
-                       else ENV_LOG_HEAD_MARKER)
+    LOG_HEAD_MARKER = (
+        str(INSTANCE_DIR / "log-head.json") if ENV_LOG_HEAD_MARKER is None else ENV_LOG_HEAD_MARKER
+    )
 
     WTF_CSRF_TIME_LIMIT = 3600
     SESSION_COOKIE_HTTPONLY = True
@@ -93,7 +94,6 @@ class Config:
     # Path of the Ed25519 private key (PEM) that signs log checkpoints (`flask audit
     # checkpoint`); kept out of the database, so the database cannot vouch for itself.
     AUDIT_SIGNING_KEY = ENV_AUDIT_SIGNING_KEY
-
 
 
 class DevelopmentConfig(Config):

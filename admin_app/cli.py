@@ -11,9 +11,9 @@ from flask import Flask, current_app
 
 from admin_app.admin.secure import escape_spreadsheet_formula
 from admin_app.auth.roles import ROLES
+from admin_app.models import StatusAction
 from admin_app.models.types import utcnow
 from admin_app.progress import progress_bar
-from admin_app.models import StatusAction
 from admin_app.services import (
     api_tokens,
     audit_checkpoint,
@@ -66,8 +66,9 @@ def orders_group() -> None:
 def create_order_command(customer_code: str, amount: str) -> None:
     """Place an order (refused, exit 1, when the customer is not active)."""
     try:
-        placed = order_service.place_order(order_service.find_customer_id(customer_code),
-                                           amount, actor=Actor.cli())
+        placed = order_service.place_order(
+            order_service.find_customer_id(customer_code), amount, actor=Actor.cli()
+        )
     except ServiceError as exc:
         _fail(exc.message)
     click.echo(f"Placed order {placed.number} for {placed.customer_code}: {placed.amount}.")
@@ -78,16 +79,27 @@ def customers_group() -> None:
     pass
 
 
-REVIEW_COLUMNS = ("code", "name", "segment", "balance", "credit_limit", "last_order_utc",
-                  "contract_end", "matched_rules")
+REVIEW_COLUMNS = (
+    "code",
+    "name",
+    "segment",
+    "balance",
+    "credit_limit",
+    "last_order_utc",
+    "contract_end",
+    "matched_rules",
+)
 
 
 def _review_row(candidate: review_service.Candidate) -> list:
     safe = escape_spreadsheet_formula
     last_order = candidate.last_order_at
     return [
-        safe(candidate.code), safe(candidate.name), safe(candidate.segment),
-        candidate.balance, candidate.credit_limit,
+        safe(candidate.code),
+        safe(candidate.name),
+        safe(candidate.segment),
+        candidate.balance,
+        candidate.credit_limit,
         last_order.strftime("%Y-%m-%d %H:%M") if last_order else "",
         candidate.contract_end.isoformat() if candidate.contract_end else "",
         safe(candidate.matched_text),
@@ -102,18 +114,30 @@ def _echo_csv(row) -> None:
 
 def _table_line(row: list) -> str:
     code, name, segment, balance, credit, last_order, contract_end, rules = (
-        str(value) for value in row)
+        str(value) for value in row
+    )
     if len(name) > 32:
         name = name[:31] + "…"
-    return (f"{code:<10} {name:<32} {segment:<11} {balance:>14} {credit:>14} "
-            f"{last_order[:10]:<10} {contract_end:<12} {rules}")
+    return (
+        f"{code:<10} {name:<32} {segment:<11} {balance:>14} {credit:>14} "
+        f"{last_order[:10]:<10} {contract_end:<12} {rules}"
+    )
 
 
 @customers_group.command("review")
-@click.option("--format", "output_format", type=click.Choice(("table", "csv")),
-              default="table", show_default=True, help="Output format (CSV goes to stdout).")
-@click.option("--record", is_flag=True,
-              help="Also log a review_complete operation (actor: system, source: cli).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "csv")),
+    default="table",
+    show_default=True,
+    help="Output format (CSV goes to stdout).",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also log a review_complete operation (actor: system, source: cli).",
+)
 def review_command(output_format: str, record: bool) -> None:
     """Print the review candidates: active customers that enabled review rules propose for
     deactivation (the same list as /admin/review/). Spreadsheet formulas are escaped."""
@@ -125,8 +149,20 @@ def review_command(output_format: str, record: bool) -> None:
             _echo_csv(_review_row(candidate))
             count += 1
     else:
-        click.echo(_table_line(["Code", "Name", "Segment", "Balance", "Credit limit",
-                                "Last order", "Contract end", "Matched rules"]))
+        click.echo(
+            _table_line(
+                [
+                    "Code",
+                    "Name",
+                    "Segment",
+                    "Balance",
+                    "Credit limit",
+                    "Last order",
+                    "Contract end",
+                    "Matched rules",
+                ]
+            )
+        )
         for candidate in review_service.iter_candidates(rules):
             click.echo(_table_line(_review_row(candidate)))
             count += 1
@@ -135,8 +171,10 @@ def review_command(output_format: str, record: bool) -> None:
         click.echo(f"{count} candidate(s).")
     if record:
         done = review_service.complete_review(actor=Actor.cli())
-        click.echo(f"Recorded review operation #{done.operation_id} "
-                   f"({done.candidates} candidate(s)).", err=output_format == "csv")
+        click.echo(
+            f"Recorded review operation #{done.operation_id} ({done.candidates} candidate(s)).",
+            err=output_format == "csv",
+        )
 
 
 CLI_SKIP_TEXT = {
@@ -151,7 +189,7 @@ CLI_DONE_VERB = {"deactivate": "Deactivated", "freeze": "Froze", "reactivate": "
 def _read_code_list(path: str, column: str) -> code_list.CodeList:
     """A list of codes from a file (CSV, XLSX, or plain text) or standard input ("-")."""
     if path == "-":
-        return code_list.parse_text(click.get_text_stream("stdin").read())
+        return code_list.parse_text(sys.stdin.read())
     with open(path, "rb") as stream:
         data = stream.read(code_list.MAX_FILE_BYTES + 1)
     return code_list.parse_file(os.path.basename(path), data, column, any_name_is_text=True)
@@ -160,23 +198,43 @@ def _read_code_list(path: str, column: str) -> code_list.CodeList:
 def _skip_summary(skipped: dict[str, int], action: StatusAction) -> str:
     return ", ".join(
         f"{count} {CLI_SKIP_TEXT[reason].format(target=action.target.value)}"
-        for reason, count in skipped.items())
+        for reason, count in skipped.items()
+    )
 
 
 @customers_group.command("change-status")
-@click.option("--action", "action_name", required=True,
-              type=click.Choice([action.value for action in StatusAction]))
+@click.option(
+    "--action",
+    "action_name",
+    required=True,
+    type=click.Choice([action.value for action in StatusAction]),
+)
 @click.option("--reason", "reason_code", required=True, help="A reason code (see Reasons).")
 @click.option("--memo", default="", help="Required when the reason says so.")
-@click.option("--codes-file", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="Customer codes: a text file (any separators), CSV or XLSX (first row: "
-                   "header), or - for standard input.")
-@click.option("--column", default="", help="CSV/XLSX column: header name or number "
-              "(1 = first); default: the column named code, else the first.")
+@click.option(
+    "--codes-file",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Customer codes: a text file (any separators), CSV or XLSX (first row: "
+    "header), or - for standard input.",
+)
+@click.option(
+    "--column",
+    default="",
+    help="CSV/XLSX column: header name or number "
+    "(1 = first); default: the column named code, else the first.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the preview and stop; nothing changes.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def change_status_command(action_name: str, reason_code: str, memo: str, codes_file: str,
-                          column: str, dry_run: bool, yes: bool) -> None:
+def change_status_command(
+    action_name: str,
+    reason_code: str,
+    memo: str,
+    codes_file: str,
+    column: str,
+    dry_run: bool,
+    yes: bool,
+) -> None:
     """Deactivate, freeze or reactivate the customers of a list of codes, through the same
     preview and service as the web confirmation page (logged with source cli). Exit 1 on bad
     input or when nothing in the list names a customer."""
@@ -189,11 +247,13 @@ def change_status_command(action_name: str, reason_code: str, memo: str, codes_f
         _fail(f"cannot read {codes_file}: {exc.strerror}")
     except ServiceError as exc:
         _fail(exc.message)
-    click.echo(f"List of {codes.listed} codes ({lookup.found} found, "
-               f"{codes.duplicates} duplicate(s) counted once).")
+    click.echo(
+        f"List of {codes.listed} codes ({lookup.found} found, "
+        f"{codes.duplicates} duplicate(s) counted once)."
+    )
     if lookup.unknown:
         click.echo(f"{len(lookup.unknown)} unknown code(s):")
-        for code in lookup.unknown[:code_list.MAX_UNKNOWN_SHOWN]:
+        for code in lookup.unknown[: code_list.MAX_UNKNOWN_SHOWN]:
             near = lookup.suggestions.get(code)
             click.echo(f"  {code}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
         if len(lookup.unknown) > code_list.MAX_UNKNOWN_SHOWN:
@@ -202,27 +262,31 @@ def change_status_command(action_name: str, reason_code: str, memo: str, codes_f
         _fail("none of the codes names a customer; nothing was changed.")
     try:
         request_id = status_change.create_request(
-            action=action, actor=Actor.cli(), ids=lookup.ids,
-            scope=code_list.scope_of(codes, lookup, source=os.path.basename(codes_file)))
+            action=action,
+            actor=Actor.cli(),
+            ids=lookup.ids,
+            scope=code_list.scope_of(codes, lookup, source=os.path.basename(codes_file)),
+        )
         preview = status_change.describe(request_id, max_rows=0)
     except ServiceError as exc:
         _fail(exc.message)
     click.echo(f"Will {action.value}: {preview.eligible} customer(s).")
     if preview.skipped_total:
-        click.echo(f"Skipped: {preview.skipped_total} "
-                   f"({_skip_summary(preview.skipped, action)}).")
+        click.echo(f"Skipped: {preview.skipped_total} ({_skip_summary(preview.skipped, action)}).")
     if dry_run:
         click.echo("Dry run: nothing was changed.")
         return
     if not preview.eligible:
         click.echo("Nothing to change.")
         return
-    if not yes and not click.confirm(f"{action.value.capitalize()} {preview.eligible} "
-                                     "customer(s)?", default=False):
+    if not yes and not click.confirm(
+        f"{action.value.capitalize()} {preview.eligible} customer(s)?", default=False
+    ):
         _fail("cancelled; nothing was changed.")
     try:
-        result = status_change.execute(request_id, actor=Actor.cli(), reason_code=reason_code,
-                                       memo=memo)
+        result = status_change.execute(
+            request_id, actor=Actor.cli(), reason_code=reason_code, memo=memo
+        )
     except ServiceError as exc:
         _fail(exc.message)
     line = f"{CLI_DONE_VERB[result.action.value]} {result.changed} customer(s)"
@@ -241,8 +305,9 @@ def seed_demo_command(customers: int, seed: int) -> None:
         _fail("In production set DEMO_PASSWORD; no default passwords are seeded there.")
     try:
         with progress_bar(customers, "Adding demo customers") as progress:
-            result = demo.seed_demo(customers=customers, seed=seed,
-                                    shared_password=shared_password, progress=progress)
+            result = demo.seed_demo(
+                customers=customers, seed=seed, shared_password=shared_password, progress=progress
+            )
     except ServiceError as exc:
         _fail(exc.message)
     if result.skipped:
@@ -268,11 +333,20 @@ REPORTED_LINE_PROBLEMS = 10
 
 
 @audit_group.command("verify")
-@click.option("--checkpoints", "checkpoints_path", metavar="FILE",
-              help="Also check the signed checkpoints in FILE (from `audit checkpoint`).")
-@click.option("--public-key", "public_key_paths", metavar="FILE", multiple=True,
-              help="A public key (PEM) the checkpoints may be signed with; repeat it for "
-                   "older keys. Default: the public half of AUDIT_SIGNING_KEY.")
+@click.option(
+    "--checkpoints",
+    "checkpoints_path",
+    metavar="FILE",
+    help="Also check the signed checkpoints in FILE (from `audit checkpoint`).",
+)
+@click.option(
+    "--public-key",
+    "public_key_paths",
+    metavar="FILE",
+    multiple=True,
+    help="A public key (PEM) the checkpoints may be signed with; repeat it for "
+    "older keys. Default: the public half of AUDIT_SIGNING_KEY.",
+)
 def verify_command(checkpoints_path: str | None, public_key_paths: tuple[str, ...]) -> None:
     """Walk the log's hash chain; exit 0 when intact, 1 naming the first bad operation.
 
@@ -284,16 +358,18 @@ def verify_command(checkpoints_path: str | None, public_key_paths: tuple[str, ..
     elif public_key_paths:
         _fail("--public-key needs --checkpoints FILE.")
     if _stdout_is_tty():
-        with click.progressbar(length=audit_verify.chain_length(),
-                               label="Verifying operations") as bar:
+        with click.progressbar(
+            length=audit_verify.chain_length(), label="Verifying operations"
+        ) as bar:
             result = audit_verify.verify_chain(progress=bar.update, watcher=watcher)
     else:
         result = audit_verify.verify_chain(watcher=watcher)
     for problem in line_problems[:REPORTED_LINE_PROBLEMS]:
         click.echo(str(problem))
     if len(line_problems) > REPORTED_LINE_PROBLEMS:
-        click.echo(f"… and {len(line_problems) - REPORTED_LINE_PROBLEMS} more bad "
-                   "checkpoint line(s).")
+        click.echo(
+            f"… and {len(line_problems) - REPORTED_LINE_PROBLEMS} more bad checkpoint line(s)."
+        )
     click.echo(result.message)
     if not result.intact or line_problems:
         raise SystemExit(1)
@@ -313,8 +389,9 @@ def backup_create_command(target: Path) -> None:
         backup.create_backup(target)
     except ServiceError as exc:
         _fail(exc.message)
-    click.echo(f"Backup written to {target}. Check it with: flask --app wsgi backup verify "
-               f"{target}")
+    click.echo(
+        f"Backup written to {target}. Check it with: flask --app wsgi backup verify {target}"
+    )
 
 
 @backup_group.command("verify")
@@ -326,8 +403,9 @@ def backup_verify_command(source: Path) -> None:
         check = backup.verify_backup(source)
     except ServiceError as exc:
         _fail(exc.message)
-    click.echo(f"{check.customers} customers, {check.operations} operations, "
-               f"{check.entries} entries.")
+    click.echo(
+        f"{check.customers} customers, {check.operations} operations, {check.entries} entries."
+    )
     click.echo(check.message)
     if not check.intact:
         raise SystemExit(1)
@@ -344,17 +422,24 @@ def backup_acknowledge_command() -> None:
     if done is None:
         click.echo("The operation log has not gone back; nothing to acknowledge.")
         return
-    click.echo(f"Acknowledged: the log went back from operation #{done.last_seen_operation_id} "
-               f"to #{done.head_operation_id}. Logged as operation #{done.operation_id}; "
-               f"writing is allowed again.")
+    click.echo(
+        f"Acknowledged: the log went back from operation #{done.last_seen_operation_id} "
+        f"to #{done.head_operation_id}. Logged as operation #{done.operation_id}; "
+        f"writing is allowed again."
+    )
+
+
 def _read_checkpoints(path: str, public_key_paths: tuple[str, ...]):
     """The watcher for the good checkpoint lines in `path`, and the bad lines."""
     try:
         if public_key_paths:
             keys = [audit_checkpoint.load_public_key(key) for key in public_key_paths]
         else:
-            keys = [audit_checkpoint.load_signing_key(
-                current_app.config["AUDIT_SIGNING_KEY"]).public_key()]
+            keys = [
+                audit_checkpoint.load_signing_key(
+                    current_app.config["AUDIT_SIGNING_KEY"]
+                ).public_key()
+            ]
     except ServiceError as exc:
         hint = "" if public_key_paths else " Or give the public key: --public-key FILE."
         _fail(exc.message + hint)
@@ -370,10 +455,18 @@ def _read_checkpoints(path: str, public_key_paths: tuple[str, ...]):
 
 @audit_group.command("checkpoint")
 @click.option("--out", "out_path", metavar="FILE", help="Append the signed line to FILE.")
-@click.option("--stdout", "to_stdout", is_flag=True,
-              help="Print the line as well (the default without --out): for syslog/journald.")
-@click.option("--public-key", "show_public_key", is_flag=True,
-              help="Print the public key (PEM) that verifies the checkpoints, and exit.")
+@click.option(
+    "--stdout",
+    "to_stdout",
+    is_flag=True,
+    help="Print the line as well (the default without --out): for syslog/journald.",
+)
+@click.option(
+    "--public-key",
+    "show_public_key",
+    is_flag=True,
+    help="Print the public key (PEM) that verifies the checkpoints, and exit.",
+)
 def checkpoint_command(out_path: str | None, to_stdout: bool, show_public_key: bool) -> None:
     """Sign the log's newest operation with AUDIT_SIGNING_KEY: one JSON line (operation id,
     hash, operation and entry counts up to it, UTC time, database) to keep outside the
@@ -401,9 +494,11 @@ def checkpoint_command(out_path: str | None, to_stdout: bool, show_public_key: b
     audit_checkpoint.record_checkpoint(signed.checkpoint)
     if out_path and not to_stdout and _stdout_is_tty():
         where = signed.checkpoint.operation_id
-        click.echo(f"Checkpoint up to operation #{where} appended to {out_path}."
-                   if where is not None else f"Checkpoint of the empty log appended to "
-                   f"{out_path}.")
+        click.echo(
+            f"Checkpoint up to operation #{where} appended to {out_path}."
+            if where is not None
+            else f"Checkpoint of the empty log appended to {out_path}."
+        )
 
 
 @audit_group.command("keygen")
@@ -416,10 +511,14 @@ def keygen_command(path: str) -> None:
     except ServiceError as exc:
         _fail(exc.message)
     public_key = signing_key.public_key()
-    click.echo(f"Wrote a new signing key (key id {audit_checkpoint.key_id(public_key)}) to "
-               f"{path}. Set AUDIT_SIGNING_KEY={path}. Its public key, to publish and to "
-               "verify with:")
+    click.echo(
+        f"Wrote a new signing key (key id {audit_checkpoint.key_id(public_key)}) to "
+        f"{path}. Set AUDIT_SIGNING_KEY={path}. Its public key, to publish and to "
+        "verify with:"
+    )
     click.echo(audit_checkpoint.public_key_pem(public_key), nl=False)
+
+
 @click.group("api-tokens", help="Manage the read-only tokens of the status API.")
 def api_tokens_group() -> None:
     pass
@@ -427,8 +526,11 @@ def api_tokens_group() -> None:
 
 @api_tokens_group.command("create")
 @click.argument("name")
-@click.option("--expires-days", type=click.IntRange(1, api_tokens.MAX_EXPIRES_DAYS),
-              help="Days until the token expires (default: never; revoke it instead).")
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, api_tokens.MAX_EXPIRES_DAYS),
+    help="Days until the token expires (default: never; revoke it instead).",
+)
 def create_api_token_command(name: str, expires_days: int | None) -> None:
     """Create an API token and print it once (only its hash is stored)."""
     try:
@@ -436,9 +538,11 @@ def create_api_token_command(name: str, expires_days: int | None) -> None:
     except ServiceError as exc:
         _fail(exc.message)
     expires = created.expires_at.strftime("%Y-%m-%d %H:%M UTC") if created.expires_at else "never"
-    click.echo(f"Created API token {created.name!r} (expires: {expires}, "
-               f"operation #{created.operation_id}). Store it now; it is not shown again:",
-               err=True)
+    click.echo(
+        f"Created API token {created.name!r} (expires: {expires}, "
+        f"operation #{created.operation_id}). Store it now; it is not shown again:",
+        err=True,
+    )
     click.echo(created.token)
 
 
@@ -450,9 +554,11 @@ def list_api_tokens_command() -> None:
     click.echo(f"{'Name':<32} {'Token':<16} {'State':<8} {'Created':<17} {'Expires':<17} By")
     for row in rows:
         expires = row.expires_at.strftime("%Y-%m-%d %H:%M") if row.expires_at else "never"
-        click.echo(f"{row.name:<32} {row.token_prefix + '…':<16} {row.state(now):<8} "
-                   f"{row.created_at.strftime('%Y-%m-%d %H:%M'):<17} {expires:<17} "
-                   f"{row.created_by}")
+        click.echo(
+            f"{row.name:<32} {row.token_prefix + '…':<16} {row.state(now):<8} "
+            f"{row.created_at.strftime('%Y-%m-%d %H:%M'):<17} {expires:<17} "
+            f"{row.created_by}"
+        )
     click.echo(f"{len(rows)} token(s).")
 
 

@@ -50,8 +50,9 @@ def include_object(object_, name, type_, reflected, compare_to):
     return not (type_ == "index" and (name or "").startswith(HAND_MADE_INDEX_PREFIX))
 
 
-migrate = Migrate(compare_type=True, render_as_batch=True, render_item=_render_item,
-                  include_object=include_object)
+migrate = Migrate(
+    compare_type=True, render_as_batch=True, render_item=_render_item, include_object=include_object
+)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

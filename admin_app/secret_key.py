@@ -6,6 +6,7 @@ first start makes a random key and keeps it in a file only its owner may read (m
 sessions survive a restart. Production has no key file and refuses to start without SECRET_KEY.
 """
 
+import contextlib
 import os
 import secrets
 import stat
@@ -35,20 +36,21 @@ def _create(path: Path) -> None:
             file.write(secrets.token_hex(32) + "\n")
             file.flush()
             os.fsync(file.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(draft, path)
-        except FileExistsError:
-            pass
     finally:
         draft.unlink(missing_ok=True)
 
 
 def _read(path: Path) -> str:
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise SystemExit(f"{path} may be read by other users: `chmod 600 {path}`, or delete "
-                         "it to make a new key (everyone is logged out).")
+        raise SystemExit(
+            f"{path} may be read by other users: `chmod 600 {path}`, or delete "
+            "it to make a new key (everyone is logged out)."
+        )
     key = path.read_text().strip()
     if len(key) < MIN_LENGTH:
-        raise SystemExit(f"{path} holds no usable key: delete it to make a new one, or set "
-                         "SECRET_KEY.")
+        raise SystemExit(
+            f"{path} holds no usable key: delete it to make a new one, or set SECRET_KEY."
+        )
     return key

@@ -20,15 +20,31 @@ from sqlalchemy import inspect as sa_inspect
 logger = logging.getLogger("admin_app.security")
 logger.setLevel(logging.INFO)
 
-SECRET_FIELDS = frozenset({"password", "new_password", "csrf_token", "token", "session",
-                           "cookie", "remember_token", "password_hash"})
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "new_password",
+        "csrf_token",
+        "token",
+        "session",
+        "cookie",
+        "remember_token",
+        "password_hash",
+    }
+)
 
 
 def security_event(event_type: str, *, level: int = logging.WARNING, **fields) -> dict:
     """Log one security event; returns the logged record (a dict). `user_id` is the user
     Flask-Login already loaded for this request, unless the caller passes one."""
-    record: dict = {"type": event_type, "user_id": None, "ip": None, "endpoint": None,
-                    "method": None, "request_id": None}
+    record: dict = {
+        "type": event_type,
+        "user_id": None,
+        "ip": None,
+        "endpoint": None,
+        "method": None,
+        "request_id": None,
+    }
     if has_request_context():
         record.update(
             user_id=_user_id(),
@@ -38,8 +54,12 @@ def security_event(event_type: str, *, level: int = logging.WARNING, **fields) -
             request_id=request_id(),
         )
     record.update({name: value for name, value in fields.items() if name not in SECRET_FIELDS})
-    logger.log(level, "security_event %s", json.dumps(record, default=str),
-               extra={"security_event": record})
+    logger.log(
+        level,
+        "security_event %s",
+        json.dumps(record, default=str),
+        extra={"security_event": record},
+    )
     return record
 
 

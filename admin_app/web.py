@@ -100,10 +100,12 @@ def init_web(app: Flask, babel) -> None:
     if app.config.get("TRUSTED_PROXIES"):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
-            app.wsgi_app, x_for=hops, x_proto=hops)
+            app.wsgi_app, x_for=hops, x_proto=hops
+        )
     translations = Path(__file__).parent / "translations"
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(translations))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(translations)
+    )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["csp_nonce"] = csp_nonce
@@ -129,8 +131,6 @@ def format_money(value) -> str:
 
 def format_number(value) -> str:
     return format_decimal(value or 0, "#,##0")
-
-
 
 
 def _set_locale():
@@ -208,8 +208,11 @@ def _http_error(exc: HTTPException):
         return http_error(exc)
     if isinstance(exc, CSRFError):
         return _csrf_error(exc)
-    message = (exc.description or "") if exc.code in (400, 403, 409, 410) else str(
-        ERROR_TITLES.get(exc.code, _("Error")))
+    message = (
+        (exc.description or "")
+        if exc.code in (400, 403, 409, 410)
+        else str(ERROR_TITLES.get(exc.code, _("Error")))
+    )
     if exc.code == 400:
         security_event("validation_failure", reason=exc.description)
     if exc.code == 413:
@@ -233,9 +236,14 @@ def _csrf_error(exc: CSRFError):
     security_event("csrf_failure", reason=exc.description, user_id=user.id if user else None)
     restart_url = local_or(request.form.get("url"), url_for("admin.index"))
     return render_error(
-        400, _(exc.description), restart_url=restart_url,
-        hint=_("Nothing was changed. The form was too old or not sent from this site; "
-               "open the page again and repeat the step."))
+        400,
+        _(exc.description),
+        restart_url=restart_url,
+        hint=_(
+            "Nothing was changed. The form was too old or not sent from this site; "
+            "open the page again and repeat the step."
+        ),
+    )
 
 
 def _service_error(exc: ServiceError):
@@ -268,8 +276,10 @@ def _unexpected_error(exc: Exception):
     db.session.rollback()
     current_app.logger.exception("unexpected error, reference %s", reference)
     return render_error(
-        500, _("The operation failed; nothing was changed. Reference: %(ref)s", ref=reference),
-        reference)
+        500,
+        _("The operation failed; nothing was changed. Reference: %(ref)s", ref=reference),
+        reference,
+    )
 
 
 # -- response headers ------------------------------------------------------------------------
@@ -292,7 +302,8 @@ def allow_inline_handlers(app: Flask, sources: Iterable[str]) -> None:
     modelActions.execute('freeze');"`) through the CSP, by hash ('unsafe-hashes')."""
     hashes = {inline_handler_hash(source) for source in sources}
     app.config["CSP_HANDLER_HASHES"] = tuple(
-        sorted(set(app.config.get("CSP_HANDLER_HASHES", ())) | hashes))
+        sorted(set(app.config.get("CSP_HANDLER_HASHES", ())) | hashes)
+    )
 
 
 def content_security_policy(nonce: str, handler_hashes: Iterable[str] = ()) -> str:
@@ -331,14 +342,16 @@ def _security_headers(response):
     config = current_app.config
     response.headers.setdefault(
         "Content-Security-Policy",
-        content_security_policy(csp_nonce(), config.get("CSP_HANDLER_HASHES", ())))
+        content_security_policy(csp_nonce(), config.get("CSP_HANDLER_HASHES", ())),
+    )
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if config.get("HSTS_SECONDS"):
         response.headers.setdefault(
-            "Strict-Transport-Security", f"max-age={config['HSTS_SECONDS']}; includeSubDomains")
+            "Strict-Transport-Security", f"max-age={config['HSTS_SECONDS']}; includeSubDomains"
+        )
     if request.endpoint not in STATIC_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     response.headers.pop("X-Powered-By", None)

@@ -30,7 +30,12 @@ from admin_app.services import api_tokens  # noqa: E402
 from admin_app.services.audit import Actor  # noqa: E402
 from admin_app.services.status_api import feed_query  # noqa: E402
 from benchmarks.common import (  # noqa: E402
-    database_url, fresh_app, migrated_app, summary, timed)
+    database_url,
+    fresh_app,
+    migrated_app,
+    summary,
+    timed,
+)
 
 
 @contextmanager
@@ -46,7 +51,8 @@ def explain(statement) -> str:
         if db.engine.dialect.name == "sqlite":
             rows = conn.exec_driver_sql(
                 f"EXPLAIN QUERY PLAN {compiled}",
-                tuple(compiled.params[k] for k in compiled.positiontup))
+                tuple(compiled.params[k] for k in compiled.positiontup),
+            )
             return "\n".join(f"  {row[-1]}" for row in rows)
         rows = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}", compiled.params)
         return "\n".join(f"  {row[0]}" for row in rows)
@@ -57,8 +63,9 @@ def run(app, *, rounds: int, seed: int) -> None:
     with app.app_context():
         codes = list(db.session.execute(sa.select(Customer.code)).scalars())
         max_entry = db.session.execute(sa.select(sa.func.max(AuditEntry.id))).scalar() or 0
-        token = api_tokens.create_token(f"bench-{secrets.token_hex(4)}", expires_days=1,
-                                        actor=Actor.cli()).token
+        token = api_tokens.create_token(
+            f"bench-{secrets.token_hex(4)}", expires_days=1, actor=Actor.cli()
+        ).token
         print(f"{len(codes)} customers, entry ids up to {max_entry}, {db.engine.dialect.name}")
         print("feed query plan (a page of 1,000 from the middle of the log):")
         print(explain(feed_query(max_entry // 2, 1000, db.engine.dialect.name)))
@@ -84,13 +91,17 @@ def run(app, *, rounds: int, seed: int) -> None:
     for _ in range(rounds):
         after = rng.randrange(max(1, max_entry - 50_000))
         with timed(feed[0]), cpu_timed(feed[1]):
-            page = call("get", "/api/v1/status-changes",
-                        query_string={"after": after, "limit": 1000}).get_json()
+            page = call(
+                "get", "/api/v1/status-changes", query_string={"after": after, "limit": 1000}
+            ).get_json()
         assert len(page["items"]) == 1000 or page["next"] >= max_entry - 50_000
     # wall: what a caller waits (inflated on a busy machine); cpu: this process's own CPU
     # time (the app, and SQLite's work; PostgreSQL's server time is not in it)
-    for label, (wall, cpu) in (("lookup (1 code)     ", lookup), ("check (1,000 codes) ", check),
-                               ("feed (1,000 changes)", feed)):
+    for label, (wall, cpu) in (
+        ("lookup (1 code)     ", lookup),
+        ("check (1,000 codes) ", check),
+        ("feed (1,000 changes)", feed),
+    ):
         print(f"{label}  wall {summary(wall)}")
         print(f"{' ' * len(label)}  cpu  {summary(cpu)}")
 
@@ -102,10 +113,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fresh", action="store_true", help="recreate the database first")
-    parser.add_argument("--force", action="store_true",
-                        help="with --fresh: allow any PostgreSQL database name")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the data already in the database")
+    parser.add_argument(
+        "--force", action="store_true", help="with --fresh: allow any PostgreSQL database name"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the data already in the database"
+    )
     args = parser.parse_args()
     url = database_url()
     print(f"database: {url}")

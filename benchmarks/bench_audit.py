@@ -65,7 +65,9 @@ def recreate_database(url: str) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     if "bench" not in (parsed.database or ""):
-        raise SystemExit(f"Refusing to recreate {parsed.database!r}: its name must contain 'bench'.")
+        raise SystemExit(
+            f"Refusing to recreate {parsed.database!r}: its name must contain 'bench'."
+        )
     engine = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
@@ -118,11 +120,13 @@ def generate(operations: int, entries: int, big: int) -> dict:
         # (SQLAlchemy's "insertmanyvalues"), compiled once instead of once per batch.
         db.engine.dialect.use_insertmanyvalues_wo_returning = True
         with db.engine.begin() as conn:
+
             def flush(force: bool = False) -> None:
                 entries_due = entry_rows and (force or len(entry_rows) >= ENTRY_BATCH)
                 # operations first (all of them when entries are due: the entries refer to them)
-                if operation_rows and (force or entries_due
-                                       or len(operation_rows) >= OPERATION_BATCH):
+                if operation_rows and (
+                    force or entries_due or len(operation_rows) >= OPERATION_BATCH
+                ):
                     conn.execute(sa.insert(op_table), operation_rows)
                     operation_rows.clear()
                 if entries_due:
@@ -135,12 +139,13 @@ def generate(operations: int, entries: int, big: int) -> dict:
                 entries_of = []
                 for _ in range(count):
                     customer = customer % 200_000 + 1
-                    entries_of.append(("customer", customer, f"C{customer:06d}", "status",
-                                       "active", "frozen"))
+                    entries_of.append(
+                        ("customer", customer, f"C{customer:06d}", "status", "active", "frozen")
+                    )
                 row = {
                     "id": operation_id,
-                    "created_at": start + timedelta(minutes=10 * index,
-                                                    microseconds=rng.randrange(1_000_000)),
+                    "created_at": start
+                    + timedelta(minutes=10 * index, microseconds=rng.randrange(1_000_000)),
                     "actor_id": None,
                     "actor_username": f"user{index % 17}",
                     "actor_role": "manager",
@@ -160,24 +165,46 @@ def generate(operations: int, entries: int, big: int) -> dict:
                 row["prev_hash"] = prev_hash
                 row["hash"] = prev_hash = operation_hash(row, entries_of, prev_hash)
                 operation_rows.append(row)
-                entry_rows.extend(dict(zip(ENTRY_FIELDS, entry), operation_id=operation_id)
-                                  for entry in entries_of)
+                entry_rows.extend(
+                    dict(zip(ENTRY_FIELDS, entry, strict=False), operation_id=operation_id)
+                    for entry in entries_of
+                )
                 flush()
             flush(force=True)
-            conn.execute(sa.update(AuditChainHead).where(AuditChainHead.id == 1).values(
-                last_operation_id=operations, last_hash=prev_hash, operation_count=operations))
+            conn.execute(
+                sa.update(AuditChainHead)
+                .where(AuditChainHead.id == 1)
+                .values(
+                    last_operation_id=operations, last_hash=prev_hash, operation_count=operations
+                )
+            )
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('audit_operations', "
-                                     "'id'), :last)"), {"last": operations})
-            conn.execute(sa.insert(StaffUser.__table__).values(
-                username="auditor", role="auditor", is_active=True, session_token="bench",
-                password_hash=generate_password_hash(PASSWORD), failed_login_count=0,
-                created_at=start, updated_at=start))
+                conn.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence('audit_operations', 'id'), :last)"
+                    ),
+                    {"last": operations},
+                )
+            conn.execute(
+                sa.insert(StaffUser.__table__).values(
+                    username="auditor",
+                    role="auditor",
+                    is_active=True,
+                    session_token="bench",
+                    password_hash=generate_password_hash(PASSWORD),
+                    failed_login_count=0,
+                    created_at=start,
+                    updated_at=start,
+                )
+            )
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("ANALYZE"))
         db.engine.dispose()
-    return {"generate_s": round(time.perf_counter() - started, 1),
-            "big_operation_id": operations // 2 + 1, "big_entries": counts[operations // 2]}
+    return {
+        "generate_s": round(time.perf_counter() - started, 1),
+        "big_operation_id": operations // 2 + 1,
+        "big_entries": counts[operations // 2],
+    }
 
 
 def peak_rss_mb() -> float:
@@ -204,9 +231,14 @@ def phase_verify() -> dict:
         started = time.perf_counter()
         result = verify_chain()
         elapsed = time.perf_counter() - started
-    return {"seconds": round(elapsed, 2), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "intact": result.intact, "operations": result.operations_checked,
-            "entries": result.entries_checked, "message": result.message}
+    return {
+        "seconds": round(elapsed, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "intact": result.intact,
+        "operations": result.operations_checked,
+        "entries": result.entries_checked,
+        "message": result.message,
+    }
 
 
 def _timed(client, url: str, repeat: int = 3) -> dict:
@@ -217,8 +249,12 @@ def _timed(client, url: str, repeat: int = 3) -> dict:
         size = len(response.get_data())  # consumes a streamed body too
         times.append(time.perf_counter() - started)
         status = response.status_code
-    return {"status": status, "first_ms": round(times[0] * 1000, 1),
-            "median_ms": round(statistics.median(times) * 1000, 1), "bytes": size}
+    return {
+        "status": status,
+        "first_ms": round(times[0] * 1000, 1),
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "bytes": size,
+    }
 
 
 def phase_pages(big_operation_id: int, big_entries: int) -> dict:
@@ -232,24 +268,32 @@ def phase_pages(big_operation_id: int, big_entries: int) -> dict:
         results = {
             "list page 1": _timed(client, "/admin/audit/"),
             "list page 1,000": _timed(client, "/admin/audit/?page=999"),
-            "filter customer code": _timed(client,
-                                           "/admin/audit/?flt0_customer_code_equals=C000123"),
+            "filter customer code": _timed(
+                client, "/admin/audit/?flt0_customer_code_equals=C000123"
+            ),
             "filter actor + action": _timed(
-                client, "/admin/audit/?flt0_actor_equals=user3&flt1_action_equals=freeze"),
+                client, "/admin/audit/?flt0_actor_equals=user3&flt1_action_equals=freeze"
+            ),
             "search memo": _timed(client, "/admin/audit/?search=operation+4242"),
             f"details #{big_operation_id} entries page 1": _timed(client, details),
             f"details #{big_operation_id} entries page {last_entry_page + 1:,}": _timed(
-                client, f"{details}&entries_page={last_entry_page}"),
+                client, f"{details}&entries_page={last_entry_page}"
+            ),
             f"entries CSV #{big_operation_id} ({big_entries:,} rows)": _timed(
-                client, f"/admin/audit/entries/export/csv/?id={big_operation_id}", repeat=1),
+                client, f"/admin/audit/entries/export/csv/?id={big_operation_id}", repeat=1
+            ),
         }
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return results
 
 
 def run_phase(name: str, *args: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--phase", name, *args],
-                            check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", name, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -257,10 +301,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--operations", type=int, default=50_000)
-    parser.add_argument("--big", type=int, default=100_000,
-                        help="entries of the one big operation")
-    parser.add_argument("--phase", choices=("generate", "baseline", "verify", "pages"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--big", type=int, default=100_000, help="entries of the one big operation")
+    parser.add_argument(
+        "--phase", choices=("generate", "baseline", "verify", "pages"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--big-id", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -279,25 +323,39 @@ def main() -> None:
 
     print(f"database: {database_url()}")
     print(f"generating {args.operations:,} operations, {args.entries:,} entries ...", flush=True)
-    made = run_phase("generate", "--operations", str(args.operations),
-                     "--entries", str(args.entries), "--big", str(args.big))
+    made = run_phase(
+        "generate",
+        "--operations",
+        str(args.operations),
+        "--entries",
+        str(args.entries),
+        "--big",
+        str(args.big),
+    )
     print(f"  generated in {made['generate_s']} s")
     baseline = run_phase("baseline")
     verify = run_phase("verify")
-    pages = run_phase("pages", "--big-id", str(made["big_operation_id"]),
-                      "--big", str(made["big_entries"]))
+    pages = run_phase(
+        "pages", "--big-id", str(made["big_operation_id"]), "--big", str(made["big_entries"])
+    )
 
-    print(f"\nverify_chain: {verify['seconds']} s, {verify['operations']:,} operations, "
-          f"{verify['entries']:,} entries, intact={verify['intact']}")
-    print(f"  peak RSS {verify['peak_rss_mb']} MB (a process that only creates the app: "
-          f"{baseline['peak_rss_mb']} MB)")
+    print(
+        f"\nverify_chain: {verify['seconds']} s, {verify['operations']:,} operations, "
+        f"{verify['entries']:,} entries, intact={verify['intact']}"
+    )
+    print(
+        f"  peak RSS {verify['peak_rss_mb']} MB (a process that only creates the app: "
+        f"{baseline['peak_rss_mb']} MB)"
+    )
     print(f"  {verify['message']}")
     print("\npages (auditor, Flask test client; first request, median of 3):")
     for name, timing in pages.items():
         if name == "peak_rss_mb":
             continue
-        print(f"  {name:<40} {timing['status']}  first {timing['first_ms']:>8} ms"
-              f"  median {timing['median_ms']:>8} ms  {timing['bytes']:>10,} bytes")
+        print(
+            f"  {name:<40} {timing['status']}  first {timing['first_ms']:>8} ms"
+            f"  median {timing['median_ms']:>8} ms  {timing['bytes']:>10,} bytes"
+        )
     print(f"  pages process peak RSS {pages['peak_rss_mb']} MB")
 
 

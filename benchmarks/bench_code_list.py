@@ -22,8 +22,16 @@ import sqlalchemy as sa  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
 from admin_app.services.demo import _seed_reasons  # noqa: E402
 from benchmarks.common import (  # noqa: E402
-    add_staff, database_url, fresh_app, insert_customers, is_postgres, peak_rss_mb,
-    sqlalchemy_url, summary, timed)
+    add_staff,
+    database_url,
+    fresh_app,
+    insert_customers,
+    is_postgres,
+    peak_rss_mb,
+    sqlalchemy_url,
+    summary,
+    timed,
+)
 
 
 def pasted_list(size: int, customers: int, rng: random.Random) -> str:
@@ -71,8 +79,9 @@ def main() -> None:
         times: list[float] = []
         for _ in range(args.runs):
             with timed(times):
-                page = client.post("/admin/customers/select-by-list/",
-                                   data={"codes": codes, "action": "freeze"})
+                page = client.post(
+                    "/admin/customers/select-by-list/", data={"codes": codes, "action": "freeze"}
+                )
             body = page.get_data(as_text=True)
             assert page.status_code == 200 and 'id="confirm-form"' in body, page.status_code
         print(f"paste {size:>7,} codes -> confirmation page: {summary(times)}")

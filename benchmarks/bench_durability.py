@@ -38,8 +38,9 @@ def prepare(folder: Path, level: str, customers: int):
 def one_operation(app, actor, round_number: int, times: list[float]) -> None:
     action = StatusAction.DEACTIVATE if round_number % 2 == 0 else StatusAction.REACTIVATE
     with app.app_context(), timed(times):
-        request_id = status_change.create_request(action=action, actor=actor,
-                                                  ids=list(range(1, 11)))
+        request_id = status_change.create_request(
+            action=action, actor=actor, ids=list(range(1, 11))
+        )
         status_change.execute(request_id, actor=actor, reason_code="customer_request")
 
 
@@ -49,8 +50,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        setups = {level: prepare(Path(folder), level, args.customers)
-                  for level in ("NORMAL", "FULL")}
+        setups = {
+            level: prepare(Path(folder), level, args.customers) for level in ("NORMAL", "FULL")
+        }
         times: dict[str, list[float]] = {level: [] for level in setups}
         for round_number in range(args.operations):
             for level, (app, actor) in setups.items():

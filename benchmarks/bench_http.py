@@ -45,7 +45,13 @@ import sqlalchemy as sa  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
 from admin_app.models import Customer, StaffUser, StatusAction  # noqa: E402
 from benchmarks.common import (  # noqa: E402
-    database_url, fresh_app, median, migrated_app, p90, sqlalchemy_url)
+    database_url,
+    fresh_app,
+    median,
+    migrated_app,
+    p90,
+    sqlalchemy_url,
+)
 from benchmarks.generate import DEFAULT_PASSWORD, generate  # noqa: E402
 from benchmarks.webclient import ROOT, StaffClient, gunicorn  # noqa: E402
 
@@ -55,8 +61,11 @@ RESULTS: list[tuple[str, list[float], str]] = []
 def report(label: str, seconds: list[float], note: str = "") -> None:
     ms = [s * 1000 for s in seconds]
     RESULTS.append((label, seconds, note))
-    print(f"  {label:<44} median {median(ms):8.1f} ms   p90 {p90(ms):8.1f} ms   "
-          f"n={len(ms):<3} {note}", flush=True)
+    print(
+        f"  {label:<44} median {median(ms):8.1f} ms   p90 {p90(ms):8.1f} ms   "
+        f"n={len(ms):<3} {note}",
+        flush=True,
+    )
 
 
 APP_TIMES: list[float] = []  # seconds spent in the app (Server-Timing) by the last requests
@@ -78,8 +87,9 @@ def timed_get(client: StaffClient, path: str) -> float:
     return elapsed
 
 
-def measure_get(client: StaffClient, server, label: str, paths, repeats: int,
-                warmup: int = 2) -> None:
+def measure_get(
+    client: StaffClient, server, label: str, paths, repeats: int, warmup: int = 2
+) -> None:
     """Time `repeats` GETs; also print the app's own CPU time per request (gunicorn workers,
     not the database), which a busy machine disturbs much less than the wall-clock time."""
     paths = list(paths) if not isinstance(paths, str) else [paths]
@@ -89,21 +99,28 @@ def measure_get(client: StaffClient, server, label: str, paths, repeats: int,
     APP_TIMES.clear()
     times = [timed_get(client, paths[index % len(paths)]) for index in range(repeats)]
     cpu_ms = (server.worker_cpu_seconds() - cpu_before) * 1000 / repeats
-    report(label, times, f"in app {median(APP_TIMES) * 1000:.1f} ms, "
-                         f"app CPU {cpu_ms:.0f} ms/request")
+    report(
+        label, times, f"in app {median(APP_TIMES) * 1000:.1f} ms, app CPU {cpu_ms:.0f} ms/request"
+    )
 
 
 # -- raw SQL: the same UPDATE + INSERT, on the same rows ----------------------------------------
 
-def raw_status_change(engine, *, action: StatusAction, actor_id: int,
-                      ids: list[int] | None) -> tuple[float, int]:
+
+def raw_status_change(
+    engine, *, action: StatusAction, actor_id: int, ids: list[int] | None
+) -> tuple[float, int]:
     """UPDATE the customers + INSERT their log entries (and the operation row they reference)
     in hand-written set-based SQL; timed, then rolled back. Returns (seconds, rows changed)."""
     target = action.target.value
     allowed = tuple(s.value for s in action.allowed_from)
     postgres = engine.dialect.name == "postgresql"
-    params = {"target": target, "actor": actor_id, "now": datetime.now(UTC),
-              "reason": "customer_request"}
+    params = {
+        "target": target,
+        "actor": actor_id,
+        "now": datetime.now(UTC),
+        "reason": "customer_request",
+    }
     where = "status IN (" + ", ".join(f"'{s}'" for s in allowed) + ")"
     if ids is not None:
         if postgres:
@@ -117,21 +134,31 @@ def raw_status_change(engine, *, action: StatusAction, actor_id: int,
         start = time.perf_counter()
         if not postgres:
             conn.exec_driver_sql("SELECT 1")  # BEGIN is deferred on SQLite: take no lock yet
-        operation_id = conn.execute(sa.text(
-            "INSERT INTO audit_operations (created_at, actor_id, actor_username, actor_role, "
-            "action, memo, scope, changed_count, skipped_count, source, prev_hash, hash) "
-            "VALUES (:now, :actor, 'raw', 'admin', :action, '', '{}', 0, 0, 'cli', 'raw', :hash) "
-            "RETURNING id"),
-            {**params, "action": action.value, "hash": f"raw-{time.time_ns()}"}).scalar_one()
-        conn.execute(sa.text(
-            "INSERT INTO audit_entries (operation_id, entity, entity_id, entity_label, field, "
-            "old_value, new_value) SELECT :operation, 'customer', id, code, 'status', status, "
-            f":target FROM customers WHERE {where} ORDER BY id"),
-            {**params, "operation": operation_id})
-        changed = conn.execute(sa.text(
-            "UPDATE customers SET status = :target, status_reason = :reason, "
-            "status_changed_at = :now, status_changed_by = :actor, version = version + 1, "
-            f"updated_at = :now WHERE {where}"), params).rowcount
+        operation_id = conn.execute(
+            sa.text(
+                "INSERT INTO audit_operations (created_at, actor_id, actor_username, actor_role, "
+                "action, memo, scope, changed_count, skipped_count, source, prev_hash, hash) "
+                "VALUES (:now, :actor, 'raw', 'admin', :action, '', '{}', 0, 0, 'cli', 'raw', :hash) "
+                "RETURNING id"
+            ),
+            {**params, "action": action.value, "hash": f"raw-{time.time_ns()}"},
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_entries (operation_id, entity, entity_id, entity_label, field, "
+                "old_value, new_value) SELECT :operation, 'customer', id, code, 'status', status, "
+                f":target FROM customers WHERE {where} ORDER BY id"
+            ),
+            {**params, "operation": operation_id},
+        )
+        changed = conn.execute(
+            sa.text(
+                "UPDATE customers SET status = :target, status_reason = :reason, "
+                "status_changed_at = :now, status_changed_by = :actor, version = version + 1, "
+                f"updated_at = :now WHERE {where}"
+            ),
+            params,
+        ).rowcount
         elapsed = time.perf_counter() - start
         transaction.rollback()
     return elapsed, changed
@@ -139,14 +166,24 @@ def raw_status_change(engine, *, action: StatusAction, actor_id: int,
 
 # -- the bulk flow over HTTP --------------------------------------------------------------------
 
-def run_bulk(client: StaffClient, engine, actor_id: int, label: str, rounds: int, *,
-             ids: list[int] | None, expect_changed: int) -> None:
+
+def run_bulk(
+    client: StaffClient,
+    engine,
+    actor_id: int,
+    label: str,
+    rounds: int,
+    *,
+    ids: list[int] | None,
+    expect_changed: int,
+) -> None:
     """`rounds` timed rounds alternating deactivate / reactivate of the same customers."""
     previews, executions, raws, in_app = [], [], [], []
     for round_number in range(rounds):
         action = StatusAction.DEACTIVATE if round_number % 2 == 0 else StatusAction.REACTIVATE
-        raw_seconds, raw_changed = raw_status_change(engine, action=action, actor_id=actor_id,
-                                                     ids=ids)
+        raw_seconds, raw_changed = raw_status_change(
+            engine, action=action, actor_id=actor_id, ids=ids
+        )
         start = time.perf_counter()
         response, token = client.start_action(action.value, ids or (), select_all=ids is None)
         previews.append(time.perf_counter() - start)
@@ -164,9 +201,12 @@ def run_bulk(client: StaffClient, engine, actor_id: int, label: str, rounds: int
             raise SystemExit(f"{label}: raw SQL changed {raw_changed}, expected {expect_changed}")
     report(f"{label}: preview", previews)
     report(f"{label}: execution", executions, f"in app {median(in_app) * 1000:.1f} ms")
-    report(f"{label}: raw SQL UPDATE + INSERT", raws,
-           f"execution / raw = {median(executions) / median(raws):.2f}x "
-           f"(in app: {median(in_app) / median(raws):.2f}x)")
+    report(
+        f"{label}: raw SQL UPDATE + INSERT",
+        raws,
+        f"execution / raw = {median(executions) / median(raws):.2f}x "
+        f"(in app: {median(in_app) / median(raws):.2f}x)",
+    )
 
 
 def measure_cap(client: StaffClient, repeats: int, checked: int = 30_000) -> None:
@@ -179,20 +219,31 @@ def measure_cap(client: StaffClient, repeats: int, checked: int = 30_000) -> Non
         if response.status_code != 413:
             raise SystemExit(f"{checked:,} checked ids -> HTTP {response.status_code}, not 413")
         app_times.append(app_seconds(response))
-    report(f"{checked:,} checked ids: 413 from the app's cap", times,
-           f"in app {median(app_times) * 1000:.1f} ms")
+    report(
+        f"{checked:,} checked ids: 413 from the app's cap",
+        times,
+        f"in app {median(app_times) * 1000:.1f} ms",
+    )
 
 
 def current_status_counts() -> dict[str, int]:
-    counts = dict(db.session.execute(
-        sa.select(Customer.status, sa.func.count()).group_by(Customer.status)).all())
+    counts = dict(
+        db.session.execute(
+            sa.select(Customer.status, sa.func.count()).group_by(Customer.status)
+        ).all()
+    )
     db.session.commit()
     return counts
 
 
 def audit_verify_available(env: dict) -> bool:
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "audit", "--help"],
-                            cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "audit", "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return result.returncode == 0 and "verify" in result.stdout
 
 
@@ -206,8 +257,13 @@ def measure_audit_verify(url: str, repeats: int) -> None:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "audit",
-                                 "verify"], cwd=ROOT, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "audit", "verify"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         times.append(time.perf_counter() - start)
         if result.returncode != 0:
             raise SystemExit(f"flask audit verify failed: {result.stdout}{result.stderr}")
@@ -215,20 +271,28 @@ def measure_audit_verify(url: str, repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=30, help="timed requests per page")
-    parser.add_argument("--bulk-repeats", type=int, default=4,
-                        help="timed rounds per bulk case (alternating deactivate/reactivate)")
-    parser.add_argument("--checked", type=int, default=1000,
-                        help="customers checked in the 'checked' bulk case")
+    parser.add_argument(
+        "--bulk-repeats",
+        type=int,
+        default=4,
+        help="timed rounds per bulk case (alternating deactivate/reactivate)",
+    )
+    parser.add_argument(
+        "--checked", type=int, default=1000, help="customers checked in the 'checked' bulk case"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--reuse", action="store_true",
-                        help="use the database as it is (made by an earlier run)")
-    parser.add_argument("--force", action="store_true",
-                        help="allow recreating a PostgreSQL database of any name")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the database as it is (made by an earlier run)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="allow recreating a PostgreSQL database of any name"
+    )
     parser.add_argument("--plans", action="store_true", help="print query plans at the end")
     parser.add_argument("--verify-repeats", type=int, default=3)
     parser.add_argument("--skip-reads", action="store_true", help="only the bulk cases")
@@ -238,45 +302,63 @@ def main() -> None:
 
     url = database_url()
     app_url = sqlalchemy_url(url)
-    if args.reuse:
-        app = migrated_app(url)
-    else:
-        app = fresh_app(url, force=args.force)
+    app = migrated_app(url) if args.reuse else fresh_app(url, force=args.force)
     with app.app_context():
         if not args.reuse:
             result = generate(customers=args.customers, entries=args.entries)
-            print(f"generated {result.customers:,} customers, {result.operations:,} operations,"
-                  f" {result.entries:,} entries in {result.seconds:.0f} s")
+            print(
+                f"generated {result.customers:,} customers, {result.operations:,} operations,"
+                f" {result.entries:,} entries in {result.seconds:.0f} s"
+            )
         engine = db.engine
         dialect = engine.dialect.name
         customers = db.session.execute(sa.select(sa.func.count()).select_from(Customer)).scalar()
         admin_id = db.session.execute(
-            sa.select(StaffUser.id).where(StaffUser.username == "admin")).scalar_one()
+            sa.select(StaffUser.id).where(StaffUser.username == "admin")
+        ).scalar_one()
         code_prefix = db.session.execute(
             sa.select(Customer.code).order_by(Customer.id).offset(customers // 3).limit(1)
         ).scalar_one()[:-2]
-        name_prefix = db.session.execute(
-            sa.select(Customer.name).where(Customer.id == customers // 2)).scalar_one().split()[0]
+        name_prefix = (
+            db.session.execute(sa.select(Customer.name).where(Customer.id == customers // 2))
+            .scalar_one()
+            .split()[0]
+        )
         db.session.commit()
-        print(f"database: {dialect}; {customers:,} customers; statuses {current_status_counts()};"
-              f" gunicorn workers: {args.workers}", flush=True)
+        print(
+            f"database: {dialect}; {customers:,} customers; statuses {current_status_counts()};"
+            f" gunicorn workers: {args.workers}",
+            flush=True,
+        )
 
         with gunicorn(app_url, workers=args.workers, env={"SERVER_TIMING": "1"}) as server:
             client = StaffClient(server.url, "admin", DEFAULT_PASSWORD)
             client.login()
             rng = random.Random(7)
             if not args.skip_reads:
-                measure_reads(client, server, rng, args.repeats, customers, code_prefix,
-                              name_prefix)
+                measure_reads(
+                    client, server, rng, args.repeats, customers, code_prefix, name_prefix
+                )
 
             print("bulk (each execution beside the same UPDATE + INSERT in raw SQL):")
-            checked = list(db.session.execute(
-                sa.select(Customer.id).where(Customer.status == "active")
-                .order_by(sa.func.random() if dialect == "sqlite" else sa.text("random()"))
-                .limit(args.checked)).scalars())
+            checked = list(
+                db.session.execute(
+                    sa.select(Customer.id)
+                    .where(Customer.status == "active")
+                    .order_by(sa.func.random() if dialect == "sqlite" else sa.text("random()"))
+                    .limit(args.checked)
+                ).scalars()
+            )
             db.session.commit()
-            run_bulk(client, engine, admin_id, f"{len(checked):,} checked", args.bulk_repeats,
-                     ids=checked, expect_changed=len(checked))
+            run_bulk(
+                client,
+                engine,
+                admin_id,
+                f"{len(checked):,} checked",
+                args.bulk_repeats,
+                ids=checked,
+                expect_changed=len(checked),
+            )
             measure_cap(client, args.repeats)
             # Everyone active first, so each timed round changes every customer; afterwards
             # the frozen and deactivated ones go back (through the app, so the log agrees).
@@ -284,50 +366,94 @@ def main() -> None:
             _, token = client.start_action("reactivate", select_all=True)
             if client.confirm(token).status_code != 303:
                 raise SystemExit("could not reactivate everyone before the select-all case")
-            run_bulk(client, engine, admin_id, f"select all matching ({customers:,})",
-                     args.bulk_repeats, ids=None, expect_changed=customers)
+            run_bulk(
+                client,
+                engine,
+                admin_id,
+                f"select all matching ({customers:,})",
+                args.bulk_repeats,
+                ids=None,
+                expect_changed=customers,
+            )
             peaks = server.worker_peak_rss_mb()
-            print(f"  worker peak memory after bulk: {_peaks(server)} "
-                  f"(max {max(peaks.values()):.0f} MB)")
+            print(
+                f"  worker peak memory after bulk: {_peaks(server)} "
+                f"(max {max(peaks.values()):.0f} MB)"
+            )
             _restore(client, before)
         measure_audit_verify(app_url, args.verify_repeats)
         if args.plans:
             from benchmarks.plans import plans_for
 
-            print(plans_for(app, ["/admin/customers/", "/admin/customers/?status=active",
-                                  f"/admin/customers/?search={code_prefix}",
-                                  f"/admin/customers/?search={name_prefix}",
-                                  "/admin/audit/", "/admin/audit/?page=999",
-                                  "/admin/audit/?flt0_customer_code_equals=c0000042"],
-                            password=DEFAULT_PASSWORD))
+            print(
+                plans_for(
+                    app,
+                    [
+                        "/admin/customers/",
+                        "/admin/customers/?status=active",
+                        f"/admin/customers/?search={code_prefix}",
+                        f"/admin/customers/?search={name_prefix}",
+                        "/admin/audit/",
+                        "/admin/audit/?page=999",
+                        "/admin/audit/?flt0_customer_code_equals=c0000042",
+                    ],
+                    password=DEFAULT_PASSWORD,
+                )
+            )
 
 
 def measure_reads(client, server, rng, repeats, customers, code_prefix, name_prefix) -> None:
     print("reads (one request at a time):")
-    measure_get(client, server, "grid page 1 (with status tab counts)", "/admin/customers/",
-                repeats)
-    measure_get(client, server, "grid ?status=active", "/admin/customers/?status=active",
-                repeats)
-    measure_get(client, server, f"grid search code prefix {code_prefix!r}",
-                f"/admin/customers/?search={code_prefix}", repeats)
-    measure_get(client, server, f"grid search name prefix {name_prefix!r}",
-                f"/admin/customers/?search={name_prefix}", repeats)
-    measure_get(client, server, "customer details page",
-                [f"/admin/customers/details/?id={rng.randint(1, customers)}"
-                 for _ in range(repeats)], repeats)
+    measure_get(
+        client, server, "grid page 1 (with status tab counts)", "/admin/customers/", repeats
+    )
+    measure_get(client, server, "grid ?status=active", "/admin/customers/?status=active", repeats)
+    measure_get(
+        client,
+        server,
+        f"grid search code prefix {code_prefix!r}",
+        f"/admin/customers/?search={code_prefix}",
+        repeats,
+    )
+    measure_get(
+        client,
+        server,
+        f"grid search name prefix {name_prefix!r}",
+        f"/admin/customers/?search={name_prefix}",
+        repeats,
+    )
+    measure_get(
+        client,
+        server,
+        "customer details page",
+        [f"/admin/customers/details/?id={rng.randint(1, customers)}" for _ in range(repeats)],
+        repeats,
+    )
     measure_get(client, server, "log page 1", "/admin/audit/", repeats)
     measure_get(client, server, "log page 1,000 (?page=999)", "/admin/audit/?page=999", repeats)
     # The customer-code filter, typed in lower case (index ix_audit_entries_customer_code_lower).
-    measure_get(client, server, "log filtered by customer code (lower case)",
-                [f"/admin/audit/?tab=all&flt0_customer_code_equals="
-                 f"c{rng.randint(1, customers):07d}" for _ in range(repeats)], repeats)
+    measure_get(
+        client,
+        server,
+        "log filtered by customer code (lower case)",
+        [
+            f"/admin/audit/?tab=all&flt0_customer_code_equals=c{rng.randint(1, customers):07d}"
+            for _ in range(repeats)
+        ],
+        repeats,
+    )
     print(f"  worker peak memory after reads: {_peaks(server)}")
 
 
 def _ids_by_status(statuses) -> dict[str, list[int]]:
-    found = {status: list(db.session.execute(
-        sa.select(Customer.id).where(Customer.status == status).order_by(Customer.id)).scalars())
-        for status in statuses}
+    found = {
+        status: list(
+            db.session.execute(
+                sa.select(Customer.id).where(Customer.status == status).order_by(Customer.id)
+            ).scalars()
+        )
+        for status in statuses
+    }
     db.session.commit()
     return found
 
@@ -337,7 +463,7 @@ def _restore(client: StaffClient, ids_by_status: dict[str, list[int]]) -> None:
     actions = {"frozen": "freeze", "deactivated": "deactivate"}
     for status, ids in ids_by_status.items():
         for start in range(0, len(ids), 10_000):
-            _, token = client.start_action(actions[status], ids[start:start + 10_000])
+            _, token = client.start_action(actions[status], ids[start : start + 10_000])
             if token is None or client.confirm(token).status_code != 303:
                 raise SystemExit(f"could not restore the {status} customers")
 

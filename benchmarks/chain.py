@@ -31,8 +31,11 @@ def verify_chain() -> tuple[bool, str]:
 def _entries_by_operation() -> Iterator[tuple[int, tuple]]:
     table = AuditEntry.__table__.c
     columns = [table.operation_id, *(table[name] for name in ENTRY_FIELDS)]
-    for row in db.session.execute(sa.select(*columns).order_by(table.operation_id, table.id)
-                                  .execution_options(yield_per=BATCH)):
+    for row in db.session.execute(
+        sa.select(*columns)
+        .order_by(table.operation_id, table.id)
+        .execution_options(yield_per=BATCH)
+    ):
         yield row[0], tuple(row[1:])
 
 
@@ -44,8 +47,9 @@ def _recompute_chain() -> tuple[bool, str]:
     expected_prev = GENESIS_HASH
     checked = 0
     last_id = None
-    for row in db.session.execute(sa.select(*columns).order_by(table.id)
-                                  .execution_options(yield_per=BATCH)):
+    for row in db.session.execute(
+        sa.select(*columns).order_by(table.id).execution_options(yield_per=BATCH)
+    ):
         operation = row._mapping
         own = []
         while pending is not None and pending[0] <= operation["id"]:
@@ -64,9 +68,14 @@ def _recompute_chain() -> tuple[bool, str]:
         return False, f"entries of missing operation #{pending[0]}"
     head = db.session.execute(sa.select(AuditChainHead).where(AuditChainHead.id == 1)).scalar_one()
     if (head.last_operation_id, head.last_hash, head.operation_count) != (
-            last_id, expected_prev, checked):
-        return False, (f"chain head ({head.last_operation_id}, {head.operation_count} "
-                       f"operations) does not match the log ({last_id}, {checked})")
+        last_id,
+        expected_prev,
+        checked,
+    ):
+        return False, (
+            f"chain head ({head.last_operation_id}, {head.operation_count} "
+            f"operations) does not match the log ({last_id}, {checked})"
+        )
     return True, f"{checked} operations verified, chain intact"
 
 
@@ -81,13 +90,17 @@ def status_replay_problems(initial: dict[int, str] | None = None) -> list[str]:
     entry = AuditEntry
     replayed: dict[int, str] = {}
     for customer_id, old, new, operation_id in db.session.execute(
-            sa.select(entry.entity_id, entry.old_value, entry.new_value, entry.operation_id)
-            .where(entry.entity == "customer", entry.field == "status")
-            .order_by(entry.operation_id, entry.id).execution_options(yield_per=BATCH)):
+        sa.select(entry.entity_id, entry.old_value, entry.new_value, entry.operation_id)
+        .where(entry.entity == "customer", entry.field == "status")
+        .order_by(entry.operation_id, entry.id)
+        .execution_options(yield_per=BATCH)
+    ):
         before = replayed.get(customer_id, (initial or {}).get(customer_id, "active"))
         if old != before:
-            problems.append(f"customer {customer_id}: operation #{operation_id} logged "
-                            f"{old!r} -> {new!r} but the status was {before!r}")
+            problems.append(
+                f"customer {customer_id}: operation #{operation_id} logged "
+                f"{old!r} -> {new!r} but the status was {before!r}"
+            )
         replayed[customer_id] = new
     current = dict(db.session.execute(sa.select(Customer.id, Customer.status)).all())
     for customer_id, status in current.items():
@@ -98,7 +111,10 @@ def status_replay_problems(initial: dict[int, str] | None = None) -> list[str]:
         sa.select(entry.operation_id, entry.entity_id, entry.field, sa.func.count())
         .where(entry.entity == "customer")
         .group_by(entry.operation_id, entry.entity_id, entry.field)
-        .having(sa.func.count() > 1)).all()
-    problems += [f"customer {customer_id}: logged {count} times for {field} by operation "
-                 f"#{operation_id}" for operation_id, customer_id, field, count in twice]
+        .having(sa.func.count() > 1)
+    ).all()
+    problems += [
+        f"customer {customer_id}: logged {count} times for {field} by operation #{operation_id}"
+        for operation_id, customer_id, field, count in twice
+    ]
     return problems

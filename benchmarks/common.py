@@ -41,8 +41,10 @@ def ensure_disposable(url: str, *, force: bool = False) -> None:
         return
     name = sa.engine.make_url(sqlalchemy_url(url)).database or ""
     if name and not any(marker in name for marker in DISPOSABLE_MARKERS):
-        raise SystemExit(f"Refusing to drop the database {name!r}: use a name containing "
-                         f"{' or '.join(DISPOSABLE_MARKERS)} (e.g. ca_perf_bench), or --force.")
+        raise SystemExit(
+            f"Refusing to drop the database {name!r}: use a name containing "
+            f"{' or '.join(DISPOSABLE_MARKERS)} (e.g. ca_perf_bench), or --force."
+        )
 
 
 def recreate_database(url: str, *, force: bool = False) -> None:
@@ -85,12 +87,19 @@ def insert_customers(count: int, *, seed: int = 1, batch: int = 5000) -> None:
     statuses = ["active"] * 8 + ["frozen", "deactivated"]
     segments = ["retail"] * 6 + ["wholesale"] * 3 + ["distributor"]
     for start in range(0, count, batch):
-        rows = [{
-            "code": f"C{n:07d}", "name": f"Customer {rng.randint(0, 10**9):09d} Trading",
-            "email": f"c{n}@example.com", "segment": rng.choice(segments),
-            "credit_limit": 10000, "balance": rng.randint(0, 12000),
-            "status": rng.choice(statuses), "version": 1,
-        } for n in range(start + 1, min(count, start + batch) + 1)]
+        rows = [
+            {
+                "code": f"C{n:07d}",
+                "name": f"Customer {rng.randint(0, 10**9):09d} Trading",
+                "email": f"c{n}@example.com",
+                "segment": rng.choice(segments),
+                "credit_limit": 10000,
+                "balance": rng.randint(0, 12000),
+                "status": rng.choice(statuses),
+                "version": 1,
+            }
+            for n in range(start + 1, min(count, start + batch) + 1)
+        ]
         db.session.execute(sa.insert(Customer), rows)
     db.session.commit()
 
@@ -98,8 +107,12 @@ def insert_customers(count: int, *, seed: int = 1, batch: int = 5000) -> None:
 def add_staff(username="bench", role="admin") -> StaffUser:
     from werkzeug.security import generate_password_hash
 
-    user = StaffUser(username=username, role=role, is_active=True,
-                     password_hash=generate_password_hash("benchmark-password"))
+    user = StaffUser(
+        username=username,
+        role=role,
+        is_active=True,
+        password_hash=generate_password_hash("benchmark-password"),
+    )
     db.session.add(user)
     db.session.commit()
     return user

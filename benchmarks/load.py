@@ -29,11 +29,20 @@ import requests  # noqa: E402
 from benchmarks.webclient import TOKEN_RE, StaffClient  # noqa: E402
 
 ACTIONS = ("deactivate", "freeze", "reactivate")
-BULK_QUERIES = ("?status=frozen", "?status=deactivated&search=L", "?search=L0001",
-                "?status=active&search=L00")
-GRID_PATHS = ("/admin/customers/", "/admin/customers/?status=active",
-              "/admin/customers/?status=frozen", "/admin/customers/?search=L00",
-              "/admin/customers/?page=2", "/admin/")
+BULK_QUERIES = (
+    "?status=frozen",
+    "?status=deactivated&search=L",
+    "?search=L0001",
+    "?status=active&search=L00",
+)
+GRID_PATHS = (
+    "/admin/customers/",
+    "/admin/customers/?status=active",
+    "/admin/customers/?status=frozen",
+    "/admin/customers/?search=L00",
+    "/admin/customers/?page=2",
+    "/admin/",
+)
 RETRIES = 3
 
 
@@ -53,19 +62,29 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
-        kinds = ", ".join(f"{kind} {status}: {count}"
-                          for (kind, status), count in sorted(self.statuses.items()))
-        return (f"{self.requests} requests in {self.seconds:.1f} s = {self.per_second:.1f} "
-                f"requests/s; {self.steps} steps, {self.operations} status changes, "
-                f"{self.edits} edits, "
-                f"{self.busy} busy (503) retried, {len(self.errors)} errors [{kinds}]")
+        kinds = ", ".join(
+            f"{kind} {status}: {count}" for (kind, status), count in sorted(self.statuses.items())
+        )
+        return (
+            f"{self.requests} requests in {self.seconds:.1f} s = {self.per_second:.1f} "
+            f"requests/s; {self.steps} steps, {self.operations} status changes, "
+            f"{self.edits} edits, "
+            f"{self.busy} busy (503) retried, {len(self.errors)} errors [{kinds}]"
+        )
 
 
 class _Session:
     """One staff member's browser, recording every answer in the shared result."""
 
-    def __init__(self, base: str, username: str, password: str, result: LoadResult,
-                 lock: threading.Lock, seed: int):
+    def __init__(
+        self,
+        base: str,
+        username: str,
+        password: str,
+        result: LoadResult,
+        lock: threading.Lock,
+        seed: int,
+    ):
         self.client = StaffClient(base, username, password, timeout=90)
         self.result = result
         self.lock = lock
@@ -81,7 +100,8 @@ class _Session:
             elif response.status_code not in expected:
                 self.result.errors.append(
                     f"{kind} {response.request.method} {response.request.path_url[:80]} -> "
-                    f"{response.status_code}: {_snippet(response.text)}")
+                    f"{response.status_code}: {_snippet(response.text)}"
+                )
 
     def call(self, kind: str, send, expected: tuple[int, ...]) -> requests.Response | None:
         """Send; on 503 + Retry-After wait and send again (a browser user would)."""
@@ -113,13 +133,17 @@ class _Session:
         action = self.rng.choice(ACTIONS)
         if self.rng.random() < 0.2:  # "select all matching" a filter
             query = self.rng.choice(BULK_QUERIES)
-            response = self.call("preview", lambda: self.client.start_action(
-                action, select_all=True, query=query)[0], (200,))
+            response = self.call(
+                "preview",
+                lambda: self.client.start_action(action, select_all=True, query=query)[0],
+                (200,),
+            )
         else:  # overlapping ranges of checked rows
             start = self.rng.randint(1, max(1, self.customers - 40))
             ids = range(start, min(self.customers, start + self.rng.randint(5, 60)) + 1)
-            response = self.call("preview", lambda: self.client.start_action(action, ids)[0],
-                                 (200,))
+            response = self.call(
+                "preview", lambda: self.client.start_action(action, ids)[0], (200,)
+            )
         token = _token(response)
         if token is None:  # nothing eligible: the page offers no confirmation
             return
@@ -142,8 +166,9 @@ class _Session:
         fields = form["fields"]
         fields["phone"] = f"+86 21 {self.rng.randint(1000, 9999)} {self.rng.randint(1000, 9999)}"
         # 302: saved; 409: the form again, "changed by someone else" after a bulk change.
-        saved = self.call("edit save", lambda: self.client.save_edit(customer_id, fields),
-                          (302, 409))
+        saved = self.call(
+            "edit save", lambda: self.client.save_edit(customer_id, fields), (302, 409)
+        )
         if saved is not None and saved.status_code == 302:
             with self.lock:
                 self.result.edits += 1
@@ -167,9 +192,16 @@ def _snippet(text: str) -> str:
 ROLE_MIX = {"bulk": (0.3, 0.7, 0.0), "read": (1.0, 0.0, 0.0), "edit": (0.4, 0.0, 0.6)}
 
 
-def run_load(base_url: str, users: list[tuple[str, str]], *, password: str, customers: int,
-             seconds: float | None = None, rounds: int | None = None,
-             seed: int = 1) -> LoadResult:
+def run_load(
+    base_url: str,
+    users: list[tuple[str, str]],
+    *,
+    password: str,
+    customers: int,
+    seconds: float | None = None,
+    rounds: int | None = None,
+    seed: int = 1,
+) -> LoadResult:
     """Run one thread per (username, role mix) in `users`, each doing `rounds` steps (a read,
     a bulk change or an edit), or looping for `seconds` (a benchmark); returns what they saw.
 
@@ -221,9 +253,16 @@ def run_load(base_url: str, users: list[tuple[str, str]], *, password: str, cust
     return result
 
 
-DEFAULT_USERS = [("admin", "bulk"), ("manager", "bulk"), ("admin2", "bulk"),
-                 ("clerk", "read"), ("auditor", "read"), ("manager2", "read"),
-                 ("clerk2", "edit"), ("clerk3", "edit")]
+DEFAULT_USERS = [
+    ("admin", "bulk"),
+    ("manager", "bulk"),
+    ("admin2", "bulk"),
+    ("clerk", "read"),
+    ("auditor", "read"),
+    ("manager2", "read"),
+    ("clerk2", "edit"),
+    ("clerk3", "edit"),
+]
 
 
 def prepare(customers: int, password_hash: str) -> dict[int, str]:
@@ -239,19 +278,29 @@ def prepare(customers: int, password_hash: str) -> dict[int, str]:
     for username, _ in DEFAULT_USERS:
         if username not in existing:
             role = username.rstrip("0123456789")
-            db.session.add(StaffUser(username=username, role=role, is_active=True,
-                                     password_hash=password_hash))
+            db.session.add(
+                StaffUser(username=username, role=role, is_active=True, password_hash=password_hash)
+            )
     _seed_reasons(db.session)
     statuses = ["active"] * 8 + ["frozen", "deactivated"]
-    rows = [{"code": f"L{n:05d}", "name": f"Load Customer {n}",
-             "email": f"l{n}@example.com", "segment": "retail", "credit_limit": 1000,
-             "balance": 0, "status": statuses[n % 10]} for n in range(1, customers + 1)]
+    rows = [
+        {
+            "code": f"L{n:05d}",
+            "name": f"Load Customer {n}",
+            "email": f"l{n}@example.com",
+            "segment": "retail",
+            "credit_limit": 1000,
+            "balance": 0,
+            "status": statuses[n % 10],
+        }
+        for n in range(1, customers + 1)
+    ]
     db.session.execute(sa.insert(Customer), rows)
     db.session.commit()
     ids = list(db.session.execute(sa.select(Customer.id).order_by(Customer.code)).scalars())
     if ids != list(range(1, customers + 1)):
         raise RuntimeError("load data needs an empty customers table (ids 1..N)")
-    return {customer_id: row["status"] for customer_id, row in zip(ids, rows)}
+    return {customer_id: row["status"] for customer_id, row in zip(ids, rows, strict=False)}
 
 
 def main() -> None:
@@ -264,8 +313,9 @@ def main() -> None:
     from benchmarks.common import database_url, fresh_app, sqlalchemy_url
     from benchmarks.webclient import gunicorn
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--customers", type=int, default=400)
@@ -278,8 +328,13 @@ def main() -> None:
         initial = prepare(args.customers, generate_password_hash(password))
         db.session.remove()
     with gunicorn(sqlalchemy_url(url), workers=args.workers) as server:
-        result = run_load(server.url, DEFAULT_USERS, password=password,
-                          customers=args.customers, seconds=args.seconds)
+        result = run_load(
+            server.url,
+            DEFAULT_USERS,
+            password=password,
+            customers=args.customers,
+            seconds=args.seconds,
+        )
     print(result.summary())
     for error in result.errors[:20]:
         print("  ERROR", error)

@@ -62,8 +62,7 @@ def plans_for(app, paths: list[str], username: str = "admin", password: str = ""
         for path in paths:
             with captured_statements(db.engine) as statements:
                 response = client.get(path)
-            out.append(f"=== GET {path} -> {response.status_code}, "
-                       f"{len(statements)} statements")
+            out.append(f"=== GET {path} -> {response.status_code}, {len(statements)} statements")
             for statement, parameters in statements:
                 if not statement.lstrip().upper().startswith("SELECT") or SKIP.search(statement):
                     continue
@@ -80,8 +79,9 @@ def main() -> None:
     from benchmarks.common import database_url, migrated_app
     from benchmarks.generate import DEFAULT_PASSWORD
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--password", default=DEFAULT_PASSWORD)
     args = parser.parse_args()

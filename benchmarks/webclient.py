@@ -83,26 +83,50 @@ class Server:
 
 
 @contextmanager
-def gunicorn(database_url: str, *, workers: int = 2, timeout: int = 120, env: dict | None = None,
-             access_log: bool = False):
+def gunicorn(
+    database_url: str,
+    *,
+    workers: int = 2,
+    timeout: int = 120,
+    env: dict | None = None,
+    access_log: bool = False,
+):
     """Serve wsgi:app with gunicorn on a free loopback port until the block ends.
 
     The app runs the development config (CSRF on, DEBUG off) on `database_url` with a random
     SECRET_KEY. Waits until /healthz answers; stops (and reaps) only the process it started.
     """
     port = free_port()
-    log_file = tempfile.NamedTemporaryFile(prefix="ca-gunicorn-", suffix=".log", delete=False)
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-               "--bind", f"127.0.0.1:{port}", "--timeout", str(timeout),
-               "--graceful-timeout", "5", "--chdir", str(ROOT)]
+    log_file = tempfile.NamedTemporaryFile(prefix="ca-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115 - closed when the server stops
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        str(timeout),
+        "--graceful-timeout",
+        "5",
+        "--chdir",
+        str(ROOT),
+    ]
     if access_log:
         command += ["--access-logfile", "-"]
     command.append("wsgi:app")
-    process_env = {**os.environ, "APP_CONFIG": "development", "DATABASE_URL": database_url,
-                   "SECRET_KEY": secrets.token_hex(32), "RATELIMIT_STORAGE_URI": "memory://",
-                   **(env or {})}
-    process = subprocess.Popen(command, env=process_env, stdout=log_file, stderr=subprocess.STDOUT,
-                               cwd=ROOT)
+    process_env = {
+        **os.environ,
+        "APP_CONFIG": "development",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        command, env=process_env, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT
+    )
     server = Server(f"http://127.0.0.1:{port}", process, log_file.name)
     try:
         _wait_until_healthy(server)
@@ -162,50 +186,82 @@ class StaffClient:
         return response
 
     def _remember_csrf(self, response: requests.Response) -> None:
-        match = CSRF_RE.search(response.text) if "text/html" in response.headers.get(
-            "Content-Type", "") else None
+        match = (
+            CSRF_RE.search(response.text)
+            if "text/html" in response.headers.get("Content-Type", "")
+            else None
+        )
         if match:
             self.csrf = match.group(1)
 
     def login(self) -> None:
         self.get("/login")
-        response = self.post("/login", {"username": self.username, "password": self.password,
-                                        "csrf_token": self.csrf})
+        response = self.post(
+            "/login",
+            {"username": self.username, "password": self.password, "csrf_token": self.csrf},
+        )
         if response.status_code != 302:
             raise RuntimeError(f"login as {self.username} failed: HTTP {response.status_code}")
         self.get("/admin/customers/?page_size=20")  # a page with the new session's CSRF token
 
-    def start_action(self, action: str, rowids=(), *, select_all: bool = False,
-                     query: str = "", url: str = "/admin/customers/"):
+    def start_action(
+        self,
+        action: str,
+        rowids=(),
+        *,
+        select_all: bool = False,
+        query: str = "",
+        url: str = "/admin/customers/",
+    ):
         """The grid's action POST; returns (response, confirmation token or None)."""
-        data = {"action": action, "rowid": [str(r) for r in rowids], "url": url,
-                "csrf_token": self.csrf}
+        data = {
+            "action": action,
+            "rowid": [str(r) for r in rowids],
+            "url": url,
+            "csrf_token": self.csrf,
+        }
         if select_all:
             data["select_all"] = "1"
         response = self.post(f"/admin/customers/action/{query}", data)
         match = TOKEN_RE.search(response.text)
         return response, (match.group(1) if match else None)
 
-    def confirm(self, token: str, *, reason: str = "customer_request", memo: str = "",
-                url: str = "/admin/customers/") -> requests.Response:
-        return self.post("/admin/customers/confirm/", {
-            "token": token, "reason": reason, "memo": memo, "url": url,
-            "csrf_token": self.csrf})
+    def confirm(
+        self,
+        token: str,
+        *,
+        reason: str = "customer_request",
+        memo: str = "",
+        url: str = "/admin/customers/",
+    ) -> requests.Response:
+        return self.post(
+            "/admin/customers/confirm/",
+            {"token": token, "reason": reason, "memo": memo, "url": url, "csrf_token": self.csrf},
+        )
 
     def edit_form(self, customer_id: int) -> tuple[requests.Response, dict]:
         """GET the edit form; returns the response and the form's current field values."""
         response = self.get(f"/admin/customers/edit/?id={customer_id}")
         fields = {}
-        for name in ("code", "name", "email", "phone", "segment", "credit_limit", "balance",
-                     "contract_end"):
+        for name in (
+            "code",
+            "name",
+            "email",
+            "phone",
+            "segment",
+            "credit_limit",
+            "balance",
+            "contract_end",
+        ):
             fields[name] = _input_value(response.text, name)
         version = VERSION_RE.search(response.text)
         fields["version"] = version.group(1) if version else ""
         return response, fields
 
     def save_edit(self, customer_id: int, fields: dict) -> requests.Response:
-        return self.post(f"/admin/customers/edit/?id={customer_id}",
-                         {**fields, "csrf_token": self.csrf})
+        return self.post(
+            f"/admin/customers/edit/?id={customer_id}", {**fields, "csrf_token": self.csrf}
+        )
 
 
 def _input_value(html: str, name: str) -> str:
@@ -215,8 +271,11 @@ def _input_value(html: str, name: str) -> str:
         return _unescape(value.group(1)) if value else ""
     select = re.search(rf'<select[^>]*\bname="{name}"[^>]*>(.*?)</select>', html, re.S)
     if select:
-        chosen = re.search(r'<option[^>]*selected[^>]*value="([^"]*)"|'
-                           r'<option[^>]*value="([^"]*)"[^>]*selected', select.group(1))
+        chosen = re.search(
+            r'<option[^>]*selected[^>]*value="([^"]*)"|'
+            r'<option[^>]*value="([^"]*)"[^>]*selected',
+            select.group(1),
+        )
         if chosen:
             return _unescape(chosen.group(1) or chosen.group(2))
     return ""

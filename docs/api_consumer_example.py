@@ -33,8 +33,9 @@ class StatusApi:
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
         while True:
-            response = self.session.request(method, self.base_url + path, timeout=self.timeout,
-                                            **kwargs)
+            response = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, **kwargs
+            )
             if response.status_code == 429:  # the token's rate limit: wait as told
                 time.sleep(int(response.headers.get("Retry-After", "1")))
                 continue
@@ -56,7 +57,9 @@ class StatusApi:
         """Many customers (any number: sent 1,000 at a time), by code."""
         results = {}
         for start in range(0, len(codes), 1000):
-            body = self._call("POST", "/customers/check", json={"codes": codes[start:start + 1000]})
+            body = self._call(
+                "POST", "/customers/check", json={"codes": codes[start : start + 1000]}
+            )
             results.update({result["code"]: result for result in body["results"]})
         return results
 
@@ -81,10 +84,12 @@ def save_cursor(path: Path, cursor: int) -> None:
 def handle(change: dict) -> None:
     """Your system's reaction: e.g. block the customer in the shop when `to` is not active."""
     blocked = change["to"] != "active"
-    print(f"#{change['cursor']} {change['changed_at']} {change['customer_code']}: "
-          f"{change['from']} -> {change['to']} ({change['action']}, reason "
-          f"{change['reason_code']}, operation {change['operation_id']})"
-          f"{' BLOCK' if blocked else ' UNBLOCK'}")
+    print(
+        f"#{change['cursor']} {change['changed_at']} {change['customer_code']}: "
+        f"{change['from']} -> {change['to']} ({change['action']}, reason "
+        f"{change['reason_code']}, operation {change['operation_id']})"
+        f"{' BLOCK' if blocked else ' UNBLOCK'}"
+    )
 
 
 def follow(api: StatusApi, cursor_file: Path, *, forever: bool, poll_seconds: float) -> None:
@@ -104,24 +109,35 @@ def follow(api: StatusApi, cursor_file: Path, *, forever: bool, poll_seconds: fl
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("CUSTOMER_ADMIN_URL",
-                                                        "http://127.0.0.1:5000"))
+    parser.add_argument(
+        "--url", default=os.environ.get("CUSTOMER_ADMIN_URL", "http://127.0.0.1:5000")
+    )
     parser.add_argument("--cursor-file", type=Path, default=Path("customer-status.cursor"))
     parser.add_argument("--forever", action="store_true", help="keep polling")
     parser.add_argument("--poll-seconds", type=float, default=5.0)
-    parser.add_argument("--check", nargs="*", metavar="CODE",
-                        help="only ask whether these customers may trade, then exit")
+    parser.add_argument(
+        "--check",
+        nargs="*",
+        metavar="CODE",
+        help="only ask whether these customers may trade, then exit",
+    )
     args = parser.parse_args()
     token = os.environ.get("CUSTOMER_ADMIN_TOKEN")
     if not token:
-        print("Set CUSTOMER_ADMIN_TOKEN (flask --app wsgi api-tokens create NAME).",
-              file=sys.stderr)
+        print(
+            "Set CUSTOMER_ADMIN_TOKEN (flask --app wsgi api-tokens create NAME).", file=sys.stderr
+        )
         return 2
     api = StatusApi(args.url, token)
     if args.check is not None:
         for code, result in api.check(args.check).items():
-            verdict = ("unknown" if not result["found"]
-                       else "may trade" if result["can_trade"] else result["status"])
+            verdict = (
+                "unknown"
+                if not result["found"]
+                else "may trade"
+                if result["can_trade"]
+                else result["status"]
+            )
             print(f"{code}: {verdict}")
         return 0
     follow(api, args.cursor_file, forever=args.forever, poll_seconds=args.poll_seconds)

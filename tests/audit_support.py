@@ -11,21 +11,36 @@ from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.transaction import write_transaction
 
 ACTOR = Actor(id=None, username="tester", role="admin", source="cli")
-SQLITE_TRIGGERS = ("audit_operations_no_update", "audit_operations_no_delete",
-                   "audit_entries_no_update", "audit_entries_no_delete")
+SQLITE_TRIGGERS = (
+    "audit_operations_no_update",
+    "audit_operations_no_delete",
+    "audit_entries_no_update",
+    "audit_entries_no_delete",
+)
 
 
 def append(action: str = "customer_edit", entries=(), **fields) -> int:
     """Append one operation through the service (committed); returns its id."""
     with write_transaction():
-        return append_operation(NewOperation(actor=fields.pop("actor", ACTOR), action=action,
-                                             entries=list(entries), **fields)).id
+        return append_operation(
+            NewOperation(
+                actor=fields.pop("actor", ACTOR), action=action, entries=list(entries), **fields
+            )
+        ).id
 
 
-def customer_entries(count: int, *, start: int = 1, field: str = "status",
-                     old: str | None = "active", new: str | None = "frozen") -> list[tuple]:
-    return [("customer", number, f"T{number:05d}", field, old, new)
-            for number in range(start, start + count)]
+def customer_entries(
+    count: int,
+    *,
+    start: int = 1,
+    field: str = "status",
+    old: str | None = "active",
+    new: str | None = "frozen",
+) -> list[tuple]:
+    return [
+        ("customer", number, f"T{number:05d}", field, old, new)
+        for number in range(start, start + count)
+    ]
 
 
 def build_log(entry_counts=(2, 0, 3, 1, 2)) -> list[int]:
@@ -64,16 +79,25 @@ def snapshot() -> tuple:
     """Every operation's id and hash, the entry count and the chain head, as stored now."""
     db.session.rollback()
     operations = db.session.execute(
-        sa.select(AuditOperation.id, AuditOperation.hash).order_by(AuditOperation.id)).all()
+        sa.select(AuditOperation.id, AuditOperation.hash).order_by(AuditOperation.id)
+    ).all()
     entries = db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar()
     head = db.session.execute(
-        sa.select(AuditChainHead.last_operation_id, AuditChainHead.last_hash,
-                  AuditChainHead.operation_count)).all()
+        sa.select(
+            AuditChainHead.last_operation_id,
+            AuditChainHead.last_hash,
+            AuditChainHead.operation_count,
+        )
+    ).all()
     return tuple(operations), entries, tuple(head)
 
 
 def entry_ids(operation_id: int) -> list[int]:
     db.session.rollback()
-    return list(db.session.execute(
-        sa.select(AuditEntry.id).where(AuditEntry.operation_id == operation_id)
-        .order_by(AuditEntry.id)).scalars())
+    return list(
+        db.session.execute(
+            sa.select(AuditEntry.id)
+            .where(AuditEntry.operation_id == operation_id)
+            .order_by(AuditEntry.id)
+        ).scalars()
+    )

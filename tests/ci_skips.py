@@ -12,17 +12,19 @@ import os
 import pytest
 
 # The reasons of skips that leave a test running on the other database.
-ONE_DATABASE_SKIPS = frozenset({
-    "TRUNCATE exists on PostgreSQL only",
-    "HOT updates are a PostgreSQL feature",
-    "SQLite pragmas",
-    "one database is enough",
-    "database roles are PostgreSQL's",
-    "SQLite's single writer",
-    "SQLite transactions",
-    "pg_terminate_backend",
-    "a database shared by several app hosts is PostgreSQL's",
-})
+ONE_DATABASE_SKIPS = frozenset(
+    {
+        "TRUNCATE exists on PostgreSQL only",
+        "HOT updates are a PostgreSQL feature",
+        "SQLite pragmas",
+        "one database is enough",
+        "database roles are PostgreSQL's",
+        "SQLite's single writer",
+        "SQLite transactions",
+        "pg_terminate_backend",
+        "a database shared by several app hosts is PostgreSQL's",
+    }
+)
 
 _skipped: list[tuple[str, str]] = []
 
@@ -43,8 +45,7 @@ def pytest_runtest_logreport(report):
 
 
 def unexpected_skips() -> list[tuple[str, str]]:
-    return [(nodeid, reason) for nodeid, reason in _skipped
-            if reason not in ONE_DATABASE_SKIPS]
+    return [(nodeid, reason) for nodeid, reason in _skipped if reason not in ONE_DATABASE_SKIPS]
 
 
 def _is_controller(config) -> bool:
@@ -52,8 +53,12 @@ def _is_controller(config) -> bool:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if enforced() and _is_controller(session.config) and unexpected_skips() \
-            and exitstatus == pytest.ExitCode.OK:
+    if (
+        enforced()
+        and _is_controller(session.config)
+        and unexpected_skips()
+        and exitstatus == pytest.ExitCode.OK
+    ):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -68,4 +73,5 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(
             f"{len(problems)} test(s) skipped for a reason other than a one-database case "
             "(tests/ci_skips.py ONE_DATABASE_SKIPS): install what they need; CI fails.",
-            red=True)
+            red=True,
+        )

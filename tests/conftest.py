@@ -24,7 +24,9 @@ from admin_app.models.types import utcnow
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "manager", "clerk", "auditor")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-PG_SKIP = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL run skipped")
+PG_SKIP = pytest.mark.skipif(
+    not PG_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL run skipped"
+)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=PG_SKIP)]
 
 
@@ -80,15 +82,25 @@ def worker_id(request) -> str:
 def _empty_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        tables = [name for (name,) in conn.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version'"))]
+        tables = [
+            name
+            for (name,) in conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
         # replica mode skips the append-only triggers: test cleanup only.
         conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        conn.execute(sa.text(
-            "INSERT INTO audit_chain_head (id, last_hash, operation_count) "
-            "VALUES (1, :genesis, 0)"), {"genesis": "0" * 64})
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_chain_head (id, last_hash, operation_count) "
+                "VALUES (1, :genesis, 0)"
+            ),
+            {"genesis": "0" * 64},
+        )
     engine.dispose()
 
 
@@ -177,15 +189,22 @@ def make_customers(count: int, *, status: str = "active", start: int = 1, **fiel
     ]
     db.session.execute(sa.insert(Customer), rows)
     db.session.commit()
-    return list(db.session.execute(
-        sa.select(Customer.id).where(Customer.code.in_([r["code"] for r in rows]))
-        .order_by(Customer.code)).scalars())
+    return list(
+        db.session.execute(
+            sa.select(Customer.id)
+            .where(Customer.code.in_([r["code"] for r in rows]))
+            .order_by(Customer.code)
+        ).scalars()
+    )
 
 
 def statuses(ids) -> dict[int, str]:
     db.session.rollback()
-    return dict(db.session.execute(
-        sa.select(Customer.id, Customer.status).where(Customer.id.in_(list(ids)))).all())
+    return dict(
+        db.session.execute(
+            sa.select(Customer.id, Customer.status).where(Customer.id.in_(list(ids)))
+        ).all()
+    )
 
 
 def pytest_configure(config):
@@ -200,9 +219,13 @@ def pytest_configure(config):
 
 def pytest_terminal_summary(terminalreporter):
     """Print what the load tests measured (requests per second), also under xdist."""
-    lines = [value for outcome in ("passed", "failed")
-             for report in terminalreporter.getreports(outcome)
-             for name, value in report.user_properties if name == "load"]
+    lines = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.getreports(outcome)
+        for name, value in report.user_properties
+        if name == "load"
+    ]
     if lines:
         terminalreporter.section("load")
         for line in lines:
@@ -229,10 +252,13 @@ def start_action(client, action: str, rowids, url="/admin/customers/", query="",
     return response, (match.group(1) if match else None)
 
 
-def confirm_action(client, token, reason="customer_request", memo="", url="/admin/customers/",
-                   **extra):
-    return client.post("/admin/customers/confirm/", data={
-        "token": token, "reason": reason, "memo": memo, "url": url, **extra})
+def confirm_action(
+    client, token, reason="customer_request", memo="", url="/admin/customers/", **extra
+):
+    return client.post(
+        "/admin/customers/confirm/",
+        data={"token": token, "reason": reason, "memo": memo, "url": url, **extra},
+    )
 
 
 @pytest.fixture
@@ -251,9 +277,17 @@ def add_customer(code: str, **fields) -> int:
     days ago, no orders, balance 0 / limit 1000); returns its id. Dates count from the app's
     clock (pinned by the `clock` fixture)."""
     now = utcnow()
-    row = {"code": code, "name": fields.pop("name", f"Customer {code}"), "segment": "retail",
-           "credit_limit": Decimal("1000.00"), "balance": Decimal("0.00"), "status": "active",
-           "created_at": now - timedelta(days=2000), "updated_at": now, **fields}
+    row = {
+        "code": code,
+        "name": fields.pop("name", f"Customer {code}"),
+        "segment": "retail",
+        "credit_limit": Decimal("1000.00"),
+        "balance": Decimal("0.00"),
+        "status": "active",
+        "created_at": now - timedelta(days=2000),
+        "updated_at": now,
+        **fields,
+    }
     db.session.execute(sa.insert(Customer), [row])
     db.session.commit()
     return db.session.execute(sa.select(Customer.id).where(Customer.code == code)).scalar_one()

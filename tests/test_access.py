@@ -57,12 +57,15 @@ def test_delete_endpoints_are_refused_for_everyone(client, login):
     assert client.post("/admin/audit/delete/", data={"id": "1"}).status_code == 403
 
 
-@pytest.mark.parametrize("path, listing", [
-    ("/admin/customers/details/?id=abc", "/admin/customers/"),
-    ("/admin/customers/details/?id=99999999999", "/admin/customers/"),
-    ("/admin/customers/edit/?id=-1", "/admin/customers/"),
-    ("/admin/orders/details/?id=1.5", "/admin/orders/"),
-])
+@pytest.mark.parametrize(
+    "path, listing",
+    [
+        ("/admin/customers/details/?id=abc", "/admin/customers/"),
+        ("/admin/customers/details/?id=99999999999", "/admin/customers/"),
+        ("/admin/customers/edit/?id=-1", "/admin/customers/"),
+        ("/admin/orders/details/?id=1.5", "/admin/orders/"),
+    ],
+)
 def test_malformed_ids_go_back_to_the_list_with_a_message(client, login, path, listing):
     """Never a 500: Flask-Admin's answer for a record that does not exist (not the login
     redirect: the user stays logged in)."""
@@ -80,4 +83,5 @@ def test_a_negative_page_is_the_first_page(client, login):
     response = client.get("/admin/customers/?page=-1")
     assert response.status_code == 200
     assert f'name="rowid" class="action-checkbox" value="{customer_id}"' in response.get_data(
-        as_text=True)
+        as_text=True
+    )

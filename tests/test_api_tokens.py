@@ -20,10 +20,16 @@ LOOKUP = "/api/v1/customers/T00001"
 def logged(action: str) -> list[tuple]:
     db.session.rollback()
     return db.session.execute(
-        sa.select(AuditOperation.actor_username, AuditOperation.source, AuditEntry.entity,
-                  AuditEntry.entity_label, AuditEntry.field)
+        sa.select(
+            AuditOperation.actor_username,
+            AuditOperation.source,
+            AuditEntry.entity,
+            AuditEntry.entity_label,
+            AuditEntry.field,
+        )
         .join(AuditEntry, AuditEntry.operation_id == AuditOperation.id)
-        .where(AuditOperation.action == action)).all()
+        .where(AuditOperation.action == action)
+    ).all()
 
 
 def works(client, token: str) -> bool:
@@ -63,12 +69,15 @@ def test_cli_revoke_stops_the_token(runner, client, app):
     assert again.exit_code == 1 and "already revoked" in again.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["api-tokens", "revoke", "nobody"], "No API token is named nobody"),
-    (["api-tokens", "create", "   "], "1 to 64 printable characters"),
-    (["api-tokens", "create", "x" * 65], "1 to 64 printable characters"),
-    (["api-tokens", "create", "bad\nname"], "1 to 64 printable characters"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["api-tokens", "revoke", "nobody"], "No API token is named nobody"),
+        (["api-tokens", "create", "   "], "1 to 64 printable characters"),
+        (["api-tokens", "create", "x" * 65], "1 to 64 printable characters"),
+        (["api-tokens", "create", "bad\nname"], "1 to 64 printable characters"),
+    ],
+)
 def test_cli_refuses_bad_input_with_exit_1(runner, app, args, message):
     result = runner.invoke(args=args)
     assert result.exit_code == 1 and message in result.output
@@ -111,10 +120,10 @@ def test_admin_creates_a_token_shown_once_then_revokes_it(client, login, app):
     make_customers(1)
     login("admin")
     page = client.get("/admin/api-tokens/")
-    assert page.status_code == 200 and "/admin/api-tokens/" in client.get(
-        "/admin/").get_data(as_text=True)
-    created = client.post("/admin/api-tokens/create/", data={"name": "shop",
-                                                             "expires_days": "90"})
+    assert page.status_code == 200 and "/admin/api-tokens/" in client.get("/admin/").get_data(
+        as_text=True
+    )
+    created = client.post("/admin/api-tokens/create/", data={"name": "shop", "expires_days": "90"})
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     tokens = TOKEN_RE.findall(created.get_data(as_text=True))
     assert len(tokens) == 1
@@ -134,13 +143,16 @@ def test_admin_creates_a_token_shown_once_then_revokes_it(client, login, app):
     assert "Revoked" in client.get("/admin/api-tokens/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("form, message", [
-    ({"name": ""}, "This field is required."),
-    ({"name": "x" * 65}, "Field cannot be longer than 64 characters."),
-    ({"name": "shop", "expires_days": "0"}, "Number must be between 1 and 3650."),
-    ({"name": "shop", "expires_days": "soon"}, "Not a valid integer value."),
-    ({"name": "taken"}, "already exists"),
-])
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({"name": ""}, "This field is required."),
+        ({"name": "x" * 65}, "Field cannot be longer than 64 characters."),
+        ({"name": "shop", "expires_days": "0"}, "Number must be between 1 and 3650."),
+        ({"name": "shop", "expires_days": "soon"}, "Not a valid integer value."),
+        ({"name": "taken"}, "already exists"),
+    ],
+)
 def test_bad_create_input_re_renders_the_form(client, login, app, form, message):
     api_tokens.create_token("taken", expires_days=None, actor=Actor.cli())
     login("admin")
@@ -154,8 +166,9 @@ def test_bad_create_input_re_renders_the_form(client, login, app, form, message)
 
 def test_revoking_an_unknown_token_says_so(client, login, app):
     login("admin")
-    response = client.post("/admin/api-tokens/revoke/", data={"name": "ghost"},
-                           follow_redirects=True)
+    response = client.post(
+        "/admin/api-tokens/revoke/", data={"name": "ghost"}, follow_redirects=True
+    )
     assert "No API token is named ghost" in response.get_data(as_text=True)
     assert logged("api_token_revoked") == []
 
@@ -165,8 +178,10 @@ def test_create_and_revoke_need_the_csrf_token(client, login, app):
     api_tokens.create_token("shop", expires_days=None, actor=Actor.cli())
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"username": "admin", "password": "correct-horse-battery",
-                                "csrf_token": csrf})
+    client.post(
+        "/login",
+        data={"username": "admin", "password": "correct-horse-battery", "csrf_token": csrf},
+    )
     assert client.post("/admin/api-tokens/create/", data={"name": "x"}).status_code == 400
     assert client.post("/admin/api-tokens/revoke/", data={"name": "shop"}).status_code == 400
     assert [(row.name, row.revoked_at) for row in api_tokens.list_tokens()] == [("shop", None)]

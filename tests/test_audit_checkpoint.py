@@ -32,9 +32,13 @@ NOON = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
 
 def write_key(path, key=None) -> Ed25519PrivateKey:
     key = key or Ed25519PrivateKey.generate()
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     path.chmod(0o600)
     return key
 
@@ -63,8 +67,9 @@ def run(runner, *args):
     db.session.rollback()
     assert "Traceback" not in result.output
     # A clean exit or SystemExit from the command, never an exception escaping it.
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     return result
 
 
@@ -86,8 +91,9 @@ def lines_of(path) -> list[str]:
 
 def operation_row(operation_id: int) -> tuple[int, str]:
     db.session.rollback()
-    return db.session.execute(sa.select(AuditOperation.id, AuditOperation.hash)
-                              .where(AuditOperation.id == operation_id)).one()
+    return db.session.execute(
+        sa.select(AuditOperation.id, AuditOperation.hash).where(AuditOperation.id == operation_id)
+    ).one()
 
 
 def delete_tail_and_rewrite_head(ids: list[int], keep: int) -> None:
@@ -95,10 +101,12 @@ def delete_tail_and_rewrite_head(ids: list[int], keep: int) -> None:
     entries, then point the chain head at the last one kept."""
     gone = ", ".join(str(i) for i in ids[keep:])
     last_id, last_hash = operation_row(ids[keep - 1])
-    tamper(f"DELETE FROM audit_entries WHERE operation_id IN ({gone})",
-           f"DELETE FROM audit_operations WHERE id IN ({gone})",
-           f"UPDATE audit_chain_head SET last_operation_id = {last_id}, "
-           f"last_hash = '{last_hash}', operation_count = {keep} WHERE id = 1")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id IN ({gone})",
+        f"DELETE FROM audit_operations WHERE id IN ({gone})",
+        f"UPDATE audit_chain_head SET last_operation_id = {last_id}, "
+        f"last_hash = '{last_hash}', operation_count = {keep} WHERE id = 1",
+    )
 
 
 def assert_caught(result, operation_id: int, *phrases: str) -> None:
@@ -132,16 +140,17 @@ def test_checkpoint_line_states_the_newest_operation_and_its_counts(runner, sign
     }
     signing_key.public_key().verify(
         base64.b64decode(document["signature"]),
-        SIGNING_CONTEXT + json.dumps(document["checkpoint"], sort_keys=True,
-                                     separators=(",", ":")).encode())
+        SIGNING_CONTEXT
+        + json.dumps(document["checkpoint"], sort_keys=True, separators=(",", ":")).encode(),
+    )
     assert snapshot() == before  # the log itself is not touched
     recorded = db.session.execute(sa.select(AuditCheckpoint)).scalars().all()
-    assert [(r.operation_id, r.operation_count, r.entry_count, r.created_at)
-            for r in recorded] == [(ids[-1], 4, 6, NOON.replace(microsecond=0))]
+    assert [(r.operation_id, r.operation_count, r.entry_count, r.created_at) for r in recorded] == [
+        (ids[-1], 4, 6, NOON.replace(microsecond=0))
+    ]
 
 
-def test_out_appends_one_line_per_checkpoint_and_stdout_prints_it_too(runner, signing_key,
-                                                                       ledger):
+def test_out_appends_one_line_per_checkpoint_and_stdout_prints_it_too(runner, signing_key, ledger):
     build_log((1,))
     quiet = checkpoint(runner, ledger)
     assert quiet.output == ""  # for cron: nothing to mail
@@ -164,26 +173,33 @@ def test_public_key_is_printed_as_pem(runner, signing_key):
 
 def _rsa_pem() -> bytes:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _encrypted_pem() -> bytes:
     return Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"secret"))
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "AUDIT_SIGNING_KEY is not set"),
-    (b"", "not a PEM private key"),
-    (b"not a key at all", "not a PEM private key"),
-    ("rsa", "not an Ed25519 key (RSA)"),
-    ("encrypted", "the key is encrypted"),
-    ("missing", "cannot read it (No such file or directory)"),
-], ids=["unset", "empty", "garbage", "rsa", "encrypted", "missing"])
-def test_unusable_signing_key_is_named_and_nothing_is_written(app, runner, tmp_path, ledger,
-                                                              content, message):
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "AUDIT_SIGNING_KEY is not set"),
+        (b"", "not a PEM private key"),
+        (b"not a key at all", "not a PEM private key"),
+        ("rsa", "not an Ed25519 key (RSA)"),
+        ("encrypted", "the key is encrypted"),
+        ("missing", "cannot read it (No such file or directory)"),
+    ],
+    ids=["unset", "empty", "garbage", "rsa", "encrypted", "missing"],
+)
+def test_unusable_signing_key_is_named_and_nothing_is_written(
+    app, runner, tmp_path, ledger, content, message
+):
     build_log((1,))
     path = tmp_path / "key.pem"
     if content is None:
@@ -198,8 +214,7 @@ def test_unusable_signing_key_is_named_and_nothing_is_written(app, runner, tmp_p
         assert result.exit_code == 1
         assert message in result.output
     assert not os.path.exists(ledger)
-    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditCheckpoint)
-                              ).scalar() == 0
+    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditCheckpoint)).scalar() == 0
 
 
 def test_a_key_others_can_read_is_warned_about(runner, signing_key, app):
@@ -211,8 +226,10 @@ def test_a_key_others_can_read_is_warned_about(runner, signing_key, app):
 
 def test_no_checkpoint_of_a_log_whose_head_is_already_wrong(runner, signing_key, ledger):
     ids = build_log((1, 1, 1))
-    tamper(f"DELETE FROM audit_entries WHERE operation_id = {ids[-1]}",
-           f"DELETE FROM audit_operations WHERE id = {ids[-1]}")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id = {ids[-1]}",
+        f"DELETE FROM audit_operations WHERE id = {ids[-1]}",
+    )
     result = run(runner, "checkpoint", "--out", ledger)
     assert result.exit_code == 1
     assert "The chain head does not match the newest operation" in result.output
@@ -220,7 +237,8 @@ def test_no_checkpoint_of_a_log_whose_head_is_already_wrong(runner, signing_key,
 
 
 def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(
-        app, runner, tmp_path):
+    app, runner, tmp_path
+):
     path = tmp_path / "new.pem"
     result = run(runner, "keygen", str(path))
     assert result.exit_code == 0, result.output
@@ -232,14 +250,16 @@ def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(
     assert again.exit_code == 1
     assert "exists; not overwriting a key" in again.output
     assert key_id(audit_checkpoint.load_signing_key(str(path)).public_key()) == key_id(
-        key.public_key())
+        key.public_key()
+    )
 
 
 # -- verifying: what `audit verify` alone misses ---------------------------------------------
 
 
 def test_deleted_tail_with_rewritten_head_is_caught_only_with_the_checkpoint(
-        runner, signing_key, ledger):
+    runner, signing_key, ledger
+):
     ids = build_log((2, 0, 3, 1, 2))
     checkpoint(runner, ledger)
     delete_tail_and_rewrite_head(ids, keep=3)
@@ -249,11 +269,16 @@ def test_deleted_tail_with_rewritten_head_is_caught_only_with_the_checkpoint(
     assert alone.output == "3 operations verified, chain intact\n"
 
     result = verify(runner, ledger)
-    assert_caught(result, ids[-1], "Checkpoint line 1 (",
-                  f"records this operation as the newest of 5, but the log ends at #{ids[2]} "
-                  "with 3 operations: the newest operations were deleted.")
-    recorded = db.session.execute(sa.select(AuditVerification)
-                                  .order_by(AuditVerification.id.desc()).limit(1)).scalar_one()
+    assert_caught(
+        result,
+        ids[-1],
+        "Checkpoint line 1 (",
+        f"records this operation as the newest of 5, but the log ends at #{ids[2]} "
+        "with 3 operations: the newest operations were deleted.",
+    )
+    recorded = db.session.execute(
+        sa.select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1)
+    ).scalar_one()
     assert (recorded.intact, recorded.first_bad_operation_id) == (False, ids[-1])
     assert "checkpoint mismatch" in recorded.message
 
@@ -272,34 +297,43 @@ def test_deleted_tail_then_new_operations_is_caught(runner, signing_key, ledger)
     result = verify(runner, ledger)
     assert result.exit_code == 1
     assert f"operation #{ids[-1]}: checkpoint mismatch." in result.output
-    assert ("the log was rewritten up to this operation" in result.output
-            or "it was deleted" in result.output), result.output
+    assert (
+        "the log was rewritten up to this operation" in result.output
+        or "it was deleted" in result.output
+    ), result.output
 
 
 def _rehash_from(operation_id: int) -> list[str]:
     """UPDATEs that re-hash every operation from `operation_id` on and point the chain head
     at the result: what someone who knows the (unkeyed) hash does after editing the log."""
     db.session.rollback()
-    columns = [AuditOperation.__table__.c[name] for name in (*HASHED_OPERATION_FIELDS,
-                                                             "prev_hash")]
-    rows = db.session.execute(sa.select(*columns).where(AuditOperation.id >= operation_id)
-                              .order_by(AuditOperation.id)).all()
+    columns = [AuditOperation.__table__.c[name] for name in (*HASHED_OPERATION_FIELDS, "prev_hash")]
+    rows = db.session.execute(
+        sa.select(*columns).where(AuditOperation.id >= operation_id).order_by(AuditOperation.id)
+    ).all()
     prev = rows[0]._mapping["prev_hash"]
     statements = []
     for row in rows:
-        entries = [tuple(e) for e in db.session.execute(sa.text(
-            "SELECT entity, entity_id, entity_label, field, old_value, new_value "
-            f"FROM audit_entries WHERE operation_id = {row.id} ORDER BY id"))]
+        entries = [
+            tuple(e)
+            for e in db.session.execute(
+                sa.text(
+                    "SELECT entity, entity_id, entity_label, field, old_value, new_value "
+                    f"FROM audit_entries WHERE operation_id = {row.id} ORDER BY id"
+                )
+            )
+        ]
         digest = operation_hash(row._mapping, entries, prev)
-        statements.append(f"UPDATE audit_operations SET prev_hash = '{prev}', hash = "
-                          f"'{digest}' WHERE id = {row.id}")
+        statements.append(
+            f"UPDATE audit_operations SET prev_hash = '{prev}', hash = "
+            f"'{digest}' WHERE id = {row.id}"
+        )
         prev = digest
     statements.append(f"UPDATE audit_chain_head SET last_hash = '{prev}' WHERE id = 1")
     return statements
 
 
-def test_edited_and_rehashed_history_is_caught_by_an_older_checkpoint(
-        runner, signing_key, ledger):
+def test_edited_and_rehashed_history_is_caught_by_an_older_checkpoint(runner, signing_key, ledger):
     ids = build_log((1, 2, 1, 1))
     checkpoint(runner, ledger)
     victim = entry_ids(ids[1])[0]
@@ -318,8 +352,9 @@ def test_deleted_entries_change_the_counts_up_to_a_checkpoint(runner, signing_ke
     result = verify(runner, ledger)
     assert result.exit_code == 1
     assert f"operation #{ids[1]}: edited." in result.output  # the walk's own finding first
-    assert_caught(result, ids[-1], "counts 3 operations and 5 entries up to it, the log now "
-                                   "holds 3 and 4")
+    assert_caught(
+        result, ids[-1], "counts 3 operations and 5 entries up to it, the log now holds 3 and 4"
+    )
 
 
 def test_checkpoint_from_another_database_is_named(runner, signing_key, ledger):
@@ -328,10 +363,12 @@ def test_checkpoint_from_another_database_is_named(runner, signing_key, ledger):
     ids = build_log((1, 1))
     checkpoint(runner, ledger)
     every = ", ".join(str(i) for i in ids)
-    tamper(f"DELETE FROM audit_entries WHERE operation_id IN ({every})",
-           f"DELETE FROM audit_operations WHERE id IN ({every})",
-           "UPDATE audit_chain_head SET last_operation_id = NULL, "
-           f"last_hash = '{'0' * 64}', operation_count = 0 WHERE id = 1")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id IN ({every})",
+        f"DELETE FROM audit_operations WHERE id IN ({every})",
+        "UPDATE audit_chain_head SET last_operation_id = NULL, "
+        f"last_hash = '{'0' * 64}', operation_count = 0 WHERE id = 1",
+    )
     build_log((2, 1, 1))
     assert run(runner, "verify").exit_code == 0
 
@@ -343,10 +380,12 @@ def test_emptied_log_is_caught(runner, signing_key, ledger):
     ids = build_log((1, 1))
     checkpoint(runner, ledger)
     every = ", ".join(str(i) for i in ids)
-    tamper(f"DELETE FROM audit_entries WHERE operation_id IN ({every})",
-           f"DELETE FROM audit_operations WHERE id IN ({every})",
-           "UPDATE audit_chain_head SET last_operation_id = NULL, "
-           f"last_hash = '{'0' * 64}', operation_count = 0 WHERE id = 1")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id IN ({every})",
+        f"DELETE FROM audit_operations WHERE id IN ({every})",
+        "UPDATE audit_chain_head SET last_operation_id = NULL, "
+        f"last_hash = '{'0' * 64}', operation_count = 0 WHERE id = 1",
+    )
     assert run(runner, "verify").exit_code == 0
     assert_caught(verify(runner, ledger), ids[-1], "but the log is empty")
 
@@ -355,7 +394,8 @@ def test_emptied_log_is_caught(runner, signing_key, ledger):
 
 
 def test_checkpoints_along_a_growing_log_all_match_in_small_batches(
-        runner, signing_key, ledger, monkeypatch):
+    runner, signing_key, ledger, monkeypatch
+):
     """Counts up to each checkpoint are right however the streams are batched (the entry
     stream reads one row ahead)."""
     checkpoint(runner, ledger)  # the empty log
@@ -369,8 +409,10 @@ def test_checkpoints_along_a_growing_log_all_match_in_small_batches(
     result = verify(runner, ledger)
 
     assert result.exit_code == 0, result.output
-    assert result.output == ("9 operations verified, chain intact; 6 checkpoint(s) match, "
-                             "the newest up to operation #8\n")
+    assert result.output == (
+        "9 operations verified, chain intact; 6 checkpoint(s) match, "
+        "the newest up to operation #8\n"
+    )
 
 
 def test_a_checkpoint_of_the_empty_log_matches(runner, signing_key, ledger):
@@ -403,10 +445,10 @@ def test_without_checkpoints_verify_is_unchanged(runner, signing_key, tmp_path):
 # -- verifying: bad checkpoint lines and keys ------------------------------------------------
 
 
-@pytest.mark.parametrize("field", ["operation_id", "entries", "operation_hash", "created_at",
-                                   "signature"])
-def test_a_line_edited_by_one_character_fails_its_signature(runner, signing_key, ledger,
-                                                            field):
+@pytest.mark.parametrize(
+    "field", ["operation_id", "entries", "operation_hash", "created_at", "signature"]
+)
+def test_a_line_edited_by_one_character_fails_its_signature(runner, signing_key, ledger, field):
     build_log((2, 1, 12))
     checkpoint(runner, ledger)
     line = lines_of(ledger)[0]
@@ -416,7 +458,7 @@ def test_a_line_edited_by_one_character_fails_its_signature(runner, signing_key,
     changed = "0" if line[position] != "0" else "1"
     if field == "signature":
         changed = "A" if line[position] != "A" else "B"
-    edited = line[:position] + changed + line[position + 1:]
+    edited = line[:position] + changed + line[position + 1 :]
     assert len(edited) == len(line) and edited != line
     with open(ledger, "w") as handle:
         handle.write(edited + "\n")
@@ -424,14 +466,16 @@ def test_a_line_edited_by_one_character_fails_its_signature(runner, signing_key,
     result = verify(runner, ledger)
 
     assert result.exit_code == 1
-    assert (f"Checkpoint line 1: the signature does not match (key "
-            f"{key_id(signing_key.public_key())}): the line was edited or forged.") \
-        in result.output
+    assert (
+        f"Checkpoint line 1: the signature does not match (key "
+        f"{key_id(signing_key.public_key())}): the line was edited or forged."
+    ) in result.output
     assert "3 operations verified, chain intact" in result.output  # the log itself is fine
 
 
-def test_a_checkpoint_forged_with_another_key_is_refused(runner, signing_key, ledger,
-                                                         tmp_path, app):
+def test_a_checkpoint_forged_with_another_key_is_refused(
+    runner, signing_key, ledger, tmp_path, app
+):
     """Someone who rewrote the log signs a matching checkpoint with a key of their own (and
     even puts the real key's id in it): neither verifies with the published key."""
     ids = build_log((1, 1, 1))
@@ -448,9 +492,10 @@ def test_a_checkpoint_forged_with_another_key_is_refused(runner, signing_key, le
     result = verify(runner, ledger, published)
 
     assert result.exit_code == 1
-    assert (f"Checkpoint line 1: signed by key '{key_id(forger.public_key())}', which is not "
-            f"among the public keys given ({key_id(signing_key.public_key())}).") \
-        in result.output
+    assert (
+        f"Checkpoint line 1: signed by key '{key_id(forger.public_key())}', which is not "
+        f"among the public keys given ({key_id(signing_key.public_key())})."
+    ) in result.output
     assert "Checkpoint line 2: the signature does not match" in result.output
 
 
@@ -472,8 +517,10 @@ def test_key_rotation_verifies_with_every_public_key_given(runner, app, tmp_path
 
     only_new = verify(runner, ledger, new_public)
     assert only_new.exit_code == 1
-    assert (f"Checkpoint line 1: signed by key '{key_id(old.public_key())}', which is not "
-            f"among the public keys given ({key_id(new.public_key())}).") in only_new.output
+    assert (
+        f"Checkpoint line 1: signed by key '{key_id(old.public_key())}', which is not "
+        f"among the public keys given ({key_id(new.public_key())})."
+    ) in only_new.output
     assert "Checkpoint line 2" not in only_new.output
     assert "1 checkpoint(s) match" in only_new.output
 
@@ -482,21 +529,35 @@ def test_key_rotation_verifies_with_every_public_key_given(runner, app, tmp_path
     assert "Checkpoint line 1: signed by key" in default.output
 
 
-@pytest.mark.parametrize("line, message", [
-    (b"hello", "not a checkpoint (no JSON object)."),
-    (b"{\"checkpoint\": {\"operation_id\": 1", "not a checkpoint (not valid JSON)."),
-    (b"{}", "not a checkpoint (needs \"checkpoint\" and \"signature\")."),
-    (b"[1, 2]", "not a checkpoint (no JSON object)."),
-    (b"{\"checkpoint\": 7, \"signature\": \"x\"}",
-     "not a checkpoint (needs \"checkpoint\" and \"signature\")."),
-    (b"{\"checkpoint\": {}, \"signature\": \"x\"}", "not a checkpoint (no \"key_id\")."),
-    (b"\xff\xfe{\x00\x00", "not a checkpoint (not valid JSON)."),
-    (b"[" * 100_000, "not a checkpoint (no JSON object)."),
-    (b"{\"a\":" * 100_000, "not a checkpoint (not valid JSON)."),
-], ids=["text", "truncated", "empty-object", "array", "not-an-object", "no-key", "binary",
-        "deep-array", "deep-object"])
-def test_a_malformed_line_is_named_without_a_traceback(runner, signing_key, ledger, line,
-                                                       message):
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (b"hello", "not a checkpoint (no JSON object)."),
+        (b'{"checkpoint": {"operation_id": 1', "not a checkpoint (not valid JSON)."),
+        (b"{}", 'not a checkpoint (needs "checkpoint" and "signature").'),
+        (b"[1, 2]", "not a checkpoint (no JSON object)."),
+        (
+            b'{"checkpoint": 7, "signature": "x"}',
+            'not a checkpoint (needs "checkpoint" and "signature").',
+        ),
+        (b'{"checkpoint": {}, "signature": "x"}', 'not a checkpoint (no "key_id").'),
+        (b"\xff\xfe{\x00\x00", "not a checkpoint (not valid JSON)."),
+        (b"[" * 100_000, "not a checkpoint (no JSON object)."),
+        (b'{"a":' * 100_000, "not a checkpoint (not valid JSON)."),
+    ],
+    ids=[
+        "text",
+        "truncated",
+        "empty-object",
+        "array",
+        "not-an-object",
+        "no-key",
+        "binary",
+        "deep-array",
+        "deep-object",
+    ],
+)
+def test_a_malformed_line_is_named_without_a_traceback(runner, signing_key, ledger, line, message):
     build_log((1,))
     checkpoint(runner, ledger)
     with open(ledger, "ab") as handle:
@@ -508,13 +569,15 @@ def test_a_malformed_line_is_named_without_a_traceback(runner, signing_key, ledg
 
 
 def test_a_correctly_signed_line_of_an_unknown_format_is_refused(runner, signing_key, ledger):
-    payload = {"format": 2, "what": "something else",
-               "key_id": key_id(signing_key.public_key())}
-    signature = signing_key.sign(SIGNING_CONTEXT + json.dumps(
-        payload, sort_keys=True, separators=(",", ":")).encode())
+    payload = {"format": 2, "what": "something else", "key_id": key_id(signing_key.public_key())}
+    signature = signing_key.sign(
+        SIGNING_CONTEXT + json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    )
     with open(ledger, "w") as handle:
-        handle.write(json.dumps({"checkpoint": payload,
-                                 "signature": base64.b64encode(signature).decode()}) + "\n")
+        handle.write(
+            json.dumps({"checkpoint": payload, "signature": base64.b64encode(signature).decode()})
+            + "\n"
+        )
     result = verify(runner, ledger)
     assert result.exit_code == 1
     assert "Checkpoint line 1: unsupported checkpoint format 2." in result.output
@@ -531,23 +594,29 @@ def test_wrong_public_key_fails_every_line(runner, signing_key, ledger, tmp_path
     assert "… and 2 more bad checkpoint line(s)." in result.output
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("private", "this is a private key; give the public key"),
-    ("rsa", "not an Ed25519 key (RSA)"),
-    ("garbage", "not a PEM public key"),
-    ("missing", "cannot read it (No such file or directory)"),
-])
-def test_unusable_public_key_is_named(runner, signing_key, ledger, tmp_path, app, kind,
-                                      message):
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("private", "this is a private key; give the public key"),
+        ("rsa", "not an Ed25519 key (RSA)"),
+        ("garbage", "not a PEM public key"),
+        ("missing", "cannot read it (No such file or directory)"),
+    ],
+)
+def test_unusable_public_key_is_named(runner, signing_key, ledger, tmp_path, app, kind, message):
     build_log((1,))
     checkpoint(runner, ledger)
     path = tmp_path / "public.pem"
     if kind == "private":
         path.write_bytes(Path(app.config["AUDIT_SIGNING_KEY"]).read_bytes())
     elif kind == "rsa":
-        path.write_bytes(serialization.load_pem_private_key(_rsa_pem(), None).public_key()
-                         .public_bytes(serialization.Encoding.PEM,
-                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+        path.write_bytes(
+            serialization.load_pem_private_key(_rsa_pem(), None)
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
     elif kind == "garbage":
         path.write_text("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n")
     result = verify(runner, ledger, str(path))
@@ -588,8 +657,9 @@ def _links(ids, entries_each=1) -> list[Link]:
 
 
 def _signed(operation_id, operations, entries, *, database=f"{10:064x}", line=1):
-    c = audit_checkpoint.Checkpoint(operation_id, f"{operation_id:064x}", operations, entries,
-                                    database, NOON, "k")
+    c = audit_checkpoint.Checkpoint(
+        operation_id, f"{operation_id:064x}", operations, entries, database, NOON, "k"
+    )
     return audit_checkpoint.SignedCheckpoint(c, "", line)
 
 
@@ -616,15 +686,18 @@ def test_watcher_groups_lines_stating_the_same():
     watch = CheckpointWatch([_signed(10, 5, 1, line=n) for n in (3, 4, 5)])
     list(watch.watch(stored))
     [found] = watch.findings()
-    assert "Checkpoint line 3 (2026-11-25 12:00:00 UTC) and 2 more line(s) stating the same" \
+    assert (
+        "Checkpoint line 3 (2026-11-25 12:00:00 UTC) and 2 more line(s) stating the same"
         in found.detail
+    )
 
 
 # -- the dashboard ---------------------------------------------------------------------------
 
 
 def test_dashboard_shows_the_last_checkpoint_to_roles_that_see_the_log(
-        client, login, runner, signing_key, ledger, app):
+    client, login, runner, signing_key, ledger, app
+):
     build_log((1, 1))
     login("auditor")
     html = client.get("/admin/").get_data(as_text=True)

@@ -17,7 +17,7 @@ from admin_app.services.history import customer_history
 from tests.audit_support import append, build_log, customer_entries, snapshot, tamper
 from tests.conftest import ROLES, make_customers
 
-OPERATION_LINK = re.compile(r'>#(\d+)</a>')
+OPERATION_LINK = re.compile(r">#(\d+)</a>")
 XSS = '"><img src=x onerror=alert(1)>'
 
 
@@ -49,8 +49,11 @@ def test_no_role_can_create_edit_or_delete_log_rows(client, login, role):
         ("post", "/admin/audit/delete/", {"id": str(operation_id)}),
         ("get", f"/admin/audit/delete/?id={operation_id}", None),
         ("post", "/admin/audit/action/", {"action": "delete", "rowid": str(operation_id)}),
-        ("post", "/admin/audit/ajax/update/", {"list_form_pk": str(operation_id),
-                                               "memo": "edited"}),
+        (
+            "post",
+            "/admin/audit/ajax/update/",
+            {"list_form_pk": str(operation_id), "memo": "edited"},
+        ),
     ]
     for method, url, data in attempts:
         response = getattr(client, method)(url, data=data)
@@ -74,9 +77,12 @@ def test_the_log_has_no_create_edit_or_delete_controls(client, login):
 def test_clerk_gets_403_on_every_log_page(client, login):
     [operation_id] = build_log((1,))
     login("clerk")
-    for url in ("/admin/audit/", f"/admin/audit/details/?id={operation_id}",
-                "/admin/audit/export/csv/",
-                f"/admin/audit/entries/export/csv/?id={operation_id}"):
+    for url in (
+        "/admin/audit/",
+        f"/admin/audit/details/?id={operation_id}",
+        "/admin/audit/export/csv/",
+        f"/admin/audit/entries/export/csv/?id={operation_id}",
+    ):
         assert client.get(url).status_code == 403, url
 
 
@@ -121,35 +127,57 @@ def varied_log(monkeypatch):
     alice = Actor(id=None, username="alice", role="manager")
     bob = Actor(id=None, username="bob", role="manager")
     at("2026-01-10T09:00:00")
-    first = append("deactivate", customer_entries(1, start=1), actor=alice,
-                   reason_code="non_payment", memo="overdue since March")
+    first = append(
+        "deactivate",
+        customer_entries(1, start=1),
+        actor=alice,
+        reason_code="non_payment",
+        memo="overdue since March",
+    )
     at("2026-02-15T23:59:59")
-    second = append("freeze", customer_entries(1, start=2), actor=bob,
-                    reason_code="fraud_suspected", memo="chargebacks")
+    second = append(
+        "freeze",
+        customer_entries(1, start=2),
+        actor=bob,
+        reason_code="fraud_suspected",
+        memo="chargebacks",
+    )
     at("2026-03-20T12:00:00")
-    third = append("reactivate", [*customer_entries(1, start=1), *customer_entries(1, start=3)],
-                   actor=alice, reason_code="issue_resolved", memo="paid in full")
+    third = append(
+        "reactivate",
+        [*customer_entries(1, start=1), *customer_entries(1, start=3)],
+        actor=alice,
+        reason_code="issue_resolved",
+        memo="paid in full",
+    )
     monkeypatch.undo()
     return first, second, third
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("?flt0_actor_equals=alice", (2, 0)),
-    ("?flt0_actor_contains=bo", (1,)),
-    ("?flt0_action_equals=freeze", (1,)),
-    ("?flt0_reason_equals=fraud_suspected", (1,)),
-    ("?flt0_day_utc_between=2026-02-15+to+2026-03-20", (2, 1)),
-    ("?flt0_day_utc_between=2026-01-10+to+2026-01-10", (0,)),
-    (("?flt0_when_utc_greater_than=2026-02-15+23:59:58"
-      "&flt1_when_utc_smaller_than=2026-03-20+12:00:01"), (2, 1)),
-    ("?flt0_customer_code_equals=T00001", (2, 0)),
-    ("?flt0_customer_code_equals=T00003", (2,)),
-    ("?flt0_actor_equals=alice&flt1_customer_code_equals=T00003", (2,)),
-    ("?search=chargebacks", (1,)),
-    ("?flt0_customer_code_equals=T99999", ()),
-])
-def test_filters_select_exactly_the_matching_operations(client, login, varied_log, query,
-                                                         expected):
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?flt0_actor_equals=alice", (2, 0)),
+        ("?flt0_actor_contains=bo", (1,)),
+        ("?flt0_action_equals=freeze", (1,)),
+        ("?flt0_reason_equals=fraud_suspected", (1,)),
+        ("?flt0_day_utc_between=2026-02-15+to+2026-03-20", (2, 1)),
+        ("?flt0_day_utc_between=2026-01-10+to+2026-01-10", (0,)),
+        (
+            (
+                "?flt0_when_utc_greater_than=2026-02-15+23:59:58"
+                "&flt1_when_utc_smaller_than=2026-03-20+12:00:01"
+            ),
+            (2, 1),
+        ),
+        ("?flt0_customer_code_equals=T00001", (2, 0)),
+        ("?flt0_customer_code_equals=T00003", (2,)),
+        ("?flt0_actor_equals=alice&flt1_customer_code_equals=T00003", (2,)),
+        ("?search=chargebacks", (1,)),
+        ("?flt0_customer_code_equals=T99999", ()),
+    ],
+)
+def test_filters_select_exactly_the_matching_operations(client, login, varied_log, query, expected):
     login("auditor")
     assert _listed(client, query) == [varied_log[i] for i in expected]
 
@@ -161,16 +189,23 @@ def test_action_filter_offers_the_known_actions(client, login):
         assert f'"{action}"' in page
 
 
-@pytest.mark.parametrize("query", [
-    "?flt0_day_utc_between=garbage",
-    "?flt0_day_utc_between=2026-03-01+to+2026-01-01",
-    "?flt0_day_utc_between=9999-12-31+to+9999-12-31",
-    "?flt0_when_utc_greater_than=yesterday",
-    "?flt0_customer_code_equals=",
-    "?flt0_customer_code_equals=%27%20OR%201=1%20--",
-    "?page=-1", "?page=abc", "?page=99999999", "?sort=99", "?page_size=1000000",
-    "?search=%25%27%20OR%201=1%20--",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?flt0_day_utc_between=garbage",
+        "?flt0_day_utc_between=2026-03-01+to+2026-01-01",
+        "?flt0_day_utc_between=9999-12-31+to+9999-12-31",
+        "?flt0_when_utc_greater_than=yesterday",
+        "?flt0_customer_code_equals=",
+        "?flt0_customer_code_equals=%27%20OR%201=1%20--",
+        "?page=-1",
+        "?page=abc",
+        "?page=99999999",
+        "?sort=99",
+        "?page_size=1000000",
+        "?search=%25%27%20OR%201=1%20--",
+    ],
+)
 def test_bad_list_parameters_never_fail(client, login, query):
     build_log((1, 1))
     login("auditor")
@@ -183,31 +218,37 @@ def test_bad_list_parameters_never_fail(client, login, query):
 
 
 def test_details_show_the_operation_and_its_entries_a_page_at_a_time(client, login):
-    operation_id = append("deactivate", customer_entries(250), reason_code="duplicate",
-                          scope={"filter": {"status": "active"}, "ids": [1, 2]})
+    operation_id = append(
+        "deactivate",
+        customer_entries(250),
+        reason_code="duplicate",
+        scope={"filter": {"status": "active"}, "ids": [1, 2]},
+    )
     login("auditor")
 
     first = client.get(f"/admin/audit/details/?id={operation_id}").get_data(as_text=True)
     assert "1–100 of 250" in first
-    assert first.count("<td class=\"audit-value\"") == 200  # old and new for 100 entries
+    assert first.count('<td class="audit-value"') == 200  # old and new for 100 entries
     assert "T00001" in first and "T00101" not in first
-    assert '&#34;filter&#34;: {\n    &#34;status&#34;: &#34;active&#34;\n  }' in first
+    assert "&#34;filter&#34;: {\n    &#34;status&#34;: &#34;active&#34;\n  }" in first
     db.session.rollback()
-    stored = db.session.execute(sa.text(
-        f"SELECT prev_hash, hash FROM audit_operations WHERE id = {operation_id}")).one()
+    stored = db.session.execute(
+        sa.text(f"SELECT prev_hash, hash FROM audit_operations WHERE id = {operation_id}")
+    ).one()
     assert stored.hash in first and stored.prev_hash in first
 
     last = client.get(f"/admin/audit/details/?id={operation_id}&entries_page=2")
     html = last.get_data(as_text=True)
     assert "201–250 of 250" in html
-    assert html.count("<td class=\"audit-value\"") == 100
+    assert html.count('<td class="audit-value"') == 100
     assert "T00201" in html and "T00200" not in html
     for page in ("99", "-3", "abc", "1" + "0" * 30):
         response = client.get(f"/admin/audit/details/?id={operation_id}&entries_page={page}")
         assert response.status_code == 200, page
         assert "of 250" in response.get_data(as_text=True)
     assert "201–250 of 250" in client.get(
-        f"/admin/audit/details/?id={operation_id}&entries_page=99").get_data(as_text=True)
+        f"/admin/audit/details/?id={operation_id}&entries_page=99"
+    ).get_data(as_text=True)
 
 
 def test_details_of_an_operation_without_entries(client, login):
@@ -218,8 +259,9 @@ def test_details_of_an_operation_without_entries(client, login):
     assert "export-entries" not in html
 
 
-@pytest.mark.parametrize("bad_id", ["abc", "0", "-1", "", "1.0", "99999999999", "2147483648",
-                                    "１２"])
+@pytest.mark.parametrize(
+    "bad_id", ["abc", "0", "-1", "", "1.0", "99999999999", "2147483648", "１２"]
+)
 def test_bad_operation_ids_are_refused_cleanly(client, login, bad_id):
     build_log((1,))
     login("auditor")
@@ -235,8 +277,9 @@ def test_missing_operation_details_redirect_to_the_list(client, login):
     login("auditor")
     response = client.get(f"/admin/audit/details/?id={operation_id + 100}")
     assert response.status_code == 302
-    assert client.get(f"/admin/audit/entries/export/csv/?id={operation_id + 100}").status_code \
-        == 404
+    assert (
+        client.get(f"/admin/audit/entries/export/csv/?id={operation_id + 100}").status_code == 404
+    )
 
 
 # -- exports -----------------------------------------------------------------------------------
@@ -255,19 +298,39 @@ def test_operations_export_escapes_spreadsheet_formulas(client, login):
 
 
 def test_entries_export_streams_every_entry_with_formulas_escaped(client, login):
-    entries = [*customer_entries(2500, new="frozen"),
-               ("customer", 9001, "+SUM(A1)", "name", "@import", "=cmd|' /C calc'!A0")]
-    operation_id = append("customer_edit", entries, memo="=1+1 looks like a formula",
-                          reason_code="duplicate")
+    entries = [
+        *customer_entries(2500, new="frozen"),
+        ("customer", 9001, "+SUM(A1)", "name", "@import", "=cmd|' /C calc'!A0"),
+    ]
+    operation_id = append(
+        "customer_edit", entries, memo="=1+1 looks like a formula", reason_code="duplicate"
+    )
     login("auditor")
     response = client.get(f"/admin/audit/entries/export/csv/?id={operation_id}")
     assert response.is_streamed
     assert f"operation-{operation_id}-entries.csv" in response.headers["Content-Disposition"]
     rows = _csv(response)
-    assert rows[0] == ["operation_id", "created_at", "actor", "action", "reason_code", "memo",
-                       "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
-                       "new_value", "action_label", "reason_label", "customer_name",
-                       "field_label", "old_value_label", "new_value_label"]
+    assert rows[0] == [
+        "operation_id",
+        "created_at",
+        "actor",
+        "action",
+        "reason_code",
+        "memo",
+        "entry_id",
+        "entity",
+        "entity_id",
+        "entity_label",
+        "field",
+        "old_value",
+        "new_value",
+        "action_label",
+        "reason_label",
+        "customer_name",
+        "field_label",
+        "old_value_label",
+        "new_value_label",
+    ]
     assert len(rows) == 1 + 2501
     first, last = rows[1], rows[-1]
     assert first[0] == str(operation_id)
@@ -283,11 +346,15 @@ def test_entries_export_streams_every_entry_with_formulas_escaped(client, login)
 
 def test_memo_markup_is_escaped_in_list_details_and_history(client, login):
     [customer_id] = make_customers(1)
-    operation_id = append("freeze", [("customer", customer_id, "T00001", "status", "active",
-                                      XSS)], memo=XSS)
+    operation_id = append(
+        "freeze", [("customer", customer_id, "T00001", "status", "active", XSS)], memo=XSS
+    )
     login("auditor")
-    for url in ("/admin/audit/", f"/admin/audit/details/?id={operation_id}",
-                f"/admin/customers/details/?id={customer_id}"):
+    for url in (
+        "/admin/audit/",
+        f"/admin/audit/details/?id={operation_id}",
+        f"/admin/customers/details/?id={customer_id}",
+    ):
         html = client.get(url).get_data(as_text=True)
         assert "<img src=x" not in html, url
         assert "&lt;img src=x onerror=alert(1)&gt;" in html, url
@@ -299,16 +366,20 @@ def test_memo_markup_is_escaped_in_list_details_and_history(client, login):
 def test_customer_details_show_its_history_newest_first(client, login):
     [customer_id, other_id] = make_customers(2)
     actor = Actor(id=None, username="mona", role="manager")
-    customers.update_details(customer_id, {"name": "Renamed Ltd"}, expected_version=1,
-                             actor=actor)
-    status_op = append("freeze", [("customer", customer_id, "T00001", "status", "active",
-                                   "frozen"),
-                                  ("customer", other_id, "T00002", "status", "active",
-                                   "frozen")],
-                       actor=actor, reason_code="non_payment", memo="three invoices overdue")
+    customers.update_details(customer_id, {"name": "Renamed Ltd"}, expected_version=1, actor=actor)
+    status_op = append(
+        "freeze",
+        [
+            ("customer", customer_id, "T00001", "status", "active", "frozen"),
+            ("customer", other_id, "T00002", "status", "active", "frozen"),
+        ],
+        actor=actor,
+        reason_code="non_payment",
+        memo="three invoices overdue",
+    )
     login("auditor")
     html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
-    history = html[html.index('id="customer-history"'):]
+    history = html[html.index('id="customer-history"') :]
     assert history.index("Frozen") < history.index("Renamed Ltd")  # newest first
     assert "Test Customer 1 → Renamed Ltd" in history
     assert "Active → Frozen" in history
@@ -337,8 +408,10 @@ def test_customer_without_history_says_so(client, login):
 
 def test_customer_history_is_limited_and_says_so(app):
     [customer_id] = make_customers(1)
-    ids = [append("customer_edit", [("customer", customer_id, "T00001", "name", str(n),
-                                     str(n + 1))]) for n in range(5)]
+    ids = [
+        append("customer_edit", [("customer", customer_id, "T00001", "name", str(n), str(n + 1))])
+        for n in range(5)
+    ]
     history = customer_history(customer_id, limit=3)
     assert [item.operation_id for item in history.items] == ids[:-4:-1]
     assert history.truncated

@@ -50,14 +50,29 @@ def test_intact_log_from_every_writer_verifies_with_exit_0(runner, login):
     login("admin")  # a login operation
     user = staff.create_user("zoe", role="clerk", password="long-enough-password", actor=ACTOR)
     customer_id = customers.create_customer(
-        {"code": "C1", "name": "Acme", "credit_limit": "1500.5", "contract_end": date(2027, 1, 31),
-         "email": "a@example.com"}, actor=ACTOR)
-    customers.update_details(customer_id, {"name": "Acme Ltd", "balance": Decimal("12.30"),
-                                           "contract_end": None},
-                             expected_version=1, actor=ACTOR)
-    append(action="deactivate", entries=customer_entries(2500), memo="bulk, über 中文 'quoted'",
-           reason_code="duplicate", scope={"ids": [1, 2], "filter": {"status": "active"}},
-           skipped_count=3)
+        {
+            "code": "C1",
+            "name": "Acme",
+            "credit_limit": "1500.5",
+            "contract_end": date(2027, 1, 31),
+            "email": "a@example.com",
+        },
+        actor=ACTOR,
+    )
+    customers.update_details(
+        customer_id,
+        {"name": "Acme Ltd", "balance": Decimal("12.30"), "contract_end": None},
+        expected_version=1,
+        actor=ACTOR,
+    )
+    append(
+        action="deactivate",
+        entries=customer_entries(2500),
+        memo="bulk, über 中文 'quoted'",
+        reason_code="duplicate",
+        scope={"ids": [1, 2], "filter": {"status": "active"}},
+        skipped_count=3,
+    )
     assert user.id and customer_id
     count = _operation_count()
     assert count == 5
@@ -68,7 +83,10 @@ def test_intact_log_from_every_writer_verifies_with_exit_0(runner, login):
     assert result.output == f"{count} operations verified, chain intact\n"
     recorded = _last_verification()
     assert (recorded.intact, recorded.operations_checked, recorded.first_bad_operation_id) == (
-        True, count, None)
+        True,
+        count,
+        None,
+    )
 
 
 def test_streams_in_small_batches_give_the_same_answer(app, monkeypatch):
@@ -122,8 +140,10 @@ def test_entry_moved_to_another_operation_is_detected(runner):
 
 def test_deleted_middle_operation_breaks_the_next_link(runner):
     ids = build_log()
-    tamper(f"DELETE FROM audit_entries WHERE operation_id = {ids[2]}",
-           f"DELETE FROM audit_operations WHERE id = {ids[2]}")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id = {ids[2]}",
+        f"DELETE FROM audit_operations WHERE id = {ids[2]}",
+    )
     result = _verify(runner)
     _assert_fails_at(result, ids[3], "deleted")
     assert f"#{ids[2]} are missing" in result.output
@@ -139,15 +159,19 @@ def test_deleted_operation_whose_entries_remain_is_named(runner):
 
 def test_deleted_first_operation_is_detected(runner):
     ids = build_log()
-    tamper(f"DELETE FROM audit_entries WHERE operation_id = {ids[0]}",
-           f"DELETE FROM audit_operations WHERE id = {ids[0]}")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id = {ids[0]}",
+        f"DELETE FROM audit_operations WHERE id = {ids[0]}",
+    )
     _assert_fails_at(_verify(runner), ids[1], "deleted")
 
 
 def test_deleted_last_operation_is_a_head_mismatch(runner):
     ids = build_log()
-    tamper(f"DELETE FROM audit_entries WHERE operation_id = {ids[-1]}",
-           f"DELETE FROM audit_operations WHERE id = {ids[-1]}")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id = {ids[-1]}",
+        f"DELETE FROM audit_operations WHERE id = {ids[-1]}",
+    )
     result = _verify(runner)
     _assert_fails_at(result, ids[-1], "head mismatch")
     assert f"the log ends at #{ids[-2]}" in result.output
@@ -156,20 +180,38 @@ def test_deleted_last_operation_is_a_head_mismatch(runner):
 def _forge_after(last_id: int, *, correct_hash: bool) -> int:
     """Insert a copy of operation `last_id` as a new, newer operation; returns its id."""
     db.session.rollback()
-    last = db.session.execute(
-        sa.select(*(AuditOperation.__table__.c[name]
-                    for name in (*HASHED_OPERATION_FIELDS, "hash")))
-        .where(AuditOperation.id == last_id)).one()._mapping
-    forged = {**last, "id": last_id + 1, "memo": "forged", "confirmation_id": None,
-              "reverts_operation_id": None}
+    last = (
+        db.session.execute(
+            sa.select(
+                *(AuditOperation.__table__.c[name] for name in (*HASHED_OPERATION_FIELDS, "hash"))
+            ).where(AuditOperation.id == last_id)
+        )
+        .one()
+        ._mapping
+    )
+    forged = {
+        **last,
+        "id": last_id + 1,
+        "memo": "forged",
+        "confirmation_id": None,
+        "reverts_operation_id": None,
+    }
     digest = operation_hash(forged, [], last["hash"]) if correct_hash else "f" * 64
     columns = ", ".join(HASHED_OPERATION_FIELDS)
     values = ", ".join(
-        {"id": str(forged["id"]), "memo": "'forged'", "confirmation_id": "NULL",
-         "reverts_operation_id": "NULL"}.get(name, name) for name in HASHED_OPERATION_FIELDS)
-    tamper(f"INSERT INTO audit_operations ({columns}, prev_hash, hash) "
-           f"SELECT {values}, '{last['hash']}', '{digest}' FROM audit_operations "
-           f"WHERE id = {last_id}")
+        {
+            "id": str(forged["id"]),
+            "memo": "'forged'",
+            "confirmation_id": "NULL",
+            "reverts_operation_id": "NULL",
+        }.get(name, name)
+        for name in HASHED_OPERATION_FIELDS
+    )
+    tamper(
+        f"INSERT INTO audit_operations ({columns}, prev_hash, hash) "
+        f"SELECT {values}, '{last['hash']}', '{digest}' FROM audit_operations "
+        f"WHERE id = {last_id}"
+    )
     return forged["id"]
 
 
@@ -182,30 +224,36 @@ def test_inserted_forged_operation_is_named(runner, correct_hash):
 
 def test_inserted_forged_entry_names_its_operation(runner):
     ids = build_log()
-    tamper("INSERT INTO audit_entries (operation_id, entity, entity_id, entity_label, field, "
-           f"old_value, new_value) VALUES ({ids[1]}, 'customer', 99, 'T00099', 'status', "
-           "'active', 'deactivated')")
+    tamper(
+        "INSERT INTO audit_entries (operation_id, entity, entity_id, entity_label, field, "
+        f"old_value, new_value) VALUES ({ids[1]}, 'customer', 99, 'T00099', 'status', "
+        "'active', 'deactivated')"
+    )
     _assert_fails_at(_verify(runner), ids[1], "edited")
 
 
 def test_entries_of_an_operation_that_never_existed_are_inserted(runner):
     ids = build_log()
     ghost = ids[-1] + 50
-    tamper("INSERT INTO audit_entries (operation_id, entity, entity_id, entity_label, field, "
-           f"old_value, new_value) VALUES ({ghost}, 'customer', 9, 'T00009', 'status', "
-           "'active', 'deactivated')")
+    tamper(
+        "INSERT INTO audit_entries (operation_id, entity, entity_id, entity_label, field, "
+        f"old_value, new_value) VALUES ({ghost}, 'customer', 9, 'T00009', 'status', "
+        "'active', 'deactivated')"
+    )
     _assert_fails_at(_verify(runner), ghost, "inserted")
 
 
 def test_swapped_operations_are_reordered(runner):
     ids = build_log((1, 1, 1, 1))
     a, b = ids[1], ids[2]
-    tamper(f"UPDATE audit_entries SET operation_id = -1 WHERE operation_id = {a}",
-           f"UPDATE audit_operations SET id = -1 WHERE id = {a}",
-           f"UPDATE audit_entries SET operation_id = {a} WHERE operation_id = {b}",
-           f"UPDATE audit_operations SET id = {a} WHERE id = {b}",
-           f"UPDATE audit_entries SET operation_id = {b} WHERE operation_id = -1",
-           f"UPDATE audit_operations SET id = {b} WHERE id = -1")
+    tamper(
+        f"UPDATE audit_entries SET operation_id = -1 WHERE operation_id = {a}",
+        f"UPDATE audit_operations SET id = -1 WHERE id = {a}",
+        f"UPDATE audit_entries SET operation_id = {a} WHERE operation_id = {b}",
+        f"UPDATE audit_operations SET id = {a} WHERE id = {b}",
+        f"UPDATE audit_entries SET operation_id = {b} WHERE operation_id = -1",
+        f"UPDATE audit_operations SET id = {b} WHERE id = -1",
+    )
     _assert_fails_at(_verify(runner), a, "reordered")
 
 
@@ -213,16 +261,30 @@ def test_rewritten_link_is_a_broken_link(runner):
     """prev_hash edited and the row re-hashed over it: only the link is wrong."""
     ids = build_log((1, 1, 1))
     db.session.rollback()
-    row = db.session.execute(
-        sa.select(*(AuditOperation.__table__.c[name] for name in HASHED_OPERATION_FIELDS))
-        .where(AuditOperation.id == ids[1])).one()._mapping
-    entries = [tuple(e) for e in db.session.execute(sa.text(
-        "SELECT entity, entity_id, entity_label, field, old_value, new_value FROM audit_entries "
-        f"WHERE operation_id = {ids[1]} ORDER BY id"))]
+    row = (
+        db.session.execute(
+            sa.select(
+                *(AuditOperation.__table__.c[name] for name in HASHED_OPERATION_FIELDS)
+            ).where(AuditOperation.id == ids[1])
+        )
+        .one()
+        ._mapping
+    )
+    entries = [
+        tuple(e)
+        for e in db.session.execute(
+            sa.text(
+                "SELECT entity, entity_id, entity_label, field, old_value, new_value FROM audit_entries "
+                f"WHERE operation_id = {ids[1]} ORDER BY id"
+            )
+        )
+    ]
     fake_prev = "a" * 64
     rehashed = operation_hash(row, entries, fake_prev)
-    tamper(f"UPDATE audit_operations SET prev_hash = '{fake_prev}', hash = '{rehashed}' "
-           f"WHERE id = {ids[1]}")
+    tamper(
+        f"UPDATE audit_operations SET prev_hash = '{fake_prev}', hash = '{rehashed}' "
+        f"WHERE id = {ids[1]}"
+    )
     _assert_fails_at(_verify(runner), ids[1], "link broken")
 
 
@@ -232,17 +294,33 @@ def test_rewritten_and_rehashed_newest_operation_is_a_head_mismatch(runner):
     ids = build_log((1, 2, 1))
     db.session.rollback()
     newest = ids[-1]
-    row = dict(db.session.execute(
-        sa.select(*(AuditOperation.__table__.c[name]
-                    for name in (*HASHED_OPERATION_FIELDS, "prev_hash")))
-        .where(AuditOperation.id == newest)).one()._mapping)
-    entries = [tuple(e) for e in db.session.execute(sa.text(
-        "SELECT entity, entity_id, entity_label, field, old_value, new_value FROM audit_entries "
-        f"WHERE operation_id = {newest} ORDER BY id"))]
+    row = dict(
+        db.session.execute(
+            sa.select(
+                *(
+                    AuditOperation.__table__.c[name]
+                    for name in (*HASHED_OPERATION_FIELDS, "prev_hash")
+                )
+            ).where(AuditOperation.id == newest)
+        )
+        .one()
+        ._mapping
+    )
+    entries = [
+        tuple(e)
+        for e in db.session.execute(
+            sa.text(
+                "SELECT entity, entity_id, entity_label, field, old_value, new_value FROM audit_entries "
+                f"WHERE operation_id = {newest} ORDER BY id"
+            )
+        )
+    ]
     row["memo"] = "nothing happened"
     rehashed = operation_hash(row, entries, row["prev_hash"])
-    tamper(f"UPDATE audit_operations SET memo = 'nothing happened', hash = '{rehashed}' "
-           f"WHERE id = {newest}")
+    tamper(
+        f"UPDATE audit_operations SET memo = 'nothing happened', hash = '{rehashed}' "
+        f"WHERE id = {newest}"
+    )
     result = _verify(runner)
     _assert_fails_at(result, newest, "head mismatch")
     assert "it was rewritten" in result.output
@@ -254,8 +332,9 @@ def test_tampered_log_can_be_verified_again_with_the_same_answer(runner):
     first, second = _verify(runner), _verify(runner)
     assert first.output == second.output
     db.session.rollback()
-    assert db.session.execute(
-        sa.select(sa.func.count()).select_from(AuditVerification)).scalar() == 2
+    assert (
+        db.session.execute(sa.select(sa.func.count()).select_from(AuditVerification)).scalar() == 2
+    )
 
 
 # -- the checker alone (no database) -----------------------------------------------------------

@@ -12,8 +12,11 @@ from tests.conftest import PASSWORD
 
 def _operations(action):
     db.session.rollback()
-    return db.session.execute(
-        sa.select(AuditOperation).where(AuditOperation.action == action)).scalars().all()
+    return (
+        db.session.execute(sa.select(AuditOperation).where(AuditOperation.action == action))
+        .scalars()
+        .all()
+    )
 
 
 def test_login_page_has_username_password_and_csrf_fields(app, client):
@@ -33,12 +36,15 @@ def test_good_login_reaches_dashboard_and_is_logged(client, login):
     assert operation.actor_role == "admin"
 
 
-@pytest.mark.parametrize("username, password", [
-    ("admin", "wrong-password-123"),
-    ("nobody", PASSWORD),
-    ("admin", PASSWORD.upper()),
-    ("admin", PASSWORD + "x"),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("admin", "wrong-password-123"),
+        ("nobody", PASSWORD),
+        ("admin", PASSWORD.upper()),
+        ("admin", PASSWORD + "x"),
+    ],
+)
 def test_bad_credentials_are_refused_with_one_message(client, login, username, password):
     response = login(username, password)
     assert response.status_code == 401
@@ -64,11 +70,22 @@ def test_inactive_user_gets_the_wrong_password_answer(client, login, staff):
     assert reasons == ['{"outcome":"bad_password"}', '{"outcome":"inactive"}']
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example",
-    "///evil.example", "javascript:alert(1)", "http:/evil.example", "https:/evil.example",
-    "http:evil.example", "/\tevil", "%2F%2Fevil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "///evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "https:/evil.example",
+        "http:evil.example",
+        "/\tevil",
+        "%2F%2Fevil.example",
+    ],
+)
 def test_unsafe_next_goes_to_the_dashboard(login, target):
     response = login("admin", next=target)
     assert response.status_code == 302
@@ -124,7 +141,7 @@ def test_every_config_ships_the_same_login_throttle(config):
     two tests below exercise exactly what ships (they only switch the limiter on)."""
     assert config.LOGIN_RATE_LIMIT == SHIPPED_RATE_LIMIT
     assert config.LOGIN_LOCKOUT_THRESHOLD == SHIPPED_LOCKOUT
-    assert config.LOGIN_LOCKOUT_DURATION == timedelta(minutes=15)
+    assert timedelta(minutes=15) == config.LOGIN_LOCKOUT_DURATION
     if config is not TestingConfig:
         assert config.RATELIMIT_ENABLED is True
 
@@ -139,29 +156,33 @@ def limiter_clock(monkeypatch):
 
 
 def _attempt(client, username, password, ip):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": ip}).status_code
+    return client.post(
+        "/login",
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": ip},
+    ).status_code
 
 
 @pytest.mark.config(RATELIMIT_ENABLED=True)
-def test_the_shipped_lockout_refuses_the_attempt_after_the_threshold(client, staff,
-                                                                     limiter_clock):
+def test_the_shipped_lockout_refuses_the_attempt_after_the_threshold(client, staff, limiter_clock):
     """Ten wrong passwords for one username (each from its own address): 401 each; the
     eleventh attempt is refused with 429 even with the right password."""
-    statuses = [_attempt(client, "admin", "wrong-password-1", f"10.0.0.{n + 1}")
-                for n in range(SHIPPED_LOCKOUT)]
+    statuses = [
+        _attempt(client, "admin", "wrong-password-1", f"10.0.0.{n + 1}")
+        for n in range(SHIPPED_LOCKOUT)
+    ]
     assert statuses == [401] * SHIPPED_LOCKOUT
     assert _attempt(client, "admin", PASSWORD, "10.0.1.1") == 429
     assert _attempt(client, "manager", PASSWORD, "10.0.1.2") == 302  # other usernames are not
 
 
 @pytest.mark.config(RATELIMIT_ENABLED=True)
-def test_the_shipped_rate_limit_throttles_one_address_after_20_attempts(client, staff,
-                                                                        limiter_clock):
+def test_the_shipped_rate_limit_throttles_one_address_after_20_attempts(
+    client, staff, limiter_clock
+):
     """Twenty attempts from one address (a different username each, so no lockout): 401
     each; the 21st is refused with 429 even with a right password; another address is not."""
-    statuses = [_attempt(client, f"user{n}", "wrong-password-1", "10.0.2.1")
-                for n in range(20)]
+    statuses = [_attempt(client, f"user{n}", "wrong-password-1", "10.0.2.1") for n in range(20)]
     assert statuses == [401] * 20
     assert _attempt(client, "admin", PASSWORD, "10.0.2.1") == 429
     assert _attempt(client, "admin", PASSWORD, "10.0.2.2") == 302

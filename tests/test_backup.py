@@ -26,8 +26,9 @@ def test_a_backup_verifies_and_reports_its_counts(app, runner, client, login, re
     assert "2 operations verified, chain intact" in checked.output
 
 
-def test_a_tampered_backup_fails_verification(app, backend, runner, client, login, reasons,
-                                              tmp_path):
+def test_a_tampered_backup_fails_verification(
+    app, backend, runner, client, login, reasons, tmp_path
+):
     if backend != "sqlite":
         return  # tampering with a pg_dump archive is not a file edit; the SQLite case covers it
     _deactivate_three(client, login)
@@ -35,12 +36,18 @@ def test_a_tampered_backup_fails_verification(app, backend, runner, client, logi
     assert runner.invoke(args=["backup", "create", str(target)]).exit_code == 0
     copy = sa.create_engine(f"sqlite:///{target}")
     with copy.begin() as conn:
-        triggers = [name for (name,) in conn.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_operations'")]
+        triggers = [
+            name
+            for (name,) in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_operations'"
+            )
+        ]
         for name in triggers:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        conn.exec_driver_sql("UPDATE audit_operations SET memo = 'rewritten' "
-                             "WHERE id = (SELECT max(id) FROM audit_operations)")
+        conn.exec_driver_sql(
+            "UPDATE audit_operations SET memo = 'rewritten' "
+            "WHERE id = (SELECT max(id) FROM audit_operations)"
+        )
     copy.dispose()
 
     checked = runner.invoke(args=["backup", "verify", str(target)])

@@ -24,15 +24,16 @@ class Injected(Exception):
 
 def log_rows() -> tuple[int, int]:
     db.session.rollback()
-    return tuple(db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar()
-                 for model in (AuditOperation, AuditEntry))
+    return tuple(
+        db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar()
+        for model in (AuditOperation, AuditEntry)
+    )
 
 
 @pytest.mark.parametrize("where", ["third UPDATE", "entries INSERT", "COMMIT"])
 def test_failure_anywhere_in_the_execution_changes_nothing(reasons, actor, where):
     ids = make_customers(25)
-    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor,
-                                              ids=ids)
+    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor, ids=ids)
     before = log_rows()
     seen = []
 
@@ -53,8 +54,9 @@ def test_failure_anywhere_in_the_execution_changes_nothing(reasons, actor, where
     sa.event.listen(db.engine, "commit", on_commit)
     try:
         with pytest.raises(Injected):
-            status_change.execute(request_id, actor=actor, reason_code="customer_request",
-                                  chunk_size=5)
+            status_change.execute(
+                request_id, actor=actor, reason_code="customer_request", chunk_size=5
+            )
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", on_statement)
         sa.event.remove(db.engine, "commit", on_commit)

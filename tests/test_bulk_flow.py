@@ -15,8 +15,11 @@ from tests.conftest import PASSWORD, confirm_action, make_customers, start_actio
 
 def operation_count():
     db.session.rollback()
-    return db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
-        AuditOperation.action.in_(["deactivate", "freeze", "reactivate"]))).scalar()
+    return db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(AuditOperation)
+        .where(AuditOperation.action.in_(["deactivate", "freeze", "reactivate"]))
+    ).scalar()
 
 
 def text(response):
@@ -32,8 +35,9 @@ def admin_client(client, login, reasons):
 def test_preview_changes_nothing_and_confirm_changes_exactly_the_preview(admin_client):
     ids = make_customers(3)
     gone = make_customers(1, status="deactivated", start=10)
-    page, token = start_action(admin_client, "deactivate", ids + gone,
-                               url="/admin/customers/?status=active&search=Test")
+    page, token = start_action(
+        admin_client, "deactivate", ids + gone, url="/admin/customers/?status=active&search=Test"
+    )
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
     body = text(page)
@@ -43,8 +47,12 @@ def test_preview_changes_nothing_and_confirm_changes_exactly_the_preview(admin_c
     assert statuses(ids) == {i: "active" for i in ids}
     assert operation_count() == 0
 
-    done = confirm_action(admin_client, token, memo="closing accounts",
-                          url="/admin/customers/?status=active&search=Test")
+    done = confirm_action(
+        admin_client,
+        token,
+        memo="closing accounts",
+        url="/admin/customers/?status=active&search=Test",
+    )
     assert done.status_code == 303
     assert done.headers["Location"] == "/admin/customers/?status=active&search=Test"
     assert statuses(ids) == {i: "deactivated" for i in ids}
@@ -65,9 +73,25 @@ def test_nonexistent_and_duplicate_ids(admin_client):
     assert entries == [one]
 
 
-@pytest.mark.parametrize("rowid", ["abc", "-1", "0", "1.0", "1e3", "0x10", "", "１２", " 7 ",
-                                   "+5", "1_000", "007", "9223372036854775808",
-                                   "1); DROP TABLE customers;--"])
+@pytest.mark.parametrize(
+    "rowid",
+    [
+        "abc",
+        "-1",
+        "0",
+        "1.0",
+        "1e3",
+        "0x10",
+        "",
+        "１２",
+        " 7 ",
+        "+5",
+        "1_000",
+        "007",
+        "9223372036854775808",
+        "1); DROP TABLE customers;--",
+    ],
+)
 def test_bad_rowids_get_400_and_change_nothing(admin_client, rowid):
     ids = make_customers(2)
     response, token = start_action(admin_client, "deactivate", [ids[0], ids[1], rowid])
@@ -93,13 +117,20 @@ def test_more_than_the_checked_cap_is_refused(admin_client, app):
     assert statuses(ids) == {i: "active" for i in ids}
 
 
-@pytest.mark.parametrize("actions, status", [
-    (["drop"], 400), (["deactivate", "delete"], 400), ([], 400), (["delete"], 403),
-])
+@pytest.mark.parametrize(
+    "actions, status",
+    [
+        (["drop"], 400),
+        (["deactivate", "delete"], 400),
+        ([], 400),
+        (["delete"], 403),
+    ],
+)
 def test_unknown_duplicated_or_forbidden_action_is_refused(admin_client, actions, status):
     ids = make_customers(1)
-    response = admin_client.post("/admin/customers/action/",
-                                 data={"action": actions, "rowid": [str(ids[0])]})
+    response = admin_client.post(
+        "/admin/customers/action/", data={"action": actions, "rowid": [str(ids[0])]}
+    )
     assert response.status_code == status
     assert statuses(ids) == {ids[0]: "active"}
     assert db.session.execute(sa.select(sa.func.count()).select_from(Customer)).scalar() == 1
@@ -146,8 +177,9 @@ def test_another_user_cannot_use_an_admins_confirmation(client, login, reasons, 
     assert statuses(ids) == {i: "active" for i in ids}
 
 
-def test_another_users_token_with_an_invalid_form_is_403_and_shows_no_preview(client, login,
-                                                                             reasons):
+def test_another_users_token_with_an_invalid_form_is_403_and_shows_no_preview(
+    client, login, reasons
+):
     """The token's user is checked before the form: a manager posting an admin's token with
     no reason gets 403, not the re-rendered confirmation page with the admin's selection."""
     ids = make_customers(2, name="Secret Selection Ltd")
@@ -187,11 +219,14 @@ def test_replayed_confirmation_is_409_and_changes_nothing_twice(admin_client):
     assert db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar() == 3
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
-    lambda t: "not-a-token",
-    lambda t: "",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
+        lambda t: "not-a-token",
+        lambda t: "",
+    ],
+)
 def test_tampered_token_is_refused(admin_client, mangle):
     ids = make_customers(2)
     _, token = start_action(admin_client, "deactivate", ids)
@@ -224,11 +259,19 @@ def test_edited_rowids_on_confirm_are_409(admin_client):
 def test_extra_fields_on_confirm_are_ignored(admin_client, staff):
     ids = make_customers(1)
     _, token = start_action(admin_client, "freeze", ids)
-    confirm_action(admin_client, token, actor="mallory", role="admin", status="deactivated",
-                   active="1", created_at="2000-01-01")
+    confirm_action(
+        admin_client,
+        token,
+        actor="mallory",
+        role="admin",
+        status="deactivated",
+        active="1",
+        created_at="2000-01-01",
+    )
     db.session.rollback()
-    operation = db.session.execute(sa.select(AuditOperation).where(
-        AuditOperation.action == "freeze")).scalar_one()
+    operation = db.session.execute(
+        sa.select(AuditOperation).where(AuditOperation.action == "freeze")
+    ).scalar_one()
     assert operation.actor_username == "admin"
     assert statuses(ids) == {ids[0]: "frozen"}
 
@@ -242,10 +285,13 @@ def test_missing_reason_rerenders_the_page_with_an_error(admin_client):
     assert statuses(ids) == {i: "active" for i in ids}
 
 
-@pytest.mark.parametrize("memo, message", [
-    ("bad\x00memo", "Memo contains invalid characters."),
-    ("x" * 10_000, "Field cannot be longer than 1000 characters."),
-])
+@pytest.mark.parametrize(
+    "memo, message",
+    [
+        ("bad\x00memo", "Memo contains invalid characters."),
+        ("x" * 10_000, "Field cannot be longer than 1000 characters."),
+    ],
+)
 def test_bad_memo_is_422_on_both_databases(admin_client, memo, message):
     ids = make_customers(1)
     _, token = start_action(admin_client, "deactivate", ids)
@@ -304,7 +350,10 @@ def test_reasons_that_need_a_memo_are_marked_and_reason_has_autofocus(admin_clie
     ids = make_customers(1)
     page, _ = start_action(admin_client, "deactivate", ids)
     body = text(page)
-    assert '<option data-memo-required="1" value="other">Other (explain in the memo) (memo required)</option>' in body  # noqa: E501
+    assert (
+        '<option data-memo-required="1" value="other">Other (explain in the memo) (memo required)</option>'
+        in body
+    )  # noqa: E501
     assert '<option value="customer_request">Customer request</option>' in body
     assert re.search(r'<select[^>]*autofocus[^>]*name="reason"', body)
     assert re.search(r'data-page-url="/admin/customers/preview/[0-9a-f]{32}/"', body)
@@ -343,7 +392,7 @@ def test_the_confirmation_page_has_a_get_address_without_a_token(admin_client, a
 
 
 def test_names_and_memos_are_escaped_everywhere(admin_client):
-    ids = make_customers(1, name='<script>alert(1)</script>')
+    ids = make_customers(1, name="<script>alert(1)</script>")
     page, token = start_action(admin_client, "freeze", ids)
     assert "<script>alert(1)" not in text(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(page)
@@ -355,8 +404,11 @@ def test_names_and_memos_are_escaped_everywhere(admin_client):
     db.session.rollback()
     operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar()
     # The memo is shown on the log list, the operation's details and the customer's history.
-    for url in ("/admin/audit/", f"/admin/audit/details/?id={operation_id}",
-                f"/admin/customers/details/?id={ids[0]}"):
+    for url in (
+        "/admin/audit/",
+        f"/admin/audit/details/?id={operation_id}",
+        f"/admin/customers/details/?id={ids[0]}",
+    ):
         page = text(admin_client.get(url))
         assert "<img src=x" not in page and "<script>alert(1)" not in page, url
         assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page, url
@@ -374,8 +426,9 @@ def test_select_all_matching_covers_every_page(admin_client):
     frozen = make_customers(5, status="frozen", start=100)
     grid = text(admin_client.get("/admin/customers/?status=active"))
     assert 'data-total="45"' in grid
-    page, token = start_action(admin_client, "freeze", active[:20], select_all="1",
-                               query="?status=active")
+    page, token = start_action(
+        admin_client, "freeze", active[:20], select_all="1", query="?status=active"
+    )
     assert "45 customers will change to Frozen." in text(page)
     assert "…and" not in text(page)
     confirm_action(admin_client, token)
@@ -386,8 +439,13 @@ def test_select_all_matching_covers_every_page(admin_client):
 def test_select_all_reapplies_filters_and_search(admin_client):
     retail = make_customers(4, segment="retail")
     wholesale = make_customers(3, segment="wholesale", start=50)
-    page, token = start_action(admin_client, "deactivate", [retail[0]], select_all="1",
-                               query="?flt0_segment_equals=wholesale&search=Test")
+    page, token = start_action(
+        admin_client,
+        "deactivate",
+        [retail[0]],
+        select_all="1",
+        query="?flt0_segment_equals=wholesale&search=Test",
+    )
     assert "3 customers will change to Deactivated." in text(page)
     confirm_action(admin_client, token)
     assert statuses(wholesale) == {i: "deactivated" for i in wholesale}
@@ -414,17 +472,26 @@ def test_status_tabs_count_and_keep_other_filters(admin_client):
     make_customers(2, status="frozen", start=10)
     make_customers(1, status="deactivated", start=20, segment="wholesale")
     grid = text(admin_client.get("/admin/customers/?status=frozen&search=Test"))
-    counts = dict(re.findall(r'data-status="(\w+)">\s*[^<]*<span class="badge[^"]*">([\d,]+)',
-                             grid))
+    counts = dict(
+        re.findall(r'data-status="(\w+)">\s*[^<]*<span class="badge[^"]*">([\d,]+)', grid)
+    )
     assert counts == {"active": "4", "frozen": "2", "deactivated": "1"}
     assert 'href="/admin/customers/?status=active&amp;search=Test"' in grid
-    assert grid.count('data-customer-id') == 0
+    assert grid.count("data-customer-id") == 0
     assert grid.count('name="rowid"') == 2
 
 
-@pytest.mark.parametrize("query", ["?search=%25'%20OR%201=1%20--", "?sort=999", "?page=-1",
-                                   "?page_size=1000000", "?status=bogus",
-                                   "?flt0_segment_equals=1%20OR%201=1"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?search=%25'%20OR%201=1%20--",
+        "?sort=999",
+        "?page=-1",
+        "?page_size=1000000",
+        "?status=bogus",
+        "?flt0_segment_equals=1%20OR%201=1",
+    ],
+)
 def test_hostile_grid_parameters_never_500(admin_client, query):
     make_customers(3)
     response = admin_client.get(f"/admin/customers/{query}")
@@ -438,8 +505,9 @@ def test_export_escapes_spreadsheet_formulas(admin_client, prefix):
     leading TAB or CR) get a leading quote."""
     formula = prefix + 'HYPERLINK("http://x")'
     make_customers(1, name=formula)
-    rows = list(csv.reader(io.StringIO(text(admin_client.get("/admin/customers/export/csv/")),
-                                       newline="")))
+    rows = list(
+        csv.reader(io.StringIO(text(admin_client.get("/admin/customers/export/csv/")), newline=""))
+    )
     name = rows[0].index("Name")
     assert rows[1][name] == "'" + formula
 
@@ -456,9 +524,17 @@ def test_stale_edit_form_does_not_undo_a_bulk_change(admin_client):
     ids = make_customers(1)
     _, token = start_action(admin_client, "deactivate", ids)
     confirm_action(admin_client, token)
-    response = admin_client.post(f"/admin/customers/edit/?id={ids[0]}", data={
-        "code": "T00001", "name": "Renamed", "segment": "retail", "credit_limit": "1",
-        "balance": "0", "version": "1"})
+    response = admin_client.post(
+        f"/admin/customers/edit/?id={ids[0]}",
+        data={
+            "code": "T00001",
+            "name": "Renamed",
+            "segment": "retail",
+            "credit_limit": "1",
+            "balance": "0",
+            "version": "1",
+        },
+    )
     assert "changed by someone else" in text(response)
     db.session.rollback()
     customer = db.session.get(Customer, ids[0])

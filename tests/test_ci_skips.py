@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SAMPLE = textwrap.dedent('''
+SAMPLE = textwrap.dedent("""
     import pytest
 
     def test_runs():
@@ -26,7 +26,7 @@ SAMPLE = textwrap.dedent('''
 
     def test_needs_a_tool():
         pytest.skip("Redis is not reachable on 127.0.0.1:6379 (refused)")
-''')
+""")
 
 
 def run_sample(tmp_path, workers: str, ci: str | None, sample: str = SAMPLE):
@@ -36,9 +36,25 @@ def run_sample(tmp_path, workers: str, ci: str | None, sample: str = SAMPLE):
     if ci is not None:
         env["CI"] = ci
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.ci_skips", "-p", "no:cacheprovider",
-         "-n", workers, "-ra", "test_sample.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.ci_skips",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            workers,
+            "-ra",
+            "test_sample.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])

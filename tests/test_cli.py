@@ -11,8 +11,9 @@ from tests.conftest import _empty_postgres
 
 
 def test_users_create_makes_an_active_user_and_logs_it(runner):
-    result = runner.invoke(args=["users", "create", "zoe", "--role", "manager",
-                                 "--password", "long-enough-password"])
+    result = runner.invoke(
+        args=["users", "create", "zoe", "--role", "manager", "--password", "long-enough-password"]
+    )
     assert result.exit_code == 0, result.output
     assert "Created manager 'zoe'" in result.output
     user = db.session.execute(sa.select(StaffUser).filter_by(username="zoe")).scalar_one()
@@ -23,25 +24,30 @@ def test_users_create_makes_an_active_user_and_logs_it(runner):
 
 
 def test_users_create_prompts_for_the_password(runner):
-    result = runner.invoke(args=["users", "create", "pat", "--role", "clerk"],
-                           input="prompted-password-1\nprompted-password-1\n")
+    result = runner.invoke(
+        args=["users", "create", "pat", "--role", "clerk"],
+        input="prompted-password-1\nprompted-password-1\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.execute(sa.select(StaffUser).filter_by(username="pat")).scalar_one()
     assert user.check_password("prompted-password-1")
 
 
 def test_users_create_refuses_bad_input_with_exit_1(runner):
-    unknown_role = runner.invoke(args=["users", "create", "x", "--role", "boss",
-                                       "--password", "long-enough-password"])
+    unknown_role = runner.invoke(
+        args=["users", "create", "x", "--role", "boss", "--password", "long-enough-password"]
+    )
     assert unknown_role.exit_code != 0
     assert "boss" in unknown_role.output
     short = runner.invoke(args=["users", "create", "x", "--role", "clerk", "--password", "short"])
     assert short.exit_code == 1
     assert "at least 12 characters" in short.output
-    runner.invoke(args=["users", "create", "dup", "--role", "clerk",
-                        "--password", "long-enough-password"])
-    duplicate = runner.invoke(args=["users", "create", "DUP", "--role", "clerk",
-                                    "--password", "long-enough-password"])
+    runner.invoke(
+        args=["users", "create", "dup", "--role", "clerk", "--password", "long-enough-password"]
+    )
+    duplicate = runner.invoke(
+        args=["users", "create", "DUP", "--role", "clerk", "--password", "long-enough-password"]
+    )
     assert duplicate.exit_code == 1
     assert "already exists" in duplicate.output
     assert db.session.execute(sa.select(sa.func.count()).select_from(StaffUser)).scalar() == 1
@@ -64,8 +70,17 @@ def _demo_contents() -> dict:
         "orders": rows(Order, Order.number),
         "reasons": rows(Reason, Reason.code, exclude=("created_at", "updated_at")),
         "rules": rows(ReviewRule, ReviewRule.name, exclude=("created_at", "updated_at")),
-        "staff": rows(StaffUser, StaffUser.username, exclude=(
-            "password_hash", "session_token", "created_at", "updated_at", "password_changed_at")),
+        "staff": rows(
+            StaffUser,
+            StaffUser.username,
+            exclude=(
+                "password_hash",
+                "session_token",
+                "created_at",
+                "updated_at",
+                "password_changed_at",
+            ),
+        ),
     }
 
 
@@ -78,8 +93,10 @@ def fresh_database(request, app, database_url):
         db.session.remove()
         db.engine.dispose()
         if database_url.startswith("sqlite"):
-            shutil.copy(request.getfixturevalue("sqlite_template"),
-                        sa.engine.make_url(database_url).database)
+            shutil.copy(
+                request.getfixturevalue("sqlite_template"),
+                sa.engine.make_url(database_url).database,
+            )
         else:
             _empty_postgres(database_url)
 
@@ -103,7 +120,10 @@ def test_seed_demo_is_deterministic(runner, fresh_database, monkeypatch):
     assert other["customers"] != first["customers"]
     assert other["orders"] != first["orders"]
     assert (other["reasons"], other["rules"], other["staff"]) == (
-        first["reasons"], first["rules"], first["staff"])
+        first["reasons"],
+        first["rules"],
+        first["staff"],
+    )
 
 
 def test_seed_demo_is_realistic_and_runs_once(runner):
@@ -116,23 +136,29 @@ def test_seed_demo_is_realistic_and_runs_once(runner):
     assert _count(Order) > 400
     assert _count(Reason) >= 5
     assert _count(ReviewRule) >= 3
-    by_status = dict(db.session.execute(
-        sa.select(Customer.status, sa.func.count()).group_by(Customer.status)).all())
+    by_status = dict(
+        db.session.execute(
+            sa.select(Customer.status, sa.func.count()).group_by(Customer.status)
+        ).all()
+    )
     assert 0.7 < by_status["active"] / 400 < 0.9
     assert by_status["frozen"] > 10 and by_status["deactivated"] > 10
     assert len(set(db.session.execute(sa.select(Customer.segment)).scalars())) == 3
-    over_credit = _count(sa.select(Customer.id).where(
-        Customer.balance > Customer.credit_limit).subquery())
+    over_credit = _count(
+        sa.select(Customer.id).where(Customer.balance > Customer.credit_limit).subquery()
+    )
     assert over_credit > 0
-    first_codes = list(db.session.execute(
-        sa.select(Customer.name).order_by(Customer.code).limit(5)).scalars())
+    first_codes = list(
+        db.session.execute(sa.select(Customer.name).order_by(Customer.code).limit(5)).scalars()
+    )
 
     again = runner.invoke(args=["seed-demo", "--customers", "400", "--seed", "7"])
     assert again.exit_code == 0
     assert "nothing was added" in again.output
     assert _count(Customer) == 400
-    assert first_codes == list(db.session.execute(
-        sa.select(Customer.name).order_by(Customer.code).limit(5)).scalars())
+    assert first_codes == list(
+        db.session.execute(sa.select(Customer.name).order_by(Customer.code).limit(5)).scalars()
+    )
 
 
 def test_seed_demo_refuses_a_nonsense_count(runner):

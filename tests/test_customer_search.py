@@ -23,19 +23,29 @@ def matching(search, backend):
     return db.session.execute(query).scalars().all()
 
 
-@pytest.mark.parametrize("search, expected", [
-    ("golden", ["Golden Harbor Trading", "golden lotus foods"]),
-    ("GOLDEN HAR", ["Golden Harbor Trading"]),
-    ("t00003", ["Pacific Golden Supply"]),
-    ("t0000", ["100% Cotton_Mills", "Golden Harbor Trading", "Pacific Golden Supply",
-               "golden lotus foods"]),
-    ("t3@", ["Pacific Golden Supply"]),
-    ("*golden", ["Golden Harbor Trading", "Pacific Golden Supply", "golden lotus foods"]),
-    ("100%", ["100% Cotton_Mills"]),
-    ("*n_m", ["100% Cotton_Mills"]),
-    ("*%", ["100% Cotton_Mills"]),
-    ("zzz", []),
-])
+@pytest.mark.parametrize(
+    "search, expected",
+    [
+        ("golden", ["Golden Harbor Trading", "golden lotus foods"]),
+        ("GOLDEN HAR", ["Golden Harbor Trading"]),
+        ("t00003", ["Pacific Golden Supply"]),
+        (
+            "t0000",
+            [
+                "100% Cotton_Mills",
+                "Golden Harbor Trading",
+                "Pacific Golden Supply",
+                "golden lotus foods",
+            ],
+        ),
+        ("t3@", ["Pacific Golden Supply"]),
+        ("*golden", ["Golden Harbor Trading", "Pacific Golden Supply", "golden lotus foods"]),
+        ("100%", ["100% Cotton_Mills"]),
+        ("*n_m", ["100% Cotton_Mills"]),
+        ("*%", ["100% Cotton_Mills"]),
+        ("zzz", []),
+    ],
+)
 def test_prefix_search_on_code_name_or_email(named, backend, search, expected):
     assert sorted(matching(search, backend)) == sorted(expected)
 

@@ -30,18 +30,19 @@ def actor(staff):
 def change_at(when: datetime, actor: Actor, action: str, ids) -> None:
     """Run a real status change whose operation is logged at `when`."""
     with mock.patch("admin_app.services.audit.utcnow", return_value=when):
-        request_id = status_change.create_request(action=StatusAction(action), actor=actor,
-                                                  ids=list(ids))
+        request_id = status_change.create_request(
+            action=StatusAction(action), actor=actor, ids=list(ids)
+        )
         status_change.execute(request_id, actor=actor, reason_code="customer_request")
 
 
 def log_at(when: datetime, actor: Actor, action: str, changed: int) -> None:
-    with mock.patch("admin_app.services.audit.utcnow", return_value=when):
-        with write_transaction():
-            append_operation(NewOperation(actor=actor, action=action, changed_count=changed))
+    with mock.patch("admin_app.services.audit.utcnow", return_value=when), write_transaction():
+        append_operation(NewOperation(actor=actor, action=action, changed_count=changed))
 
 
 # -- the chart -----------------------------------------------------------------------------
+
 
 def test_weekly_buckets_start_on_monday_utc_and_cover_twelve_weeks(reasons, actor):
     ids = make_customers(12)
@@ -75,8 +76,11 @@ def test_buckets_are_one_group_by_query(actor, app):
     log_at(WEDNESDAY - timedelta(days=20), actor, "freeze", 3)
     db.session.rollback()
     statements = []
-    sa.event.listen(db.engine, "before_cursor_execute",
-                    lambda conn, cursor, statement, *args: statements.append(statement))
+    sa.event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: statements.append(statement),
+    )
     dashboard.weekly_status_changes(now=WEDNESDAY)
     queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(queries) == 1
@@ -92,8 +96,11 @@ def test_dashboard_draws_the_chart_as_inline_svg(client, login, actor, app_clock
     svg = re.search(r'(?s)<svg id="status-chart".*?</svg>', page).group(0)
     assert len(re.findall(r'<rect class="chart-bar-(\w+)"', svg)) == 2
     assert 'class="chart-bar-deactivate"' in svg and 'class="chart-bar-freeze"' in svg
-    rows = re.findall(r'<tr data-week="([\d-]+)"><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td>'
-                      r'<td>(\d+)</td><td>(\d+)</td></tr>', page)
+    rows = re.findall(
+        r'<tr data-week="([\d-]+)"><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td>'
+        r"<td>(\d+)</td><td>(\d+)</td></tr>",
+        page,
+    )
     assert len(rows) == 12
     assert rows[-1][1:] == ("0", "3", "0", "0")
     assert rows[-3][1:] == ("7", "0", "0", "0")
@@ -114,8 +121,13 @@ def test_an_empty_chart_says_so(client, login):
 def test_chart_scale_has_round_ticks_above_the_highest_week():
     weeks = dashboard.WeeklyChanges(
         [WEDNESDAY.date() - timedelta(weeks=11 - i) for i in range(12)],
-        {"deactivate": [0] * 11 + [22], "freeze": [0] * 12, "reactivate": [0] * 12,
-         "revert": [0] * 12})
+        {
+            "deactivate": [0] * 11 + [22],
+            "freeze": [0] * 12,
+            "reactivate": [0] * 12,
+            "revert": [0] * 12,
+        },
+    )
     from admin_app.admin.dashboard import build_status_chart
 
     chart = build_status_chart(weeks)
@@ -126,8 +138,10 @@ def test_chart_scale_has_round_ticks_above_the_highest_week():
 
 # -- the review card -----------------------------------------------------------------------
 
-def test_review_card_counts_candidates_and_says_overdue_without_a_review(client, login,
-                                                                         review_rules, app_clock):
+
+def test_review_card_counts_candidates_and_says_overdue_without_a_review(
+    client, login, review_rules, app_clock
+):
     add_customer("QUIET", last_order_at=app_clock.now - timedelta(days=400))
     add_customer("BUSY", last_order_at=app_clock.now)
     login("auditor")
@@ -138,8 +152,7 @@ def test_review_card_counts_candidates_and_says_overdue_without_a_review(client,
     assert 'href="/admin/review/"' in page
 
 
-def test_review_card_after_a_review_is_on_schedule(
-        client, login, review_rules, actor, app_clock):
+def test_review_card_after_a_review_is_on_schedule(client, login, review_rules, actor, app_clock):
     app_clock.now = datetime(2026, 11, 25, 23, 59, 59, tzinfo=UTC)  # the review, before midnight
     done = review.complete_review(actor=actor)
     app_clock.advance(seconds=2)  # the dashboard, after it
@@ -152,10 +165,10 @@ def test_review_card_after_a_review_is_on_schedule(
     assert dashboard.review_status(30).overdue is False
 
 
-def test_a_review_older_than_the_interval_is_overdue(client, login, review_rules, actor,
-                                                     app_clock):
-    with mock.patch("admin_app.services.audit.utcnow",
-                    return_value=app_clock.now - timedelta(days=31)):
+def test_a_review_older_than_the_interval_is_overdue(client, login, review_rules, actor, app_clock):
+    with mock.patch(
+        "admin_app.services.audit.utcnow", return_value=app_clock.now - timedelta(days=31)
+    ):
         review.complete_review(actor=actor)
     login("manager")
     page = text(client.get("/admin/"))
@@ -164,10 +177,10 @@ def test_a_review_older_than_the_interval_is_overdue(client, login, review_rules
 
 
 @pytest.mark.config(REVIEW_INTERVAL_DAYS=60)
-def test_the_review_interval_comes_from_the_config(client, login, review_rules, actor,
-                                                   app_clock):
-    with mock.patch("admin_app.services.audit.utcnow",
-                    return_value=app_clock.now - timedelta(days=31)):
+def test_the_review_interval_comes_from_the_config(client, login, review_rules, actor, app_clock):
+    with mock.patch(
+        "admin_app.services.audit.utcnow", return_value=app_clock.now - timedelta(days=31)
+    ):
         review.complete_review(actor=actor)
     login("manager")
     page = text(client.get("/admin/"))

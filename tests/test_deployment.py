@@ -15,12 +15,14 @@ FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
 
 
 def login_ip(client) -> str:
-    response = client.post("/login", data={"username": "admin", "password": PASSWORD},
-                           headers=FORWARDED)
+    response = client.post(
+        "/login", data={"username": "admin", "password": PASSWORD}, headers=FORWARDED
+    )
     assert response.status_code == 302
     db.session.rollback()
-    return db.session.execute(sa.select(AuditOperation.client_ip).where(
-        AuditOperation.action == "login")).scalar_one()
+    return db.session.execute(
+        sa.select(AuditOperation.client_ip).where(AuditOperation.action == "login")
+    ).scalar_one()
 
 
 def test_forwarded_headers_are_ignored_by_default(client, staff):
@@ -35,8 +37,11 @@ def test_one_trusted_proxy_supplies_the_client_address(client, staff):
 @pytest.mark.config(TRUSTED_PROXIES=1)
 def test_only_the_trusted_number_of_hops_is_believed(client, staff):
     # A client can prepend its own X-Forwarded-For; with one proxy only the last hop counts.
-    response = client.post("/login", data={"username": "admin", "password": PASSWORD},
-                           headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
+    response = client.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD},
+        headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"},
+    )
     assert response.status_code == 302
     db.session.rollback()
     assert db.session.execute(sa.select(AuditOperation.client_ip)).scalar_one() == "203.0.113.9"

@@ -1,8 +1,8 @@
 """Durability and refused writes: SQLite syncs every commit by default; a database that is
 full or read-only answers 503 with Retry-After, changes nothing, and keeps serving reads."""
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from admin_app import create_app
@@ -27,15 +27,21 @@ def test_sqlite_commits_are_durable_by_default(tmp_path):
 
 
 def test_sqlite_synchronous_is_configurable(tmp_path):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.db'}",
-                     SQLITE_SYNCHRONOUS="normal")
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.db'}",
+        SQLITE_SYNCHRONOUS="normal",
+    )
     assert _synchronous(app) == "NORMAL"
 
 
 def test_an_unknown_synchronous_level_refuses_to_start(tmp_path):
     with pytest.raises(SystemExit, match="SQLITE_SYNCHRONOUS must be one of NORMAL, FULL, EXTRA"):
-        create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.db'}",
-                   SQLITE_SYNCHRONOUS="OFF")
+        create_app(
+            "testing",
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.db'}",
+            SQLITE_SYNCHRONOUS="OFF",
+        )
 
 
 def _refuse_writes(app, backend: str) -> None:
@@ -56,8 +62,9 @@ def _refuse_writes(app, backend: str) -> None:
     event.listen(db.engine, "connect", sqlite_full if backend == "sqlite" else postgres_read_only)
 
 
-def test_a_full_or_read_only_database_answers_503_and_changes_nothing(app, backend, client,
-                                                                     login, reasons):
+def test_a_full_or_read_only_database_answers_503_and_changes_nothing(
+    app, backend, client, login, reasons
+):
     ids = make_customers(400)
     login("admin")
     _response, token = start_action(client, "deactivate", ids)
@@ -74,8 +81,10 @@ def test_a_full_or_read_only_database_answers_503_and_changes_nothing(app, backe
     assert "Nothing was changed" in response.get_data(as_text=True)
     assert set(statuses(ids).values()) == {"active"}
     db.session.rollback()
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditOperation)) == operations_before
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(AuditOperation))
+        == operations_before
+    )
     grid = client.get("/admin/customers/")
     assert grid.status_code == 200
     assert "T00001" in grid.get_data(as_text=True)

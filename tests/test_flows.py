@@ -14,20 +14,28 @@ def text(response) -> str:
 
 # -- error pages keep the navigation, the user and the language switch ------------------------
 
+
 def _in_admin_layout(body: str) -> bool:
-    return ('id="current-user"' in body and 'id="language-menu"' in body
-            and 'href="/admin/customers/"' in body)
+    return (
+        'id="current-user"' in body
+        and 'id="language-menu"' in body
+        and 'href="/admin/customers/"' in body
+    )
 
 
-@pytest.mark.parametrize("method, path, data, status", [
-    ("get", "/admin/nope/", None, 404),
-    ("get", "/admin/staff/", None, 403),
-    ("get", "/logout", None, 405),
-    ("post", "/admin/customers/action/", {"action": "deactivate", "rowid": "abc"}, 400),
-    ("post", "/admin/customers/confirm/", {"token": "forged", "reason": "other"}, 400),
-])
-def test_error_pages_of_a_signed_in_user_keep_the_app_layout(client, login, reasons, method,
-                                                             path, data, status):
+@pytest.mark.parametrize(
+    "method, path, data, status",
+    [
+        ("get", "/admin/nope/", None, 404),
+        ("get", "/admin/staff/", None, 403),
+        ("get", "/logout", None, 405),
+        ("post", "/admin/customers/action/", {"action": "deactivate", "rowid": "abc"}, 400),
+        ("post", "/admin/customers/confirm/", {"token": "forged", "reason": "other"}, 400),
+    ],
+)
+def test_error_pages_of_a_signed_in_user_keep_the_app_layout(
+    client, login, reasons, method, path, data, status
+):
     login("clerk" if status == 403 else "admin")
     response = getattr(client, method)(path, data=data)
     body = text(response)
@@ -58,18 +66,26 @@ def test_error_pages_of_an_anonymous_visitor_show_no_menu(client):
 
 # -- per-customer actions on the details page -------------------------------------------------
 
+
 def _detail_actions(body: str) -> list[str]:
-    return re.findall(r'name="action" value="(\w+)"', body.split('id="status-actions"')[1]
-                      .split("</form>")[0]) if 'id="status-actions"' in body else []
+    return (
+        re.findall(
+            r'name="action" value="(\w+)"', body.split('id="status-actions"')[1].split("</form>")[0]
+        )
+        if 'id="status-actions"' in body
+        else []
+    )
 
 
-@pytest.mark.parametrize("status, offered", [
-    ("active", ["deactivate", "freeze"]),
-    ("frozen", ["deactivate", "reactivate"]),
-    ("deactivated", ["reactivate"]),
-])
-def test_details_page_offers_the_actions_the_status_machine_allows(client, login, status,
-                                                                   offered):
+@pytest.mark.parametrize(
+    "status, offered",
+    [
+        ("active", ["deactivate", "freeze"]),
+        ("frozen", ["deactivate", "reactivate"]),
+        ("deactivated", ["reactivate"]),
+    ],
+)
+def test_details_page_offers_the_actions_the_status_machine_allows(client, login, status, offered):
     [cid] = make_customers(1, status=status)
     login("manager")
     assert _detail_actions(text(client.get(f"/admin/customers/details/?id={cid}"))) == offered
@@ -81,8 +97,9 @@ def test_details_page_offers_no_action_without_the_permission(client, login, rol
     login(role)
     body = text(client.get(f"/admin/customers/details/?id={cid}"))
     assert 'id="status-actions"' not in body
-    response, token = start_action(client, "deactivate", [cid],
-                                   url=f"/admin/customers/details/?id={cid}")
+    response, token = start_action(
+        client, "deactivate", [cid], url=f"/admin/customers/details/?id={cid}"
+    )
     assert response.status_code == 403 and token is None
     assert statuses([cid]) == {cid: "active"}
 
@@ -97,8 +114,9 @@ def test_deactivate_from_the_details_page_confirms_and_returns_there(client, log
     page, token = start_action(client, "deactivate", [cid], url=url)
     assert page.status_code == 200
     assert "1 customer will change to Deactivated." in text(page)
-    assert re.search(r'href="/admin/customers/details/\?id=%d[^"]*" id="cancel-link"' % cid,
-                     text(page))
+    assert re.search(
+        rf'href="/admin/customers/details/\?id={cid}[^"]*" id="cancel-link"', text(page)
+    )
     done = confirm_action(client, token, url=url)
     assert done.status_code == 303 and done.headers["Location"] == url
     assert statuses(ids) == {ids[0]: "active", cid: "deactivated", ids[2]: "active"}
@@ -109,37 +127,46 @@ def test_deactivate_from_the_details_page_confirms_and_returns_there(client, log
 
 # -- the revert confirmation: the same inline errors and GET address ----------------------------
 
+
 def test_revert_memo_error_rerenders_the_revert_page_and_the_token_still_works(
-        client, login, reasons):
+    client, login, reasons
+):
     ids = make_customers(2)
     login("manager")
     _, token = start_action(client, "freeze", ids)
     done = confirm_action(client, token)
-    operation_id = int(re.search(r"/admin/audit/details/\?id=(\d+)",
-                                 text(client.get(done.headers["Location"]))).group(1))
+    operation_id = int(
+        re.search(
+            r"/admin/audit/details/\?id=(\d+)", text(client.get(done.headers["Location"]))
+        ).group(1)
+    )
     page = client.post("/admin/audit/revert/", data={"id": operation_id})
     body = text(page)
     revert_token = re.search(r'name="token" type="hidden" value="([^"]+)"', body).group(1)
     assert f'data-page-url="/admin/audit/revert/preview/?id={operation_id}"' in body
     assert re.search(r'<select[^>]*autofocus[^>]*name="reason"', body)
-    refused = client.post("/admin/audit/revert/confirm/", data={
-        "token": revert_token, "reason": "other", "memo": " "})
+    refused = client.post(
+        "/admin/audit/revert/confirm/", data={"token": revert_token, "reason": "other", "memo": " "}
+    )
     assert refused.status_code == 422
-    assert ('<div class="invalid-feedback" id="memo-feedback">This reason requires a memo.'
-            in text(refused))
+    assert '<div class="invalid-feedback" id="memo-feedback">This reason requires a memo.' in text(
+        refused
+    )
     assert statuses(ids) == {i: "frozen" for i in ids}
     again = client.get("/admin/audit/revert/preview/", query_string={"id": operation_id})
     assert again.status_code == 200
     assert "2 customers will go back to the status they had before." in text(again)
-    assert client.get("/admin/audit/revert/preview/",
-                      query_string={"id": "x"}).status_code == 404
-    ok = client.post("/admin/audit/revert/confirm/", data={
-        "token": revert_token, "reason": "other", "memo": "wrong customers"})
+    assert client.get("/admin/audit/revert/preview/", query_string={"id": "x"}).status_code == 404
+    ok = client.post(
+        "/admin/audit/revert/confirm/",
+        data={"token": revert_token, "reason": "other", "memo": "wrong customers"},
+    )
     assert ok.status_code == 303
     assert statuses(ids) == {i: "active" for i in ids}
 
 
 # -- warnings that apply to the action, with the rows they concern; paging and CSV --------------
+
 
 def _warnings(body: str) -> dict[str, str]:
     return dict(re.findall(r'<li data-warning="(\w+)">([^<]*)', body))
@@ -161,23 +188,33 @@ def mixed(app):
     ordering = make_customers(2, start=10)
     quiet = make_customers(4, start=20)
     frozen_owing = make_customers(2, status="frozen", start=30, balance=Decimal("9.00"))
-    db.session.execute(sa.update(Customer).where(Customer.id.in_(ordering + frozen_owing))
-                       .values(last_order_at=recent))
+    db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id.in_(ordering + frozen_owing))
+        .values(last_order_at=recent)
+    )
     db.session.commit()
     return {"owing": owing, "ordering": ordering, "quiet": quiet, "frozen": frozen_owing}
 
 
 @pytest.mark.parametrize("action", ["deactivate", "freeze"])
-def test_stopping_customers_warns_about_balance_and_recent_orders(client, login, reasons,
-                                                                   mixed, action):
+def test_stopping_customers_warns_about_balance_and_recent_orders(
+    client, login, reasons, mixed, action
+):
     login("manager")
     ids = mixed["owing"] + mixed["ordering"] + mixed["quiet"]
     page, token = start_action(client, action, ids)
     warnings = _warnings(text(page))
     assert warnings["open_balance"].strip() == "3 customers have an open balance."
     assert warnings["recent_orders"].strip() == "2 customers ordered in the last 30 days."
-    link = re.search(r'href="([^"]+)" class="ml-1" id="show-open_balance">Show these 3 customers<',
-                     text(page)).group(1).replace("&amp;", "&")
+    link = (
+        re.search(
+            r'href="([^"]+)" class="ml-1" id="show-open_balance">Show these 3 customers<',
+            text(page),
+        )
+        .group(1)
+        .replace("&amp;", "&")
+    )
     only = text(client.get(link))
     listed = {int(i) for i in re.findall(r'<tr data-customer-id="(\d+)"', only)}
     assert listed == set(mixed["owing"])
@@ -199,7 +236,7 @@ def test_unknown_warning_filter_lists_every_row(client, login, reasons, mixed):
     url = re.search(r'data-page-url="([^"]+)"', text(first)).group(1)
     page = client.get(url, query_string={"show": "nonsense", "page": "99999999999"})
     assert page.status_code == 200
-    assert len(re.findall(r'<tr data-customer-id=', text(page))) == 7
+    assert len(re.findall(r"<tr data-customer-id=", text(page))) == 7
 
 
 def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
@@ -207,8 +244,7 @@ def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
     import io
 
     app.config["CONFIRMATION_PREVIEW_ROWS"] = 5
-    ids = make_customers(12, name='=HYPERLINK("x")') + make_customers(
-        2, status="frozen", start=50)
+    ids = make_customers(12, name='=HYPERLINK("x")') + make_customers(2, status="frozen", start=50)
     login("manager")
     page, _ = start_action(client, "freeze", ids)
     export = re.search(r'href="([^"]+)" id="export-preview"', text(page)).group(1)
@@ -217,8 +253,15 @@ def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(text(response))))
-    assert rows[0][:7] == ["Customer ID", "Code", "Name", "Status", "Status code", "Will change",
-                           "Why skipped"]
+    assert rows[0][:7] == [
+        "Customer ID",
+        "Code",
+        "Name",
+        "Status",
+        "Status code",
+        "Will change",
+        "Why skipped",
+    ]
     assert len(rows) == 1 + 14
     assert [r[5] for r in rows[1:]] == ["Yes"] * 12 + ["No"] * 2
     assert rows[-1][3:5] == ["Frozen", "frozen"] and rows[-1][6] == "already frozen"
@@ -230,28 +273,51 @@ def test_the_whole_preview_exports_as_csv(client, login, reasons, app):
 
 # -- exports: plain values, typed XLSX cells, formulas escaped only where they would run ----------
 
+
 @pytest.fixture
 def exported(app):
-    import sqlalchemy as sa
     from datetime import date, datetime
     from decimal import Decimal
+
+    import sqlalchemy as sa
 
     from admin_app.extensions import db
     from admin_app.models import Customer
 
     [plain] = make_customers(1, balance=Decimal("6090.30"), credit_limit=Decimal("10000.00"))
-    [hostile] = make_customers(1, start=2, name='=HYPERLINK("http://evil.example","x")',
-                               status="deactivated")
-    db.session.execute(sa.update(Customer).where(Customer.id == plain).values(
-        phone="+886 2 2345-6789", contract_end=date(2027, 3, 31),
-        last_order_at=datetime(2026, 11, 2, 17, 6, 38)))
-    db.session.execute(sa.update(Customer).where(Customer.id == hostile).values(
-        phone="+cmd|' /C calc'!A0", email="@SUM(1+1)"))
+    [hostile] = make_customers(
+        1, start=2, name='=HYPERLINK("http://evil.example","x")', status="deactivated"
+    )
+    db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id == plain)
+        .values(
+            phone="+886 2 2345-6789",
+            contract_end=date(2027, 3, 31),
+            last_order_at=datetime(2026, 11, 2, 17, 6, 38),
+        )
+    )
+    db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id == hostile)
+        .values(phone="+cmd|' /C calc'!A0", email="@SUM(1+1)")
+    )
     db.session.commit()
 
 
-EXPORT_HEADER = ["Code", "Name", "Email", "Phone", "Segment", "Status", "Status code", "Balance",
-                 "Credit limit", "Contract end", "Last order"]
+EXPORT_HEADER = [
+    "Code",
+    "Name",
+    "Email",
+    "Phone",
+    "Segment",
+    "Status",
+    "Status code",
+    "Balance",
+    "Credit limit",
+    "Contract end",
+    "Last order",
+]
 
 
 def test_csv_export_has_plain_values_and_escapes_only_formulas(client, login, exported):
@@ -263,10 +329,20 @@ def test_csv_export_has_plain_values_and_escapes_only_formulas(client, login, ex
     assert response.status_code == 200
     header, first, second = list(csv.reader(io.StringIO(text(response))))
     assert header == EXPORT_HEADER
-    assert first == ["T00001", "Test Customer 1", "t1@example.com", "+886 2 2345-6789",
-                     "Retail", "Active", "active", "6090.30", "10000.00", "2027-03-31",
-                     "2026-11-02 17:06:38"]
-    assert second[1] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert first == [
+        "T00001",
+        "Test Customer 1",
+        "t1@example.com",
+        "+886 2 2345-6789",
+        "Retail",
+        "Active",
+        "active",
+        "6090.30",
+        "10000.00",
+        "2027-03-31",
+        "2026-11-02 17:06:38",
+    ]
+    assert second[1] == '\'=HYPERLINK("http://evil.example","x")'
     assert second[2] == "'@SUM(1+1)" and second[3] == "'+cmd|' /C calc'!A0"
     assert second[5:7] == ["Deactivated", "deactivated"]
     assert "<span" not in text(response)
@@ -292,7 +368,10 @@ def test_xlsx_export_has_numbers_dates_and_text_never_formulas(client, login, ex
     assert first["Contract end"] in (date(2027, 3, 31), datetime(2027, 3, 31))
     assert first["Last order"] == datetime(2026, 11, 2, 17, 6, 38)
     assert (first["Phone"], first["Status"], first["Status code"]) == (
-        "+886 2 2345-6789", "Active", "active")
+        "+886 2 2345-6789",
+        "Active",
+        "active",
+    )
     second = dict(zip(EXPORT_HEADER, rows[2], strict=True))
     assert second["Name"] == '=HYPERLINK("http://evil.example","x")'
     cells = {cell.column_letter: cell for cell in sheet[3]}
@@ -301,11 +380,22 @@ def test_xlsx_export_has_numbers_dates_and_text_never_formulas(client, login, ex
     assert all("<span" not in str(value) for row in rows for value in row)
 
 
-@pytest.mark.parametrize("value, escaped", [
-    ("+886 2 2345-6789", False), ("-5", False), ("+1 (555) 010-0000", False),
-    ("=1+1", True), ("+SUM(A1)", True), ("-2+cmd|' /C calc'!A0", True), ("@import", True),
-    ("\t=1", True), ("\r5", True), ("-", True), ("plain", False),
-])
+@pytest.mark.parametrize(
+    "value, escaped",
+    [
+        ("+886 2 2345-6789", False),
+        ("-5", False),
+        ("+1 (555) 010-0000", False),
+        ("=1+1", True),
+        ("+SUM(A1)", True),
+        ("-2+cmd|' /C calc'!A0", True),
+        ("@import", True),
+        ("\t=1", True),
+        ("\r5", True),
+        ("-", True),
+        ("plain", False),
+    ],
+)
 def test_formula_escaping_spares_numbers_and_phones(value, escaped):
     from admin_app.admin.secure import escape_spreadsheet_formula
 
@@ -313,6 +403,7 @@ def test_formula_escaping_spares_numbers_and_phones(value, escaped):
 
 
 # -- clerks edit contact details, not money -----------------------------------------------------
+
 
 def test_clerk_edits_contact_details_but_not_balance_or_credit_limit(client, login):
     from decimal import Decimal
@@ -325,9 +416,18 @@ def test_clerk_edits_contact_details_but_not_balance_or_credit_limit(client, log
     form = text(client.get(f"/admin/customers/edit/?id={cid}"))
     assert 'name="phone"' in form
     assert 'name="balance"' not in form and 'name="credit_limit"' not in form
-    saved = client.post(f"/admin/customers/edit/?id={cid}", data={
-        "code": "T00001", "name": "Renamed", "segment": "retail", "phone": "+886 2 1234 5678",
-        "credit_limit": "999999", "balance": "-5", "version": "1"})
+    saved = client.post(
+        f"/admin/customers/edit/?id={cid}",
+        data={
+            "code": "T00001",
+            "name": "Renamed",
+            "segment": "retail",
+            "phone": "+886 2 1234 5678",
+            "credit_limit": "999999",
+            "balance": "-5",
+            "version": "1",
+        },
+    )
     assert saved.status_code == 302
     db.session.rollback()
     row = db.session.get(Customer, cid)
@@ -347,14 +447,26 @@ def test_the_service_refuses_money_changes_from_a_clerk(app, staff):
     clerk = Actor(id=staff["clerk"].id, username="clerk", role="clerk")
     manager = Actor(id=staff["manager"].id, username="manager", role="manager")
     with pytest.raises(NotAllowed):
-        customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=1,
-                                 actor=clerk)
+        customers.update_details(
+            cid, {"credit_limit": Decimal("5")}, expected_version=1, actor=clerk
+        )
     with pytest.raises(NotAllowed):
         customers.create_customer({"code": "N1", "name": "New", "balance": "3"}, actor=clerk)
-    assert customers.update_details(cid, {"credit_limit": Decimal("1000.00"), "name": "Same"},
-                                    expected_version=1, actor=clerk) == 1  # money unchanged
-    assert customers.update_details(cid, {"credit_limit": Decimal("5")}, expected_version=2,
-                                    actor=manager) == 1
+    assert (
+        customers.update_details(
+            cid,
+            {"credit_limit": Decimal("1000.00"), "name": "Same"},
+            expected_version=1,
+            actor=clerk,
+        )
+        == 1
+    )  # money unchanged
+    assert (
+        customers.update_details(
+            cid, {"credit_limit": Decimal("5")}, expected_version=2, actor=manager
+        )
+        == 1
+    )
 
 
 def test_manager_still_sees_the_money_fields(client, login):
@@ -367,16 +479,31 @@ def test_manager_still_sees_the_money_fields(client, login):
 def test_save_messages_name_the_record(client, login):
     [cid] = make_customers(1)
     login("manager")
-    saved = client.post(f"/admin/customers/edit/?id={cid}", data={
-        "code": "T00001", "name": "Renamed", "segment": "retail", "credit_limit": "1000",
-        "balance": "0", "version": "1"})
+    saved = client.post(
+        f"/admin/customers/edit/?id={cid}",
+        data={
+            "code": "T00001",
+            "name": "Renamed",
+            "segment": "retail",
+            "credit_limit": "1000",
+            "balance": "0",
+            "version": "1",
+        },
+    )
     assert saved.status_code == 302
     page = text(client.get(saved.headers["Location"]))
     assert "Customer T00001 saved." in page
     assert "Record was successfully saved." not in page
-    created = client.post("/admin/customers/new/", data={
-        "code": "C000123", "name": "New Co", "segment": "retail", "credit_limit": "0",
-        "balance": "0"})
+    created = client.post(
+        "/admin/customers/new/",
+        data={
+            "code": "C000123",
+            "name": "New Co",
+            "segment": "retail",
+            "credit_limit": "0",
+            "balance": "0",
+        },
+    )
     assert created.status_code == 302
     assert "Customer C000123 created." in text(client.get(created.headers["Location"]))
 
@@ -385,8 +512,7 @@ def test_review_rule_form_has_no_none_placeholder(client, login, reasons):
     login("admin")
     form = text(client.get("/admin/rules/new/"))
     assert ">__None<" not in form
-    assert ('<option selected value="__None">None (choose on the confirmation page)</option>'
-            in form)
+    assert '<option selected value="__None">None (choose on the confirmation page)</option>' in form
 
 
 def test_reason_in_use_sentence_uses_plurals(client, login, reasons, staff):
@@ -401,8 +527,9 @@ def test_reason_in_use_sentence_uses_plurals(client, login, reasons, staff):
     actor = Actor(id=staff["admin"].id, username="admin", role="admin")
     request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=[cid])
     status_change.execute(request_id, actor=actor, reason_code="customer_request")
-    reason_id = db.session.execute(sa.select(Reason.id).where(
-        Reason.code == "customer_request")).scalar_one()
+    reason_id = db.session.execute(
+        sa.select(Reason.id).where(Reason.code == "customer_request")
+    ).scalar_one()
     login("admin")
     edit = text(client.get(f"/admin/reasons/edit/?id={reason_id}"))
     assert "in use by 1 operation, 1 customer, 0 review rules, so it cannot be deleted" in edit

@@ -21,15 +21,17 @@ def test_generated_log_verifies_and_replays_to_the_customers(app):
     assert count(AuditOperation) == result.operations > 100
     assert verify_chain() == (True, f"{result.operations} operations verified, chain intact")
     head = db.session.get(AuditChainHead, 1)
-    assert (head.operation_count, head.last_operation_id) == (result.operations,
-                                                              result.operations)
+    assert (head.operation_count, head.last_operation_id) == (result.operations, result.operations)
     assert status_replay_problems() == []
     counts = customer_counts.status_counts()
     assert sum(counts.values()) == 400 and counts["active"] > 200 and counts["frozen"] > 0
     # Every edited field ends where its last entry says.
     last_phone = db.session.execute(
         sa.select(AuditEntry.entity_id, AuditEntry.new_value)
-        .where(AuditEntry.field == "phone").order_by(AuditEntry.id.desc()).limit(1)).one()
+        .where(AuditEntry.field == "phone")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).one()
     assert db.session.get(Customer, last_phone[0]).phone == last_phone[1]
     actions = set(db.session.execute(sa.select(AuditOperation.action)).scalars())
     assert {"login", "customer_edit", "deactivate", "freeze", "reactivate"} <= actions
@@ -43,9 +45,12 @@ def test_a_tampered_generated_log_is_detected(app, backend):
         db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     else:
         db.session.execute(sa.text("DROP TRIGGER audit_entries_no_update"))
-    db.session.execute(sa.text(
-        "UPDATE audit_entries SET new_value = 'active' WHERE id = "
-        "(SELECT min(id) FROM audit_entries WHERE field = 'status')"))
+    db.session.execute(
+        sa.text(
+            "UPDATE audit_entries SET new_value = 'active' WHERE id = "
+            "(SELECT min(id) FROM audit_entries WHERE field = 'status')"
+        )
+    )
     db.session.commit()
     intact, message = verify_chain()
     assert not intact and "operation #" in message

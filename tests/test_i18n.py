@@ -23,8 +23,10 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 # Common characters that exist only in Simplified Chinese (Traditional: 錄 戶 凍 啟 審 設 資 賬/帳
 # 頁 …): none may appear in a Traditional page or catalog.
 SIMPLIFIED_ONLY = "录户冻启审设资账页"
-MORE_SIMPLIFIED_ONLY = ("们这个为说时发门关开问间务单号码据选择项条类删认过还该从会对应处见规则编辑"
-                        "错误请输无显称复归启状态订额审户码录跃细览权级删导数储帐汇")
+MORE_SIMPLIFIED_ONLY = (
+    "们这个为说时发门关开问间务单号码据选择项条类删认过还该从会对应处见规则编辑"
+    "错误请输无显称复归启状态订额审户码录跃细览权级删导数储帐汇"
+)
 
 
 def catalog_path(locale: str, domain: str = "messages") -> Path:
@@ -34,9 +36,10 @@ def catalog_path(locale: str, domain: str = "messages") -> Path:
 def app_strings() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / "admin_app", method_map=[("**.py", "python"),
-                                            ("**/templates/**.html", "jinja2")],
-            keywords={**KEYWORDS}):
+        ROOT / "admin_app",
+        method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+        keywords={**KEYWORDS},
+    ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return {m for m in found if m}
 
@@ -71,7 +74,8 @@ def test_every_app_string_has_a_chinese_translation(locale):
 def test_translations_keep_their_placeholders(locale, domain):
     for ids, chinese in entries(locale, domain):  # Chinese has one form: the plural's
         assert sorted(re.findall(r"%\(\w+\)\w", ids[-1])) == sorted(
-            re.findall(r"%\(\w+\)\w", chinese)), ids
+            re.findall(r"%\(\w+\)\w", chinese)
+        ), ids
 
 
 def test_the_traditional_catalogs_have_no_simplified_only_characters():
@@ -85,8 +89,12 @@ def glossary_rows() -> list[tuple[str, str, str]]:
     rows = []
     for line in (ROOT / "docs" / "glossary-zh.md").read_text(encoding="utf-8").splitlines():
         cells = tuple(cell.strip() for cell in line.strip().strip("|").split("|"))
-        if line.startswith("|") and len(cells) == 3 and cells[0] != "English" and not set(
-                cells[0]) <= {"-"}:
+        if (
+            line.startswith("|")
+            and len(cells) == 3
+            and cells[0] != "English"
+            and not set(cells[0]) <= {"-"}
+        ):
             rows.append(cells)
     return rows
 
@@ -129,13 +137,17 @@ def test_flask_admin_page_size_menu_is_translated_for_every_option():
 
 # -- every user-visible service message goes through gettext --------------------------------
 
-SERVICE_ERRORS = {name for name, value in vars(service_errors).items()
-                  if isinstance(value, type) and issubclass(value, service_errors.ServiceError)}
+SERVICE_ERRORS = {
+    name
+    for name, value in vars(service_errors).items()
+    if isinstance(value, type) and issubclass(value, service_errors.ServiceError)
+}
 
 
 def _error_like(name: str) -> bool:
     return name in SERVICE_ERRORS or name.endswith(
-        ("Error", "Exception", "Conflict", "NotAllowed", "Invalid", "InvalidInput", "NotFound"))
+        ("Error", "Exception", "Conflict", "NotAllowed", "Invalid", "InvalidInput", "NotFound")
+    )
 
 
 def formatted_messages(tree: ast.AST) -> list[tuple[int, str]]:
@@ -152,14 +164,28 @@ def formatted_messages(tree: ast.AST) -> list[tuple[int, str]]:
             continue
         message_args = [*node.args, *(k.value for k in node.keywords if k.arg == "message")]
         for arg in [*node.args, *(keyword.value for keyword in node.keywords)]:
-            built = isinstance(arg, ast.JoinedStr) or (
-                isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Mod, ast.Add))
-                and any(isinstance(side, (ast.Constant, ast.JoinedStr))
-                        for side in (arg.left, arg.right))) or (
-                isinstance(arg, ast.Call) and getattr(arg.func, "attr", "") == "format"
-                and isinstance(arg.func.value, ast.Constant))
-            untranslated = (name in SERVICE_ERRORS and arg in message_args
-                            and isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+            built = (
+                isinstance(arg, ast.JoinedStr)
+                or (
+                    isinstance(arg, ast.BinOp)
+                    and isinstance(arg.op, (ast.Mod, ast.Add))
+                    and any(
+                        isinstance(side, (ast.Constant, ast.JoinedStr))
+                        for side in (arg.left, arg.right)
+                    )
+                )
+                or (
+                    isinstance(arg, ast.Call)
+                    and getattr(arg.func, "attr", "") == "format"
+                    and isinstance(arg.func.value, ast.Constant)
+                )
+            )
+            untranslated = (
+                name in SERVICE_ERRORS
+                and arg in message_args
+                and isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+            )
             if built or untranslated:
                 found.append((node.lineno, ast.unparse(node)[:100]))
     return found
@@ -173,23 +199,29 @@ def test_no_service_error_or_gettext_call_gets_a_python_formatted_message():
     assert offenders == [], "use _('... %(name)s ...', name=value):\n" + "\n".join(offenders)
 
 
-@pytest.mark.parametrize("source", [
-    'raise InvalidInput(f"{name} is required.")',
-    'raise Conflict(f"A reason with the code {code!r} already exists.")',
-    'raise errors.NotFound("This reason does not exist.")',
-    'raise ValueError("bad %s" % value)',
-    'message = _(f"Deactivated {n}")',
-    'flash(_("Deactivated {}".format(n)))',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'raise InvalidInput(f"{name} is required.")',
+        'raise Conflict(f"A reason with the code {code!r} already exists.")',
+        'raise errors.NotFound("This reason does not exist.")',
+        'raise ValueError("bad %s" % value)',
+        'message = _(f"Deactivated {n}")',
+        'flash(_("Deactivated {}".format(n)))',
+    ],
+)
 def test_the_scan_catches_formatted_and_untranslated_messages(source):
     assert formatted_messages(ast.parse(source))
 
 
-@pytest.mark.parametrize("source", [
-    'raise InvalidInput(_("%(field)s is required.", field=name))',
-    'raise InvalidInput(problem)',
-    'raise ValueError("pass exactly one of ids / matching")',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'raise InvalidInput(_("%(field)s is required.", field=name))',
+        "raise InvalidInput(problem)",
+        'raise ValueError("pass exactly one of ids / matching")',
+    ],
+)
 def test_the_scan_lets_gettext_with_placeholders_through(source):
     assert formatted_messages(ast.parse(source)) == []
 
@@ -220,9 +252,23 @@ class _TextNodes(HTMLParser):
             self.texts.append(" ".join(data.split()))
 
 
-ADMIN_ENGLISH = {"List", "Create", "Export", "Add Filter", "Apply", "Reset Filters", "Search",
-                 "With selected", "Save", "Cancel", "Details", "Edit", "Delete", "items",
-                 "Home"}
+ADMIN_ENGLISH = {
+    "List",
+    "Create",
+    "Export",
+    "Add Filter",
+    "Apply",
+    "Reset Filters",
+    "Search",
+    "With selected",
+    "Save",
+    "Cancel",
+    "Details",
+    "Edit",
+    "Delete",
+    "items",
+    "Home",
+}
 
 
 def untranslated(html: str, locale: str = "zh_Hans_CN") -> set[str]:
@@ -289,8 +335,9 @@ def test_grid_confirmation_log_and_order_refusal_in_traditional_chinese(traditio
     assert re.search(r'col-source">\s*網頁\s*<', log)
     assert untranslated(log, "zh_Hant_TW") == set()
     assert simplified_only(log) == set()
-    refused = traditional_client.post("/admin/orders/new/",
-                                      data={"customer": str(frozen), "amount": "5"})
+    refused = traditional_client.post(
+        "/admin/orders/new/", data={"customer": str(frozen), "amount": "5"}
+    )
     assert refused.status_code == 409
     text = refused.get_data(as_text=True)
     assert "客戶 T00004 已凍結，無法接受新訂單。" in text
@@ -302,9 +349,11 @@ def test_grid_confirmation_log_and_order_refusal_in_traditional_chinese(traditio
 def test_a_service_refusal_is_in_the_users_language(client, login):
     [frozen] = make_customers(1, status="frozen")
     login("clerk")
-    for locale, expected in [("en", "Customer T00001 is frozen and cannot take new orders."),
-                             ("zh_Hans_CN", "客户 T00001 已冻结，不能接受新订单。"),
-                             ("zh_Hant_TW", "客戶 T00001 已凍結，無法接受新訂單。")]:
+    for locale, expected in [
+        ("en", "Customer T00001 is frozen and cannot take new orders."),
+        ("zh_Hans_CN", "客户 T00001 已冻结，不能接受新订单。"),
+        ("zh_Hant_TW", "客戶 T00001 已凍結，無法接受新訂單。"),
+    ]:
         client.post("/locale", data={"locale": locale})
         response = client.post("/admin/orders/new/", data={"customer": str(frozen), "amount": "5"})
         assert expected in response.get_data(as_text=True), locale
@@ -328,14 +377,27 @@ def test_browser_language_is_used_before_a_choice(client, login):
     assert "Dashboard" in english.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("header, lang", [
-    ("zh-TW", "zh-Hant-TW"), ("zh-HK", "zh-Hant-TW"), ("zh-MO", "zh-Hant-TW"),
-    ("zh-Hant", "zh-Hant-TW"), ("zh-Hant-HK", "zh-Hant-TW"), ("zh-tw,zh;q=0.8", "zh-Hant-TW"),
-    ("zh-CN", "zh-Hans-CN"), ("zh-SG", "zh-Hans-CN"), ("zh-Hans", "zh-Hans-CN"),
-    ("zh", "zh-Hans-CN"), ("zh-Hans-TW", "zh-Hans-CN"),
-    ("en-US,zh-TW;q=0.5", "en"), ("fr,zh-HK;q=0.5", "zh-Hant-TW"), ("de,fr", "en"),
-    ("zh-TW;q=0,en", "en"), ("", "en"),
-])
+@pytest.mark.parametrize(
+    "header, lang",
+    [
+        ("zh-TW", "zh-Hant-TW"),
+        ("zh-HK", "zh-Hant-TW"),
+        ("zh-MO", "zh-Hant-TW"),
+        ("zh-Hant", "zh-Hant-TW"),
+        ("zh-Hant-HK", "zh-Hant-TW"),
+        ("zh-tw,zh;q=0.8", "zh-Hant-TW"),
+        ("zh-CN", "zh-Hans-CN"),
+        ("zh-SG", "zh-Hans-CN"),
+        ("zh-Hans", "zh-Hans-CN"),
+        ("zh", "zh-Hans-CN"),
+        ("zh-Hans-TW", "zh-Hans-CN"),
+        ("en-US,zh-TW;q=0.5", "en"),
+        ("fr,zh-HK;q=0.5", "zh-Hant-TW"),
+        ("de,fr", "en"),
+        ("zh-TW;q=0,en", "en"),
+        ("", "en"),
+    ],
+)
 def test_accept_language_picks_the_catalog_and_the_html_lang(client, login, header, lang):
     headers = {"Accept-Language": header} if header else {}
     page = client.get("/login", headers=headers).get_data(as_text=True)
@@ -352,8 +414,11 @@ def test_the_language_menus_offer_the_three_languages(client, login):
     login("clerk")
     dashboard = client.get("/admin/").get_data(as_text=True)
     for page in (login_page, dashboard):
-        for code, name in [("en", "English"), ("zh_Hans_CN", "简体中文"),
-                           ("zh_Hant_TW", "繁體中文")]:
+        for code, name in [
+            ("en", "English"),
+            ("zh_Hans_CN", "简体中文"),
+            ("zh_Hant_TW", "繁體中文"),
+        ]:
             assert f'value="{code}">{name}</button>' in page
 
 
@@ -363,8 +428,10 @@ def test_unknown_language_is_a_clear_400(client, login):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("locale, words", [("zh_Hans_CN", ("用户名", "密码", "登录")),
-                                           ("zh_Hant_TW", ("帳號", "密碼", "登入"))])
+@pytest.mark.parametrize(
+    "locale, words",
+    [("zh_Hans_CN", ("用户名", "密码", "登录")), ("zh_Hant_TW", ("帳號", "密碼", "登入"))],
+)
 def test_login_page_switches_language_before_login(client, locale, words):
     client.post("/locale", data={"locale": locale, "next": "/login"})
     page = client.get("/login").get_data(as_text=True)
@@ -381,17 +448,36 @@ def _page(client, url: str, locale: str) -> str:
 
 def test_reason_labels_per_language_with_english_fallback(client, login):
     login("admin")
-    response = client.post("/admin/reasons/new/", data={
-        "code": "bankrupt", "label": "Bankruptcy", "label_zh": "破产",
-        "label_zh_hant": "破產", "for_deactivate": "y", "enabled": "y", "position": "0"})
+    response = client.post(
+        "/admin/reasons/new/",
+        data={
+            "code": "bankrupt",
+            "label": "Bankruptcy",
+            "label_zh": "破产",
+            "label_zh_hant": "破產",
+            "for_deactivate": "y",
+            "enabled": "y",
+            "position": "0",
+        },
+    )
     assert response.status_code == 302
-    client.post("/admin/reasons/new/", data={
-        "code": "moved", "label": "Moved away", "label_zh": "已搬迁",
-        "for_deactivate": "y", "enabled": "y", "position": "1"})
+    client.post(
+        "/admin/reasons/new/",
+        data={
+            "code": "moved",
+            "label": "Moved away",
+            "label_zh": "已搬迁",
+            "for_deactivate": "y",
+            "enabled": "y",
+            "position": "1",
+        },
+    )
     ids = make_customers(1)
-    for locale, shown, hidden in [("en", ["Bankruptcy", "Moved away"], ["破产", "破產"]),
-                                  ("zh_Hans_CN", ["破产", "已搬迁"], ["Bankruptcy", "破產"]),
-                                  ("zh_Hant_TW", ["破產", "Moved away"], ["破产", "已搬迁"])]:
+    for locale, shown, hidden in [
+        ("en", ["Bankruptcy", "Moved away"], ["破产", "破產"]),
+        ("zh_Hans_CN", ["破产", "已搬迁"], ["Bankruptcy", "破產"]),
+        ("zh_Hant_TW", ["破產", "Moved away"], ["破产", "已搬迁"]),
+    ]:
         client.post("/locale", data={"locale": locale})
         page, _ = start_action(client, "deactivate", ids)
         select = page.get_data(as_text=True).split('name="reason"', 1)[1].split("</select>")[0]
@@ -416,8 +502,10 @@ def test_seeded_reasons_and_rules_have_all_three_languages(review_rules):
 
     from admin_app.models import Reason, ReviewRule
 
-    for model, fields in ((Reason, ("label", "label_zh", "label_zh_hant")),
-                          (ReviewRule, ("name", "name_zh", "name_zh_hant"))):
+    for model, fields in (
+        (Reason, ("label", "label_zh", "label_zh_hant")),
+        (ReviewRule, ("name", "name_zh", "name_zh_hant")),
+    ):
         rows = db.session.execute(sa.select(model)).scalars().all()
         assert rows
         for row in rows:
@@ -428,8 +516,11 @@ def test_seeded_reasons_and_rules_have_all_three_languages(review_rules):
 
 def test_rule_names_follow_the_page_language(client, login, review_rules):
     login("admin")
-    for locale, name in [("en", "Balance over credit limit"), ("zh_Hans_CN", "余额超出信用额度"),
-                         ("zh_Hant_TW", "餘額超過信用額度")]:
+    for locale, name in [
+        ("en", "Balance over credit limit"),
+        ("zh_Hans_CN", "余额超出信用额度"),
+        ("zh_Hant_TW", "餘額超過信用額度"),
+    ]:
         assert name in _page(client, "/admin/review/", locale), locale
         assert name in _page(client, "/admin/", locale), locale
 
@@ -446,8 +537,9 @@ def test_the_log_shows_entities_fields_and_statuses_in_traditional(traditional_c
     assert done.status_code == 303
     db.session.rollback()
     operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar_one()
-    details = traditional_client.get(
-        f"/admin/audit/details/?id={operation_id}").get_data(as_text=True)
+    details = traditional_client.get(f"/admin/audit/details/?id={operation_id}").get_data(
+        as_text=True
+    )
     assert "<td>客戶</td>" in details and '<td title="status">狀態</td>' in details
     assert '<td class="audit-value" title="active">正常</td>' in details
     assert '<td class="audit-value" title="frozen">凍結</td>' in details
@@ -464,37 +556,59 @@ def test_migration_keeps_rows_and_translates_the_seeded_ones(app):
     migrations = os.path.join(os.path.dirname(__file__), "..", "migrations")
     downgrade(directory=migrations, revision="0004_perf")
     with db.engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO reasons (code, label, label_zh, for_deactivate, for_freeze, "
-            "for_reactivate, memo_required, enabled, position, created_at, updated_at) VALUES "
-            "('customer_request', 'Customer request', '客户要求', true, true, true, false, true, "
-            "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
-            "('non_payment', 'Unpaid (renamed)', '未付款', true, true, false, false, true, 1, "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
-            "('local', 'Local reason', '本地原因', true, true, false, false, true, 2, "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-        conn.execute(sa.text(
-            "INSERT INTO review_rules (name, flag_over_credit, enabled, created_at, updated_at) "
-            "VALUES ('Balance over credit limit', true, true, CURRENT_TIMESTAMP, "
-            "CURRENT_TIMESTAMP), ('My rule', true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO reasons (code, label, label_zh, for_deactivate, for_freeze, "
+                "for_reactivate, memo_required, enabled, position, created_at, updated_at) VALUES "
+                "('customer_request', 'Customer request', '客户要求', true, true, true, false, true, "
+                "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+                "('non_payment', 'Unpaid (renamed)', '未付款', true, true, false, false, true, 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+                "('local', 'Local reason', '本地原因', true, true, false, false, true, 2, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO review_rules (name, flag_over_credit, enabled, created_at, updated_at) "
+                "VALUES ('Balance over credit limit', true, true, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP), ('My rule', true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
     upgrade(directory=migrations)
     with db.engine.connect() as conn:
-        reasons = {code: rest for code, *rest in conn.execute(sa.text(
-            "SELECT code, label, label_zh, label_zh_hant FROM reasons")).all()}
-        rules = {name: rest for name, *rest in conn.execute(sa.text(
-            "SELECT name, name_zh, name_zh_hant FROM review_rules")).all()}
-    assert reasons == {"customer_request": ["Customer request", "客户要求", "客戶要求"],
-                       "non_payment": ["Unpaid (renamed)", "未付款", None],  # edited: kept
-                       "local": ["Local reason", "本地原因", None]}
-    assert rules == {"Balance over credit limit": ["余额超出信用额度", "餘額超過信用額度"],
-                     "My rule": [None, None]}
+        reasons = {
+            code: rest
+            for code, *rest in conn.execute(
+                sa.text("SELECT code, label, label_zh, label_zh_hant FROM reasons")
+            ).all()
+        }
+        rules = {
+            name: rest
+            for name, *rest in conn.execute(
+                sa.text("SELECT name, name_zh, name_zh_hant FROM review_rules")
+            ).all()
+        }
+    assert reasons == {
+        "customer_request": ["Customer request", "客户要求", "客戶要求"],
+        "non_payment": ["Unpaid (renamed)", "未付款", None],  # edited: kept
+        "local": ["Local reason", "本地原因", None],
+    }
+    assert rules == {
+        "Balance over credit limit": ["余额超出信用额度", "餘額超過信用額度"],
+        "My rule": [None, None],
+    }
 
 
-@pytest.mark.parametrize("locale, money, count", [
-    ("en", "1,234,567.50", "12,345"), ("zh_Hans_CN", "1,234,567.50", "12,345"),
-    ("zh_Hant_TW", "1,234,567.50", "12,345"),
-    ("de_DE", "1.234.567,50", "12.345"),  # proves the symbols come from the locale
-])
+@pytest.mark.parametrize(
+    "locale, money, count",
+    [
+        ("en", "1,234,567.50", "12,345"),
+        ("zh_Hans_CN", "1,234,567.50", "12,345"),
+        ("zh_Hant_TW", "1,234,567.50", "12,345"),
+        ("de_DE", "1.234.567,50", "12.345"),  # proves the symbols come from the locale
+    ],
+)
 def test_money_and_counts_are_formatted_for_the_locale(app, locale, money, count):
     from decimal import Decimal
 
@@ -502,18 +616,26 @@ def test_money_and_counts_are_formatted_for_the_locale(app, locale, money, count
     from flask_babel import force_locale
 
     with app.test_request_context("/"), force_locale(locale):
-        assert render_template_string("{{ v|money }} {{ n|number }}",
-                                      v=Decimal("1234567.5"), n=12345) == f"{money} {count}"
+        assert (
+            render_template_string("{{ v|money }} {{ n|number }}", v=Decimal("1234567.5"), n=12345)
+            == f"{money} {count}"
+        )
         page = render_template_string(
             "{{ ngettext('%(num)s customer will change to %(status)s.', "
             "'%(num)s customers will change to %(status)s.', n, num=n|number, status='x') }}",
-            n=12345)
+            n=12345,
+        )
         assert count in page
 
 
-@pytest.mark.parametrize("locale, required", [("en", "This field is required."),
-                                              ("zh_Hans_CN", "该字段是必填字段。"),
-                                              ("zh_Hant_TW", "此欄位為必填。")])
+@pytest.mark.parametrize(
+    "locale, required",
+    [
+        ("en", "This field is required."),
+        ("zh_Hans_CN", "该字段是必填字段。"),
+        ("zh_Hant_TW", "此欄位為必填。"),
+    ],
+)
 def test_wtforms_messages_follow_the_language(client, login, locale, required):
     """WTForms has no zh_Hant_TW catalog; gettext's fallback from zh_Hant_TW is its
     Simplified "zh"."""

@@ -17,7 +17,8 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 def test_models_and_migrations_do_not_drift(app):
     with db.engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_object": include_object})
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         assert compare_metadata(context, db.metadata) == []
 
 
@@ -27,8 +28,15 @@ def test_downgrade_to_base_and_upgrade_again(app, backend):
     assert "customers" not in inspector.get_table_names()
     upgrade(directory=MIGRATIONS)
     inspector = sa.inspect(db.engine)
-    for table in ("staff_users", "customers", "orders", "audit_operations", "audit_entries",
-                  "reasons", "review_rules"):
+    for table in (
+        "staff_users",
+        "customers",
+        "orders",
+        "audit_operations",
+        "audit_entries",
+        "reasons",
+        "review_rules",
+    ):
         assert table in inspector.get_table_names()
 
 
@@ -37,21 +45,26 @@ def test_status_is_stored_as_its_text_value(app):
 
     [customer_id] = make_customers(1, status="frozen")
     stored = db.session.execute(
-        sa.text("SELECT status FROM customers WHERE id = :id"), {"id": customer_id}).scalar()
+        sa.text("SELECT status FROM customers WHERE id = :id"), {"id": customer_id}
+    ).scalar()
     assert stored == "frozen"
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.text("UPDATE customers SET status = 'gone' WHERE id = :id"),
-                           {"id": customer_id})
+        db.session.execute(
+            sa.text("UPDATE customers SET status = 'gone' WHERE id = :id"), {"id": customer_id}
+        )
         db.session.commit()
     db.session.rollback()
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_operations SET memo = 'edited'",
-    "DELETE FROM audit_operations",
-    "UPDATE audit_entries SET new_value = 'x'",
-    "DELETE FROM audit_entries",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_operations SET memo = 'edited'",
+        "DELETE FROM audit_operations",
+        "UPDATE audit_entries SET new_value = 'x'",
+        "DELETE FROM audit_entries",
+    ],
+)
 def test_database_refuses_to_change_the_log(app, statement):
     from admin_app.services import staff
     from admin_app.services.audit import Actor
@@ -81,23 +94,36 @@ def test_a_log_written_before_0005_still_verifies_after_upgrading(app, backend):
     from admin_app.services.transaction import write_transaction
 
     def log_indexes() -> set[str]:
-        listing = ("SELECT name FROM sqlite_master WHERE tbl_name = 'audit_entries'"
-                   if backend == "sqlite" else
-                   "SELECT indexname FROM pg_indexes WHERE tablename = 'audit_entries'")
+        listing = (
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'audit_entries'"
+            if backend == "sqlite"
+            else "SELECT indexname FROM pg_indexes WHERE tablename = 'audit_entries'"
+        )
         with db.engine.connect() as conn:
             return set(conn.execute(sa.text(listing)).scalars())
 
     downgrade(directory=MIGRATIONS, revision="0004_perf")
     assert "ix_audit_entries_customer_code_lower" not in log_indexes()
     old = [
-        NewOperation(actor=Actor(id=None, username="Typed In Wrong Box", role="?"),
-                     action="login_failed", scope={"outcome": "unknown_user"},
-                     changed_count=0),
-        NewOperation(actor=Actor.cli(), action="deactivate", reason_code="other", memo="old",
-                     entries=[("customer", 6, "C000006", "status", "active", "deactivated")],
-                     scope={"mode": "ids", "count": 1, "ids": [6]}),
-        NewOperation(actor=Actor.cli(), action="staff_update",
-                     entries=[("staff_user", 1, "clerk", "role", "clerk", "manager")]),
+        NewOperation(
+            actor=Actor(id=None, username="Typed In Wrong Box", role="?"),
+            action="login_failed",
+            scope={"outcome": "unknown_user"},
+            changed_count=0,
+        ),
+        NewOperation(
+            actor=Actor.cli(),
+            action="deactivate",
+            reason_code="other",
+            memo="old",
+            entries=[("customer", 6, "C000006", "status", "active", "deactivated")],
+            scope={"mode": "ids", "count": 1, "ids": [6]},
+        ),
+        NewOperation(
+            actor=Actor.cli(),
+            action="staff_update",
+            entries=[("staff_user", 1, "clerk", "role", "clerk", "manager")],
+        ),
     ]
     with write_transaction():
         for operation in old:

@@ -33,8 +33,10 @@ class _VisibleText(HTMLParser):
         self.texts, self._open, self._details, self._summary = [], [], 0, 0
 
     def handle_starttag(self, tag, attrs):
-        hidden = (tag in ("script", "style", "select")
-                  or "d-none" in (dict(attrs).get("class") or "").split())
+        hidden = (
+            tag in ("script", "style", "select")
+            or "d-none" in (dict(attrs).get("class") or "").split()
+        )
         if tag not in ("br", "input", "img", "meta", "link", "hr"):
             self._open.append((tag, hidden))
         self._details += tag == "details"
@@ -68,10 +70,14 @@ def _actor(user) -> Actor:
 def _deactivate(user, ids, reason="customer_request", memo="", scope=None) -> int:
     actor = _actor(user)
     request_id = status_change.create_request(
-        action=StatusAction.DEACTIVATE, actor=actor, ids=ids,
-        scope=scope or {"mode": "ids", "count": len(ids), "ids": ids})
-    return status_change.execute(request_id, actor=actor, reason_code=reason,
-                                 memo=memo).operation_id
+        action=StatusAction.DEACTIVATE,
+        actor=actor,
+        ids=ids,
+        scope=scope or {"mode": "ids", "count": len(ids), "ids": ids},
+    )
+    return status_change.execute(
+        request_id, actor=actor, reason_code=reason, memo=memo
+    ).operation_id
 
 
 # -- 1. one registry -----------------------------------------------------------------------------
@@ -82,7 +88,7 @@ def _logged_actions() -> list[tuple[str, int, ast.expr]]:
     found = []
     for path in (ROOT / "admin_app").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "NewOperation"):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "NewOperation":
                 for keyword in node.keywords:
                     if keyword.arg == "action":
                         found.append((path.name, node.lineno, keyword.value))
@@ -96,8 +102,7 @@ def test_every_logged_action_is_a_registry_member_with_a_label(app):
         # a literal would bypass the registry: only OperationAction members (or a variable
         # holding one, checked when the NewOperation is built) are logged
         assert not isinstance(value, ast.Constant), f"{name}:{line} logs a string literal"
-        if isinstance(value, ast.Attribute) and getattr(value.value, "id", "") == \
-                "OperationAction":
+        if isinstance(value, ast.Attribute) and getattr(value.value, "id", "") == "OperationAction":
             assert value.attr in OperationAction.__members__, f"{name}:{line}"
     chinese = translations()
     assert set(ACTIONS) == set(OperationAction)
@@ -154,20 +159,24 @@ def test_auditor_sees_a_deactivation_in_words(client, login, staff, reasons, lan
         assert response.status_code == 200, name
         texts[name] = visible_text(response.get_data(as_text=True))
         assert not RAW.search(texts[name]), (name, RAW.search(texts[name]))
-    label, deactivated = (("Customer request", "Deactivated") if language == "en"
-                          else ("客户要求", "停用"))
+    label, deactivated = (
+        ("Customer request", "Deactivated") if language == "en" else ("客户要求", "停用")
+    )
     for name in ("details", "list", "customer"):
         assert label in texts[name], name
     details = texts["details"]
     assert deactivated in details
     assert "T00001" in details and "Pearl Textiles" in details  # code and name
-    scope = ("3 selected customers: T00001 Pearl Textiles, T00002 Pearl Textiles, "
-             "T00003 Pearl Textiles" if language == "en" else "选中的 3 个客户：T00001")
+    scope = (
+        "3 selected customers: T00001 Pearl Textiles, T00002 Pearl Textiles, T00003 Pearl Textiles"
+        if language == "en"
+        else "选中的 3 个客户：T00001"
+    )
     assert scope in details
     # the code stays on hover, the hashes and the stored scope in the folded section
     html = pages["details"].get_data(as_text=True)
     assert 'title="customer_request"' in html
-    technical = html[html.index('<details'):html.index('</details>')]
+    technical = html[html.index("<details") : html.index("</details>")]
     stored = db.session.get(AuditOperation, operation_id)
     assert stored.hash in technical and stored.prev_hash in technical
     assert "&#34;mode&#34;: &#34;ids&#34;" in technical
@@ -176,8 +185,9 @@ def test_auditor_sees_a_deactivation_in_words(client, login, staff, reasons, lan
 
 def test_a_filter_scope_reads_as_a_sentence(app, staff, reasons):
     ids = make_customers(4, status="frozen")
-    operation_id = _deactivate(staff["admin"], ids, scope={
-        "mode": "filter", "filter": "status=frozen&search=lotus&page=2"})
+    operation_id = _deactivate(
+        staff["admin"], ids, scope={"mode": "filter", "filter": "status=frozen&search=lotus&page=2"}
+    )
     operation = db.session.get(AuditOperation, operation_id)
     from admin_app.services.operation_text import describe_scope
 
@@ -187,11 +197,16 @@ def test_a_filter_scope_reads_as_a_sentence(app, staff, reasons):
 def test_a_revert_reads_as_a_revert_of_its_operation(client, login, staff, reasons):
     ids = make_customers(2)
     original = _deactivate(staff["admin"], ids)
-    result = revert.execute(original, actor=_actor(staff["admin"]), confirmed_by=staff["admin"].id,
-                            reason_code="customer_request")
+    result = revert.execute(
+        original,
+        actor=_actor(staff["admin"]),
+        confirmed_by=staff["admin"].id,
+        reason_code="customer_request",
+    )
     login("auditor")
-    text = visible_text(client.get(f"/admin/audit/details/?id={result.operation_id}")
-                        .get_data(as_text=True))
+    text = visible_text(
+        client.get(f"/admin/audit/details/?id={result.operation_id}").get_data(as_text=True)
+    )
     assert f"Revert of operation #{original}" in text
     assert "Deactivated → Active" not in text and "Deactivated" in text and "Active" in text
 
@@ -210,25 +225,49 @@ def test_entries_export_keeps_codes_and_adds_labels(client, login, staff, reason
     ids = make_customers(1, name="Lotus Foods")
     operation_id = _deactivate(staff["admin"], ids)
     login("auditor")
-    rows = list(csv.DictReader(io.StringIO(client.get(
-        f"/admin/audit/entries/export/csv/?id={operation_id}").get_data(as_text=True))))
-    assert [(row["action"], row["reason_code"], row["old_value"], row["new_value"])
-            for row in rows] == [("deactivate", "customer_request", "active", "deactivated")]
-    assert [(row["action_label"], row["reason_label"], row["customer_name"],
-             row["field_label"], row["old_value_label"], row["new_value_label"])
-            for row in rows] == [("Deactivate", "Customer request", "Lotus Foods", "Status",
-                                  "Active", "Deactivated")]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(f"/admin/audit/entries/export/csv/?id={operation_id}").get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
+    assert [
+        (row["action"], row["reason_code"], row["old_value"], row["new_value"]) for row in rows
+    ] == [("deactivate", "customer_request", "active", "deactivated")]
+    assert [
+        (
+            row["action_label"],
+            row["reason_label"],
+            row["customer_name"],
+            row["field_label"],
+            row["old_value_label"],
+            row["new_value_label"],
+        )
+        for row in rows
+    ] == [("Deactivate", "Customer request", "Lotus Foods", "Status", "Active", "Deactivated")]
 
 
 def test_operations_export_keeps_codes_and_adds_labels(client, login, staff, reasons):
     _deactivate(staff["admin"], make_customers(2, name="Lotus Foods"))
     login("auditor")
-    rows = list(csv.DictReader(io.StringIO(
-        client.get("/admin/audit/export/csv/").get_data(as_text=True))))
-    assert [(row["Action"], row["Reason"], row["action_label"], row["reason_label"],
-             row["scope_text"]) for row in rows] == [
-        ("deactivate", "customer_request", "Deactivate", "Customer request",
-         "2 selected customers: T00001 Lotus Foods, T00002 Lotus Foods")]
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/admin/audit/export/csv/").get_data(as_text=True)))
+    )
+    assert [
+        (row["Action"], row["Reason"], row["action_label"], row["reason_label"], row["scope_text"])
+        for row in rows
+    ] == [
+        (
+            "deactivate",
+            "customer_request",
+            "Deactivate",
+            "Customer request",
+            "2 selected customers: T00001 Lotus Foods, T00002 Lotus Foods",
+        )
+    ]
 
 
 # -- 3. sign-ins apart; no unknown username kept ------------------------------------------------
@@ -236,7 +275,7 @@ def test_operations_export_keeps_codes_and_adds_labels(client, login, staff, rea
 
 def _listed_actions(client, query=""):
     html = client.get(f"/admin/audit/{query}").get_data(as_text=True)
-    ids = [int(n) for n in re.findall(r'>#(\d+)</a>', html)]
+    ids = [int(n) for n in re.findall(r">#(\d+)</a>", html)]
     return {db.session.get(AuditOperation, i).action for i in ids}
 
 
@@ -272,21 +311,40 @@ def test_an_unknown_username_is_never_kept(client, login, staff, caplog):
         assert response.status_code == 401
     client.post("/login", data={"username": "clerk", "password": "wrong password"})
     db.session.rollback()
-    failed = db.session.execute(sa.select(AuditOperation).where(
-        AuditOperation.action == "login_failed").order_by(AuditOperation.id)).scalars().all()
+    failed = (
+        db.session.execute(
+            sa.select(AuditOperation)
+            .where(AuditOperation.action == "login_failed")
+            .order_by(AuditOperation.id)
+        )
+        .scalars()
+        .all()
+    )
     assert [op.actor_username for op in failed] == ["(unknown)", "(unknown)", "clerk"]
     digests = [re.search(r'"username_hmac":"(\w+)"', op.scope).group(1) for op in failed[:2]]
     assert digests[0] == digests[1] and len(digests[0]) == 32  # correlated, case-folded
     assert "username_hmac" not in failed[2].scope  # a known username stays as it is
     login("admin")
-    seen = [client.get(url).get_data(as_text=True) for url in (
-        "/admin/", "/admin/audit/?tab=sign_ins", "/admin/audit/?tab=all",
-        f"/admin/audit/details/?id={failed[0].id}", "/admin/audit/export/csv/?tab=all",
-        f"/admin/audit/entries/export/csv/?id={failed[0].id}",
-        "/admin/audit/?flt0_actor_contains=Hunter2")]
+    seen = [
+        client.get(url).get_data(as_text=True)
+        for url in (
+            "/admin/",
+            "/admin/audit/?tab=sign_ins",
+            "/admin/audit/?tab=all",
+            f"/admin/audit/details/?id={failed[0].id}",
+            "/admin/audit/export/csv/?tab=all",
+            f"/admin/audit/entries/export/csv/?id={failed[0].id}",
+            "/admin/audit/?flt0_actor_contains=Hunter2",
+        )
+    ]
     seen.append(_whole_database())
-    seen.append("\n".join(record.getMessage() for record in caplog.records
-                          if "login_failed" in record.getMessage()))
+    seen.append(
+        "\n".join(
+            record.getMessage()
+            for record in caplog.records
+            if "login_failed" in record.getMessage()
+        )
+    )
     assert '"username": "(unknown)"' in seen[-1]
     for text in seen:
         assert SECRET_TYPED.lower() not in text.lower()
@@ -297,8 +355,12 @@ def test_an_unknown_username_is_never_kept(client, login, staff, caplog):
 def test_an_old_row_with_a_typed_username_shows_the_marker(client, login, staff):
     """Rows written before this change keep their content (it is hashed); the pages show the
     marker instead of what was typed."""
-    old = append("login_failed", actor=Actor(id=None, username=SECRET_TYPED, role="?"),
-                 scope={"outcome": "unknown_user"}, changed_count=0)
+    old = append(
+        "login_failed",
+        actor=Actor(id=None, username=SECRET_TYPED, role="?"),
+        scope={"outcome": "unknown_user"},
+        changed_count=0,
+    )
     login("auditor")
     for url in ("/admin/audit/?tab=sign_ins", f"/admin/audit/details/?id={old}"):
         html = client.get(url).get_data(as_text=True)
@@ -321,7 +383,8 @@ def test_clerks_dashboard_has_no_log_content(client, login, staff, reasons):
 
 
 def test_auditor_sees_recent_operations_but_only_admins_are_told_how_to_verify(
-        client, login, staff, reasons):
+    client, login, staff, reasons
+):
     _deactivate(staff["admin"], make_customers(1))
     login("auditor")
     auditor = client.get("/admin/").get_data(as_text=True)
@@ -342,16 +405,16 @@ def test_customer_code_filter_ignores_case(client, login):
     append(entries=[("customer", 8, "C000008", "name", "a", "b")])
     login("auditor")
     for code in ("C000006", "c000006", " c000006 "):
-        html = client.get(f"/admin/audit/?flt0_customer_code_equals={code}").get_data(
-            as_text=True)
-        assert [int(n) for n in re.findall(r'>#(\d+)</a>', html)] == [first], code
+        html = client.get(f"/admin/audit/?flt0_customer_code_equals={code}").get_data(as_text=True)
+        assert [int(n) for n in re.findall(r">#(\d+)</a>", html)] == [first], code
 
 
 def test_customer_code_filter_is_an_index_lookup(app, backend):
     for number in range(30):
         append(entries=[("customer", number, f"C{number:06d}", "name", "a", "b")])
     query = sa.select(AuditOperation.id).where(
-        AuditOperation.id.in_(history.operations_of_customer_code("c000006")))
+        AuditOperation.id.in_(history.operations_of_customer_code("c000006"))
+    )
     compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
     prefix = "EXPLAIN QUERY PLAN " if backend == "sqlite" else "EXPLAIN "
     if backend == "postgresql":
@@ -367,9 +430,15 @@ def test_customer_code_filter_is_an_index_lookup(app, backend):
 def test_chart_counts_a_revert_in_its_own_series(app, staff, reasons):
     ids = make_customers(5)
     original = _deactivate(staff["admin"], ids)
-    revert.execute(original, actor=_actor(staff["admin"]), confirmed_by=staff["admin"].id, reason_code="customer_request")
+    revert.execute(
+        original,
+        actor=_actor(staff["admin"]),
+        confirmed_by=staff["admin"].id,
+        reason_code="customer_request",
+    )
     changes = dashboard.weekly_status_changes(
-        now=db.session.get(AuditOperation, original).created_at)
+        now=db.session.get(AuditOperation, original).created_at
+    )
     assert changes.counts["deactivate"][-1] == 5
     assert changes.counts["revert"][-1] == 5
     assert changes.totals[-1] == 10  # the week's bars add up to the log's changes

@@ -40,6 +40,7 @@ def text(response) -> str:
 
 # -- the service -----------------------------------------------------------------------------
 
+
 def test_placing_an_order_logs_it_and_moves_last_order_and_version(clerk_actor):
     [cid] = make_customers(1)
     before = customer(cid)
@@ -49,14 +50,20 @@ def test_placing_an_order_logs_it_and_moves_last_order_and_version(clerk_actor):
 
     order = db.session.get(Order, placed.id)
     assert (order.customer_id, order.amount, order.created_by) == (
-        cid, Decimal("1250.50"), clerk_actor.id)
+        cid,
+        Decimal("1250.50"),
+        clerk_actor.id,
+    )
     assert order.number == placed.number and order.number.startswith("SO")
     after = customer(cid)
     assert after.version == 2
     assert after.last_order_at == order.ordered_at
     operation = db.session.execute(sa.select(AuditOperation)).scalar_one()
     assert (operation.action, operation.actor_username, operation.changed_count) == (
-        "order_create", "clerk", 1)
+        "order_create",
+        "clerk",
+        1,
+    )
     entries = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
     assert [(e.entity, e.entity_id, e.field, e.old_value, e.new_value) for e in entries] == [
         ("order", placed.id, "number", None, placed.number),
@@ -72,19 +79,41 @@ def test_inactive_customer_is_refused_and_nothing_is_written(app, clerk_actor, c
     # Alembic's fileConfig (run by migration tests in this worker) disables existing loggers.
     app.logger.disabled = False
     [cid] = make_customers(1, status=status)
-    with caplog.at_level(logging.WARNING):
-        with pytest.raises(CustomerNotActive, match=f"T00001 is {status} and cannot take new"):
-            orders.place_order(cid, "10", actor=clerk_actor)
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(CustomerNotActive, match=f"T00001 is {status} and cannot take new"),
+    ):
+        orders.place_order(cid, "10", actor=clerk_actor)
     assert count(Order) == 0
     assert count(AuditOperation) == 0  # a refused order is not a change
     assert customer(cid).version == 1
-    assert any("order refused" in r.getMessage() and "T00001" in r.getMessage()
-               for r in caplog.records if r.levelno == logging.WARNING)
+    assert any(
+        "order refused" in r.getMessage() and "T00001" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+    )
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "abc", "", "NaN", "Infinity", "1e3", None,
-                                    "1_000", "10.005", "１２", "1000000000000", True,
-                                    Decimal("1.234"), Decimal("-1")])
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "0",
+        "-5",
+        "abc",
+        "",
+        "NaN",
+        "Infinity",
+        "1e3",
+        None,
+        "1_000",
+        "10.005",
+        "１２",
+        "1000000000000",
+        True,
+        Decimal("1.234"),
+        Decimal("-1"),
+    ],
+)
 def test_bad_amounts_are_refused(clerk_actor, amount):
     [cid] = make_customers(1)
     with pytest.raises(InvalidInput):
@@ -109,8 +138,9 @@ def test_last_order_at_never_moves_backwards(clerk_actor, app_clock):
 
 def test_order_numbers_skip_numbers_already_taken(clerk_actor):
     [cid] = make_customers(1)
-    db.session.execute(sa.insert(Order).values(number="SO00000002", customer_id=cid,
-                                               amount=Decimal("1")))
+    db.session.execute(
+        sa.insert(Order).values(number="SO00000002", customer_id=cid, amount=Decimal("1"))
+    )
     db.session.commit()
     first = orders.place_order(cid, "10", actor=clerk_actor)
     second = orders.place_order(cid, "10", actor=clerk_actor)
@@ -118,6 +148,7 @@ def test_order_numbers_skip_numbers_already_taken(clerk_actor):
 
 
 # -- the admin form ----------------------------------------------------------------------------
+
 
 def test_clerk_places_an_order_through_the_form(client, login):
     [cid] = make_customers(1)
@@ -127,8 +158,9 @@ def test_clerk_places_an_order_through_the_form(client, login):
     db.session.rollback()
     order = db.session.execute(sa.select(Order)).scalar_one()
     assert (order.customer_id, order.amount) == (cid, Decimal("99.90"))
-    operation = db.session.execute(sa.select(AuditOperation).where(
-        AuditOperation.action == "order_create")).scalar_one()
+    operation = db.session.execute(
+        sa.select(AuditOperation).where(AuditOperation.action == "order_create")
+    ).scalar_one()
     assert (operation.actor_username, operation.source) == ("clerk", "web")
 
 
@@ -140,16 +172,21 @@ def test_form_refuses_an_inactive_customer_with_a_clear_409(client, login, statu
     assert response.status_code == 409
     assert f"Customer T00001 is {status} and cannot take new orders." in text(response)
     assert count(Order) == 0
-    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
-        AuditOperation.action == "order_create")).scalar() == 0
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(AuditOperation)
+            .where(AuditOperation.action == "order_create")
+        ).scalar()
+        == 0
+    )
 
 
 @pytest.mark.parametrize("customer_value", ["abc", "-1", "99999999999999999999", "", "1.5"])
 def test_form_with_a_bogus_customer_id_is_refused_without_500(client, login, customer_value):
     make_customers(1)
     login("clerk")
-    response = client.post("/admin/orders/new/",
-                           data={"customer": customer_value, "amount": "5"})
+    response = client.post("/admin/orders/new/", data={"customer": customer_value, "amount": "5"})
     assert response.status_code == 200  # the form again, with its error
     assert "Failed to create record." in text(response)
     assert count(Order) == 0
@@ -171,35 +208,47 @@ def test_orders_cannot_be_edited_or_deleted(client, login, clerk_actor):
     placed = orders.place_order(cid, "10", actor=clerk_actor)
     login("admin")
     assert client.get(f"/admin/orders/edit/?id={placed.id}").status_code == 403
-    assert client.post(f"/admin/orders/edit/?id={placed.id}",
-                       data={"customer": str(cid), "amount": "1"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/orders/edit/?id={placed.id}", data={"customer": str(cid), "amount": "1"}
+        ).status_code
+        == 403
+    )
     assert client.post("/admin/orders/delete/", data={"id": str(placed.id)}).status_code == 403
     assert db.session.get(Order, placed.id).amount == Decimal("10.00")
 
 
-def test_customer_search_lists_blocked_customers_as_unselectable_entries(client, login,
-                                                                          reasons):
+def test_customer_search_lists_blocked_customers_as_unselectable_entries(client, login, reasons):
     make_customers(2, name="Golden Dragon Foods")
     [frozen] = make_customers(1, status="frozen", start=10, name="Golden Frozen Foods")
     [gone] = make_customers(1, status="deactivated", start=20, name="Golden Gone Foods")
-    db.session.execute(sa.update(Customer).where(Customer.id == gone)
-                       .values(status_reason="customer_request"))
+    db.session.execute(
+        sa.update(Customer).where(Customer.id == gone).values(status_reason="customer_request")
+    )
     db.session.commit()
     login("clerk")
     by_name = client.get("/admin/orders/ajax/lookup/?name=customer&query=golden")
     assert by_name.status_code == 200
     assert json.loads(by_name.data)[2:] == [
-        [f"blocked:{frozen}", "T00010 Golden Frozen Foods — Frozen: no reason recorded "
-                              "(cannot order)"],
-        [f"blocked:{gone}", "T00020 Golden Gone Foods — Deactivated: Customer request "
-                            "(cannot order)"]]
+        [
+            f"blocked:{frozen}",
+            "T00010 Golden Frozen Foods — Frozen: no reason recorded (cannot order)",
+        ],
+        [
+            f"blocked:{gone}",
+            "T00020 Golden Gone Foods — Deactivated: Customer request (cannot order)",
+        ],
+    ]
     assert [label for _, label in json.loads(by_name.data)[:2]] == [
-        "T00001 — Golden Dragon Foods", "T00002 — Golden Dragon Foods"]
+        "T00001 — Golden Dragon Foods",
+        "T00002 — Golden Dragon Foods",
+    ]
     by_code = json.loads(client.get("/admin/orders/ajax/lookup/?name=customer&query=T00002").data)
     assert [label for _, label in by_code] == ["T00002 — Golden Dragon Foods"]
     # A blocked entry's id is not a customer id: posting it places no order.
-    refused = client.post("/admin/orders/new/", data={"customer": f"blocked:{gone}",
-                                                      "amount": "10"})
+    refused = client.post(
+        "/admin/orders/new/", data={"customer": f"blocked:{gone}", "amount": "10"}
+    )
     assert refused.status_code == 200
     db.session.rollback()
     assert db.session.execute(sa.select(sa.func.count()).select_from(Order)).scalar() == 0
@@ -209,13 +258,17 @@ def test_order_for_a_customer_over_its_credit_limit_is_placed_with_a_warning(cli
     [cid] = make_customers(1, balance=Decimal("1500.00"), credit_limit=Decimal("1000.00"))
     login("clerk")
     [[_, label]] = json.loads(
-        client.get("/admin/orders/ajax/lookup/?name=customer&query=T00001").data)
+        client.get("/admin/orders/ajax/lookup/?name=customer&query=T00001").data
+    )
     assert label == "T00001 — Test Customer 1 (over credit limit)"
-    done = client.post("/admin/orders/new/", data={"customer": str(cid), "amount": "10"},
-                       follow_redirects=True)
+    done = client.post(
+        "/admin/orders/new/", data={"customer": str(cid), "amount": "10"}, follow_redirects=True
+    )
     assert done.status_code == 200
-    assert ("Customer T00001 is over its credit limit (balance 1,500.00, limit 1,000.00)."
-            in done.get_data(as_text=True))
+    assert (
+        "Customer T00001 is over its credit limit (balance 1,500.00, limit 1,000.00)."
+        in done.get_data(as_text=True)
+    )
     db.session.rollback()
     assert db.session.execute(sa.select(sa.func.count()).select_from(Order)).scalar() == 1
 
@@ -267,14 +320,23 @@ def test_an_order_makes_an_open_edit_form_stale(client, login, clerk_actor):
     form = text(client.get(f"/admin/customers/edit/?id={cid}"))
     assert 'name="version" type="hidden" value="1"' in form
     orders.place_order(cid, "10", actor=clerk_actor)
-    response = client.post(f"/admin/customers/edit/?id={cid}", data={
-        "code": "T00001", "name": "Renamed", "segment": "retail", "credit_limit": "1000",
-        "balance": "0", "version": "1"})
+    response = client.post(
+        f"/admin/customers/edit/?id={cid}",
+        data={
+            "code": "T00001",
+            "name": "Renamed",
+            "segment": "retail",
+            "credit_limit": "1000",
+            "balance": "0",
+            "version": "1",
+        },
+    )
     assert "changed by someone else" in text(response)
     assert customer(cid).name == "Test Customer 1"
 
 
 # -- the CLI ---------------------------------------------------------------------------------
+
 
 def test_cli_places_an_order_for_an_active_customer(runner):
     make_customers(1)
@@ -283,7 +345,10 @@ def test_cli_places_an_order_for_an_active_customer(runner):
     assert "Placed order SO00000001 for T00001: 12.50." in result.output
     operation = db.session.execute(sa.select(AuditOperation)).scalar_one()
     assert (operation.action, operation.source, operation.actor_username) == (
-        "order_create", "cli", "system")
+        "order_create",
+        "cli",
+        "system",
+    )
 
 
 @pytest.mark.parametrize("status", ["frozen", "deactivated"])

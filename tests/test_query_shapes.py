@@ -17,8 +17,14 @@ from admin_app.services.audit import Actor
 from tests.conftest import make_customers
 
 # The columns a status change writes: no index may contain one of them.
-STATUS_CHANGE_COLUMNS = ("status", "status_reason", "status_changed_at", "status_changed_by",
-                         "version", "updated_at")
+STATUS_CHANGE_COLUMNS = (
+    "status",
+    "status_reason",
+    "status_changed_at",
+    "status_changed_by",
+    "version",
+    "updated_at",
+)
 
 
 @contextmanager
@@ -38,8 +44,13 @@ def statements():
 def true_counts() -> dict[str, int]:
     db.session.rollback()
     counts = {"active": 0, "frozen": 0, "deactivated": 0}
-    counts.update(dict(db.session.execute(
-        sa.select(Customer.status, sa.func.count()).group_by(Customer.status)).all()))
+    counts.update(
+        dict(
+            db.session.execute(
+                sa.select(Customer.status, sa.func.count()).group_by(Customer.status)
+            ).all()
+        )
+    )
     return counts
 
 
@@ -59,21 +70,31 @@ def test_status_counts_follow_inserts_changes_and_deletes(app, reasons, actor):
     assert customer_counts.status_counts() == {"active": 0, "frozen": 0, "deactivated": 0}
     ids = make_customers(6)
     make_customers(2, status="frozen", start=20)
-    assert customer_counts.status_counts() == true_counts() == {
-        "active": 6, "frozen": 2, "deactivated": 0}
-    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor,
-                                              ids=ids[:4])
+    assert (
+        customer_counts.status_counts()
+        == true_counts()
+        == {"active": 6, "frozen": 2, "deactivated": 0}
+    )
+    request_id = status_change.create_request(
+        action=StatusAction.DEACTIVATE, actor=actor, ids=ids[:4]
+    )
     status_change.execute(request_id, actor=actor, reason_code="customer_request")
-    assert customer_counts.status_counts() == true_counts() == {
-        "active": 2, "frozen": 2, "deactivated": 4}
+    assert (
+        customer_counts.status_counts()
+        == true_counts()
+        == {"active": 2, "frozen": 2, "deactivated": 4}
+    )
     # Whatever writes the table (here plain SQL), the counts follow in the same transaction.
     db.session.execute(sa.update(Customer).where(Customer.id == ids[4]).values(status="frozen"))
     db.session.execute(sa.update(Customer).where(Customer.id == ids[5]).values(name="renamed"))
     db.session.execute(sa.delete(Customer).where(Customer.id == ids[0]))
     assert customer_counts.status_counts() == {"active": 1, "frozen": 3, "deactivated": 3}
     db.session.rollback()
-    assert customer_counts.status_counts() == true_counts() == {
-        "active": 2, "frozen": 2, "deactivated": 4}
+    assert (
+        customer_counts.status_counts()
+        == true_counts()
+        == {"active": 2, "frozen": 2, "deactivated": 4}
+    )
 
 
 def test_unfiltered_grid_counts_without_scanning_customers(admin_client):
@@ -86,14 +107,15 @@ def test_unfiltered_grid_counts_without_scanning_customers(admin_client):
     on_customers = [s for s, _, _ in seen if re.search(r"\bFROM customers\b", s)]
     assert len(on_customers) == 1, on_customers  # the page itself, nothing else
     assert "count(" not in on_customers[0].lower()
-    tabs = dict(re.findall(r'data-status="(\w+)">\s*[^<]*<span class="badge[^"]*">([\d,]+)',
-                           body))
+    tabs = dict(re.findall(r'data-status="(\w+)">\s*[^<]*<span class="badge[^"]*">([\d,]+)', body))
     assert tabs == {"active": "5", "frozen": "0", "deactivated": "3"}
     assert 'data-total="8"' in body
 
 
-@pytest.mark.parametrize("query, total", [("?status=deactivated", 3), ("?search=test", 8),
-                                          ("?search=test&status=active", 5)])
+@pytest.mark.parametrize(
+    "query, total",
+    [("?status=deactivated", 3), ("?search=test", 8), ("?search=test&status=active", 5)],
+)
 def test_grid_total_comes_from_one_group_by(admin_client, query, total):
     make_customers(5)
     make_customers(3, status="deactivated", start=10)
@@ -118,14 +140,20 @@ def test_operation_log_pages_run_no_count(app, client, login, page):
 
 def _customer_index_definitions() -> list[str]:
     if db.engine.dialect.name == "postgresql":
-        return list(db.session.execute(sa.text(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'customers'")).scalars())
+        return list(
+            db.session.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'customers'")
+            ).scalars()
+        )
     definitions = []
-    for name, sql in db.session.execute(sa.text(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-            "AND tbl_name = 'customers'")).all():
-        columns = [row[2] for row in db.session.execute(
-            sa.text(f"PRAGMA index_info('{name}')")).all()]
+    for name, sql in db.session.execute(
+        sa.text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers'"
+        )
+    ).all():
+        columns = [
+            row[2] for row in db.session.execute(sa.text(f"PRAGMA index_info('{name}')")).all()
+        ]
         definitions.append(f"{name}: {sql or ''} {' '.join(str(c) for c in columns)}")
     return definitions
 
@@ -150,8 +178,9 @@ def test_the_status_change_service_writes_only_unindexed_columns(app, reasons, a
     ids = make_customers(30)
     request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
     with statements() as seen:
-        result = status_change.execute(request_id, actor=actor, reason_code="customer_request",
-                                       chunk_size=10)
+        result = status_change.execute(
+            request_id, actor=actor, reason_code="customer_request", chunk_size=10
+        )
     assert result.changed == 30
     updates = [s for s, _, _ in seen if s.startswith("UPDATE customers")]
     assert len(updates) == 3
@@ -159,20 +188,34 @@ def test_the_status_change_service_writes_only_unindexed_columns(app, reasons, a
         assert _set_columns(statement) == set(STATUS_CHANGE_COLUMNS), statement
 
 
-def test_the_status_change_service_makes_hot_updates_on_postgresql(app, reasons, actor,
-                                                                  backend):
+def test_the_status_change_service_makes_hot_updates_on_postgresql(app, reasons, actor, backend):
     """Run the service itself and read, on its own connection right before and after each of
     its UPDATEs, how many row updates PostgreSQL made and how many were heap-only (HOT)."""
     if backend != "postgresql":
         pytest.skip("HOT updates are a PostgreSQL feature")
-    assert "fillfactor=50" in str(db.session.execute(sa.text(
-        "SELECT reloptions FROM pg_class WHERE relname = 'customers'")).scalar())
+    assert "fillfactor=50" in str(
+        db.session.execute(
+            sa.text("SELECT reloptions FROM pg_class WHERE relname = 'customers'")
+        ).scalar()
+    )
     # Customers changed before (reason, time and actor set), so their rows do not grow.
-    db.session.execute(sa.insert(Customer), [
-        {"code": f"H{number:05d}", "name": f"Customer {number}", "segment": "retail",
-         "credit_limit": 1000, "balance": 0, "status": "active",
-         "status_reason": "issue_resolved", "status_changed_at": datetime(2026, 1, 1, tzinfo=UTC),
-         "status_changed_by": actor.id} for number in range(200)])
+    db.session.execute(
+        sa.insert(Customer),
+        [
+            {
+                "code": f"H{number:05d}",
+                "name": f"Customer {number}",
+                "segment": "retail",
+                "credit_limit": 1000,
+                "balance": 0,
+                "status": "active",
+                "status_reason": "issue_resolved",
+                "status_changed_at": datetime(2026, 1, 1, tzinfo=UTC),
+                "status_changed_by": actor.id,
+            }
+            for number in range(200)
+        ],
+    )
     db.session.commit()
     ids = list(db.session.execute(sa.select(Customer.id)).scalars())
     request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
@@ -181,8 +224,10 @@ def test_the_status_change_service_makes_hot_updates_on_postgresql(app, reasons,
     def read_counters(conn, cursor, statement, *args):
         if statement.lstrip().startswith("UPDATE customers"):
             with cursor.connection.cursor() as stats:  # same connection, same transaction
-                stats.execute("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-                              "WHERE relname = 'customers'")
+                stats.execute(
+                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                    "WHERE relname = 'customers'"
+                )
                 readings.append(stats.fetchone())
 
     sa.event.listen(db.engine, "before_cursor_execute", read_counters)
@@ -193,7 +238,7 @@ def test_the_status_change_service_makes_hot_updates_on_postgresql(app, reasons,
         sa.event.remove(db.engine, "before_cursor_execute", read_counters)
         sa.event.remove(db.engine, "after_cursor_execute", read_counters)
     assert result.changed == 200
-    pairs = list(zip(readings[::2], readings[1::2]))  # (before, after) each UPDATE
+    pairs = list(zip(readings[::2], readings[1::2], strict=False))  # (before, after) each UPDATE
     updated = sum(after[0] - before[0] for before, after in pairs)
     hot = sum(after[1] - before[1] for before, after in pairs)
     # With an index on any column it writes, no update could be HOT.
@@ -204,14 +249,19 @@ def test_bulk_statements_do_not_grow_with_the_selection(app, reasons, actor):
     ids = make_customers(300)
     request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
     with statements() as seen:
-        result = status_change.execute(request_id, actor=actor, reason_code="customer_request",
-                                       chunk_size=100)
+        result = status_change.execute(
+            request_id, actor=actor, reason_code="customer_request", chunk_size=100
+        )
     assert result.changed == 300
     single = [(s, p) for s, p, many in seen if not many]
     assert single and max(len(p or ()) for _, p in single) <= 20, max(
-        single, key=lambda sp: len(sp[1] or ()))[0]
+        single, key=lambda sp: len(sp[1] or ())
+    )[0]
     updates = [s for s, _ in single if s.startswith("UPDATE customers")]
     assert len(updates) == 3  # one per chunk of the snapshot
-    entries = db.session.execute(sa.select(AuditEntry.entity_id, AuditEntry.old_value,
-                                           AuditEntry.new_value).order_by(AuditEntry.id)).all()
+    entries = db.session.execute(
+        sa.select(AuditEntry.entity_id, AuditEntry.old_value, AuditEntry.new_value).order_by(
+            AuditEntry.id
+        )
+    ).all()
     assert entries == [(i, "active", "frozen") for i in sorted(ids)]

@@ -2,8 +2,8 @@
 refused (503, nothing changed, reads still work) until an operator acknowledges the restore,
 which is itself logged."""
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation
@@ -20,25 +20,31 @@ def marker(app, tmp_path):
 
 def _restore_to(operation_id: int) -> None:
     """What restoring a copy taken right after `operation_id` does to the log."""
-    tamper(f"DELETE FROM audit_entries WHERE operation_id > {operation_id}",
-           f"DELETE FROM audit_operations WHERE id > {operation_id}",
-           "UPDATE audit_chain_head SET last_operation_id = o.id, last_hash = o.hash, "
-           "operation_count = (SELECT count(*) FROM audit_operations) "
-           f"FROM audit_operations o WHERE o.id = {operation_id}")
+    tamper(
+        f"DELETE FROM audit_entries WHERE operation_id > {operation_id}",
+        f"DELETE FROM audit_operations WHERE id > {operation_id}",
+        "UPDATE audit_chain_head SET last_operation_id = o.id, last_hash = o.hash, "
+        "operation_count = (SELECT count(*) FROM audit_operations) "
+        f"FROM audit_operations o WHERE o.id = {operation_id}",
+    )
 
 
 def _newest_operation() -> tuple[int, str]:
     db.session.rollback()
-    return db.session.execute(sa.select(AuditOperation.id, AuditOperation.action)
-                              .order_by(AuditOperation.id.desc()).limit(1)).one()
+    return db.session.execute(
+        sa.select(AuditOperation.id, AuditOperation.action)
+        .order_by(AuditOperation.id.desc())
+        .limit(1)
+    ).one()
 
 
-def test_a_restored_log_refuses_writes_until_acknowledged(app, client, login, reasons, marker,
-                                                          runner):
+def test_a_restored_log_refuses_writes_until_acknowledged(
+    app, client, login, reasons, marker, runner
+):
     ids = make_customers(4)
-    login("admin")                                   # operation 1: the login
+    login("admin")  # operation 1: the login
     _response, token = start_action(client, "deactivate", ids[:2])
-    assert confirm_action(client, token).status_code == 303   # operation 2
+    assert confirm_action(client, token).status_code == 303  # operation 2
     assert '"operation_id": 2' in marker.read_text()
     _restore_to(1)
 
@@ -81,15 +87,15 @@ def test_a_new_empty_database_is_not_a_restore(app, runner, marker):
     marker.parent.mkdir(parents=True)
     marker.write_text('{"operation_id": 40, "hash": "ab", "first_hash": "cd"}')
 
-    result = runner.invoke(args=["users", "create", "dora", "--role", "clerk",
-                                 "--password", "a-long-passphrase-9"])
+    result = runner.invoke(
+        args=["users", "create", "dora", "--role", "clerk", "--password", "a-long-passphrase-9"]
+    )
 
     assert result.exit_code == 0, result.output
     assert '"operation_id": 1' in marker.read_text()
 
 
-def test_nothing_to_acknowledge_when_the_log_did_not_go_back(app, runner, marker, client,
-                                                             login):
+def test_nothing_to_acknowledge_when_the_log_did_not_go_back(app, runner, marker, client, login):
     login("admin")
 
     result = runner.invoke(args=["backup", "acknowledge-restore"])

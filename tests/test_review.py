@@ -55,21 +55,24 @@ def population(review_rules):
         "retail_new_never_ordered": add_customer("R-NEW", created_at=ago(30)),
         "retail_recent": add_customer("R-RECENT", last_order_at=ago(10)),
         "wholesale_quiet": add_customer("W-QUIET", segment="wholesale", last_order_at=ago(200)),
-        "wholesale_recent": add_customer("W-RECENT", segment="wholesale",
-                                         last_order_at=ago(100)),
+        "wholesale_recent": add_customer("W-RECENT", segment="wholesale", last_order_at=ago(100)),
         "over_credit": add_customer("X-OVER", last_order_at=ago(1), balance=Decimal("1000.01")),
         "at_credit": add_customer("X-AT", last_order_at=ago(1), balance=Decimal("1000.00")),
-        "contract_ended": add_customer("K-ENDED", last_order_at=ago(1),
-                                       contract_end=today() - 31 * DAY),
-        "contract_just_ended": add_customer("K-JUST", last_order_at=ago(1),
-                                            contract_end=today() - 30 * DAY),
+        "contract_ended": add_customer(
+            "K-ENDED", last_order_at=ago(1), contract_end=today() - 31 * DAY
+        ),
+        "contract_just_ended": add_customer(
+            "K-JUST", last_order_at=ago(1), contract_end=today() - 30 * DAY
+        ),
         "two_rules": add_customer("Z-TWO", last_order_at=ago(400), balance=Decimal("5000")),
         "frozen_quiet": add_customer("F-QUIET", status="frozen", last_order_at=ago(400)),
         "kept": add_customer("P-KEPT", last_order_at=ago(400), review_kept_until=today() + DAY),
-        "kept_until_today": add_customer("P-TODAY", last_order_at=ago(400),
-                                         review_kept_until=today()),
-        "keep_expired": add_customer("P-EXPIRED", last_order_at=ago(400),
-                                     review_kept_until=today() - DAY),
+        "kept_until_today": add_customer(
+            "P-TODAY", last_order_at=ago(400), review_kept_until=today()
+        ),
+        "keep_expired": add_customer(
+            "P-EXPIRED", last_order_at=ago(400), review_kept_until=today() - DAY
+        ),
     }
 
 
@@ -77,6 +80,7 @@ CANDIDATE_CODES = ["K-ENDED", "P-EXPIRED", "R-NEVER", "R-QUIET", "W-QUIET", "X-O
 
 
 # -- which customers are candidates -----------------------------------------------------------
+
 
 def test_candidates_follow_the_rules(population, review_rules):
     candidates = list(review.iter_candidates())
@@ -112,8 +116,15 @@ def test_disabled_rules_propose_nobody(population, review_rules):
 def test_a_rule_with_several_conditions_needs_all_of_them(reasons):
     add_customer("QUIET-ONLY", last_order_at=ago(400))
     add_customer("QUIET-AND-OVER", last_order_at=ago(400), balance=Decimal("2000"))
-    db.session.add(ReviewRule(name="Quiet and over credit", segment=None, inactivity_days=365,
-                              flag_over_credit=True, enabled=True))
+    db.session.add(
+        ReviewRule(
+            name="Quiet and over credit",
+            segment=None,
+            inactivity_days=365,
+            flag_over_credit=True,
+            enabled=True,
+        )
+    )
     db.session.commit()
     assert [c.code for c in review.iter_candidates()] == ["QUIET-AND-OVER"]
 
@@ -125,11 +136,20 @@ def test_counting_is_one_query_whatever_the_number_of_rules(app, rule_count):
     statement, for 1, 3 or 10 rules."""
     now = datetime(2026, 6, 1, 12, tzinfo=UTC)
     for k in range(11):
-        add_customer(f"QUIET{k:02d}", last_order_at=now - timedelta(days=100 * k + 50),
-                     created_at=now - timedelta(days=5000))
+        add_customer(
+            f"QUIET{k:02d}",
+            last_order_at=now - timedelta(days=100 * k + 50),
+            created_at=now - timedelta(days=5000),
+        )
     for j in range(rule_count):
-        db.session.add(ReviewRule(name=f"Quiet {100 * (j + 1)} days", segment=None,
-                                  inactivity_days=100 * (j + 1), enabled=True))
+        db.session.add(
+            ReviewRule(
+                name=f"Quiet {100 * (j + 1)} days",
+                segment=None,
+                inactivity_days=100 * (j + 1),
+                enabled=True,
+            )
+        )
     db.session.commit()
     rules = review.load_rules()
     assert len(rules) == rule_count
@@ -150,6 +170,7 @@ def test_counting_is_one_query_whatever_the_number_of_rules(app, rule_count):
 
 # -- keep until -----------------------------------------------------------------------------
 
+
 def test_keep_hides_a_candidate_until_the_date_and_logs_it(population, actor):
     ids = [population["retail_quiet"], population["over_credit"], population["frozen_quiet"]]
     until = today() + 30 * DAY
@@ -165,8 +186,12 @@ def test_keep_hides_a_candidate_until_the_date_and_logs_it(population, actor):
     assert "R-QUIET" not in {c.code for c in review.iter_candidates(now=on_the_day)}
 
     operation = db.session.execute(sa.select(AuditOperation)).scalar_one()
-    assert (operation.action, operation.memo, operation.changed_count,
-            operation.skipped_count) == ("review_keep", "called them", 2, 1)
+    assert (operation.action, operation.memo, operation.changed_count, operation.skipped_count) == (
+        "review_keep",
+        "called them",
+        2,
+        1,
+    )
     entries = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.entity_id)).scalars()
     assert [(e.entity, e.entity_id, e.field, e.old_value, e.new_value) for e in entries] == [
         ("customer", population["retail_quiet"], "review_kept_until", None, until.isoformat()),
@@ -186,11 +211,15 @@ def test_keeping_again_until_the_same_date_changes_and_logs_nothing(population, 
     assert db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation)).scalar() == 1
 
 
-@pytest.mark.parametrize("value", ["", "yesterday", "2026-02-30", "0", "today", "+1",
-                                   "far", "2026-13-01"])
+@pytest.mark.parametrize(
+    "value", ["", "yesterday", "2026-02-30", "0", "today", "+1", "far", "2026-13-01"]
+)
 def test_keep_dates_are_parsed_strictly(value):
-    real = {"today": today().isoformat(), "+1": (today() + DAY).isoformat(),
-            "far": (today() + 731 * DAY).isoformat()}.get(value, value)
+    real = {
+        "today": today().isoformat(),
+        "+1": (today() + DAY).isoformat(),
+        "far": (today() + 731 * DAY).isoformat(),
+    }.get(value, value)
     if value == "+1":
         assert review.parse_keep_date(real) == today() + DAY
         return
@@ -207,12 +236,16 @@ def test_keep_refuses_a_past_date_in_the_service_too(population, actor):
 
 # -- review complete -------------------------------------------------------------------------
 
+
 def test_complete_review_records_the_counts(population, review_rules, actor):
     done = review.complete_review(actor=actor)
     operation = db.session.get(AuditOperation, done.operation_id)
     scope = json.loads(operation.scope)
     assert (operation.action, operation.changed_count, operation.actor_username) == (
-        "review_complete", 0, "manager")
+        "review_complete",
+        0,
+        "manager",
+    )
     assert scope["candidates"] == len(CANDIDATE_CODES)
     by_name = {rule["name"]: rule["matched"] for rule in scope["rules"]}
     assert by_name["Retail: no order for 365 days"] == 4
@@ -220,10 +253,12 @@ def test_complete_review_records_the_counts(population, review_rules, actor):
     assert review.last_completed_review().id == done.operation_id
     assert statuses(population.values()) == {
         cid: ("frozen" if label == "frozen_quiet" else "active")
-        for label, cid in population.items()}
+        for label, cid in population.items()
+    }
 
 
 # -- the page ------------------------------------------------------------------------------
+
 
 def codes_on(page_text: str) -> list[str]:
     return re.findall(r'<td class="col-code">\s*([^<\s]+)\s*</td>', page_text)
@@ -242,18 +277,24 @@ def test_every_role_that_sees_customers_sees_the_queue(client, login, population
 
 
 @pytest.mark.parametrize("role", ["clerk", "auditor"])
-def test_roles_without_change_status_get_403_on_the_review_posts(client, login, population,
-                                                                 role):
+def test_roles_without_change_status_get_403_on_the_review_posts(client, login, population, role):
     login(role)
-    keep = client.post("/admin/review/keep/", data={
-        "rowid": [str(population["retail_quiet"])],
-        "until": (today() + 5 * DAY).isoformat()})
+    keep = client.post(
+        "/admin/review/keep/",
+        data={"rowid": [str(population["retail_quiet"])], "until": (today() + 5 * DAY).isoformat()},
+    )
     assert keep.status_code == 403
     assert client.post("/admin/review/complete/").status_code == 403
     db.session.rollback()
     assert db.session.get(Customer, population["retail_quiet"]).review_kept_until is None
-    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
-        AuditOperation.action.in_(["review_keep", "review_complete"]))).scalar() == 0
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(AuditOperation)
+            .where(AuditOperation.action.in_(["review_keep", "review_complete"]))
+        ).scalar()
+        == 0
+    )
 
 
 def test_rule_tab_segment_filter_sort_and_pages(client, login, population, review_rules):
@@ -270,12 +311,22 @@ def test_rule_tab_segment_filter_sort_and_pages(client, login, population, revie
     first = text(client.get("/admin/review/?page_size=20"))
     assert len(codes_on(first)) == 7
     # the tab is kept by sort links and pager
-    assert f'rule={retail_rule}' in re.search(r'href="([^"]*sort=0[^"]*)"', tab).group(1)
+    assert f"rule={retail_rule}" in re.search(r'href="([^"]*sort=0[^"]*)"', tab).group(1)
 
 
-@pytest.mark.parametrize("query", ["?rule=abc", "?rule=999999", "?rule=", "?page=-1",
-                                   "?sort=99", "?page_size=7", "?search=%25'%20OR%201=1",
-                                   "?flt0_segment_equals=nope"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?rule=abc",
+        "?rule=999999",
+        "?rule=",
+        "?page=-1",
+        "?sort=99",
+        "?page_size=7",
+        "?search=%25'%20OR%201=1",
+        "?flt0_segment_equals=nope",
+    ],
+)
 def test_hostile_review_parameters_never_500(client, login, population, query):
     login("admin")
     response = client.get(f"/admin/review/{query}")
@@ -283,8 +334,9 @@ def test_hostile_review_parameters_never_500(client, login, population, query):
     assert len(codes_on(text(response))) <= len(CANDIDATE_CODES)
 
 
-def test_action_form_posts_to_the_grid_flow_with_the_preset_reason(client, login, population,
-                                                                   review_rules):
+def test_action_form_posts_to_the_grid_flow_with_the_preset_reason(
+    client, login, population, review_rules
+):
     login("manager")
     rule = review_rules["Balance over credit limit"]
     page = text(client.get(f"/admin/review/?rule={rule}"))
@@ -301,15 +353,22 @@ def test_action_form_posts_to_the_grid_flow_with_the_preset_reason(client, login
     assert reasons[str(population["two_rules"])] == "inactive"
 
 
-def test_review_to_confirmation_to_deactivated_and_back_to_the_review(client, login,
-                                                                      population, review_rules):
+def test_review_to_confirmation_to_deactivated_and_back_to_the_review(
+    client, login, population, review_rules
+):
     login("manager")
     rule = review_rules["Retail: no order for 365 days"]
     back = f"/admin/review/?rule={rule}"
     ids = [population["retail_quiet"], population["retail_never_ordered"]]
-    confirm_page = client.post("/admin/customers/action/", data={
-        "action": "deactivate", "rowid": [str(i) for i in ids], "url": back,
-        "preset_reason": "inactive"})
+    confirm_page = client.post(
+        "/admin/customers/action/",
+        data={
+            "action": "deactivate",
+            "rowid": [str(i) for i in ids],
+            "url": back,
+            "preset_reason": "inactive",
+        },
+    )
     assert confirm_page.status_code == 200
     body = text(confirm_page)
     assert "2 customers will change to Deactivated." in body
@@ -326,9 +385,15 @@ def test_review_to_confirmation_to_deactivated_and_back_to_the_review(client, lo
 def test_keep_and_complete_from_the_page(client, login, population):
     login("manager")
     until = (today() + 14 * DAY).isoformat()
-    kept = client.post("/admin/review/keep/", data={
-        "rowid": [str(population["retail_quiet"]), str(population["wholesale_quiet"])],
-        "until": until, "memo": "spoke to sales", "url": "/admin/review/?sort=1"})
+    kept = client.post(
+        "/admin/review/keep/",
+        data={
+            "rowid": [str(population["retail_quiet"]), str(population["wholesale_quiet"])],
+            "until": until,
+            "memo": "spoke to sales",
+            "url": "/admin/review/?sort=1",
+        },
+    )
     assert kept.status_code == 303 and kept.headers["Location"] == "/admin/review/?sort=1"
     page = text(client.get(kept.headers["Location"]))
     assert f"Kept 2 customers out of the review until {until}" in page
@@ -340,23 +405,32 @@ def test_keep_and_complete_from_the_page(client, login, population):
     assert "Review recorded with 5 candidates waiting" in page
     assert "Last review completed" in page
     db.session.rollback()
-    operation = db.session.execute(sa.select(AuditOperation).where(
-        AuditOperation.action == "review_complete")).scalar_one()
+    operation = db.session.execute(
+        sa.select(AuditOperation).where(AuditOperation.action == "review_complete")
+    ).scalar_one()
     assert (json.loads(operation.scope)["candidates"], operation.source) == (5, "web")
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"until": "2020-01-01"}, "must be after today"),
-    ({"until": "not-a-date"}, "YYYY-MM-DD"),
-    ({"until": ""}, "Choose a date."),
-    ({"rowid": [], "until": "+5"}, "Select at least one customer"),
-    ({"rowid": ["abc"], "until": "+5"}, "Invalid customer id"),
-])
-def test_bad_keep_input_rerenders_the_queue_and_changes_nothing(client, login, population,
-                                                                data, message):
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"until": "2020-01-01"}, "must be after today"),
+        ({"until": "not-a-date"}, "YYYY-MM-DD"),
+        ({"until": ""}, "Choose a date."),
+        ({"rowid": [], "until": "+5"}, "Select at least one customer"),
+        ({"rowid": ["abc"], "until": "+5"}, "Invalid customer id"),
+    ],
+)
+def test_bad_keep_input_rerenders_the_queue_and_changes_nothing(
+    client, login, population, data, message
+):
     login("manager")
-    form = {"rowid": [str(population["retail_quiet"])], "url": "/admin/review/", "memo": "typed",
-            **data}
+    form = {
+        "rowid": [str(population["retail_quiet"])],
+        "url": "/admin/review/",
+        "memo": "typed",
+        **data,
+    }
     if form["until"] == "+5":
         form["until"] = (today() + 5 * DAY).isoformat()
     response = client.post("/admin/review/keep/", data=form)
@@ -372,16 +446,23 @@ def test_bad_keep_input_rerenders_the_queue_and_changes_nothing(client, login, p
 
 def test_keep_refuses_an_external_return_url(client, login, population):
     login("manager")
-    response = client.post("/admin/review/keep/", data={
-        "rowid": [str(population["retail_quiet"])], "until": (today() + 5 * DAY).isoformat(),
-        "url": "https://evil.example/"})
+    response = client.post(
+        "/admin/review/keep/",
+        data={
+            "rowid": [str(population["retail_quiet"])],
+            "until": (today() + 5 * DAY).isoformat(),
+            "url": "https://evil.example/",
+        },
+    )
     assert response.headers["Location"] == "/admin/review/"
 
 
 def test_review_actions_do_not_run_on_the_review_endpoint(client, login, population):
     login("admin")
-    response = client.post("/admin/review/action/", data={
-        "action": "deactivate", "rowid": [str(population["retail_quiet"])]})
+    response = client.post(
+        "/admin/review/action/",
+        data={"action": "deactivate", "rowid": [str(population["retail_quiet"])]},
+    )
     assert response.status_code == 400
     assert statuses([population["retail_quiet"]]) == {population["retail_quiet"]: "active"}
 
@@ -391,8 +472,11 @@ def test_page_queries_do_not_grow_with_the_page(client, login, review_rules, app
         add_customer(f"Q{number:03d}", last_order_at=ago(400))
     login("auditor")
     statements = []
-    sa.event.listen(db.engine, "before_cursor_execute",
-                    lambda conn, cursor, statement, *args: statements.append(statement))
+    sa.event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: statements.append(statement),
+    )
     client.get("/admin/review/?page_size=20")
     small = len(statements)
     statements.clear()
@@ -401,6 +485,7 @@ def test_page_queries_do_not_grow_with_the_page(client, login, review_rules, app
 
 
 # -- the CLI -----------------------------------------------------------------------------------
+
 
 def test_cli_table_lists_the_same_candidates(runner, population):
     result = runner.invoke(args=["customers", "review"])
@@ -414,23 +499,36 @@ def test_cli_table_lists_the_same_candidates(runner, population):
 
 def test_cli_csv_escapes_formulas_and_records(runner, population):
     add_customer("=HACK", name='=HYPERLINK("http://evil.example","x")', last_order_at=ago(400))
-    add_customer("-PLUS", name="+cmd|' /C calc'!A0", last_order_at=ago(400),
-                 balance=Decimal("-5.00"))
+    add_customer(
+        "-PLUS", name="+cmd|' /C calc'!A0", last_order_at=ago(400), balance=Decimal("-5.00")
+    )
     result = runner.invoke(args=["customers", "review", "--format", "csv", "--record"])
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["code", "name", "segment", "balance", "credit_limit", "last_order_utc",
-                       "contract_end", "matched_rules"]
+    assert rows[0] == [
+        "code",
+        "name",
+        "segment",
+        "balance",
+        "credit_limit",
+        "last_order_utc",
+        "contract_end",
+        "matched_rules",
+    ]
     by_code = {row[0]: row for row in rows[1:]}
     assert by_code["'=HACK"][1] == '\'=HYPERLINK("http://evil.example","x")'
     assert by_code["'-PLUS"][1] == "'+cmd|' /C calc'!A0"
     assert by_code["'-PLUS"][3] == "-5.00"  # a negative number is a number, not a formula
     assert len(rows) == 1 + len(CANDIDATE_CODES) + 2
     assert "Recorded review operation" in result.stderr
-    operation = db.session.execute(sa.select(AuditOperation).where(
-        AuditOperation.action == "review_complete")).scalar_one()
+    operation = db.session.execute(
+        sa.select(AuditOperation).where(AuditOperation.action == "review_complete")
+    ).scalar_one()
     assert (operation.source, operation.actor_username, operation.actor_id) == (
-        "cli", "system", None)
+        "cli",
+        "system",
+        None,
+    )
     assert json.loads(operation.scope)["candidates"] == len(CANDIDATE_CODES) + 2
 
 
@@ -446,15 +544,22 @@ def test_cli_rejects_an_unknown_format(runner):
     assert result.exit_code == 2
 
 
-def test_refused_keep_keeps_the_queue_filter_and_the_checked_rows(client, login, population,
-                                                                  review_rules):
+def test_refused_keep_keeps_the_queue_filter_and_the_checked_rows(
+    client, login, population, review_rules
+):
     login("manager")
     rule = review_rules["Retail: no order for 365 days"]
     queue = text(client.get(f"/admin/review/?rule={rule}"))
     action = re.search(r'action="([^"]+)"[^>]*id="keep-form"', queue).group(1)
     assert action == f"/admin/review/keep/?rule={rule}"
-    response = client.post(action, data={"rowid": [str(population["retail_quiet"])],
-                                         "until": "not-a-date", "url": "/admin/review/"})
+    response = client.post(
+        action,
+        data={
+            "rowid": [str(population["retail_quiet"])],
+            "until": "not-a-date",
+            "url": "/admin/review/",
+        },
+    )
     assert response.status_code == 422
     body = text(response)
     assert codes_on(body) == codes_on(queue)
@@ -462,8 +567,7 @@ def test_refused_keep_keeps_the_queue_filter_and_the_checked_rows(client, login,
     assert re.search(r'<input[^>]*autofocus[^>]*name="until"', body)
 
 
-def test_the_queue_exports_as_csv_and_xlsx_with_its_rules(client, login, population,
-                                                          review_rules):
+def test_the_queue_exports_as_csv_and_xlsx_with_its_rules(client, login, population, review_rules):
     import csv
     import io
 
@@ -474,14 +578,23 @@ def test_the_queue_exports_as_csv_and_xlsx_with_its_rules(client, login, populat
     exported = client.get(f"/admin/review/export/csv/?rule={rule}")
     assert exported.status_code == 200
     rows = list(csv.reader(io.StringIO(text(exported))))
-    assert rows[0] == ["Code", "Name", "Segment", "Balance", "Credit limit", "Last order",
-                       "Contract end", "Matched rules"]
+    assert rows[0] == [
+        "Code",
+        "Name",
+        "Segment",
+        "Balance",
+        "Credit limit",
+        "Last order",
+        "Contract end",
+        "Matched rules",
+    ]
     queue = text(client.get(f"/admin/review/?rule={rule}"))
     assert [row[0] for row in rows[1:]] == codes_on(queue)
     assert all("Retail: no order for 365 days" in row[7] for row in rows[1:])
     assert all(row[2] == "Retail" for row in rows[1:])
-    sheet = load_workbook(io.BytesIO(client.get(
-        f"/admin/review/export/xlsx/?rule={rule}").data)).active
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/admin/review/export/xlsx/?rule={rule}").data)
+    ).active
     values = list(sheet.iter_rows(values_only=True))
     assert [row[0] for row in values[1:]] == codes_on(queue)
     assert all(isinstance(row[3], int | float) for row in values[1:])

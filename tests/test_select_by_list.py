@@ -22,14 +22,16 @@ def text(response):
 
 def operation_count():
     db.session.rollback()
-    return db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
-        AuditOperation.action.in_(["deactivate", "freeze", "reactivate"]))).scalar()
+    return db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(AuditOperation)
+        .where(AuditOperation.action.in_(["deactivate", "freeze", "reactivate"]))
+    ).scalar()
 
 
 def request_count():
     db.session.rollback()
-    return db.session.execute(
-        sa.select(sa.func.count()).select_from(StatusChangeRequest)).scalar()
+    return db.session.execute(sa.select(sa.func.count()).select_from(StatusChangeRequest)).scalar()
 
 
 def xlsx_bytes(rows) -> bytes:
@@ -55,11 +57,15 @@ def paste(client, codes: str, action="freeze", **extra):
 
 
 def upload(client, name: str, data: bytes, action="freeze", column=""):
-    return client.post(URL, data={"file": (io.BytesIO(data), name), "action": action,
-                                  "column": column}, content_type="multipart/form-data")
+    return client.post(
+        URL,
+        data={"file": (io.BytesIO(data), name), "action": action, "column": column},
+        content_type="multipart/form-data",
+    )
 
 
 # -- parsing (no database) -----------------------------------------------------------------
+
 
 def test_excel_column_copy_with_crlf_and_quotes():
     parsed = code_list.parse_text('T00001\r\nt00002\r\n"T00003"\r\n\r\nT00001\r\n')
@@ -91,7 +97,7 @@ def test_xlsx_with_a_header_row_and_numeric_codes():
     assert code_list.parse_file("list.xlsx", data, "customer code").codes == ["T00001", "10023"]
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)"])
 def test_formula_looking_cells_are_refused(cell):
     with pytest.raises(InvalidInput, match="looks like a spreadsheet formula"):
         code_list.parse_text(f"T00001\n{cell}")
@@ -118,12 +124,15 @@ def test_a_sheet_of_mostly_blank_rows_is_refused(monkeypatch):
     assert code_list.parse_file("list.csv", b"code\nT1\n\n\n\nT2\n").codes == ["T1", "T2"]
 
 
-@pytest.mark.parametrize("name, data", [
-    ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00"),
-    ("list.csv", b"\x00\x01\x02binary\x00"),
-    ("list.xlsx", b"PK\x03\x04 not really a workbook"),
-    ("report.pdf", b"%PDF-1.4"),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00"),
+        ("list.csv", b"\x00\x01\x02binary\x00"),
+        ("list.xlsx", b"PK\x03\x04 not really a workbook"),
+        ("report.pdf", b"%PDF-1.4"),
+    ],
+)
 def test_files_that_are_not_csv_or_xlsx_are_refused(name, data):
     with pytest.raises(InvalidInput, match="not a CSV or XLSX file"):
         code_list.parse_file(name, data)
@@ -131,14 +140,17 @@ def test_files_that_are_not_csv_or_xlsx_are_refused(name, data):
 
 # -- lookup --------------------------------------------------------------------------------
 
+
 def test_lookup_is_case_insensitive_with_unknown_codes_and_suggestions(app):
     ids = make_customers(3)  # T00001..T00003
     found = code_list.look_up(["t00001", "T00002", "T00009", "T0000", "ZZZ"])
     assert sorted(found.ids) == ids[:2]
     assert found.found == 2
     assert found.unknown == ["T00009", "T0000", "ZZZ"]
-    assert found.suggestions == {"T00009": ["T00001", "T00002", "T00003"],
-                                 "T0000": ["T00001", "T00002", "T00003"]}
+    assert found.suggestions == {
+        "T00009": ["T00001", "T00002", "T00003"],
+        "T0000": ["T00001", "T00002", "T00003"],
+    }
 
 
 def test_lookup_runs_one_query_per_chunk(app, monkeypatch):
@@ -162,6 +174,7 @@ def test_lookup_runs_one_query_per_chunk(app, monkeypatch):
 
 # -- the page ------------------------------------------------------------------------------
 
+
 def test_paste_confirm_changes_the_listed_customers_and_logs_the_list(admin_client):
     ids = make_customers(4)  # T00001..T00004
     frozen = add_customer("F00001", status="frozen")
@@ -172,8 +185,11 @@ def test_paste_confirm_changes_the_listed_customers_and_logs_the_list(admin_clie
     assert "1 already frozen" in body
     assert "List of 6 codes (4 found)." in body
     assert "1 duplicate counted once." in body
-    assert re.search(r'<li data-code="T00009"><code>T00009</code> — did you mean '
-                     r'T00001, T00002, T00003\?</li>', body)
+    assert re.search(
+        r'<li data-code="T00009"><code>T00009</code> — did you mean '
+        r"T00001, T00002, T00003\?</li>",
+        body,
+    )
     assert statuses(ids) == {i: "active" for i in ids}
     assert operation_count() == 0
 
@@ -181,30 +197,53 @@ def test_paste_confirm_changes_the_listed_customers_and_logs_the_list(admin_clie
     done = confirm_action(admin_client, token, memo="finance list")
     assert done.status_code == 303
     assert done.headers["Location"] == "/admin/customers/"
-    assert statuses(ids + [frozen]) == {ids[0]: "frozen", ids[1]: "frozen", ids[2]: "frozen",
-                                        ids[3]: "active", frozen: "frozen"}
+    assert statuses(ids + [frozen]) == {
+        ids[0]: "frozen",
+        ids[1]: "frozen",
+        ids[2]: "frozen",
+        ids[3]: "active",
+        frozen: "frozen",
+    }
     grid = text(admin_client.get(done.headers["Location"]))
     assert "Froze 3 customers, skipped 1 (1 already frozen)." in grid
-    operation = db.session.execute(sa.select(AuditOperation).where(
-        AuditOperation.action == "freeze")).scalar_one()
+    operation = db.session.execute(
+        sa.select(AuditOperation).where(AuditOperation.action == "freeze")
+    ).scalar_one()
     assert (operation.changed_count, operation.skipped_count, operation.memo) == (
-        3, 1, "finance list")
+        3,
+        1,
+        "finance list",
+    )
     scope = json.loads(operation.scope)
     assert {k: scope[k] for k in ("mode", "listed", "found", "duplicates", "unknown")} == {
-        "mode": "list", "listed": 6, "found": 4, "duplicates": 1, "unknown": ["T00009"]}
-    entries = db.session.execute(sa.select(AuditEntry.entity_label, AuditEntry.old_value,
-                                           AuditEntry.new_value).where(
-        AuditEntry.operation_id == operation.id).order_by(AuditEntry.entity_label)).all()
-    assert entries == [("T00001", "active", "frozen"), ("T00002", "active", "frozen"),
-                       ("T00003", "active", "frozen")]
+        "mode": "list",
+        "listed": 6,
+        "found": 4,
+        "duplicates": 1,
+        "unknown": ["T00009"],
+    }
+    entries = db.session.execute(
+        sa.select(AuditEntry.entity_label, AuditEntry.old_value, AuditEntry.new_value)
+        .where(AuditEntry.operation_id == operation.id)
+        .order_by(AuditEntry.entity_label)
+    ).all()
+    assert entries == [
+        ("T00001", "active", "frozen"),
+        ("T00002", "active", "frozen"),
+        ("T00003", "active", "frozen"),
+    ]
     log = text(admin_client.get(f"/admin/audit/details/?id={operation.id}"))
     assert "&#34;listed&#34;: 6" in log or '"listed": 6' in log
 
 
 def test_upload_csv_and_xlsx(admin_client):
     ids = make_customers(3)
-    csv_page = upload(admin_client, "list.csv",
-                      "\ufeffcode,name\r\nT00001,a\r\nT00002,b\r\n".encode(), "deactivate")
+    csv_page = upload(
+        admin_client,
+        "list.csv",
+        "\ufeffcode,name\r\nT00001,a\r\nT00002,b\r\n".encode(),
+        "deactivate",
+    )
     assert "2 customers will change to Deactivated." in text(csv_page)
     assert "List of 2 codes (2 found)." in text(csv_page)
     xlsx = xlsx_bytes([["Name", "Kundennummer"], ["a", "T00003"], ["b", "t00001"]])
@@ -213,13 +252,16 @@ def test_upload_csv_and_xlsx(admin_client):
     assert statuses(ids) == {i: "active" for i in ids}
 
 
-@pytest.mark.parametrize("codes, status, message", [
-    ("", 422, "The list has no customer codes. Nothing was changed."),
-    ("T00001\n=cmd|' /C calc'!A0", 422, "looks like a spreadsheet formula"),
-    ("T00001 " + "Y" * 65, 422, "longer than 64 characters"),
-    ("NOPE1\nNOPE2", 422, "None of the 2 codes names a customer. Nothing was changed."),
-    ("\n".join(f"C{n}" for n in range(100_001)), 413, "At most 100,000 codes per list."),
-])
+@pytest.mark.parametrize(
+    "codes, status, message",
+    [
+        ("", 422, "The list has no customer codes. Nothing was changed."),
+        ("T00001\n=cmd|' /C calc'!A0", 422, "looks like a spreadsheet formula"),
+        ("T00001 " + "Y" * 65, 422, "longer than 64 characters"),
+        ("NOPE1\nNOPE2", 422, "None of the 2 codes names a customer. Nothing was changed."),
+        ("\n".join(f"C{n}" for n in range(100_001)), 413, "At most 100,000 codes per list."),
+    ],
+)
 def test_bad_lists_rerender_the_form_and_change_nothing(admin_client, codes, status, message):
     ids = make_customers(1)
     response = paste(admin_client, codes)
@@ -343,23 +385,40 @@ def test_post_with_csrf_token_works_and_a_big_body_is_still_a_413_page(client, l
     response = paste(client, "T00001", csrf_token=token)
     assert response.status_code == 200
     assert "1 customer will change to Frozen." in text(response)
-    big = client.post(URL, data={"file": (io.BytesIO(b"x" * (12 * 1024 * 1024)), "a.csv"),
-                                 "action": "freeze", "csrf_token": token},
-                      content_type="multipart/form-data")
+    big = client.post(
+        URL,
+        data={
+            "file": (io.BytesIO(b"x" * (12 * 1024 * 1024)), "a.csv"),
+            "action": "freeze",
+            "csrf_token": token,
+        },
+        content_type="multipart/form-data",
+    )
     assert big.status_code == 413
     assert "The file is larger than 10 MB." in text(big)
 
 
 # -- the CLI -------------------------------------------------------------------------------
 
+
 def test_cli_dry_run_prints_the_preview_and_changes_nothing(runner, reasons, tmp_path):
     ids = make_customers(3)
     add_customer("F00001", status="frozen")
     codes = tmp_path / "codes.txt"
     codes.write_text("T00001\nt00002\nT00002\nF00001\nT00009\n")
-    result = runner.invoke(args=["customers", "change-status", "--action", "freeze",
-                                 "--reason", "customer_request", "--codes-file", str(codes),
-                                 "--dry-run"])
+    result = runner.invoke(
+        args=[
+            "customers",
+            "change-status",
+            "--action",
+            "freeze",
+            "--reason",
+            "customer_request",
+            "--codes-file",
+            str(codes),
+            "--dry-run",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "List of 5 codes (3 found, 1 duplicate(s) counted once)." in result.output
     assert "  T00009 (did you mean T00001, T00002, T00003?)" in result.output
@@ -374,16 +433,32 @@ def test_cli_real_run_with_yes_logs_source_cli(runner, reasons, tmp_path):
     ids = make_customers(3)
     codes = tmp_path / "codes.csv"
     codes.write_bytes("\ufeffcode\r\nT00001\r\nT00003\r\n".encode())
-    result = runner.invoke(args=["customers", "change-status", "--action", "deactivate",
-                                 "--reason", "customer_request", "--memo", "nightly job",
-                                 "--codes-file", str(codes), "--yes"])
+    result = runner.invoke(
+        args=[
+            "customers",
+            "change-status",
+            "--action",
+            "deactivate",
+            "--reason",
+            "customer_request",
+            "--memo",
+            "nightly job",
+            "--codes-file",
+            str(codes),
+            "--yes",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    operation = db.session.execute(sa.select(AuditOperation).where(
-        AuditOperation.action == "deactivate")).scalar_one()
+    operation = db.session.execute(
+        sa.select(AuditOperation).where(AuditOperation.action == "deactivate")
+    ).scalar_one()
     assert f"Deactivated 2 customer(s). Operation #{operation.id}." in result.output
     assert statuses(ids) == {ids[0]: "deactivated", ids[1]: "active", ids[2]: "deactivated"}
     assert (operation.source, operation.actor_username, operation.memo) == (
-        "cli", "system", "nightly job")
+        "cli",
+        "system",
+        "nightly job",
+    )
     assert '"listed":2' in operation.scope.replace(" ", "")
 
 
@@ -391,8 +466,16 @@ def test_cli_asks_before_changing(runner, reasons, tmp_path):
     ids = make_customers(1)
     codes = tmp_path / "codes.txt"
     codes.write_text("T00001")
-    args = ["customers", "change-status", "--action", "freeze", "--reason", "customer_request",
-            "--codes-file", str(codes)]
+    args = [
+        "customers",
+        "change-status",
+        "--action",
+        "freeze",
+        "--reason",
+        "customer_request",
+        "--codes-file",
+        str(codes),
+    ]
     refused = runner.invoke(args=args, input="n\n")
     assert refused.exit_code == 1
     assert statuses(ids) == {ids[0]: "active"}
@@ -401,19 +484,32 @@ def test_cli_asks_before_changing(runner, reasons, tmp_path):
     assert statuses(ids) == {ids[0]: "frozen"}
 
 
-@pytest.mark.parametrize("content, reason, message", [
-    ("NOPE", "customer_request", "none of the codes names a customer"),
-    ("", "customer_request", "The list has no customer codes."),
-    ("T00001", "no_such_reason", "This reason cannot be used for this action."),
-    ("=1+1", "customer_request", "looks like a spreadsheet formula"),
-])
-def test_cli_errors_exit_1_and_change_nothing(runner, reasons, tmp_path, content, reason,
-                                              message):
+@pytest.mark.parametrize(
+    "content, reason, message",
+    [
+        ("NOPE", "customer_request", "none of the codes names a customer"),
+        ("", "customer_request", "The list has no customer codes."),
+        ("T00001", "no_such_reason", "This reason cannot be used for this action."),
+        ("=1+1", "customer_request", "looks like a spreadsheet formula"),
+    ],
+)
+def test_cli_errors_exit_1_and_change_nothing(runner, reasons, tmp_path, content, reason, message):
     ids = make_customers(1)
     codes = tmp_path / "codes.txt"
     codes.write_text(content)
-    result = runner.invoke(args=["customers", "change-status", "--action", "freeze",
-                                 "--reason", reason, "--codes-file", str(codes), "--yes"])
+    result = runner.invoke(
+        args=[
+            "customers",
+            "change-status",
+            "--action",
+            "freeze",
+            "--reason",
+            reason,
+            "--codes-file",
+            str(codes),
+            "--yes",
+        ]
+    )
     assert result.exit_code == 1
     assert message in result.output
     assert statuses(ids) == {ids[0]: "active"}

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from admin_app.api.schemas import (
-    CheckResponseSchema, CustomerStatusSchema, FeedResponseSchema)
+from admin_app.api.schemas import CheckResponseSchema, CustomerStatusSchema, FeedResponseSchema
 from admin_app.extensions import db
 from admin_app.models import AuditOperation
 from admin_app.services import api_tokens
@@ -20,9 +19,11 @@ from admin_app.services.status_api import feed_query
 from tests.conftest import confirm_action, make_customers, start_action
 
 API = "/api/v1"
-ENDPOINTS = [("get", f"{API}/customers/T00001", None),
-             ("post", f"{API}/customers/check", {"codes": ["T00001"]}),
-             ("get", f"{API}/status-changes", None)]
+ENDPOINTS = [
+    ("get", f"{API}/customers/T00001", None),
+    ("post", f"{API}/customers/check", {"codes": ["T00001"]}),
+    ("get", f"{API}/status-changes", None),
+]
 
 
 def new_token(name="shop", expires_days=None) -> str:
@@ -63,10 +64,21 @@ def assert_json_error(response, status: int, code: str):
 
 def table_snapshot() -> dict:
     db.session.rollback()
-    tables = ("customers", "audit_operations", "audit_entries", "audit_chain_head", "api_tokens",
-              "staff_users", "orders")
-    return {name: sorted(map(tuple, db.session.execute(sa.text(
-        f"SELECT * FROM {name}")).all()), key=repr) for name in tables}
+    tables = (
+        "customers",
+        "audit_operations",
+        "audit_entries",
+        "audit_chain_head",
+        "api_tokens",
+        "staff_users",
+        "orders",
+    )
+    return {
+        name: sorted(
+            map(tuple, db.session.execute(sa.text(f"SELECT * FROM {name}")).all()), key=repr
+        )
+        for name in tables
+    }
 
 
 def deactivate_through_ui(client, login, ids, reason="customer_request"):
@@ -81,12 +93,25 @@ def deactivate_through_ui(client, login, ids, reason="customer_request"):
 # -- authentication ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Bearer wrong",
-                                    "Basic dXNlcjpwYXNz", "Bearer cak_" + "A" * 43,
-                                    "Token {token}", "Bearer {token}x", "Bearer " + "x" * 5000])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer wrong",
+        "Basic dXNlcjpwYXNz",
+        "Bearer cak_" + "A" * 43,
+        "Token {token}",
+        "Bearer {token}x",
+        "Bearer " + "x" * 5000,
+    ],
+)
 @pytest.mark.parametrize("method, path, body", ENDPOINTS)
-def test_missing_or_invalid_token_is_401_with_www_authenticate(client, token, header, method,
-                                                                 path, body):
+def test_missing_or_invalid_token_is_401_with_www_authenticate(
+    client, token, header, method, path, body
+):
     headers = {"Authorization": header.format(token=token)} if header is not None else {}
     response = getattr(client, method)(path, headers=headers, json=body)
     assert_json_error(response, 401, "unauthorized")
@@ -97,8 +122,12 @@ def test_missing_or_invalid_token_is_401_with_www_authenticate(client, token, he
 
 def test_scheme_is_case_insensitive(client, token, app):
     make_customers(1)
-    assert client.get(f"{API}/customers/T00001",
-                      headers={"Authorization": f"bearer {token}"}).status_code == 200
+    assert (
+        client.get(
+            f"{API}/customers/T00001", headers={"Authorization": f"bearer {token}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_revoked_token_stops_working_mid_run(client, token, app):
@@ -106,21 +135,25 @@ def test_a_revoked_token_stops_working_mid_run(client, token, app):
     other = new_token("crm")
     assert client.get(f"{API}/customers/T00001", headers=bearer(token)).status_code == 200
     api_tokens.revoke_token("shop", actor=Actor.cli())
-    assert_json_error(client.get(f"{API}/customers/T00001", headers=bearer(token)), 401,
-                      "unauthorized")
-    assert_json_error(client.post(f"{API}/customers/check", headers=bearer(token),
-                                  json={"codes": ["T00001"]}), 401, "unauthorized")
+    assert_json_error(
+        client.get(f"{API}/customers/T00001", headers=bearer(token)), 401, "unauthorized"
+    )
+    assert_json_error(
+        client.post(f"{API}/customers/check", headers=bearer(token), json={"codes": ["T00001"]}),
+        401,
+        "unauthorized",
+    )
     assert client.get(f"{API}/customers/T00001", headers=bearer(other)).status_code == 200
 
 
 def test_an_expired_token_is_refused(client, app, monkeypatch):
     make_customers(1)
     created = api_tokens.create_token("short", expires_days=1, actor=Actor.cli())
-    assert client.get(f"{API}/customers/T00001",
-                      headers=bearer(created.token)).status_code == 200
+    assert client.get(f"{API}/customers/T00001", headers=bearer(created.token)).status_code == 200
     monkeypatch.setattr(api_tokens, "utcnow", lambda: created.expires_at + timedelta(seconds=1))
-    assert_json_error(client.get(f"{API}/customers/T00001", headers=bearer(created.token)),
-                      401, "unauthorized")
+    assert_json_error(
+        client.get(f"{API}/customers/T00001", headers=bearer(created.token)), 401, "unauthorized"
+    )
 
 
 def test_only_the_hash_is_stored(app, token):
@@ -137,12 +170,14 @@ def test_no_session_cookie_and_the_admin_cookie_does_not_authenticate(client, lo
     make_customers(1)
     login("admin")  # the client now holds an admin session cookie
     assert_json_error(client.get(f"{API}/customers/T00001"), 401, "unauthorized")
-    for response in (client.get(f"{API}/customers/T00001", headers=bearer(token)),
-                     client.post(f"{API}/customers/check", headers=bearer(token),
-                                 json={"codes": ["T00001"]}),
-                     client.get(f"{API}/status-changes", headers=bearer(token)),
-                     client.get(f"{API}/openapi.json"), client.get(f"{API}/docs"),
-                     client.get(f"{API}/nowhere", headers=bearer(token))):
+    for response in (
+        client.get(f"{API}/customers/T00001", headers=bearer(token)),
+        client.post(f"{API}/customers/check", headers=bearer(token), json={"codes": ["T00001"]}),
+        client.get(f"{API}/status-changes", headers=bearer(token)),
+        client.get(f"{API}/openapi.json"),
+        client.get(f"{API}/docs"),
+        client.get(f"{API}/nowhere", headers=bearer(token)),
+    ):
         assert "Set-Cookie" not in response.headers
         assert response.headers["Cache-Control"] == "no-store"
 
@@ -163,8 +198,11 @@ def test_unknown_url_and_wrong_method_are_json(api):
 
 def test_a_large_body_is_413_json(api):
     body = json.dumps({"codes": ["x" * 60] * 40_000})  # > MAX_CONTENT_LENGTH
-    assert_json_error(api.post(f"{API}/customers/check", data=body,
-                               content_type="application/json"), 413, "too_large")
+    assert_json_error(
+        api.post(f"{API}/customers/check", data=body, content_type="application/json"),
+        413,
+        "too_large",
+    )
 
 
 def test_an_unexpected_error_is_a_json_500_without_details(api, monkeypatch):
@@ -193,8 +231,14 @@ def test_lookup_of_an_active_customer(api, app):
     response = api.get(f"{API}/customers/T00001")
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.get_json() == {
-        "code": "T00001", "name": "Test Customer 1", "status": "active", "can_trade": True,
-        "status_reason": None, "status_changed_at": None, "pending_change": None}
+        "code": "T00001",
+        "name": "Test Customer 1",
+        "status": "active",
+        "can_trade": True,
+        "status_reason": None,
+        "status_changed_at": None,
+        "pending_change": None,
+    }
 
 
 def test_lookup_after_a_deactivation_through_the_ui(api, client, login, reasons):
@@ -243,7 +287,10 @@ def test_check_reports_one_result_per_code_in_order(api, app):
     assert [r["code"] for r in results] == codes
     assert results[1] == {"code": "NOPE", "found": False}
     assert (results[0]["found"], results[0]["status"], results[0]["can_trade"]) == (
-        True, "frozen", False)
+        True,
+        "frozen",
+        False,
+    )
     assert results[2]["can_trade"] is True and results[2] == results[3]
 
 
@@ -267,17 +314,34 @@ def test_check_runs_one_query_whatever_the_number_of_codes(api, app):
 
 def test_check_accepts_1000_codes_and_refuses_1001_with_413(api, app):
     assert api.post(f"{API}/customers/check", json={"codes": ["A"] * 1000}).status_code == 200
-    body = assert_json_error(api.post(f"{API}/customers/check", json={"codes": ["A"] * 1001}),
-                             413, "too_large")
+    body = assert_json_error(
+        api.post(f"{API}/customers/check", json={"codes": ["A"] * 1001}), 413, "too_large"
+    )
     assert "1000" in body["message"]
 
 
-@pytest.mark.parametrize("body", [
-    "{not json", "", "null", "[]", '"codes"', "{}", '{"codes": []}', '{"codes": "T00001"}',
-    '{"codes": [1]}', '{"codes": [null]}', '{"codes": [""]}', '{"codes": [["T00001"]]}',
-    '{"codes": {"a": 1}}', '{"codes": ["' + "A" * 65 + '"]}', '{"codes": ["A"], "extra": 1}',
-    '{"codes": ["A"]', "\xff\xfe",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{not json",
+        "",
+        "null",
+        "[]",
+        '"codes"',
+        "{}",
+        '{"codes": []}',
+        '{"codes": "T00001"}',
+        '{"codes": [1]}',
+        '{"codes": [null]}',
+        '{"codes": [""]}',
+        '{"codes": [["T00001"]]}',
+        '{"codes": {"a": 1}}',
+        '{"codes": ["' + "A" * 65 + '"]}',
+        '{"codes": ["A"], "extra": 1}',
+        '{"codes": ["A"]',
+        "\xff\xfe",
+    ],
+)
 def test_check_refuses_malformed_bodies_with_400(api, app, body):
     response = api.post(f"{API}/customers/check", data=body, content_type="application/json")
     error = assert_json_error(response, 400, "invalid_input")
@@ -285,8 +349,9 @@ def test_check_refuses_malformed_bodies_with_400(api, app, body):
 
 
 def test_check_without_a_json_content_type_is_400(api, app):
-    response = api.post(f"{API}/customers/check", data='{"codes": ["A"]}',
-                        content_type="text/plain")
+    response = api.post(
+        f"{API}/customers/check", data='{"codes": ["A"]}', content_type="text/plain"
+    )
     assert_json_error(response, 400, "invalid_input")
 
 
@@ -301,20 +366,25 @@ def feed(api, after=None, limit=None):
     return response.get_json()
 
 
-def test_a_deactivation_through_the_ui_appears_in_the_feed_exactly_once(api, client, login,
-                                                                         reasons):
+def test_a_deactivation_through_the_ui_appears_in_the_feed_exactly_once(
+    api, client, login, reasons
+):
     ids = make_customers(3)
     start = feed(api)
     assert start == {"items": [], "next": 0}
     deactivate_through_ui(client, login, ids[:2])
     first = feed(api, after=start["next"])
-    assert [(i["customer_code"], i["from"], i["to"], i["action"], i["reason_code"])
-            for i in first["items"]] == [
+    assert [
+        (i["customer_code"], i["from"], i["to"], i["action"], i["reason_code"])
+        for i in first["items"]
+    ] == [
         ("T00001", "active", "deactivated", "deactivate", "customer_request"),
-        ("T00002", "active", "deactivated", "deactivate", "customer_request")]
+        ("T00002", "active", "deactivated", "deactivate", "customer_request"),
+    ]
     db.session.rollback()
-    operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id)).where(
-        AuditOperation.action == "deactivate")).scalar()
+    operation_id = db.session.execute(
+        sa.select(sa.func.max(AuditOperation.id)).where(AuditOperation.action == "deactivate")
+    ).scalar()
     assert {i["operation_id"] for i in first["items"]} == {operation_id}
     assert first["next"] == first["items"][-1]["cursor"]
     assert first["items"][0]["changed_at"].endswith("+00:00")
@@ -336,9 +406,16 @@ def test_the_feed_pages_by_cursor_without_gaps_or_repeats(api, app, reasons):
     # seven status entries (each with a non-status entry beside it) as the log writes them
     for number in range(1, 8):
         with write_transaction():
-            append_operation(NewOperation(actor=Actor.cli(), action="freeze", entries=[
-                ("customer", number, f"T{number:05d}", "status", "active", "frozen"),
-                ("customer", number, f"T{number:05d}", "name", "a", "b")]))
+            append_operation(
+                NewOperation(
+                    actor=Actor.cli(),
+                    action="freeze",
+                    entries=[
+                        ("customer", number, f"T{number:05d}", "status", "active", "frozen"),
+                        ("customer", number, f"T{number:05d}", "name", "a", "b"),
+                    ],
+                )
+            )
     seen, after = [], 0
     while True:
         page = feed(api, after=after, limit=3)
@@ -350,9 +427,21 @@ def test_the_feed_pages_by_cursor_without_gaps_or_repeats(api, app, reasons):
     assert seen == [f"T{n:05d}" for n in range(1, 8)]
 
 
-@pytest.mark.parametrize("query", ["after=-1", "after=abc", "after=1.5", "after=",
-                                   "after=99999999999999999999999", "limit=0", "limit=1001",
-                                   "limit=x", "limit=-5", "cursor=3"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after=-1",
+        "after=abc",
+        "after=1.5",
+        "after=",
+        "after=99999999999999999999999",
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "limit=-5",
+        "cursor=3",
+    ],
+)
 def test_feed_refuses_bad_cursors_and_limits_with_400(api, query):
     assert_json_error(api.get(f"{API}/status-changes?{query}"), 400, "invalid_input")
 
@@ -362,8 +451,10 @@ def test_feed_query_is_a_range_scan_of_the_entries_primary_key(app, backend):
     from admin_app.services.transaction import write_transaction
 
     # A log with statistics: 20,000 entries, most of them status changes of customers.
-    entries = [("customer", n, f"T{n:05d}", "status" if n % 10 else "name", "active", "frozen")
-               for n in range(1, 20_001)]
+    entries = [
+        ("customer", n, f"T{n:05d}", "status" if n % 10 else "name", "active", "frozen")
+        for n in range(1, 20_001)
+    ]
     with write_transaction():
         append_operation(NewOperation(actor=Actor.cli(), action="freeze", entries=entries))
     with db.engine.connect() as conn:
@@ -373,8 +464,12 @@ def test_feed_query_is_a_range_scan_of_the_entries_primary_key(app, backend):
     sql, params = str(statement), statement.params
     with db.engine.connect() as conn:
         if backend == "sqlite":
-            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {sql}", tuple(params[k] for k in statement.positiontup)))
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {sql}", tuple(params[k] for k in statement.positiontup)
+                )
+            )
             assert "SEARCH audit_entries USING INTEGER PRIMARY KEY (rowid>?)" in plan, plan
             assert "TEMP B-TREE" not in plan, plan
         else:
@@ -405,8 +500,9 @@ def test_api_calls_never_change_data(api, client, login, reasons, token):
 # -- rate limit --------------------------------------------------------------------------------
 
 
-@pytest.mark.config(RATELIMIT_ENABLED=True, API_RATE_LIMIT="2/minute",
-                    RATELIMIT_STORAGE_URI="memory://")
+@pytest.mark.config(
+    RATELIMIT_ENABLED=True, API_RATE_LIMIT="2/minute", RATELIMIT_STORAGE_URI="memory://"
+)
 def test_rate_limit_per_token_answers_429_with_retry_after(client, app, token):
     make_customers(1)
     other = new_token("crm")
@@ -426,14 +522,23 @@ def test_openapi_document_is_generated_from_the_code(client):
     assert response.status_code == 200
     spec = response.get_json()
     assert spec["openapi"].startswith("3.")
-    assert {"/api/v1/customers/{code}", "/api/v1/customers/check",
-            "/api/v1/status-changes"} <= set(spec["paths"])
+    assert {"/api/v1/customers/{code}", "/api/v1/customers/check", "/api/v1/status-changes"} <= set(
+        spec["paths"]
+    )
     check = spec["paths"]["/api/v1/customers/check"]["post"]
     assert "413" in check["responses"] and "requestBody" in check
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     feed_schema = spec["components"]["schemas"]["StatusChange"]["properties"]
-    assert {"cursor", "customer_code", "from", "to", "operation_id", "action", "reason_code",
-            "changed_at"} <= set(feed_schema)
+    assert {
+        "cursor",
+        "customer_code",
+        "from",
+        "to",
+        "operation_id",
+        "action",
+        "reason_code",
+        "changed_at",
+    } <= set(feed_schema)
 
 
 def test_docs_page_needs_no_external_assets(client):
@@ -446,30 +551,49 @@ def test_docs_page_needs_no_external_assets(client):
 # -- fuzz: no input gives a 500 ----------------------------------------------------------------
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80)
-    | st.just([]) | st.just({}),
-    lambda inner: st.lists(inner, min_size=1, max_size=5) | st.dictionaries(
-        st.text(max_size=8), inner, min_size=1, max_size=4),
-    max_leaves=12)
-FUZZ = settings(max_examples=40, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=80)
+    | st.just([])
+    | st.just({}),
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=5)
+        | st.dictionaries(st.text(max_size=8), inner, min_size=1, max_size=4)
+    ),
+    max_leaves=12,
+)
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @FUZZ
-@given(body=st.one_of(JSON_VALUES.map(json.dumps),
-                      st.fixed_dictionaries({"codes": JSON_VALUES}).map(json.dumps),
-                      st.binary(max_size=60).map(lambda b: b.decode("latin-1"))))
+@given(
+    body=st.one_of(
+        JSON_VALUES.map(json.dumps),
+        st.fixed_dictionaries({"codes": JSON_VALUES}).map(json.dumps),
+        st.binary(max_size=60).map(lambda b: b.decode("latin-1")),
+    )
+)
 def test_fuzz_check_never_500(api, body):
-    response = api.post(f"{API}/customers/check", data=body.encode("utf-8", "surrogatepass"),
-                        content_type="application/json")
+    response = api.post(
+        f"{API}/customers/check",
+        data=body.encode("utf-8", "surrogatepass"),
+        content_type="application/json",
+    )
     assert response.status_code in (200, 400, 413), response.get_data(as_text=True)
     assert response.mimetype == "application/json"
 
 
 @FUZZ
-@given(code=st.text(min_size=1, max_size=100), after=st.text(max_size=30),
-       limit=st.text(max_size=30))
+@given(
+    code=st.text(min_size=1, max_size=100), after=st.text(max_size=30), limit=st.text(max_size=30)
+)
 def test_fuzz_lookup_and_feed_never_500(api, code, after, limit):
     from urllib.parse import quote
 
@@ -506,8 +630,13 @@ def example(client, monkeypatch):
     spec.loader.exec_module(module)
 
     def request(session, method, url, params=None, json=None, timeout=None, **kwargs):
-        answer = client.open(url.removeprefix("http://app"), method=method, query_string=params,
-                             json=json, headers=dict(session.headers))
+        answer = client.open(
+            url.removeprefix("http://app"),
+            method=method,
+            query_string=params,
+            json=json,
+            headers=dict(session.headers),
+        )
         response = requests.Response()
         response.status_code, response._content = answer.status_code, answer.data
         response.headers.update(answer.headers)
@@ -517,8 +646,9 @@ def example(client, monkeypatch):
     return module
 
 
-def test_example_consumer_follows_the_feed_with_its_cursor_file(example, token, client, login,
-                                                                 reasons, tmp_path, capsys):
+def test_example_consumer_follows_the_feed_with_its_cursor_file(
+    example, token, client, login, reasons, tmp_path, capsys
+):
     ids = make_customers(3)
     api = example.StatusApi("http://app", token)
     cursor_file = tmp_path / "feed.cursor"

@@ -13,9 +13,11 @@ from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, TooLar
 from tests.conftest import make_customers, statuses
 
 ALLOWED = {
-    ("deactivate", "active"), ("deactivate", "frozen"),
+    ("deactivate", "active"),
+    ("deactivate", "frozen"),
     ("freeze", "active"),
-    ("reactivate", "frozen"), ("reactivate", "deactivated"),
+    ("reactivate", "frozen"),
+    ("reactivate", "deactivated"),
 }
 
 
@@ -45,7 +47,8 @@ def test_every_pair_of_the_status_machine(reasons, actor, action, start):
         assert result.changed == 2 and result.skipped == {}
         assert statuses(ids) == {i: target for i in ids}
         assert [(e.entity_id, e.field, e.old_value, e.new_value) for e in entries()] == [
-            (i, "status", start, target) for i in ids]
+            (i, "status", start, target) for i in ids
+        ]
     else:
         assert result.changed == 0
         expected = "already" if start == target else "not_allowed"
@@ -57,12 +60,20 @@ def test_every_pair_of_the_status_machine(reasons, actor, action, start):
 def test_one_operation_records_who_why_and_counts(reasons, actor):
     active = make_customers(3)
     gone = make_customers(1, status="deactivated", start=10)
-    result = run(actor, "deactivate", active + gone + [999999], reason="fraud_suspected",
-                 memo="card skimming ring")
+    result = run(
+        actor,
+        "deactivate",
+        active + gone + [999999],
+        reason="fraud_suspected",
+        memo="card skimming ring",
+    )
     assert (result.changed, result.skipped) == (3, {"already": 1, "missing": 1})
     operation = db.session.get(AuditOperation, result.operation_id)
     assert (operation.action, operation.reason_code, operation.memo) == (
-        "deactivate", "fraud_suspected", "card skimming ring")
+        "deactivate",
+        "fraud_suspected",
+        "card skimming ring",
+    )
     assert (operation.actor_username, operation.actor_role) == ("admin", "admin")
     assert (operation.changed_count, operation.skipped_count) == (3, 2)
     assert {e.entity_id for e in entries()} == set(active)
@@ -91,8 +102,7 @@ def test_another_users_confirmation_is_refused(reasons, actor, staff):
 
 def test_customer_changed_since_preview_is_skipped(reasons, actor):
     ids = make_customers(3)
-    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor,
-                                              ids=ids)
+    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor, ids=ids)
     run(actor, "freeze", ids[:1])
     result = status_change.execute(request_id, actor=actor, reason_code="customer_request")
     assert (result.changed, result.skipped) == (2, {"changed": 1})
@@ -102,8 +112,10 @@ def test_customer_changed_since_preview_is_skipped(reasons, actor):
 def test_snapshot_is_exact_new_matching_customers_are_not_touched(reasons, actor):
     make_customers(3)
     request_id = status_change.create_request(
-        action=StatusAction.FREEZE, actor=actor,
-        matching=sa.select(Customer.id).where(Customer.status == "active"))
+        action=StatusAction.FREEZE,
+        actor=actor,
+        matching=sa.select(Customer.id).where(Customer.status == "active"),
+    )
     late = make_customers(2, start=50)
     result = status_change.execute(request_id, actor=actor, reason_code="customer_request")
     assert result.changed == 3
@@ -113,22 +125,32 @@ def test_snapshot_is_exact_new_matching_customers_are_not_touched(reasons, actor
 def test_large_selection_is_processed_in_chunks_as_one_operation(reasons, actor):
     ids = make_customers(30)
     request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
-    result = status_change.execute(request_id, actor=actor, reason_code="customer_request",
-                                   chunk_size=7)
+    result = status_change.execute(
+        request_id, actor=actor, reason_code="customer_request", chunk_size=7
+    )
     assert result.changed == 30
-    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
-        AuditOperation.action == "freeze")).scalar() == 1
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(AuditOperation)
+            .where(AuditOperation.action == "freeze")
+        ).scalar()
+        == 1
+    )
     assert sorted(e.entity_id for e in entries()) == sorted(ids)
 
 
-@pytest.mark.parametrize("reason, memo, message", [
-    (None, "", "Choose a reason"),
-    ("no_such_reason", "", "cannot be used"),
-    ("issue_resolved", "", "cannot be used"),  # a reactivation reason, used to freeze
-    ("fraud_suspected", "  ", "requires a memo"),
-    ("customer_request", "bad\x00memo", "invalid characters"),
-    ("customer_request", "x" * 1001, "too long"),
-])
+@pytest.mark.parametrize(
+    "reason, memo, message",
+    [
+        (None, "", "Choose a reason"),
+        ("no_such_reason", "", "cannot be used"),
+        ("issue_resolved", "", "cannot be used"),  # a reactivation reason, used to freeze
+        ("fraud_suspected", "  ", "requires a memo"),
+        ("customer_request", "bad\x00memo", "invalid characters"),
+        ("customer_request", "x" * 1001, "too long"),
+    ],
+)
 def test_bad_reason_or_memo_changes_nothing(reasons, actor, reason, memo, message):
     ids = make_customers(2)
     request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
@@ -140,8 +162,7 @@ def test_bad_reason_or_memo_changes_nothing(reasons, actor, reason, memo, messag
 
 def test_failure_in_the_audit_insert_rolls_everything_back(reasons, actor):
     ids = make_customers(4)
-    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor,
-                                              ids=ids)
+    request_id = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor, ids=ids)
 
     def explode(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("INSERT INTO AUDIT_ENTRIES"):
@@ -160,16 +181,28 @@ def test_failure_in_the_audit_insert_rolls_everything_back(reasons, actor):
     assert result.changed == 4
 
 
-@pytest.mark.parametrize("values, message", [
-    ([], "Select at least one customer"),
-    (["abc"], "Invalid customer id: 'abc'"),
-    (["1", "2", "abc"], "Invalid customer id"),
-    (["-1"], "Invalid customer id"), (["0"], "Invalid customer id"),
-    (["1.0"], "Invalid"), (["1e3"], "Invalid"), (["0x10"], "Invalid"), ([""], "Invalid"),
-    (["１２"], "Invalid"), (["١٢٣"], "Invalid"), ([" 7 "], "Invalid"), (["+5"], "Invalid"),
-    (["1_000"], "Invalid"), (["007"], "Invalid"),
-    (["9223372036854775808"], "Invalid"), (["99999999999999999999"], "Invalid"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ([], "Select at least one customer"),
+        (["abc"], "Invalid customer id: 'abc'"),
+        (["1", "2", "abc"], "Invalid customer id"),
+        (["-1"], "Invalid customer id"),
+        (["0"], "Invalid customer id"),
+        (["1.0"], "Invalid"),
+        (["1e3"], "Invalid"),
+        (["0x10"], "Invalid"),
+        ([""], "Invalid"),
+        (["１２"], "Invalid"),
+        (["١٢٣"], "Invalid"),
+        ([" 7 "], "Invalid"),
+        (["+5"], "Invalid"),
+        (["1_000"], "Invalid"),
+        (["007"], "Invalid"),
+        (["9223372036854775808"], "Invalid"),
+        (["99999999999999999999"], "Invalid"),
+    ],
+)
 def test_rowids_are_parsed_strictly(values, message):
     with pytest.raises(InvalidInput, match=message):
         status_change.parse_rowids(values, limit=10_000)
@@ -177,17 +210,17 @@ def test_rowids_are_parsed_strictly(values, message):
 
 def test_rowids_collapse_duplicates_and_are_capped():
     assert status_change.parse_rowids(["5", "5", "5", "9223372036854775807"], limit=10) == [
-        5, 9223372036854775807]
+        5,
+        9223372036854775807,
+    ]
     with pytest.raises(TooLarge, match="At most 3"):
         status_change.parse_rowids(["1", "2", "3", "4"], limit=3)
 
 
 def test_overlapping_concurrent_operations_log_each_customer_once(reasons, actor, app):
     ids = make_customers(100)
-    first = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor,
-                                         ids=ids[:60])
-    second = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor,
-                                          ids=ids[39:])
+    first = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor, ids=ids[:60])
+    second = status_change.create_request(action=StatusAction.DEACTIVATE, actor=actor, ids=ids[39:])
     results, errors = {}, []
     barrier = threading.Barrier(2)
 
@@ -196,7 +229,8 @@ def test_overlapping_concurrent_operations_log_each_customer_once(reasons, actor
             barrier.wait()
             try:
                 results[request_id] = status_change.execute(
-                    request_id, actor=actor, reason_code="customer_request")
+                    request_id, actor=actor, reason_code="customer_request"
+                )
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)
             finally:

@@ -65,19 +65,40 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
     admin.add_view(AuditOperationView(AuditOperation, name=_l("Operation log"), endpoint="audit"))
     admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", category=_l("Settings")))
-    admin.add_view(ReasonView(Reason, name=_l("Reasons"), endpoint="reasons",
-                              category=_l("Settings")))
-    admin.add_view(ReviewRuleView(ReviewRule, name=_l("Review rules"), endpoint="rules",
-                                  category=_l("Settings")))
-    admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="api_tokens",
-                                url="/admin/api-tokens", category=_l("Settings")))
+    admin.add_view(
+        ReasonView(Reason, name=_l("Reasons"), endpoint="reasons", category=_l("Settings"))
+    )
+    admin.add_view(
+        ReviewRuleView(
+            ReviewRule, name=_l("Review rules"), endpoint="rules", category=_l("Settings")
+        )
+    )
+    admin.add_view(
+        ApiTokenView(
+            name=_l("API tokens"),
+            endpoint="api_tokens",
+            url="/admin/api-tokens",
+            category=_l("Settings"),
+        )
+    )
     app.jinja_env.globals["status_label"] = status_label
-    app.jinja_env.globals.update(entity_label=entity_label, field_label=field_label,
-                                 entry_value=entry_value,
-                                 role_label=lambda role: str(ROLE_LABELS.get(role, role)))
+    app.jinja_env.globals.update(
+        entity_label=entity_label,
+        field_label=field_label,
+        entry_value=entry_value,
+        role_label=lambda role: str(ROLE_LABELS.get(role, role)),
+    )
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.filters["log_time"] = log_time
-    allow_inline_handlers(app, [FILTER_HANDLER, *(
-        ACTION_HANDLER.format(name=name)
-        for view in admin._views for name, _text in getattr(view, "_actions", ()))])
+    allow_inline_handlers(
+        app,
+        [
+            FILTER_HANDLER,
+            *(
+                ACTION_HANDLER.format(name=name)
+                for view in admin._views
+                for name, _text in getattr(view, "_actions", ())
+            ),
+        ],
+    )
     return admin

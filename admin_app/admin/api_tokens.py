@@ -19,12 +19,16 @@ STATE_LABELS = {"active": _l("Active"), "revoked": _l("Revoked"), "expired": _l(
 
 
 class CreateTokenForm(AdminForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(
-        max=api_tokens.NAME_MAX_LENGTH)], description=_l(
-        "Which system uses it, e.g. shop or invoicing. Unique."))
-    expires_days = IntegerField(_l("Expires after (days)"), validators=[
-        Optional(), NumberRange(min=1, max=api_tokens.MAX_EXPIRES_DAYS)],
-        description=_l("Empty: never expires (revoke it when it is no longer used)."))
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=api_tokens.NAME_MAX_LENGTH)],
+        description=_l("Which system uses it, e.g. shop or invoicing. Unique."),
+    )
+    expires_days = IntegerField(
+        _l("Expires after (days)"),
+        validators=[Optional(), NumberRange(min=1, max=api_tokens.MAX_EXPIRES_DAYS)],
+        description=_l("Empty: never expires (revoke it when it is no longer used)."),
+    )
 
 
 class RevokeTokenForm(AdminForm):
@@ -37,9 +41,14 @@ class ApiTokenView(SecureBaseView):
     def _list(self, form: CreateTokenForm, created=None, status: int = 200):
         now = utcnow()
         tokens = [(row, row.state(now)) for row in api_tokens.list_tokens()]
-        return self.render("admin/api_tokens/list.html", tokens=tokens, form=form,
-                           created=created, state_labels=STATE_LABELS,
-                           revoke_form=RevokeTokenForm()), status
+        return self.render(
+            "admin/api_tokens/list.html",
+            tokens=tokens,
+            form=form,
+            created=created,
+            state_labels=STATE_LABELS,
+            revoke_form=RevokeTokenForm(),
+        ), status
 
     @expose("/")
     def index(self):
@@ -51,8 +60,9 @@ class ApiTokenView(SecureBaseView):
         if not form.validate():
             return self._list(form, status=422)
         try:
-            created = api_tokens.create_token(form.name.data, expires_days=form.expires_days.data,
-                                              actor=current_actor())
+            created = api_tokens.create_token(
+                form.name.data, expires_days=form.expires_days.data, actor=current_actor()
+            )
         except ServiceError as exc:
             form.name.errors = [*form.name.errors, exc.message]
             return self._list(form, status=422)
@@ -68,8 +78,9 @@ class ApiTokenView(SecureBaseView):
             if token is None or token.revoked_at is not None:
                 flash(_("No active API token is named %(name)s.", name=name), "error")
                 return redirect(url_for(".index"))
-            return self.render("admin/api_tokens/revoke_confirm.html", token=token,
-                               form=RevokeTokenForm(name=name))
+            return self.render(
+                "admin/api_tokens/revoke_confirm.html", token=token, form=RevokeTokenForm(name=name)
+            )
         form = RevokeTokenForm()
         if not form.validate():
             flash(_("Choose the token to revoke."), "error")
@@ -79,6 +90,12 @@ class ApiTokenView(SecureBaseView):
         except ServiceError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".index"))
-        flash(_("Revoked the API token %(name)s (operation #%(id)s). It is refused from now on.",
-                name=form.name.data, id=operation_id), "success")
+        flash(
+            _(
+                "Revoked the API token %(name)s (operation #%(id)s). It is refused from now on.",
+                name=form.name.data,
+                id=operation_id,
+            ),
+            "success",
+        )
         return redirect(url_for(".index"))

@@ -37,10 +37,27 @@ from admin_app.services.errors import InvalidInput, NotAllowed
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
 # stored codes, then the same in words (the labels in the exporting user's language).
-ENTRY_EXPORT_COLUMNS = ("operation_id", "created_at", "actor", "action", "reason_code", "memo",
-                        "entry_id", "entity", "entity_id", "entity_label", "field", "old_value",
-                        "new_value", "action_label", "reason_label", "customer_name",
-                        "field_label", "old_value_label", "new_value_label")
+ENTRY_EXPORT_COLUMNS = (
+    "operation_id",
+    "created_at",
+    "actor",
+    "action",
+    "reason_code",
+    "memo",
+    "entry_id",
+    "entity",
+    "entity_id",
+    "entity_label",
+    "field",
+    "old_value",
+    "new_value",
+    "action_label",
+    "reason_label",
+    "customer_name",
+    "field_label",
+    "old_value_label",
+    "new_value_label",
+)
 _LIST_MEMO_CHARS = 80
 TAB_OPERATIONS, TAB_SIGN_INS, TAB_ALL = "operations", "sign_ins", "all"
 LOG_TABS = {TAB_OPERATIONS: _l("Operations"), TAB_SIGN_INS: _l("Sign-ins"), TAB_ALL: _l("All")}
@@ -48,8 +65,9 @@ LOG_TABS = {TAB_OPERATIONS: _l("Operations"), TAB_SIGN_INS: _l("Sign-ins"), TAB_
 
 def _action_filtered() -> bool:
     """An Action filter is set: it decides which actions show, whatever the tab."""
-    return any(key.startswith("flt") and "_action_" in key and value
-               for key, value in request.args.items())
+    return any(
+        key.startswith("flt") and "_action_" in key and value for key, value in request.args.items()
+    )
 
 
 class CustomerCodeFilter(BaseSQLAFilter):
@@ -74,8 +92,10 @@ class DayRangeFilter(DateBetweenFilter):
     def apply(self, query, value, alias=None):
         start, end = value
         column = self.get_column(alias)
-        return query.filter(column >= datetime.combine(start, time.min, UTC),
-                            column <= datetime.combine(end, time.max, UTC))
+        return query.filter(
+            column >= datetime.combine(start, time.min, UTC),
+            column <= datetime.combine(end, time.max, UTC),
+        )
 
 
 def _format_when(view, context, model, name):
@@ -108,17 +128,19 @@ def _format_source(view, context, model, name):
 
 def _format_memo_short(view, context, model, name):
     memo = model.memo or ""
-    return memo if len(memo) <= _LIST_MEMO_CHARS else memo[:_LIST_MEMO_CHARS - 1] + "…"
+    return memo if len(memo) <= _LIST_MEMO_CHARS else memo[: _LIST_MEMO_CHARS - 1] + "…"
 
 
 def _format_id_link(view, context, model, name):
     return Markup('<a href="{}">#{}</a>').format(
-        view.get_url(".details_view", id=model.id), model.id)
+        view.get_url(".details_view", id=model.id), model.id
+    )
 
 
 def _format_scope(view, context, model, name):
     return Markup('<span id="operation-scope">{}</span>').format(
-        operation_text.describe_scope(model))
+        operation_text.describe_scope(model)
+    )
 
 
 def scope_json(model) -> str:
@@ -133,7 +155,8 @@ def _format_reverts(view, context, model, name):
     if model.reverts_operation_id is None:
         return ""
     return Markup('<a href="{}">#{}</a>').format(
-        view.get_url(".details_view", id=model.reverts_operation_id), model.reverts_operation_id)
+        view.get_url(".details_view", id=model.reverts_operation_id), model.reverts_operation_id
+    )
 
 
 class AuditOperationView(SecureModelView):
@@ -143,59 +166,135 @@ class AuditOperationView(SecureModelView):
     named_filter_urls = True
     list_template = "admin/audit/list.html"
     details_template = "admin/audit/details.html"
-    column_list = ("id", "created_at", "actor_username", "actor_role", "action", "reason_code",
-                   "changed_count", "skipped_count", "source", "memo")
-    column_labels = {"id": "#", "created_at": _l("When (UTC)"), "actor_id": _l("Actor id"),
-                     "actor_username": _l("Actor"), "actor_role": _l("Role"),
-                     "action": _l("Action"), "reason_code": _l("Reason"),
-                     "changed_count": _l("Changed"), "skipped_count": _l("Skipped"),
-                     "source": _l("Source"), "memo": _l("Memo"), "scope": _l("Scope"),
-                     "client_ip": _l("Client IP"), "user_agent": _l("User agent"),
-                     "request_id": _l("Request id"), "reverts_operation_id": _l("Reverts"),
-                     "confirmation_id": _l("Confirmation id"),
-                     "action_label": "action_label", "reason_label": "reason_label",
-                     "scope_text": "scope_text",
-                     "prev_hash": _l("Previous hash"), "hash": _l("Hash")}
+    column_list = (
+        "id",
+        "created_at",
+        "actor_username",
+        "actor_role",
+        "action",
+        "reason_code",
+        "changed_count",
+        "skipped_count",
+        "source",
+        "memo",
+    )
+    column_labels = {
+        "id": "#",
+        "created_at": _l("When (UTC)"),
+        "actor_id": _l("Actor id"),
+        "actor_username": _l("Actor"),
+        "actor_role": _l("Role"),
+        "action": _l("Action"),
+        "reason_code": _l("Reason"),
+        "changed_count": _l("Changed"),
+        "skipped_count": _l("Skipped"),
+        "source": _l("Source"),
+        "memo": _l("Memo"),
+        "scope": _l("Scope"),
+        "client_ip": _l("Client IP"),
+        "user_agent": _l("User agent"),
+        "request_id": _l("Request id"),
+        "reverts_operation_id": _l("Reverts"),
+        "confirmation_id": _l("Confirmation id"),
+        "action_label": "action_label",
+        "reason_label": "reason_label",
+        "scope_text": "scope_text",
+        "prev_hash": _l("Previous hash"),
+        "hash": _l("Hash"),
+    }
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "created_at")
     column_searchable_list = ("memo",)
     column_filters = (
         FilterEqual(AuditOperation.actor_username, _l("Actor")),
         FilterLike(AuditOperation.actor_username, _l("Actor")),
-        FilterEqual(AuditOperation.action, _l("Action"),
-                    options=[(action.value, info.label) for action, info in ACTIONS.items()]),
+        FilterEqual(
+            AuditOperation.action,
+            _l("Action"),
+            options=[(action.value, info.label) for action, info in ACTIONS.items()],
+        ),
         FilterEqual(AuditOperation.reason_code, _l("Reason")),
         DayRangeFilter(AuditOperation.created_at, _l("Day (UTC)")),
         DateTimeGreaterFilter(AuditOperation.created_at, _l("When (UTC)")),
         DateTimeSmallerFilter(AuditOperation.created_at, _l("When (UTC)")),
         CustomerCodeFilter(AuditOperation.id, _l("Customer code")),
     )
-    column_formatters = {"id": _format_id_link, "created_at": _format_when,
-                         "action": _format_action, "reason_code": _format_reason,
-                         "actor_username": _format_actor, "actor_role": _format_role,
-                         "source": _format_source, "memo": _format_memo_short}
-    column_details_list = ("id", "created_at", "actor_username", "actor_role", "action",
-                           "reason_code", "memo", "scope", "changed_count", "skipped_count",
-                           "source", "reverts_operation_id")
+    column_formatters = {
+        "id": _format_id_link,
+        "created_at": _format_when,
+        "action": _format_action,
+        "reason_code": _format_reason,
+        "actor_username": _format_actor,
+        "actor_role": _format_role,
+        "source": _format_source,
+        "memo": _format_memo_short,
+    }
+    column_details_list = (
+        "id",
+        "created_at",
+        "actor_username",
+        "actor_role",
+        "action",
+        "reason_code",
+        "memo",
+        "scope",
+        "changed_count",
+        "skipped_count",
+        "source",
+        "reverts_operation_id",
+    )
     # Shown folded under "Technical details" on an operation's page.
-    technical_details_list = ("actor_id", "client_ip", "user_agent", "request_id",
-                              "confirmation_id", "prev_hash", "hash")
-    column_formatters_detail = {"created_at": _format_when, "action": _format_action,
-                                "reason_code": _format_reason, "actor_role": _format_role,
-                                "actor_username": _format_actor,
-                                "source": _format_source, "scope": _format_scope,
-                                "reverts_operation_id": _format_reverts}
-    column_export_list = ("id", "created_at", "actor_id", "actor_username", "actor_role",
-                          "action", "reason_code", "memo", "scope", "changed_count",
-                          "skipped_count", "source", "client_ip", "user_agent", "request_id",
-                          "reverts_operation_id", "prev_hash", "hash", "action_label",
-                          "reason_label", "scope_text")
+    technical_details_list = (
+        "actor_id",
+        "client_ip",
+        "user_agent",
+        "request_id",
+        "confirmation_id",
+        "prev_hash",
+        "hash",
+    )
+    column_formatters_detail = {
+        "created_at": _format_when,
+        "action": _format_action,
+        "reason_code": _format_reason,
+        "actor_role": _format_role,
+        "actor_username": _format_actor,
+        "source": _format_source,
+        "scope": _format_scope,
+        "reverts_operation_id": _format_reverts,
+    }
+    column_export_list = (
+        "id",
+        "created_at",
+        "actor_id",
+        "actor_username",
+        "actor_role",
+        "action",
+        "reason_code",
+        "memo",
+        "scope",
+        "changed_count",
+        "skipped_count",
+        "source",
+        "client_ip",
+        "user_agent",
+        "request_id",
+        "reverts_operation_id",
+        "prev_hash",
+        "hash",
+        "action_label",
+        "reason_label",
+        "scope_text",
+    )
     # The stored codes as they are, then the same in words (the exporting user's language).
     column_formatters_export = {
         "created_at": lambda view, context, model, name: model.created_at.isoformat(),
         "action_label": lambda view, context, model, name: action_label(model.action),
-        "reason_label": lambda view, context, model, name: operation_text.reason_labels().get(
-            model.reason_code, model.reason_code) if model.reason_code else "",
+        "reason_label": lambda view, context, model, name: (
+            operation_text.reason_labels().get(model.reason_code, model.reason_code)
+            if model.reason_code
+            else ""
+        ),
         "scope_text": lambda view, context, model, name: operation_text.describe_scope(model),
     }
 
@@ -217,10 +316,17 @@ class AuditOperationView(SecureModelView):
     def log_tabs(self) -> list[dict]:
         args = {k: v for k, v in request.args.items(multi=False) if k not in ("tab", "page")}
         current = self._tab()
-        return [{"label": label, "tab": tab, "active": tab == current,
-                 "url": self.get_url(".index_view", **args,
-                                     **({} if tab == TAB_OPERATIONS else {"tab": tab}))}
-                for tab, label in LOG_TABS.items()]
+        return [
+            {
+                "label": label,
+                "tab": tab,
+                "active": tab == current,
+                "url": self.get_url(
+                    ".index_view", **args, **({} if tab == TAB_OPERATIONS else {"tab": tab})
+                ),
+            }
+            for tab, label in LOG_TABS.items()
+        ]
 
     def render(self, template, **kwargs):
         if template == self.list_template:
@@ -233,12 +339,14 @@ class AuditOperationView(SecureModelView):
             kwargs["summary"] = operation_text.summarise(operation)
             kwargs["technical_details"] = [
                 (self.column_labels[name], getattr(operation, name))
-                for name in self.technical_details_list] + [(_("Scope (stored)"),
-                                                             scope_json(operation))]
+                for name in self.technical_details_list
+            ] + [(_("Scope (stored)"), scope_json(operation))]
             kwargs["reverted_by"] = history.reverted_by(operation.id)
-            kwargs["can_revert"] = (self.can(Permission.REVERT_OPERATIONS)
-                                    and revert.can_be_reverted(operation)
-                                    and kwargs["reverted_by"] is None)
+            kwargs["can_revert"] = (
+                self.can(Permission.REVERT_OPERATIONS)
+                and revert.can_be_reverted(operation)
+                and kwargs["reverted_by"] is None
+            )
         return super().render(template, **kwargs)
 
     # -- revert: the same two-step confirmation as the bulk actions ----------------------------
@@ -254,10 +362,12 @@ class AuditOperationView(SecureModelView):
         operation = self.get_one(operation_id)
         if operation is None:
             abort(404)
-        token = confirmation.sign(confirmation.ConfirmationClaim(
-            f"revert:{operation.id}", current_user.id, "revert"))
-        form = ConfirmStatusChangeForm(token=token, formdata=None,
-                                       url=self.get_url(".details_view", id=operation.id))
+        token = confirmation.sign(
+            confirmation.ConfirmationClaim(f"revert:{operation.id}", current_user.id, "revert")
+        )
+        form = ConfirmStatusChangeForm(
+            token=token, formdata=None, url=self.get_url(".details_view", id=operation.id)
+        )
         return self._render_revert(operation.id, form)
 
     @expose("/revert/preview/", methods=("GET",))
@@ -293,31 +403,43 @@ class AuditOperationView(SecureModelView):
         if not form.validate():
             return self._render_revert(int(operation_id), form, status=422, confirming=True)
         try:
-            result = revert.execute(int(operation_id), actor=current_actor(),
-                                    confirmed_by=confirmed_by, reason_code=form.reason.data,
-                                    memo=form.memo.data or "")
+            result = revert.execute(
+                int(operation_id),
+                actor=current_actor(),
+                confirmed_by=confirmed_by,
+                reason_code=form.reason.data,
+                memo=form.memo.data or "",
+            )
         except InvalidInput as error:
             if not show_field_error(form, error):
                 raise
             return self._render_revert(int(operation_id), form, status=422, confirming=True)
-        message = ngettext("Reverted %(num)d customer", "Reverted %(num)d customers",
-                           result.changed)
+        message = ngettext(
+            "Reverted %(num)d customer", "Reverted %(num)d customers", result.changed
+        )
         if result.skipped:
             message += _(", skipped %(num)d", num=result.skipped_total)
-        flash(Markup('{}. <a href="{}">{}</a>').format(
-            message, self.get_url(".details_view", id=result.operation_id),
-            _("Operation #%(id)d", id=result.operation_id)), "success")
+        flash(
+            Markup('{}. <a href="{}">{}</a>').format(
+                message,
+                self.get_url(".details_view", id=result.operation_id),
+                _("Operation #%(id)d", id=result.operation_id),
+            ),
+            "success",
+        )
         return redirect(self.get_url(".details_view", id=result.operation_id), code=303)
 
-    def _render_revert(self, operation_id: int, form, status: int = 200,
-                       confirming: bool = False):
+    def _render_revert(self, operation_id: int, form, status: int = 200, confirming: bool = False):
         preview = revert.preview(operation_id, max_rows=100, confirming=confirming)
-        form.reason.choices = reason_choices(status_change.reasons_for(None),
-                                             _("Choose a reason…"))
-        body = self.render("admin/audit/revert_confirm.html", preview=preview, form=form,
-                           skip_messages=REVERT_SKIP_MESSAGES,
-                           page_url=self.get_url(".revert_preview_view", id=operation_id),
-                           cancel_url=self.get_url(".details_view", id=operation_id))
+        form.reason.choices = reason_choices(status_change.reasons_for(None), _("Choose a reason…"))
+        body = self.render(
+            "admin/audit/revert_confirm.html",
+            preview=preview,
+            form=form,
+            skip_messages=REVERT_SKIP_MESSAGES,
+            page_url=self.get_url(".revert_preview_view", id=operation_id),
+            cancel_url=self.get_url(".details_view", id=operation_id),
+        )
         return body, status, {"Cache-Control": "no-store"}
 
     @expose("/entries/export/csv/")
@@ -327,9 +449,17 @@ class AuditOperationView(SecureModelView):
         if operation is None:
             abort(404)
         operation_id = operation.id
-        about = [escape_spreadsheet_formula(value) for value in (
-            operation_id, operation.created_at.isoformat(), operation.actor_username,
-            operation.action, operation.reason_code, operation.memo)]
+        about = [
+            escape_spreadsheet_formula(value)
+            for value in (
+                operation_id,
+                operation.created_at.isoformat(),
+                operation.actor_username,
+                operation.action,
+                operation.reason_code,
+                operation.memo,
+            )
+        ]
         summary = operation_text.summarise(operation)
         about_labels = [summary.action, summary.reason]
         writer = csv.writer(_Echo())
@@ -337,16 +467,28 @@ class AuditOperationView(SecureModelView):
         def rows():
             yield writer.writerow(ENTRY_EXPORT_COLUMNS)
             for batch in history.iter_entry_batches(operation_id):
-                for entry, shown in zip(batch, operation_text.describe_entries(batch)):
-                    yield writer.writerow([escape_spreadsheet_formula(value) for value in (
-                        *about, *entry, *about_labels, shown.name, shown.field_name,
-                        shown.old_text, shown.new_text)])
+                for entry, shown in zip(batch, operation_text.describe_entries(batch), strict=True):
+                    yield writer.writerow(
+                        [
+                            escape_spreadsheet_formula(value)
+                            for value in (
+                                *about,
+                                *entry,
+                                *about_labels,
+                                shown.name,
+                                shown.field_name,
+                                shown.old_text,
+                                shown.new_text,
+                            )
+                        ]
+                    )
 
         return Response(
             stream_with_context(rows()),
             mimetype="text/csv",
-            headers={"Content-Disposition":
-                     f"attachment; filename=operation-{operation_id}-entries.csv"},
+            headers={
+                "Content-Disposition": f"attachment; filename=operation-{operation_id}-entries.csv"
+            },
         )
 
 

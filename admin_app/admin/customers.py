@@ -1,20 +1,21 @@
 """/admin/customers/: the customer grid, details and edit form (never the status)."""
 
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.helpers import get_redirect_target
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
     DateBetweenFilter,
-    DateSmallerFilter,
     DateGreaterFilter,
+    DateSmallerFilter,
     DateTimeGreaterFilter,
     DateTimeSmallerFilter,
     FilterEqual,
 )
+from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -33,11 +34,9 @@ from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
-from admin_app.services import customer_counts
-from admin_app.services import customer_search
+from admin_app.services import customer_counts, customer_search, status_change
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
-from admin_app.services import status_change
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
 from admin_app.web import format_money
 
@@ -68,7 +67,8 @@ def _format_money_pair(view, context, model, name):
     text = f"{format_money(model.balance)} / {format_money(model.credit_limit)}"
     if model.is_over_credit:
         return Markup('<span class="text-danger font-weight-bold" title="{}">{}</span>').format(
-            _l("Over credit limit"), text)
+            _l("Over credit limit"), text
+        )
     return text
 
 
@@ -91,32 +91,71 @@ class _CustomerGrid(SecureModelView):
     edit_permission = Permission.EDIT_CUSTOMERS
     can_export = True
 
-    column_list = ("code", "name", "segment", "status", "balance", "last_order_at",
-                   "contract_end")
+    column_list = ("code", "name", "segment", "status", "balance", "last_order_at", "contract_end")
     column_labels = {
-        "code": _l("Code"), "name": _l("Name"), "email": _l("Email"), "phone": _l("Phone"),
-        "segment": _l("Segment"), "status": _l("Status"), "status_code": _l("Status code"),
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "email": _l("Email"),
+        "phone": _l("Phone"),
+        "segment": _l("Segment"),
+        "status": _l("Status"),
+        "status_code": _l("Status code"),
         "balance": _l("Balance / credit limit"),
-        "credit_limit": _l("Credit limit"), "last_order_at": _l("Last order"),
-        "contract_end": _l("Contract end"), "status_reason": _l("Status reason"),
-        "status_changed_at": _l("Status changed"), "created_at": _l("Created"),
+        "credit_limit": _l("Credit limit"),
+        "last_order_at": _l("Last order"),
+        "contract_end": _l("Contract end"),
+        "status_reason": _l("Status reason"),
+        "status_changed_at": _l("Status changed"),
+        "created_at": _l("Created"),
         "updated_at": _l("Updated"),
     }
-    column_sortable_list = ("code", "name", "segment", "status", "balance", "last_order_at",
-                            "contract_end")
+    column_sortable_list = (
+        "code",
+        "name",
+        "segment",
+        "status",
+        "balance",
+        "last_order_at",
+        "contract_end",
+    )
     column_default_sort = ("code", False)
     column_searchable_list = ("code", "name", "email")  # see _apply_search
-    column_details_list = ("code", "name", "email", "phone", "segment", "status",
-                           "status_reason", "status_changed_at", "balance", "credit_limit",
-                           "contract_end", "last_order_at", "created_at", "updated_at")
+    column_details_list = (
+        "code",
+        "name",
+        "email",
+        "phone",
+        "segment",
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "balance",
+        "credit_limit",
+        "contract_end",
+        "last_order_at",
+        "created_at",
+        "updated_at",
+    )
     # Plain values: the status as its label (and its code), money as two numbers.
-    column_export_list = ("code", "name", "email", "phone", "segment", "status", "status_code",
-                          "balance", "credit_limit", "contract_end", "last_order_at")
+    column_export_list = (
+        "code",
+        "name",
+        "email",
+        "phone",
+        "segment",
+        "status",
+        "status_code",
+        "balance",
+        "credit_limit",
+        "contract_end",
+        "last_order_at",
+    )
     column_formatters_export = {
         "status": lambda view, context, model, name: status_label(model.status),
         "status_code": lambda view, context, model, name: model.status,
         "segment": lambda view, context, model, name: str(
-            SEGMENT_LABELS.get(model.segment, model.segment)),
+            SEGMENT_LABELS.get(model.segment, model.segment)
+        ),
     }
     column_formatters = {
         "status": _format_status,
@@ -125,17 +164,22 @@ class _CustomerGrid(SecureModelView):
         "status_reason": _format_status_reason,
     }
     column_filters = (
-        FilterEqual(Customer.status, _l("Status"),
-                    options=[(s.value, STATUS_LABELS[s]) for s in CustomerStatus]),
-        FilterEqual(Customer.segment, _l("Segment"),
-                    options=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS]),
+        FilterEqual(
+            Customer.status,
+            _l("Status"),
+            options=[(s.value, STATUS_LABELS[s]) for s in CustomerStatus],
+        ),
+        FilterEqual(
+            Customer.segment, _l("Segment"), options=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS]
+        ),
         DateTimeSmallerFilter(Customer.last_order_at, _l("Last order")),
         DateTimeGreaterFilter(Customer.last_order_at, _l("Last order")),
         DateSmallerFilter(Customer.contract_end, _l("Contract end")),
         DateGreaterFilter(Customer.contract_end, _l("Contract end")),
         DateBetweenFilter(Customer.contract_end, _l("Contract end")),
-        OverCreditFilter(Customer.balance, _l("Over credit limit"),
-                         options=[("1", _l("Yes")), ("0", _l("No"))]),
+        OverCreditFilter(
+            Customer.balance, _l("Over credit limit"), options=[("1", _l("Yes")), ("0", _l("No"))]
+        ),
     )
     named_filter_urls = True
 
@@ -166,8 +210,10 @@ class _CustomerGrid(SecureModelView):
 
     def get_export_columns(self):
         # In the grid one column shows "balance / credit limit"; an export has two.
-        return [(name, _l("Balance") if name == "balance" else label)
-                for name, label in super().get_export_columns()]
+        return [
+            (name, _l("Balance") if name == "balance" else label)
+            for name, label in super().get_export_columns()
+        ]
 
     def create_form(self, obj=None):
         return self._without_credit_fields(super().create_form(obj))
@@ -188,20 +234,26 @@ class _CustomerGrid(SecureModelView):
         form.version.data = self.get_one(id).version
 
     def create_model(self, form):
-        return self.create_through_service(lambda: customer_service.create_customer(
-            self._form_changes(form), actor=current_actor()))
+        return self.create_through_service(
+            lambda: customer_service.create_customer(
+                self._form_changes(form), actor=current_actor()
+            )
+        )
 
     def update_model(self, form, model):
         # What was posted, never the model's own version (the field's data when none was).
         posted = form.version.raw_data or []
-        return self.update_through_service(lambda: customer_service.update_details(
-            model.id, self._form_changes(form),
-            expected_version=posted[0] if len(posted) == 1 else None,
-            actor=current_actor()))
+        return self.update_through_service(
+            lambda: customer_service.update_details(
+                model.id,
+                self._form_changes(form),
+                expected_version=posted[0] if len(posted) == 1 else None,
+                actor=current_actor(),
+            )
+        )
 
     def _form_changes(self, form) -> dict:
-        return {name: form[name].data for name in customer_service.EDITABLE_FIELDS
-                if name in form}
+        return {name: form[name].data for name in customer_service.EDITABLE_FIELDS if name in form}
 
 
 ALREADY_MESSAGES = {
@@ -225,16 +277,18 @@ def warning_messages(preview) -> dict[str, str]:
     counts = preview.warnings
     sentences = {
         status_change.WARN_OPEN_BALANCE: lambda n: ngettext(
-            "%(num)s customer has an open balance.", "%(num)s customers have an open balance.",
-            n),
+            "%(num)s customer has an open balance.", "%(num)s customers have an open balance.", n
+        ),
         status_change.WARN_RECENT_ORDERS: lambda n: ngettext(
             "%(num)s customer ordered in the last 30 days.",
-            "%(num)s customers ordered in the last 30 days.", n),
+            "%(num)s customers ordered in the last 30 days.",
+            n,
+        ),
     }
     return {name: sentences[name](count) for name, count in counts.items()}
 
 
-DENIED_MESSAGES = {
+DENIED_MESSAGES: dict[str, object] = {
     StatusAction.DEACTIVATE: _l("You are not allowed to deactivate customers."),
     StatusAction.FREEZE: _l("You are not allowed to freeze customers."),
     StatusAction.REACTIVATE: _l("You are not allowed to reactivate customers."),
@@ -249,7 +303,15 @@ def done_message(action_name: StatusAction, count: int) -> str:
     return ngettext("Reactivated %(num)d customer", "Reactivated %(num)d customers", count)
 
 
-class StatusChangeMixin:
+# Mixins are typed as the grid they are mixed into (their methods use its attributes); at run
+# time they are plain classes, so the view's MRO stays SelectByList → StatusChange → grid.
+if TYPE_CHECKING:
+    _GridBase = _CustomerGrid
+else:
+    _GridBase = object
+
+
+class StatusChangeMixin(_GridBase):
     """The bulk flow of the customer grid: action POST → confirmation page → confirm POST."""
 
     list_template = "admin/customers/list.html"
@@ -271,10 +333,10 @@ class StatusChangeMixin:
         # No COUNT(*): get_list() takes the total from the status tab counts.
         return None
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
-                 page_size=None):
-        _, rows = super().get_list(page, sort_column, sort_desc, search, filters,
-                                   execute=execute, page_size=page_size)
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        _, rows = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        )
         counts = self.status_counts()
         status = self._status_tab()
         return (counts[status] if status else sum(counts.values())), rows
@@ -304,13 +366,12 @@ class StatusChangeMixin:
         view_args = self._get_list_extra_args()
         token = _IGNORE_STATUS_TAB.set(not with_status_tab)
         try:
-            query, joins = self.get_query(), {}
+            query = self.get_query()
+            joins: dict = {}
             if view_args.search and self._search_supported:
-                query, _, joins, _ = self._apply_search(query, None, joins, {},
-                                                        view_args.search)
+                query, _, joins, _ = self._apply_search(query, None, joins, {}, view_args.search)
             if view_args.filters and self._filters:
-                query, _, joins, _ = self._apply_filters(query, None, joins, {},
-                                                         view_args.filters)
+                query, _, joins, _ = self._apply_filters(query, None, joins, {}, view_args.filters)
         finally:
             _IGNORE_STATUS_TAB.reset(token)
         return query
@@ -325,25 +386,41 @@ class StatusChangeMixin:
                 cache[self.endpoint] = customer_counts.status_counts()
             else:
                 cache[self.endpoint] = customer_counts.matching_status_counts(
-                    self._matching_query(with_status_tab=False).statement)
+                    self._matching_query(with_status_tab=False).statement
+                )
         return cache[self.endpoint]
 
     def _narrowed(self) -> bool:
         view_args = self._get_list_extra_args()
-        searched = view_args.search and customer_search.condition(
-            view_args.search, dialect=db.engine.dialect.name) is not None
+        searched = (
+            view_args.search
+            and customer_search.condition(view_args.search, dialect=db.engine.dialect.name)
+            is not None
+        )
         return bool(searched or view_args.filters)
 
     def status_tabs(self) -> list[dict]:
         counts = self.status_counts()
         args = {k: v for k, v in request.args.items(multi=False) if k not in ("status", "page")}
         current = self._status_tab()
-        tabs = [{"label": _("All"), "count": sum(counts.values()), "active": current is None,
-                 "url": self.get_url(".index_view", **args)}]
+        tabs = [
+            {
+                "label": _("All"),
+                "count": sum(counts.values()),
+                "active": current is None,
+                "url": self.get_url(".index_view", **args),
+            }
+        ]
         for status in CustomerStatus:
-            tabs.append({"label": STATUS_LABELS[status], "count": counts.get(status.value, 0),
-                         "active": current == status.value, "status": status.value,
-                         "url": self.get_url(".index_view", status=status.value, **args)})
+            tabs.append(
+                {
+                    "label": STATUS_LABELS[status],
+                    "count": counts.get(status.value, 0),
+                    "active": current == status.value,
+                    "status": status.value,
+                    "url": self.get_url(".index_view", status=status.value, **args),
+                }
+            )
         return tabs
 
     def render(self, template, **kwargs):
@@ -359,8 +436,11 @@ class StatusChangeMixin:
         they post to the bulk flow with its id, so the same confirmation page follows."""
         if not self.can(Permission.CHANGE_STATUS):
             return []
-        return [{"name": name.value, "label": ACTION_LABELS[name.value]}
-                for name in StatusAction if customer.status in name.allowed_from]
+        return [
+            {"name": name.value, "label": ACTION_LABELS[name.value]}
+            for name in StatusAction
+            if customer.status in name.allowed_from
+        ]
 
     # -- step 1: the action POST answers with the confirmation page ----------------------------
 
@@ -389,32 +469,49 @@ class StatusChangeMixin:
         actor = current_actor()
         if request.form.get("select_all") == "1":
             matching = self._matching_query().with_entities(Customer.id).statement
-            scope = {"mode": "filter", "filter": request.query_string.decode()[:1000]}
+            scope: dict[str, object] = {
+                "mode": "filter",
+                "filter": request.query_string.decode()[:1000],
+            }
             request_id = status_change.create_request(
-                action=action_name, actor=actor, matching=matching, scope=scope,
-                return_url=return_url)
+                action=action_name,
+                actor=actor,
+                matching=matching,
+                scope=scope,
+                return_url=return_url,
+            )
         else:
             customer_ids = status_change.parse_rowids(
-                ids, limit=current_app.config["MAX_CHECKED_IDS"])
+                ids, limit=current_app.config["MAX_CHECKED_IDS"]
+            )
             scope = {"mode": "ids", "count": len(customer_ids)}
             if len(customer_ids) <= 1000:
                 scope["ids"] = customer_ids
             request_id = status_change.create_request(
-                action=action_name, actor=actor, ids=customer_ids, scope=scope,
-                return_url=return_url)
+                action=action_name,
+                actor=actor,
+                ids=customer_ids,
+                scope=scope,
+                return_url=return_url,
+            )
         return self.confirmation_response(action_name, request_id, return_url)
 
-    def confirmation_response(self, action_name: StatusAction, request_id: str,
-                              return_url: str):
+    def confirmation_response(self, action_name: StatusAction, request_id: str, return_url: str):
         """The confirmation page of a snapshot made by status_change.create_request (also
         for the snapshots of admin.select_by_list)."""
-        current_app.logger.info("status change preview user=%s action=%s request=%s",
-                                current_user.username, action_name.value, request_id)
-        token = confirmation.sign(confirmation.ConfirmationClaim(
-            request_id, current_user.id, action_name.value))
+        current_app.logger.info(
+            "status change preview user=%s action=%s request=%s",
+            current_user.username,
+            action_name.value,
+            request_id,
+        )
+        token = confirmation.sign(
+            confirmation.ConfirmationClaim(request_id, current_user.id, action_name.value)
+        )
         # A caller (e.g. the review queue) may pre-select the reason with `preset_reason`.
-        form = ConfirmStatusChangeForm(token=token, url=return_url, formdata=None,
-                                       reason=request.form.get("preset_reason", ""))
+        form = ConfirmStatusChangeForm(
+            token=token, url=return_url, formdata=None, reason=request.form.get("preset_reason", "")
+        )
         return self._render_confirmation(request_id, form)
 
     @expose("/preview/<request_id>/", methods=("GET",))
@@ -424,21 +521,26 @@ class StatusChangeMixin:
         names the snapshot, never a token (tokens stay out of URLs); the page signs a new one
         for the same claim."""
         action_name = self._owned_request(request_id)
-        page = request.args.get("page", "")
-        page = int(page) if page.isdigit() and len(page) < 7 else 0
-        token = confirmation.sign(confirmation.ConfirmationClaim(
-            request_id, current_user.id, action_name.value))
-        form = ConfirmStatusChangeForm(token=token, url="", formdata=None,
-                                       reason=request.args.get("reason", ""))
-        return self._render_confirmation(request_id, form, page=page,
-                                         only=request.args.get("show") or None)
+        asked = request.args.get("page", "")
+        page = int(asked) if asked.isdigit() and len(asked) < 7 else 0
+        token = confirmation.sign(
+            confirmation.ConfirmationClaim(request_id, current_user.id, action_name.value)
+        )
+        form = ConfirmStatusChangeForm(
+            token=token, url="", formdata=None, reason=request.args.get("reason", "")
+        )
+        return self._render_confirmation(
+            request_id, form, page=page, only=request.args.get("show") or None
+        )
 
     def _owned_request(self, request_id: str) -> StatusAction:
         if not self.can(Permission.CHANGE_STATUS):
             raise NotAllowed(_("You are not allowed to change customer status."))
         return status_change.owned_request_action(
-            request_id, user_id=current_user.id,
-            max_age_seconds=current_app.config["CONFIRMATION_MAX_AGE_SECONDS"])
+            request_id,
+            user_id=current_user.id,
+            max_age_seconds=current_app.config["CONFIRMATION_MAX_AGE_SECONDS"],
+        )
 
     @expose("/preview/<request_id>/export/", methods=("GET",))
     def preview_export_view(self, request_id: str):
@@ -447,41 +549,64 @@ class StatusChangeMixin:
         action_name = self._owned_request(request_id)
         rows = status_change.iter_preview_rows(request_id)
         messages = skip_messages(action_name)
-        header = [_("Customer ID"), _("Code"), _("Name"), _("Status"), _("Status code"),
-                  _("Will change"), _("Why skipped"), _("Balance"), _("Credit limit"),
-                  _("Last order")]
+        header = [
+            _("Customer ID"),
+            _("Code"),
+            _("Name"),
+            _("Status"),
+            _("Status code"),
+            _("Will change"),
+            _("Why skipped"),
+            _("Balance"),
+            _("Credit limit"),
+            _("Last order"),
+        ]
 
         def values(row):
-            return [row.id, row.code, row.name, STATUS_LABELS.get(row.status, row.status),
-                    row.status, _("No") if row.skip else _("Yes"),
-                    str(messages[row.skip]) if row.skip else "", row.balance, row.credit_limit,
-                    row.last_order_at.isoformat() if row.last_order_at else ""]
+            return [
+                row.id,
+                row.code,
+                row.name,
+                STATUS_LABELS.get(row.status, row.status),
+                row.status,
+                _("No") if row.skip else _("Yes"),
+                str(messages[row.skip]) if row.skip else "",
+                row.balance,
+                row.credit_limit,
+                row.last_order_at.isoformat() if row.last_order_at else "",
+            ]
 
-        return csv_response(header, (values(row) for row in rows),
-                            f"confirmation-{action_name.value}.csv")
+        return csv_response(
+            header, (values(row) for row in rows), f"confirmation-{action_name.value}.csv"
+        )
 
-    def _render_confirmation(self, request_id: str, form, status: int = 200, page: int = 0,
-                             only: str | None = None):
+    def _render_confirmation(
+        self, request_id: str, form, status: int = 200, page: int = 0, only: str | None = None
+    ):
         size = current_app.config["CONFIRMATION_PREVIEW_ROWS"]
-        preview = status_change.describe(request_id, max_rows=size, offset=page * size,
-                                         only=only)
+        preview = status_change.describe(request_id, max_rows=size, offset=page * size, only=only)
         form.url.data = form.url.data or preview.return_url
         reasons = status_change.reasons_for(preview.action)
         form.reason.choices = reason_choices(reasons, _("Choose a reason…"))
         memo_required = [reason.code for reason in reasons if reason.memo_required]
         body = self.render(
             "admin/customers/confirm.html",
-            preview=preview, form=form, memo_required=memo_required,
+            preview=preview,
+            form=form,
+            memo_required=memo_required,
             action_label=ACTION_LABELS[preview.action.value],
             skip_messages=skip_messages(preview.action),
             warning_messages=warning_messages(preview),
-            show_url=lambda show: self.get_url(".preview_view", request_id=request_id,
-                                               show=show),
+            show_url=lambda show: self.get_url(".preview_view", request_id=request_id, show=show),
             pager=self._pager(preview, size),
             export_url=self.get_url(".preview_export_view", request_id=request_id),
             cancel_url=local_or(preview.return_url, self.get_url(".index_view")),
-            page_url=self.get_url(".preview_view", request_id=request_id, show=preview.only,
-                                  page=(preview.offset // size) or None),
+            page_url=self.get_url(
+                ".preview_view",
+                request_id=request_id,
+                show=preview.only,
+                page=(preview.offset // size) or None,
+            ),
         )
         return body, status, {"Cache-Control": "no-store"}
 
@@ -489,8 +614,12 @@ class StatusChangeMixin:
         page = preview.offset // size
 
         def url(number):
-            return self.get_url(".preview_view", request_id=preview.request_id,
-                                show=preview.only, page=number or None)
+            return self.get_url(
+                ".preview_view",
+                request_id=preview.request_id,
+                show=preview.only,
+                page=number or None,
+            )
 
         return {
             "first": preview.offset + 1 if preview.rows else 0,
@@ -519,8 +648,11 @@ class StatusChangeMixin:
             return self._render_confirmation(claim.request_id, form, status=422)
         try:
             result = status_change.execute(
-                claim.request_id, actor=current_actor(), reason_code=form.reason.data,
-                memo=form.memo.data or "")
+                claim.request_id,
+                actor=current_actor(),
+                reason_code=form.reason.data,
+                memo=form.memo.data or "",
+            )
         except InvalidInput as error:
             # The service is the authority on reason and memo: its refusal goes next to the
             # field, on the same page, with the same (unused) token.
@@ -529,8 +661,12 @@ class StatusChangeMixin:
             return self._render_confirmation(claim.request_id, form, status=422)
         current_app.logger.info(
             "status change done user=%s action=%s operation=%d changed=%d memo=%s",
-            current_user.username, result.action.value, result.operation_id, result.changed,
-            (form.memo.data or "")[:200])
+            current_user.username,
+            result.action.value,
+            result.operation_id,
+            result.changed,
+            (form.memo.data or "")[:200],
+        )
         flash(self._result_message(result), "success")
         return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
 
@@ -549,12 +685,13 @@ class StatusChangeMixin:
         if result.skipped:
             messages = skip_messages(result.action)
             details = ", ".join(
-                f"{count} {messages[reason]}" for reason, count in result.skipped.items())
-            text += _(", skipped %(num)d (%(details)s)", num=result.skipped_total,
-                      details=details)
+                f"{count} {messages[reason]}" for reason, count in result.skipped.items()
+            )
+            text += _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
         link = url_for("audit.details_view", id=result.operation_id)
         return Markup('{}. <a href="{}">{}</a>').format(
-            text, link, _("Operation #%(id)d", id=result.operation_id))
+            text, link, _("Operation #%(id)d", id=result.operation_id)
+        )
 
 
 class CustomerView(SelectByListMixin, StatusChangeMixin, _CustomerGrid):
@@ -567,5 +704,6 @@ class CustomerView(SelectByListMixin, StatusChangeMixin, _CustomerGrid):
             # Orders stay visible whatever the customer's status.
             kwargs["customer_orders"] = order_service.recent_orders(model.id)
             kwargs["customer_orders_url"] = url_for(
-                "orders.index_view", flt0_customer_code_equals=model.code)
+                "orders.index_view", flt0_customer_code_equals=model.code
+            )
         return super().render(template, **kwargs)

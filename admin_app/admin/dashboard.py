@@ -25,8 +25,7 @@ class DashboardView(SecureIndexView):
             can_verify_log=self.can(Permission.MANAGE_SETTINGS),
             review=dashboard.review_status(current_app.config["REVIEW_INTERVAL_DAYS"]),
             status_chart=build_status_chart(dashboard.weekly_status_changes()),
-            checkpoint=(dashboard.checkpoint_status() if self.can(Permission.VIEW_AUDIT)
-                        else None),
+            checkpoint=(dashboard.checkpoint_status() if self.can(Permission.VIEW_AUDIT) else None),
         )
 
 
@@ -114,27 +113,46 @@ def build_status_chart(changes: dashboard.WeeklyChanges) -> StatusChart:
             value = changes.counts[action][index]
             row[action] = value
             if value:
-                rects.append(ChartRect(
-                    x, y_of(stacked + value), bar_width,
-                    round(value / top * plot_height, 1), css,
-                    f"{monday.isoformat()}: {value} {label}"))
+                rects.append(
+                    ChartRect(
+                        x,
+                        y_of(stacked + value),
+                        bar_width,
+                        round(value / top * plot_height, 1),
+                        css,
+                        f"{monday.isoformat()}: {value} {label}",
+                    )
+                )
             stacked += value
         rows.append(row)
         if stacked:
-            total_labels.append(ChartText(round(x + bar_width / 2, 1), y_of(stacked) - 4,
-                                          f"{stacked:,}"))
-        x_labels.append(ChartText(round(x + bar_width / 2, 1), bottom + 16,
-                                  monday.strftime("%m-%d")))
-    y_ticks = [ChartText(PLOT_LEFT - 6, y_of(value), f"{value:,}")
-               for value in range(0, top + 1, step)]
+            total_labels.append(
+                ChartText(round(x + bar_width / 2, 1), y_of(stacked) - 4, f"{stacked:,}")
+            )
+        x_labels.append(
+            ChartText(round(x + bar_width / 2, 1), bottom + 16, monday.strftime("%m-%d"))
+        )
+    y_ticks = [
+        ChartText(PLOT_LEFT - 6, y_of(value), f"{value:,}") for value in range(0, top + 1, step)
+    ]
     total = sum(totals)
     return StatusChart(
-        width=CHART_WIDTH, height=CHART_HEIGHT, plot_left=PLOT_LEFT,
-        plot_right=CHART_WIDTH - PLOT_RIGHT, plot_bottom=bottom,
-        rects=rects, totals=total_labels, x_labels=x_labels, y_ticks=y_ticks,
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        plot_left=PLOT_LEFT,
+        plot_right=CHART_WIDTH - PLOT_RIGHT,
+        plot_bottom=bottom,
+        rects=rects,
+        totals=total_labels,
+        x_labels=x_labels,
+        y_ticks=y_ticks,
         legend=[(str(label), css) for _, label, css in CHART_SERIES],
-        rows=rows, empty=total == 0,
-        description=ngettext("%(num)d customer status change in the last %(weeks)d weeks",
-                             "%(num)d customer status changes in the last %(weeks)d weeks",
-                             total, weeks=weeks),
+        rows=rows,
+        empty=total == 0,
+        description=ngettext(
+            "%(num)d customer status change in the last %(weeks)d weeks",
+            "%(num)d customer status changes in the last %(weeks)d weeks",
+            total,
+            weeks=weeks,
+        ),
     )

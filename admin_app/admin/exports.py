@@ -23,5 +23,8 @@ def csv_response(header, rows, filename: str) -> Response:
         for row in rows:
             yield writer.writerow([escape_spreadsheet_formula(value) for value in row])
 
-    return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )

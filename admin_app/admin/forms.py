@@ -12,8 +12,9 @@ from admin_app.services.status_change import MEMO_MAX_LENGTH
 class ConfirmStatusChangeForm(TranslatedForm):
     token = HiddenField()
     url = HiddenField()
-    reason = SelectField(_l("Reason"), validators=[DataRequired(_l("Choose a reason."))],
-                         validate_choice=True)
+    reason = SelectField(
+        _l("Reason"), validators=[DataRequired(_l("Choose a reason."))], validate_choice=True
+    )
     memo = TextAreaField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])
 
 
@@ -40,8 +41,13 @@ def reason_choices(reasons, placeholder: str = "") -> list[tuple]:
     choices: list[tuple] = [("", placeholder, {})]
     for reason in reasons:
         if reason.memo_required:
-            choices.append((reason.code, _("%(label)s (memo required)", label=reason_label(reason)),
-                            {"data-memo-required": "1"}))
+            choices.append(
+                (
+                    reason.code,
+                    _("%(label)s (memo required)", label=reason_label(reason)),
+                    {"data-memo-required": "1"},
+                )
+            )
         else:
             choices.append((reason.code, reason_label(reason), {}))
     return choices

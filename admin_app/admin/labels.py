@@ -16,8 +16,9 @@ SEGMENT_LABELS = {
     "distributor": _l("Distributor"),
 }
 # The status actions' labels, from the one registry of actions.
-ACTION_LABELS = {code: ACTIONS[OperationAction(code)].label
-                 for code in actions_in(ActionGroup.STATUS_CHANGE)}
+ACTION_LABELS = {
+    code: ACTIONS[OperationAction(code)].label for code in actions_in(ActionGroup.STATUS_CHANGE)
+}
 
 # The operation log's entities and fields (stored as codes; shown in the page's language).
 ENTITY_LABELS = {

@@ -58,13 +58,18 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
             return None
         if model.status != CustomerStatus.ACTIVE.value:
             reason = _reason_labels().get(model.status_reason or "", model.status_reason)
-            label = _("%(code)s %(name)s — %(status)s: %(reason)s (cannot order)",
-                      code=model.code, name=model.name, status=status_label(model.status),
-                      reason=reason or _("no reason recorded"))
+            label = _(
+                "%(code)s %(name)s — %(status)s: %(reason)s (cannot order)",
+                code=model.code,
+                name=model.name,
+                status=status_label(model.status),
+                reason=reason or _("no reason recorded"),
+            )
             return f"{BLOCKED_PREFIX}{model.id}", label
         if model.is_over_credit:
-            return model.id, _("%(code)s — %(name)s (over credit limit)", code=model.code,
-                               name=model.name)
+            return model.id, _(
+                "%(code)s — %(name)s (over credit limit)", code=model.code, name=model.name
+            )
         return model.id, f"{model.code} — {model.name}"
 
     def get_one(self, pk):
@@ -80,18 +85,21 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
         query = db.session.query(Customer)
         if term:
             escaped = _like_escape(term)
-            query = query.filter(or_(
-                Customer.code.ilike(f"{escaped}%", escape="\\"),
-                Customer.name.ilike(f"%{escaped}%", escape="\\"),
-            ))
+            query = query.filter(
+                or_(
+                    Customer.code.ilike(f"{escaped}%", escape="\\"),
+                    Customer.name.ilike(f"%{escaped}%", escape="\\"),
+                )
+            )
         return query.order_by(Customer.code).offset(offset).limit(limit).all()
 
 
 def _reason_labels() -> dict[str, str]:
     """Reason code → label in the page's language, read once per request."""
     if "order_reason_labels" not in g:
-        g.order_reason_labels = {reason.code: reason_label(reason)
-                                 for reason in status_change.reasons_for(None)}
+        g.order_reason_labels = {
+            reason.code: reason_label(reason) for reason in status_change.reasons_for(None)
+        }
     return g.order_reason_labels
 
 
@@ -108,9 +116,14 @@ class OrderView(SecureModelView):
     edit_permission = Permission.EDIT_CUSTOMERS
     can_export = True
     column_list = ("number", "customer", "customer.status", "amount", "ordered_at")
-    column_labels = {"number": _l("Order number"), "customer": _l("Customer"),
-                     "customer.status": _l("Customer status"), "customer.code": _l("Customer code"),
-                     "amount": _l("Amount"), "ordered_at": _l("Ordered at")}
+    column_labels = {
+        "number": _l("Order number"),
+        "customer": _l("Customer"),
+        "customer.status": _l("Customer status"),
+        "customer.code": _l("Customer code"),
+        "amount": _l("Amount"),
+        "ordered_at": _l("Ordered at"),
+    }
     column_formatters = {"customer.status": _format_customer_status, "amount": _format_amount}
     column_formatters_export = {
         "customer.status": lambda view, context, model, name: model.customer.status,
@@ -131,8 +144,10 @@ class OrderView(SecureModelView):
     form_columns = ("customer", "amount")
     form_ajax_refs = {"customer": ActiveCustomerLoader()}
     form_args = {
-        "customer": {"label": _l("Customer (only active customers can order)"),
-                     "validators": [InputRequired()]},
+        "customer": {
+            "label": _l("Customer (only active customers can order)"),
+            "validators": [InputRequired()],
+        },
         "amount": {"label": _l("Amount"), "validators": [InputRequired()], "default": None},
     }
     form_widget_args = {
@@ -149,13 +164,23 @@ class OrderView(SecureModelView):
 
     def create_model(self, form):
         customer = form.customer.data
-        placed = self.create_through_service(lambda: order_service.place_order(
-            customer.id, form.amount.data, actor=current_actor()).id)
+        placed = self.create_through_service(
+            lambda: (
+                order_service.place_order(customer.id, form.amount.data, actor=current_actor()).id
+            )
+        )
         if placed is False:
             return False
         db.session.refresh(customer)
         if customer.is_over_credit:  # a warning, not a refusal: the order is placed
-            flash(_("Customer %(code)s is over its credit limit (balance %(balance)s, limit "
-                    "%(limit)s).", code=customer.code, balance=format_money(customer.balance),
-                    limit=format_money(customer.credit_limit)), "warning")
+            flash(
+                _(
+                    "Customer %(code)s is over its credit limit (balance %(balance)s, limit "
+                    "%(limit)s).",
+                    code=customer.code,
+                    balance=format_money(customer.balance),
+                    limit=format_money(customer.credit_limit),
+                ),
+                "warning",
+            )
         return placed

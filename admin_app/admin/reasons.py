@@ -19,10 +19,13 @@ def _format_usage(view, context, model, name):
         return Markup('<span class="text-muted">{}</span>').format(_("not used"))
     return Markup('<span class="reason-usage" data-code="{}">{}</span>').format(
         model.code,
-        ", ".join((
-            ngettext("%(num)d operation", "%(num)d operations", usage.operations),
-            ngettext("%(num)d customer", "%(num)d customers", usage.customers),
-            ngettext("%(num)d rule", "%(num)d rules", usage.rules))),
+        ", ".join(
+            (
+                ngettext("%(num)d operation", "%(num)d operations", usage.operations),
+                ngettext("%(num)d customer", "%(num)d customers", usage.customers),
+                ngettext("%(num)d rule", "%(num)d rules", usage.rules),
+            )
+        ),
     )
 
 
@@ -33,18 +36,36 @@ class ReasonView(SecureModelView):
     list_template = "admin/reasons/list.html"
     create_template = "admin/reasons/create.html"
     edit_template = "admin/reasons/edit.html"
-    column_list = ("code", "label", "label_zh", "label_zh_hant", "for_deactivate", "for_freeze",
-                   "for_reactivate", "memo_required", "enabled", "usage")
-    column_labels = {"code": _l("Code"), "label": _l("Label (English)"),
-                     "label_zh": _l("Label (Simplified Chinese)"),
-                     "label_zh_hant": _l("Label (Traditional Chinese)"),
-                     "for_deactivate": _l("Deactivate"), "for_freeze": _l("Freeze"),
-                     "for_reactivate": _l("Reactivate"), "memo_required": _l("Memo required"),
-                     "enabled": _l("Enabled"), "usage": _l("Used by"),
-                     "position": _l("Position in lists")}
+    column_list = (
+        "code",
+        "label",
+        "label_zh",
+        "label_zh_hant",
+        "for_deactivate",
+        "for_freeze",
+        "for_reactivate",
+        "memo_required",
+        "enabled",
+        "usage",
+    )
+    column_labels = {
+        "code": _l("Code"),
+        "label": _l("Label (English)"),
+        "label_zh": _l("Label (Simplified Chinese)"),
+        "label_zh_hant": _l("Label (Traditional Chinese)"),
+        "for_deactivate": _l("Deactivate"),
+        "for_freeze": _l("Freeze"),
+        "for_reactivate": _l("Reactivate"),
+        "memo_required": _l("Memo required"),
+        "enabled": _l("Enabled"),
+        "usage": _l("Used by"),
+        "position": _l("Position in lists"),
+    }
     column_descriptions = {
-        "usage": _l("Operations, customers (current status reason) and review rules that "
-                    "refer to this reason. A reason is never deleted; disable it instead."),
+        "usage": _l(
+            "Operations, customers (current status reason) and review rules that "
+            "refer to this reason. A reason is never deleted; disable it instead."
+        ),
     }
     column_formatters = {"usage": _format_usage}
     column_default_sort = ("position", False)
@@ -54,8 +75,9 @@ class ReasonView(SecureModelView):
         "code": {"description": _l("Lowercase letters, digits and _; fixed once created.")},
         "label_zh": {"description": _l("Optional; empty: the English label is shown.")},
         "label_zh_hant": {"description": _l("Optional; empty: the English label is shown.")},
-        "enabled": {"description": _l("Only enabled reasons are offered on the confirmation "
-                                      "page.")},
+        "enabled": {
+            "description": _l("Only enabled reasons are offered on the confirmation page.")
+        },
     }
 
     def __init__(self, model=Reason, **kwargs):
@@ -74,12 +96,11 @@ class ReasonView(SecureModelView):
     def create_model(self, form):
         fields = {name: form[name].data for name in reason_service.CREATE_FIELDS if name in form}
         return self.create_through_service(
-            lambda: reason_service.create_reason(fields, actor=current_actor()))
+            lambda: reason_service.create_reason(fields, actor=current_actor())
+        )
 
     def update_model(self, form, model):
-        changes = {name: form[name].data for name in reason_service.EDITABLE_FIELDS
-                   if name in form}
+        changes = {name: form[name].data for name in reason_service.EDITABLE_FIELDS if name in form}
         return self.update_through_service(
-            lambda: reason_service.update_reason(model.id, changes, actor=current_actor()))
-
-
+            lambda: reason_service.update_reason(model.id, changes, actor=current_actor())
+        )

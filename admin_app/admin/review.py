@@ -39,38 +39,67 @@ def _format_matched(view, context, model, name):
     if candidate is None:
         return ""
     return Markup(" ").join(
-        Markup('<span class="badge badge-warning review-rule" data-rule-id="{}">{}</span>')
-        .format(rule.id, rule_name(rule)) for rule in candidate.rules)
+        Markup('<span class="badge badge-warning review-rule" data-rule-id="{}">{}</span>').format(
+            rule.id, rule_name(rule)
+        )
+        for rule in candidate.rules
+    )
 
 
 class ReviewView(SecureModelView):
     required_permission = Permission.VIEW_CUSTOMERS
     list_template = "admin/review/list.html"
     can_view_details = False
-    column_list = ("code", "name", "segment", "balance", "last_order_at", "contract_end",
-                   "matched_rules")
-    column_labels = {"code": _l("Code"), "name": _l("Name"), "segment": _l("Segment"),
-                     "balance": _l("Balance / credit limit"), "last_order_at": _l("Last order"),
-                     "contract_end": _l("Contract end"), "matched_rules": _l("Matched rules"),
-                     "credit_limit": _l("Credit limit")}
-    column_formatters = {"matched_rules": _format_matched, "balance": _format_money_pair,
-                         "segment": _format_segment, "last_order_at": _format_date_only}
+    column_list = (
+        "code",
+        "name",
+        "segment",
+        "balance",
+        "last_order_at",
+        "contract_end",
+        "matched_rules",
+    )
+    column_labels = {
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "segment": _l("Segment"),
+        "balance": _l("Balance / credit limit"),
+        "last_order_at": _l("Last order"),
+        "contract_end": _l("Contract end"),
+        "matched_rules": _l("Matched rules"),
+        "credit_limit": _l("Credit limit"),
+    }
+    column_formatters = {
+        "matched_rules": _format_matched,
+        "balance": _format_money_pair,
+        "segment": _format_segment,
+        "last_order_at": _format_date_only,
+    }
     column_display_actions = False
     can_export = True
-    column_export_list = ("code", "name", "segment", "balance", "credit_limit", "last_order_at",
-                          "contract_end", "matched_rules")
+    column_export_list = (
+        "code",
+        "name",
+        "segment",
+        "balance",
+        "credit_limit",
+        "last_order_at",
+        "contract_end",
+        "matched_rules",
+    )
     column_formatters_export = {
         "segment": lambda view, context, model, name: str(
-            SEGMENT_LABELS.get(model.segment, model.segment)),
+            SEGMENT_LABELS.get(model.segment, model.segment)
+        ),
         "matched_rules": lambda view, context, model, name: view.export_matched_rules(model),
     }
-    column_sortable_list = ("code", "name", "segment", "balance", "last_order_at",
-                            "contract_end")
+    column_sortable_list = ("code", "name", "segment", "balance", "last_order_at", "contract_end")
     column_default_sort = ("code", False)
     column_searchable_list = ("code", "name")
     column_filters = (
-        FilterEqual(Customer.segment, _l("Segment"),
-                    options=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS]),
+        FilterEqual(
+            Customer.segment, _l("Segment"), options=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS]
+        ),
     )
     named_filter_urls = True
 
@@ -95,8 +124,11 @@ class ReviewView(SecureModelView):
 
     def _candidates(self, query):
         rule = self._rule_filter()
-        return query.filter(review.candidate_condition(
-            self._rules(), now=self._now(), rule_id=rule.id if rule else None))
+        return query.filter(
+            review.candidate_condition(
+                self._rules(), now=self._now(), rule_id=rule.id if rule else None
+            )
+        )
 
     def get_query(self):
         return self._candidates(super().get_query())
@@ -112,14 +144,17 @@ class ReviewView(SecureModelView):
     # -- export: the queue as it is filtered, one query for the matched rules of all rows ------
 
     def get_export_columns(self):
-        return [(name, _l("Balance") if name == "balance" else label)
-                for name, label in super().get_export_columns()]
+        return [
+            (name, _l("Balance") if name == "balance" else label)
+            for name, label in super().get_export_columns()
+        ]
 
     def _export_data(self):
         count, data = super()._export_data()
         data = list(data)
-        g.review_export_matches = review.matched_rules([row.id for row in data],
-                                                       self._rules(), now=self._now())
+        g.review_export_matches = review.matched_rules(
+            [row.id for row in data], self._rules(), now=self._now()
+        )
         return count, data
 
     def export_matched_rules(self, model) -> str:
@@ -144,20 +179,30 @@ class ReviewView(SecureModelView):
         counts = review.count_candidates(self._rules(), now=self._now())
         args = {k: v for k, v in request.args.items(multi=False) if k not in ("rule", "page")}
         current = self._rule_filter()
-        tabs = [{"label": _("All candidates"), "count": counts.total, "active": current is None,
-                 "url": self.get_url(".index_view", **args)}]
+        tabs = [
+            {
+                "label": _("All candidates"),
+                "count": counts.total,
+                "active": current is None,
+                "url": self.get_url(".index_view", **args),
+            }
+        ]
         for rule in self._rules():
-            tabs.append({"label": rule_name(rule), "count": counts.per_rule.get(rule.id, 0),
-                         "active": current is not None and current.id == rule.id,
-                         "rule_id": rule.id,
-                         "url": self.get_url(".index_view", rule=rule.id, **args)})
+            tabs.append(
+                {
+                    "label": rule_name(rule),
+                    "count": counts.per_rule.get(rule.id, 0),
+                    "active": current is not None and current.id == rule.id,
+                    "rule_id": rule.id,
+                    "url": self.get_url(".index_view", rule=rule.id, **args),
+                }
+            )
         return tabs
 
     def render(self, template, **kwargs):
         if template == self.list_template:
             rows = kwargs.get("data") or []
-            matches = review.matched_rules([row.id for row in rows], self._rules(),
-                                           now=self._now())
+            matches = review.matched_rules([row.id for row in rows], self._rules(), now=self._now())
             today = self._now().date()
             kwargs.update(
                 review_matches=matches,
@@ -167,8 +212,10 @@ class ReviewView(SecureModelView):
                 customers_action_url=url_for("customers.action_view"),
                 preset_reason=self._preset_reason(),
                 row_reasons={str(cid): c.reason_code for cid, c in matches.items()},
-                keep_form=g.get("review_keep_form") or KeepInReviewForm(
-                    formdata=None, until=(today + timedelta(days=DEFAULT_KEEP_DAYS)).isoformat()),
+                keep_form=g.get("review_keep_form")
+                or KeepInReviewForm(
+                    formdata=None, until=(today + timedelta(days=DEFAULT_KEEP_DAYS)).isoformat()
+                ),
                 keep_checked=g.get("review_keep_checked", []),
                 keep_min=(today + timedelta(days=1)).isoformat(),
                 keep_max=(today + timedelta(days=review.MAX_KEEP_DAYS)).isoformat(),
@@ -195,20 +242,31 @@ class ReviewView(SecureModelView):
             form.until.errors.append(exc.message)
             return self._form_refused(keep_form=form)
         try:
-            ids = status_change.parse_rowids(request.form.getlist("rowid"),
-                                             limit=current_app.config["MAX_CHECKED_IDS"])
-            result = review.keep_in_review(ids, until, actor=current_actor(),
-                                           memo=form.memo.data or "")
+            ids = status_change.parse_rowids(
+                request.form.getlist("rowid"), limit=current_app.config["MAX_CHECKED_IDS"]
+            )
+            result = review.keep_in_review(
+                ids, until, actor=current_actor(), memo=form.memo.data or ""
+            )
         except InvalidInput as exc:
             form.form_errors.append(exc.message)
             return self._form_refused(keep_form=form)
         if result.operation_id is None:
-            flash(_("Nothing changed: the selected customers are not active or already kept "
-                    "until %(date)s.", date=until.isoformat()), "info")
+            flash(
+                _(
+                    "Nothing changed: the selected customers are not active or already kept "
+                    "until %(date)s.",
+                    date=until.isoformat(),
+                ),
+                "info",
+            )
         else:
-            text = ngettext("Kept %(num)d customer out of the review until %(date)s",
-                            "Kept %(num)d customers out of the review until %(date)s",
-                            result.changed, date=until.isoformat())
+            text = ngettext(
+                "Kept %(num)d customer out of the review until %(date)s",
+                "Kept %(num)d customers out of the review until %(date)s",
+                result.changed,
+                date=until.isoformat(),
+            )
             flash(self._with_operation_link(text, result.operation_id), "success")
         return self._back(form.url.data)
 
@@ -224,9 +282,11 @@ class ReviewView(SecureModelView):
         except InvalidInput as exc:
             form.memo.errors.append(exc.message)
             return self._form_refused(complete_form=form)
-        text = ngettext("Review recorded with %(num)d candidate waiting",
-                        "Review recorded with %(num)d candidates waiting",
-                        result.candidates)
+        text = ngettext(
+            "Review recorded with %(num)d candidate waiting",
+            "Review recorded with %(num)d candidates waiting",
+            result.candidates,
+        )
         flash(self._with_operation_link(text, result.operation_id), "success")
         return self._back(form.url.data)
 
@@ -235,8 +295,9 @@ class ReviewView(SecureModelView):
         was typed and the rows that were checked (the form posts to the queue's own query)."""
         for name, form in forms.items():
             setattr(g, f"review_{name}", form)
-        g.review_keep_checked = [value for value in request.form.getlist("rowid")
-                                 if value.isdigit()][:1000]
+        g.review_keep_checked = [
+            value for value in request.form.getlist("rowid") if value.isdigit()
+        ][:1000]
         response = self.index_view()
         if isinstance(response, str):
             return response, 422
@@ -245,4 +306,5 @@ class ReviewView(SecureModelView):
     def _with_operation_link(self, text: str, operation_id: int) -> Markup:
         link = url_for("audit.details_view", id=operation_id)
         return Markup('{}. <a href="{}">{}</a>').format(
-            text, link, _("Operation #%(id)d", id=operation_id))
+            text, link, _("Operation #%(id)d", id=operation_id)
+        )

@@ -28,9 +28,11 @@ def _format_matches(view, context, model, name):
     count = (context.get("rule_counts") or {}).get(model.id, 0)
     if not model.enabled:
         return Markup('<span class="text-muted rule-matches" data-rule-id="{}">{}</span>').format(
-            model.id, _("%(num)s (disabled)", num=format_number(count)))
+            model.id, _("%(num)s (disabled)", num=format_number(count))
+        )
     return Markup('<a class="rule-matches" data-rule-id="{}" href="{}">{}</a>').format(
-        model.id, url_for("review.index_view", rule=model.id), format_number(count))
+        model.id, url_for("review.index_view", rule=model.id), format_number(count)
+    )
 
 
 def _format_reason(view, context, model, name):
@@ -42,38 +44,74 @@ class ReviewRuleView(SecureModelView):
     edit_permission = Permission.MANAGE_SETTINGS
     can_view_details = False
     list_template = "admin/rules/list.html"
-    column_list = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days",
-                   "flag_over_credit", "contract_ended_days", "reason", "enabled", "matches")
-    column_labels = {"name": _l("Name (English)"), "name_zh": _l("Name (Simplified Chinese)"),
-                     "name_zh_hant": _l("Name (Traditional Chinese)"), "segment": _l("Segment"),
-                     "inactivity_days": _l("Inactive for (days)"),
-                     "flag_over_credit": _l("Over credit limit"),
-                     "contract_ended_days": _l("Contract ended (days ago)"),
-                     "reason": _l("Reason to preselect"), "enabled": _l("Enabled"),
-                     "matches": _l("Matches now")}
-    column_descriptions = {
-        "matches": _l("Active customers this rule matches now and that are not kept out of "
-                      "the review."),
+    column_list = (
+        "name",
+        "name_zh",
+        "name_zh_hant",
+        "segment",
+        "inactivity_days",
+        "flag_over_credit",
+        "contract_ended_days",
+        "reason",
+        "enabled",
+        "matches",
+    )
+    column_labels = {
+        "name": _l("Name (English)"),
+        "name_zh": _l("Name (Simplified Chinese)"),
+        "name_zh_hant": _l("Name (Traditional Chinese)"),
+        "segment": _l("Segment"),
+        "inactivity_days": _l("Inactive for (days)"),
+        "flag_over_credit": _l("Over credit limit"),
+        "contract_ended_days": _l("Contract ended (days ago)"),
+        "reason": _l("Reason to preselect"),
+        "enabled": _l("Enabled"),
+        "matches": _l("Matches now"),
     }
-    column_formatters = {"segment": _format_segment, "matches": _format_matches,
-                         "reason": _format_reason}
+    column_descriptions = {
+        "matches": _l(
+            "Active customers this rule matches now and that are not kept out of the review."
+        ),
+    }
+    column_formatters = {
+        "segment": _format_segment,
+        "matches": _format_matches,
+        "reason": _format_reason,
+    }
     column_default_sort = ("id", False)
     column_sortable_list = ("name", "enabled")
-    form_columns = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days",
-                    "flag_over_credit", "contract_ended_days", "reason", "enabled")
+    form_columns = (
+        "name",
+        "name_zh",
+        "name_zh_hant",
+        "segment",
+        "inactivity_days",
+        "flag_over_credit",
+        "contract_ended_days",
+        "reason",
+        "enabled",
+    )
     form_overrides = {"segment": SelectField}
     form_args = {
         "name_zh": {"description": _l("Optional; empty: the English name is shown.")},
         "name_zh_hant": {"description": _l("Optional; empty: the English name is shown.")},
-        "segment": {"choices": [SelectChoice("", _l("All segments"))]
-                    + [SelectChoice(segment, SEGMENT_LABELS[segment]) for segment in SEGMENTS]},
-        "inactivity_days": {"description": _l("No order for this many days (a customer "
-                                              "without orders counts from its creation).")},
-        "contract_ended_days": {"description": _l("Contract ended more than this many days "
-                                                  "ago (0: ended).")},
-        "reason": {"description": _l("Preselected on the confirmation page when acting from "
-                                     "the review."), "get_label": reason_label,
-                   "blank_text": _l("None (choose on the confirmation page)")},
+        "segment": {
+            "choices": [SelectChoice("", _l("All segments"))]
+            + [SelectChoice(segment, SEGMENT_LABELS[segment]) for segment in SEGMENTS]
+        },
+        "inactivity_days": {
+            "description": _l(
+                "No order for this many days (a customer without orders counts from its creation)."
+            )
+        },
+        "contract_ended_days": {
+            "description": _l("Contract ended more than this many days ago (0: ended).")
+        },
+        "reason": {
+            "description": _l("Preselected on the confirmation page when acting from the review."),
+            "get_label": reason_label,
+            "blank_text": _l("None (choose on the confirmation page)"),
+        },
     }
 
     def __init__(self, model=ReviewRule, **kwargs):
@@ -82,24 +120,33 @@ class ReviewRuleView(SecureModelView):
     def render(self, template, **kwargs):
         if template == self.list_template:
             kwargs["rule_counts"] = review.count_by_rule_ids(
-                [rule.id for rule in kwargs.get("data") or ()])
+                [rule.id for rule in kwargs.get("data") or ()]
+            )
         return super().render(template, **kwargs)
 
     def _form_fields(self, form) -> dict:
-        fields = {name: form[name].data for name in rule_service.FIELDS
-                  if name != "reason_id" and name in form}
+        fields = {
+            name: form[name].data
+            for name in rule_service.FIELDS
+            if name != "reason_id" and name in form
+        }
         if "reason" in form:
             chosen = form.reason.data
             raw = request.form.get("reason", "")
             # An id that matches no reason must be refused, not silently become "no reason".
-            fields["reason_id"] = chosen.id if chosen is not None else (
-                raw if raw not in ("", "__None") else None)
+            fields["reason_id"] = (
+                chosen.id if chosen is not None else (raw if raw not in ("", "__None") else None)
+            )
         return fields
 
     def create_model(self, form):
         return self.create_through_service(
-            lambda: rule_service.create_rule(self._form_fields(form), actor=current_actor()))
+            lambda: rule_service.create_rule(self._form_fields(form), actor=current_actor())
+        )
 
     def update_model(self, form, model):
-        return self.update_through_service(lambda: rule_service.update_rule(
-            model.id, self._form_fields(form), actor=current_actor()))
+        return self.update_through_service(
+            lambda: rule_service.update_rule(
+                model.id, self._form_fields(form), actor=current_actor()
+            )
+        )

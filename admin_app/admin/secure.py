@@ -22,8 +22,8 @@ from werkzeug.utils import secure_filename
 from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
 from admin_app.i18n import TranslatedForm
-from admin_app.services.errors import ServiceError
 from admin_app.security_log import security_event
+from admin_app.services.errors import ServiceError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -36,6 +36,8 @@ def parse_row_id(value) -> int | None:
         return None
     number = int(value)
     return number if number <= _MAX_ROW_ID else None
+
+
 MAX_PAGE = 100_000
 
 
@@ -47,8 +49,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ().\-/]*")
 def escape_spreadsheet_formula(value):
     """Prefix a text cell that a spreadsheet would run as a formula (=, +, -, @, TAB, CR
     first) with a quote, unless it is a plain number or phone number."""
-    if (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
-            and not _PLAIN_NUMBER.fullmatch(value)):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_PREFIXES)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
@@ -96,7 +101,8 @@ def xlsx_response(header, rows, filename: str) -> Response:
     return Response(
         stream.getvalue(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment;filename={filename}"})
+        headers={"Content-Disposition": f"attachment;filename={filename}"},
+    )
 
 
 def _format_datetime(view, value, name):
@@ -116,8 +122,11 @@ def _export_date(view, value, name):
 
 
 TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _format_datetime, date: _format_date}
-EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, datetime: _export_datetime,
-                          date: _export_date}
+EXPORT_TYPE_FORMATTERS = {
+    **typefmt.EXPORT_FORMATTERS,
+    datetime: _export_datetime,
+    date: _export_date,
+}
 
 
 def deny(message: str | None = None, **event_fields):
@@ -238,11 +247,13 @@ class SecureModelView(PermissionMixin, ModelView):
         flashes = session.get("_flashes")
         if model is None or not flashes:
             return
-        generic = admin_gettext("Record was successfully created." if created
-                                else "Record was successfully saved.")
+        generic = admin_gettext(
+            "Record was successfully created." if created else "Record was successfully saved."
+        )
         message = self.saved_message(model, created=created)
-        session["_flashes"] = [(category, message if text == generic else text)
-                               for category, text in flashes]
+        session["_flashes"] = [
+            (category, message if text == generic else text) for category, text in flashes
+        ]
 
     @expose("/delete/", methods=("POST",))
     def delete_view(self):
@@ -258,8 +269,11 @@ class SecureModelView(PermissionMixin, ModelView):
         if len(actions) != 1 or actions[0] not in self._actions_data:
             abort(400, description=_("Unknown action."))
         if not self.is_action_allowed(actions[0]):
-            return deny(self.action_denied_message(actions[0]), action=actions[0],
-                        ids=len(request.form.getlist("rowid")))
+            return deny(
+                self.action_denied_message(actions[0]),
+                action=actions[0],
+                ids=len(request.form.getlist("rowid")),
+            )
         return super().action_view()
 
     # Forms write through a service (which logs the change); a refusal is shown on the form,
@@ -328,12 +342,17 @@ class SecureModelView(PermissionMixin, ModelView):
         _count, data = self._export_data()
         g.export_typed = True
         try:
-            rows = [[self.get_export_value(row, name) for name, _label in self._export_columns]
-                    for row in data]
+            rows = [
+                [self.get_export_value(row, name) for name, _label in self._export_columns]
+                for row in data
+            ]
         finally:
             g.export_typed = False
-        return xlsx_response([label for _name, label in self._export_columns], rows,
-                             secure_filename(self.get_export_name("xlsx")))
+        return xlsx_response(
+            [label for _name, label in self._export_columns],
+            rows,
+            secure_filename(self.get_export_name("xlsx")),
+        )
 
     def handle_view_exception(self, exc):
         # Never flash database text (Flask-Admin shows str(exc) with SQL and parameters).

@@ -9,6 +9,7 @@ would read the body first, under the app-wide limit). Uploaded files stay in mem
 never stored."""
 
 import io
+from typing import TYPE_CHECKING
 
 from flask import current_app, request
 from flask_admin import expose
@@ -33,7 +34,14 @@ def _in_memory_stream(total_content_length, content_type, filename=None, content
     return io.BytesIO()
 
 
-class SelectByListMixin:
+# Typed as the customer view's status flow it is mixed into; a plain class at run time.
+if TYPE_CHECKING:
+    from admin_app.admin.customers import StatusChangeMixin as _StatusFlowBase
+else:
+    _StatusFlowBase = object
+
+
+class SelectByListMixin(_StatusFlowBase):
     """Adds the select-by-list page to the customer grid's view (admin.customers)."""
 
     select_by_list_template = "admin/customers/select_by_list.html"
@@ -54,35 +62,60 @@ class SelectByListMixin:
             upload = request.files.get("file")
         except RequestEntityTooLarge:
             return self._list_form_page(error=code_list.file_too_large_message(), status=413)
-        values = {"codes": form.get("codes", ""), "column": form.get("column", "")[:100],
-                  "action": form.get("action", "")}
+        values = {
+            "codes": form.get("codes", ""),
+            "column": form.get("column", "")[:100],
+            "action": form.get("action", ""),
+        }
         try:
             action_name = status_change.parse_action(values["action"])
             codes, source = _parse(values, upload)
             lookup = code_list.look_up(codes.codes)
         except ServiceError as exc:
-            return self._list_form_page(values, error=exc.message,
-                                        status=413 if isinstance(exc, TooLarge) else 422)
+            return self._list_form_page(
+                values, error=exc.message, status=413 if isinstance(exc, TooLarge) else 422
+            )
         if not lookup.ids:
-            return self._list_form_page(values, lookup=lookup, status=422, error=_(
-                "None of the %(num)s codes names a customer. Nothing was changed.",
-                num=format(len(codes.codes), ",")))
+            return self._list_form_page(
+                values,
+                lookup=lookup,
+                status=422,
+                error=_(
+                    "None of the %(num)s codes names a customer. Nothing was changed.",
+                    num=format(len(codes.codes), ","),
+                ),
+            )
         return_url = self.get_url(".index_view")
         request_id = status_change.create_request(
-            action=action_name, actor=current_actor(), ids=lookup.ids,
-            scope=code_list.scope_of(codes, lookup, source=source), return_url=return_url)
+            action=action_name,
+            actor=current_actor(),
+            ids=lookup.ids,
+            scope=code_list.scope_of(codes, lookup, source=source),
+            return_url=return_url,
+        )
         return self.confirmation_response(action_name, request_id, return_url)
 
-    def _list_form_page(self, values: dict | None = None, *, error: str | None = None,
-                        lookup: code_list.Lookup | None = None, status: int = 200):
+    def _list_form_page(
+        self,
+        values: dict | None = None,
+        *,
+        error: str | None = None,
+        lookup: code_list.Lookup | None = None,
+        status: int = 200,
+    ):
         values = values or {"codes": "", "column": "", "action": ""}
         actions = [(action.value, ACTION_LABELS[action.value]) for action in StatusAction]
-        body = self.render(self.select_by_list_template, values=values, error=error,
-                           lookup=lookup, actions=actions, grid_url=self.get_url(".index_view"),
-                           max_codes=format(code_list.MAX_CODES, ","),
-                           max_megabytes=code_list.MAX_FILE_BYTES // (1024 * 1024),
-                           unknown_shown=(lookup.unknown[:code_list.MAX_UNKNOWN_SHOWN]
-                                          if lookup else []))
+        body = self.render(
+            self.select_by_list_template,
+            values=values,
+            error=error,
+            lookup=lookup,
+            actions=actions,
+            grid_url=self.get_url(".index_view"),
+            max_codes=format(code_list.MAX_CODES, ","),
+            max_megabytes=code_list.MAX_FILE_BYTES // (1024 * 1024),
+            unknown_shown=(lookup.unknown[: code_list.MAX_UNKNOWN_SHOWN] if lookup else []),
+        )
         return body, status, {"Cache-Control": "no-store"}
 
 

@@ -20,26 +20,38 @@ ROLE_LABELS = {
     Role.AUDITOR: _l("Auditor"),
 }
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[Role(role)]) for role in ROLES]
-PASSWORD_RULES = _l("At least 12 and at most 128 characters; not the username; not a common "
-                    "password.")
+PASSWORD_RULES = _l(
+    "At least 12 and at most 128 characters; not the username; not a common password."
+)
 NEW_PASSWORD = {"autocomplete": "new-password"}
 
 
 class StaffCreateForm(AdminForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    password = PasswordField(_l("Password"), validators=[DataRequired()],
-                             description=PASSWORD_RULES, render_kw=NEW_PASSWORD)
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired()],
+        description=PASSWORD_RULES,
+        render_kw=NEW_PASSWORD,
+    )
 
 
 class StaffEditForm(AdminForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    is_active = BooleanField(_l("Active"), description=_l(
-        "A disabled user cannot log in; their open sessions end at once."))
-    new_password = PasswordField(_l("New password"), render_kw=NEW_PASSWORD, description=_l(
-        "Leave empty to keep the current password. %(rules)s", rules=PASSWORD_RULES))
-    confirm_disable = BooleanField(_l("Yes, disable this user"), description=_l(
-        "Needed only to disable an active user: tick it to confirm."))
+    is_active = BooleanField(
+        _l("Active"),
+        description=_l("A disabled user cannot log in; their open sessions end at once."),
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        render_kw=NEW_PASSWORD,
+        description=_l("Leave empty to keep the current password. %(rules)s", rules=PASSWORD_RULES),
+    )
+    confirm_disable = BooleanField(
+        _l("Yes, disable this user"),
+        description=_l("Needed only to disable an active user: tick it to confirm."),
+    )
 
 
 def _format_role(view, context, model, name):
@@ -50,11 +62,22 @@ class StaffView(SecureModelView):
     required_permission = Permission.MANAGE_SETTINGS
     edit_permission = Permission.MANAGE_SETTINGS
     can_view_details = False
-    column_list = ("username", "role", "is_active", "last_login_at", "failed_login_count",
-                   "created_at")
-    column_labels = {"username": _l("Username"), "role": _l("Role"),
-                     "is_active": _l("Active"), "last_login_at": _l("Last login"),
-                     "failed_login_count": _l("Failed logins"), "created_at": _l("Created")}
+    column_list = (
+        "username",
+        "role",
+        "is_active",
+        "last_login_at",
+        "failed_login_count",
+        "created_at",
+    )
+    column_labels = {
+        "username": _l("Username"),
+        "role": _l("Role"),
+        "is_active": _l("Active"),
+        "last_login_at": _l("Last login"),
+        "failed_login_count": _l("Failed logins"),
+        "created_at": _l("Created"),
+    }
     column_formatters = {"role": _format_role}
     column_default_sort = ("username", False)
     column_searchable_list = ("username",)
@@ -71,9 +94,14 @@ class StaffView(SecureModelView):
         return StaffEditForm
 
     def create_model(self, form):
-        return self.create_through_service(lambda: staff.create_user(
-            form.username.data, role=form.role.data, password=form.password.data,
-            actor=current_actor()))
+        return self.create_through_service(
+            lambda: staff.create_user(
+                form.username.data,
+                role=form.role.data,
+                password=form.password.data,
+                actor=current_actor(),
+            )
+        )
 
     def saved_message(self, model, *, created: bool) -> str:
         if created:
@@ -83,11 +111,21 @@ class StaffView(SecureModelView):
     def update_model(self, form, model):
         if model.is_active and not form.is_active.data and not form.confirm_disable.data:
             # Disabling ends the user's sessions at once: it must be asked for twice.
-            form.confirm_disable.errors = [_(
-                "Disabling %(name)s ends their sessions at once. Tick \"Yes, disable this "
-                "user\" and save again to confirm.", name=model.username)]
+            form.confirm_disable.errors = [
+                _(
+                    'Disabling %(name)s ends their sessions at once. Tick "Yes, disable this '
+                    'user" and save again to confirm.',
+                    name=model.username,
+                )
+            ]
             flash(form.confirm_disable.errors[0], "warning")
             return False
-        return self.update_through_service(lambda: staff.update_user(
-            model.id, role=form.role.data, is_active=form.is_active.data,
-            new_password=form.new_password.data or None, actor=current_actor()))
+        return self.update_through_service(
+            lambda: staff.update_user(
+                model.id,
+                role=form.role.data,
+                is_active=form.is_active.data,
+                new_password=form.new_password.data or None,
+                actor=current_actor(),
+            )
+        )

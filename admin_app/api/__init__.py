@@ -24,8 +24,10 @@ API_SPEC_DEFAULTS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "API_SPEC_OPTIONS": {
-        "info": {"description": "Read-only customer status and status-change feed. "
-                                "Send `Authorization: Bearer <token>`."},
+        "info": {
+            "description": "Read-only customer status and status-change feed. "
+            "Send `Authorization: Bearer <token>`."
+        },
         "security": [{"bearerAuth": []}],
     },
 }

@@ -49,7 +49,7 @@ def json_error(status: int, code: str, message: str, *, headers=None, errors=Non
 def _default_message(status: int) -> str:
     messages = {
         400: _("The request is not valid."),
-        401: _("A valid API token is required: send \"Authorization: Bearer <token>\"."),
+        401: _('A valid API token is required: send "Authorization: Bearer <token>".'),
         403: _("This token may not do this."),
         404: _("Not found."),
         405: _("This method is not allowed here."),
@@ -69,8 +69,12 @@ def _describe(messages) -> str:
     def walk(value, path):
         if isinstance(value, dict):
             for key, inner in value.items():
-                walk(inner, path if key in ("json", "query", "querystring", "view_args")
-                     else [*path, str(key)])
+                walk(
+                    inner,
+                    path
+                    if key in ("json", "query", "querystring", "view_args")
+                    else [*path, str(key)],
+                )
         elif isinstance(value, list | tuple):
             for inner in value:
                 walk(inner, path)
@@ -95,11 +99,16 @@ def http_error(exc: HTTPException):
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     if status == 400 and messages:
-        return json_error(400, "invalid_input",
-                          _("The request is not valid: %(details)s", details=_describe(messages)),
-                          errors=messages, headers=headers)
-    return json_error(status, ERROR_CODES.get(status, "error"), _default_message(status),
-                      headers=headers)
+        return json_error(
+            400,
+            "invalid_input",
+            _("The request is not valid: %(details)s", details=_describe(messages)),
+            errors=messages,
+            headers=headers,
+        )
+    return json_error(
+        status, ERROR_CODES.get(status, "error"), _default_message(status), headers=headers
+    )
 
 
 def api_error(exc: ApiError):
@@ -116,5 +125,6 @@ def unexpected_error(exc: Exception):
     reference = uuid.uuid4().hex[:8]
     db.session.rollback()
     current_app.logger.exception("unexpected API error, reference %s", reference)
-    return json_error(500, "internal_error",
-                      _("Something went wrong. Reference: %(ref)s", ref=reference))
+    return json_error(
+        500, "internal_error", _("Something went wrong. Reference: %(ref)s", ref=reference)
+    )

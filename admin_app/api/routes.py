@@ -13,8 +13,13 @@ from webargs.flaskparser import FlaskParser
 
 from admin_app.api.errors import ApiError
 from admin_app.api.schemas import (
-    CheckRequestSchema, CheckResponseSchema, CustomerStatusSchema, ErrorSchema,
-    FeedQuerySchema, FeedResponseSchema)
+    CheckRequestSchema,
+    CheckResponseSchema,
+    CustomerStatusSchema,
+    ErrorSchema,
+    FeedQuerySchema,
+    FeedResponseSchema,
+)
 from admin_app.extensions import limiter
 from admin_app.services import api_tokens, status_api
 from admin_app.services.status_api import CHECK_MAX_CODES, CODE_MAX_LENGTH
@@ -23,24 +28,34 @@ from admin_app.services.status_api import CHECK_MAX_CODES, CODE_MAX_LENGTH
 class ApiParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # invalid input is a 400 here, as every other API error
     # An unknown query parameter (a misspelt `after`) is an error, not silently ignored.
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-                                   "query": RAISE, "querystring": RAISE}
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
 
 
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ApiParser()
 
 
-bp = ApiBlueprint("api", __name__, url_prefix="/api/v1",
-                  description="Customer status and status changes (read-only).")
+bp = ApiBlueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Customer status and status changes (read-only).",
+)
 
 
 def _unauthorized(presented: bool) -> ApiError:
     # RFC 6750: no error code when no credentials were sent at all.
     challenge = 'Bearer realm="api"' + (', error="invalid_token"' if presented else "")
-    return ApiError(401, "unauthorized",
-                    _("A valid API token is required: send \"Authorization: Bearer <token>\"."),
-                    headers={"WWW-Authenticate": challenge})
+    return ApiError(
+        401,
+        "unauthorized",
+        _('A valid API token is required: send "Authorization: Bearer <token>".'),
+        headers={"WWW-Authenticate": challenge},
+    )
 
 
 @bp.before_request
@@ -48,8 +63,7 @@ def authenticate():
     """Every endpoint needs a valid token; then the token's rate limit is taken."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
-    token_id = (api_tokens.authenticate(token.strip())
-                if scheme.lower() == "bearer" else None)
+    token_id = api_tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
     if token_id is None:
         raise _unauthorized(presented=bool(header))
     g.api_token_id = token_id
@@ -65,10 +79,12 @@ def _take_rate_limit(token_id: int) -> None:
     if not limiter.limiter.hit(item, *keys):
         reset_at, _remaining = limiter.limiter.get_window_stats(item, *keys)
         retry_after = max(1, math.ceil(reset_at - time.time()))
-        raise ApiError(429, "rate_limited",
-                       _("Too many requests for this token; try again in %(seconds)s s.",
-                         seconds=retry_after),
-                       headers={"Retry-After": str(retry_after)})
+        raise ApiError(
+            429,
+            "rate_limited",
+            _("Too many requests for this token; try again in %(seconds)s s.", seconds=retry_after),
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 ERRORS = {
@@ -81,9 +97,11 @@ ERRORS = {
 def _document_errors(*statuses):
     def decorate(view):
         for status in statuses:
-            view = bp.alt_response(status, schema=ErrorSchema,
-                                   description=ERRORS.get(status, ""))(view)
+            view = bp.alt_response(status, schema=ErrorSchema, description=ERRORS.get(status, ""))(
+                view
+            )
         return view
+
     return decorate
 
 
@@ -96,8 +114,11 @@ def get_customer(code: str):
 
     `can_trade` is true only for an active customer. Codes are matched exactly."""
     if len(code) > CODE_MAX_LENGTH:
-        raise ApiError(400, "invalid_input", _("A customer code has at most %(max)s characters.",
-                                               max=CODE_MAX_LENGTH))
+        raise ApiError(
+            400,
+            "invalid_input",
+            _("A customer code has at most %(max)s characters.", max=CODE_MAX_LENGTH),
+        )
     state = status_api.customer_state(code)
     if state is None:
         raise ApiError(404, "not_found", _("No customer has the code %(code)s.", code=code))
@@ -113,12 +134,26 @@ def check_customers(body: dict):
     """Many customers at once: one result per code (unknown codes: `found` false)."""
     codes = body["codes"]
     if len(codes) > CHECK_MAX_CODES:
-        raise ApiError(413, "too_large", _("At most %(max)s codes per request; %(n)s were sent.",
-                                           max=CHECK_MAX_CODES, n=len(codes)))
+        raise ApiError(
+            413,
+            "too_large",
+            _(
+                "At most %(max)s codes per request; %(n)s were sent.",
+                max=CHECK_MAX_CODES,
+                n=len(codes),
+            ),
+        )
     found = status_api.customer_states(codes)
-    return _json({"results": [
-        {"code": code, "found": False} if state is None else {"found": True, **_state_json(state)}
-        for code, state in ((code, found.get(code)) for code in codes)]})
+    return _json(
+        {
+            "results": [
+                {"code": code, "found": False}
+                if state is None
+                else {"found": True, **_state_json(state)}
+                for code, state in ((code, found.get(code)) for code in codes)
+            ]
+        }
+    )
 
 
 # The three endpoints build their JSON here rather than through the marshmallow schemas
@@ -130,7 +165,8 @@ def _json(payload: dict):
     """Every value is already JSON (str, int, bool, None, dict, list): the C encoder as is."""
     return current_app.response_class(
         json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n",
-        mimetype="application/json")
+        mimetype="application/json",
+    )
 
 
 def _iso(value) -> str | None:
@@ -139,20 +175,31 @@ def _iso(value) -> str | None:
 
 def _state_json(row) -> dict:
     code, name, status, reason_code, reason_label, changed_at = row  # (unpacking is fastest)
-    reason = ({"code": reason_code, "label": reason_label or reason_code}
-              if reason_code else None)
-    return {"code": code, "name": name, "status": status,
-            "can_trade": status_api.can_trade(status), "status_reason": reason,
-            "status_changed_at": _iso(changed_at),
-            # Scheduled status changes do not exist yet: null until they do.
-            "pending_change": None}
+    reason = {"code": reason_code, "label": reason_label or reason_code} if reason_code else None
+    return {
+        "code": code,
+        "name": name,
+        "status": status,
+        "can_trade": status_api.can_trade(status),
+        "status_reason": reason,
+        "status_changed_at": _iso(changed_at),
+        # Scheduled status changes do not exist yet: null until they do.
+        "pending_change": None,
+    }
 
 
 def _change_json(row) -> dict:
     cursor, customer_code, old, new, operation_id, action, reason_code, changed_at = row
-    return {"cursor": cursor, "customer_code": customer_code, "from": old, "to": new,
-            "operation_id": operation_id, "action": action, "reason_code": reason_code,
-            "changed_at": _iso(changed_at)}
+    return {
+        "cursor": cursor,
+        "customer_code": customer_code,
+        "from": old,
+        "to": new,
+        "operation_id": operation_id,
+        "action": action,
+        "reason_code": reason_code,
+        "changed_at": _iso(changed_at),
+    }
 
 
 @bp.route("/status-changes", methods=["GET"])
@@ -164,8 +211,12 @@ def status_changes(query: dict):
 
     Store `next` and pass it as `after` next time: you miss nothing and see nothing twice."""
     changes = status_api.status_changes(query["after"], query["limit"])
-    return _json({"items": [_change_json(change) for change in changes],
-                  "next": changes[-1].cursor if changes else query["after"]})
+    return _json(
+        {
+            "items": [_change_json(change) for change in changes],
+            "next": changes[-1].cursor if changes else query["after"],
+        }
+    )
 
 
 def docs_page():

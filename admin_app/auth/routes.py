@@ -17,10 +17,15 @@ from admin_app.services import authentication
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(throttle.login_rate_limit, methods=["POST"],
-               on_breach=throttle.log_rate_limit_breach)
-@limiter.limit(throttle.login_rate_limit, methods=["POST"], key_func=throttle.username_key,
-               on_breach=throttle.log_rate_limit_breach)
+@limiter.limit(
+    throttle.login_rate_limit, methods=["POST"], on_breach=throttle.log_rate_limit_breach
+)
+@limiter.limit(
+    throttle.login_rate_limit,
+    methods=["POST"],
+    key_func=throttle.username_key,
+    on_breach=throttle.log_rate_limit_breach,
+)
 def login():
     default_target = url_for("admin.index")
     if current_user.is_authenticated and login_fresh():
@@ -28,16 +33,15 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if session.pop("idle_expired", False):
-        flash(_("Your session expired after a period of inactivity. Please log in again."),
-              "info")
+        flash(_("Your session expired after a period of inactivity. Please log in again."), "info")
     if form.validate_on_submit():
         username = form.username.data
         if not throttle.take_attempt(username):
-            security_event("login_throttled", by="lockout",
-                           username=throttle.normalise_username(username))
+            security_event(
+                "login_throttled", by="lockout", username=throttle.normalise_username(username)
+            )
             raise TooManyRequests(retry_after=throttle.retry_after(username))
-        result = authentication.authenticate(username, form.password.data,
-                                             client=current_actor())
+        result = authentication.authenticate(username, form.password.data, client=current_actor())
         if result.user is not None:
             throttle.clear_attempts(username)
             locale = session.get("locale")
@@ -48,8 +52,11 @@ def login():
             start_session()
             security_event("login_succeeded", level=logging.INFO)
             return redirect(local_or(form.next.data, default_target))
-        security_event("login_failed", reason=result.reason,
-                       username=throttle.normalise_username(result.logged_username))
+        security_event(
+            "login_failed",
+            reason=result.reason,
+            username=throttle.normalise_username(result.logged_username),
+        )
         flash(_("Invalid username or password."), "danger")
         status = 401
     elif request.method == "POST":

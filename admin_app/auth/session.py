@@ -104,8 +104,12 @@ def _expire_session() -> None:
     idle = now - last_seen > config["IDLE_TIMEOUT"].total_seconds()
     too_old = now - login_at > config["ABSOLUTE_SESSION_LIFETIME"].total_seconds()
     if idle or too_old:
-        security_event("session_expired", level=logging.INFO,
-                       reason="idle" if idle else "absolute_lifetime", user_id=claimed_id)
+        security_event(
+            "session_expired",
+            level=logging.INFO,
+            reason="idle" if idle else "absolute_lifetime",
+            user_id=claimed_id,
+        )
         _end_session()
         session["idle_expired"] = True
         return

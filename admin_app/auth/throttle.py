@@ -38,8 +38,12 @@ def username_key() -> str:
 def log_rate_limit_breach(limit: RequestLimit) -> None:
     """on_breach of the route's limits: one security event per refused request."""
     by = "username" if limit.key and "login-user:" in limit.key else "ip"
-    security_event("login_throttled", by=by, limit=str(limit.limit),
-                   username=normalise_username(request.form.get("username")))
+    security_event(
+        "login_throttled",
+        by=by,
+        limit=str(limit.limit),
+        username=normalise_username(request.form.get("username")),
+    )
 
 
 def _enabled() -> bool:
@@ -54,8 +58,11 @@ def _lockout_item() -> RateLimitItemPerSecond:
 
 
 def _identifiers(username: str) -> tuple[str, ...]:
-    return (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "login-lockout",
-            normalise_username(username))
+    return (
+        current_app.config.get("RATELIMIT_KEY_PREFIX", ""),
+        "login-lockout",
+        normalise_username(username),
+    )
 
 
 def take_attempt(username: str) -> bool:
@@ -67,8 +74,9 @@ def take_attempt(username: str) -> bool:
 
 def retry_after(username: str) -> int:
     """Seconds until a locked-out `username` may try again."""
-    reset_at, _remaining = limiter.limiter.get_window_stats(_lockout_item(),
-                                                            *_identifiers(username))
+    reset_at, _remaining = limiter.limiter.get_window_stats(
+        _lockout_item(), *_identifiers(username)
+    )
     return max(1, int(reset_at - time.time()) + 1)
 
 

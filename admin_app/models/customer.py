@@ -52,9 +52,7 @@ class Customer(Model):
     # a HOT update that touches no index (migration 0004_perf). Per-status counts come from
     # CustomerStatusCount instead of an index on status.
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('active', 'frozen', 'deactivated')", name="status_known"
-        ),
+        CheckConstraint("status IN ('active', 'frozen', 'deactivated')", name="status_known"),
         {"postgresql_with": {"fillfactor": 50}},
     )
 

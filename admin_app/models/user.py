@@ -20,9 +20,7 @@ def new_session_token() -> str:
 class StaffUser(UserMixin, Model):
     __tablename__ = "staff_users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"
-        ),
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"),
     )
 
     id: Mapped[intpk]

@@ -65,8 +65,9 @@ def hash_token(token: str) -> str:
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH or not name.isprintable():
-        raise InvalidInput(_("A token name has 1 to %(max)s printable characters.",
-                             max=NAME_MAX_LENGTH))
+        raise InvalidInput(
+            _("A token name has 1 to %(max)s printable characters.", max=NAME_MAX_LENGTH)
+        )
     return name
 
 
@@ -75,34 +76,61 @@ def create_token(name: str, *, expires_days: int | None, actor: Actor) -> Create
     revoked). Commits and logs `api_token_created`. Returns the plaintext once."""
     name = _clean_name(name)
     if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRES_DAYS:
-        raise InvalidInput(_("Expiry must be 1 to %(max)s days, or empty for none.",
-                             max=MAX_EXPIRES_DAYS))
+        raise InvalidInput(
+            _("Expiry must be 1 to %(max)s days, or empty for none.", max=MAX_EXPIRES_DAYS)
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     expires_at = now + timedelta(days=expires_days) if expires_days is not None else None
     with write_transaction() as session:
         if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
             raise Conflict(_("An API token named %(name)s already exists.", name=name))
-        row = ApiToken(name=name, token_hash=hash_token(token),
-                       token_prefix=token[:SHOWN_PREFIX_CHARS], created_at=now,
-                       created_by=actor.username, expires_at=expires_at)
+        row = ApiToken(
+            name=name,
+            token_hash=hash_token(token),
+            token_prefix=token[:SHOWN_PREFIX_CHARS],
+            created_at=now,
+            created_by=actor.username,
+            expires_at=expires_at,
+        )
         session.add(row)
         session.flush()
-        appended = append_operation(NewOperation(
-            actor=actor, action=OperationAction.API_TOKEN_CREATED, changed_count=1,
-            scope={"api_token": name},
-            entries=[("api_token", row.id, name, "expires_at", None,
-                      expires_at.isoformat() if expires_at else "never")]))
-        created = CreatedToken(id=row.id, name=name, token=token, expires_at=expires_at,
-                               operation_id=appended.id)
+        appended = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.API_TOKEN_CREATED,
+                changed_count=1,
+                scope={"api_token": name},
+                entries=[
+                    (
+                        "api_token",
+                        row.id,
+                        name,
+                        "expires_at",
+                        None,
+                        expires_at.isoformat() if expires_at else "never",
+                    )
+                ],
+            )
+        )
+        created = CreatedToken(
+            id=row.id, name=name, token=token, expires_at=expires_at, operation_id=appended.id
+        )
     return created
 
 
 def list_tokens() -> list[TokenRow]:
-    rows = db.session.execute(select(
-        ApiToken.id, ApiToken.name, ApiToken.token_prefix, ApiToken.created_at,
-        ApiToken.created_by, ApiToken.expires_at, ApiToken.revoked_at,
-    ).order_by(ApiToken.name)).all()
+    rows = db.session.execute(
+        select(
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.token_prefix,
+            ApiToken.created_at,
+            ApiToken.created_by,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+        ).order_by(ApiToken.name)
+    ).all()
     return [TokenRow(*row) for row in rows]
 
 
@@ -110,18 +138,24 @@ def revoke_token(name: str, *, actor: Actor) -> int:
     """Revoke the token named `name`: refused from its next request on. Commits and logs
     `api_token_revoked`; returns the operation id. NotFound / Conflict (already revoked)."""
     with write_transaction() as session:
-        row = session.execute(select(ApiToken.id, ApiToken.revoked_at)
-                              .where(ApiToken.name == name)).first()
+        row = session.execute(
+            select(ApiToken.id, ApiToken.revoked_at).where(ApiToken.name == name)
+        ).first()
         if row is None:
             raise NotFound(_("No API token is named %(name)s.", name=name))
         if row.revoked_at is not None:
             raise Conflict(_("The API token %(name)s is already revoked.", name=name))
         now = utcnow()
         session.execute(update(ApiToken).where(ApiToken.id == row.id).values(revoked_at=now))
-        appended = append_operation(NewOperation(
-            actor=actor, action=OperationAction.API_TOKEN_REVOKED, changed_count=1,
-            scope={"api_token": name},
-            entries=[("api_token", row.id, name, "revoked_at", None, now.isoformat())]))
+        appended = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.API_TOKEN_REVOKED,
+                changed_count=1,
+                scope={"api_token": name},
+                entries=[("api_token", row.id, name, "revoked_at", None, now.isoformat())],
+            )
+        )
         operation_id = appended.id
     return operation_id
 
@@ -132,8 +166,10 @@ def authenticate(token: str) -> int | None:
         return None
     presented = hash_token(token)
     row = db.session.execute(
-        select(ApiToken.id, ApiToken.token_hash, ApiToken.expires_at, ApiToken.revoked_at)
-        .where(ApiToken.token_hash == presented)).first()
+        select(ApiToken.id, ApiToken.token_hash, ApiToken.expires_at, ApiToken.revoked_at).where(
+            ApiToken.token_hash == presented
+        )
+    ).first()
     if row is None or not hmac.compare_digest(row.token_hash, presented):
         return None
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= utcnow()):

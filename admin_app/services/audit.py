@@ -15,7 +15,18 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    Integer, String, Table, Text, bindparam, func, insert, literal, select, text, update)
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
@@ -30,8 +41,14 @@ from admin_app.services.actions import OperationAction
 ENTRIES_TABLE = cast(Table, AuditEntry.__table__)
 ENTRY_INSERT_BATCH = 2000
 ENTRY_ARRAY_BATCH = 20_000
-_ENTRY_TYPES = {"entity": String, "entity_id": Integer, "entity_label": String,
-                "field": String, "old_value": Text, "new_value": Text}
+_ENTRY_TYPES = {
+    "entity": String,
+    "entity_id": Integer,
+    "entity_label": String,
+    "field": String,
+    "old_value": Text,
+    "new_value": Text,
+}
 
 # The operation columns covered by its hash, in canonical order.
 HASHED_OPERATION_FIELDS = (
@@ -103,8 +120,9 @@ class AppendedOperation:
 
 
 # Built once: json.dumps with non-default options builds a new encoder on every call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                              default=str)
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -121,18 +139,34 @@ def _entry_encoder() -> Callable[[Any], str]:
             encode_basestring,
         )
 
-        encoder = c_make_encoder(None, _CANONICAL.default, encode_basestring, None,
-                                 _CANONICAL.key_separator, _CANONICAL.item_separator,
-                                 _CANONICAL.sort_keys, _CANONICAL.skipkeys,
-                                 _CANONICAL.allow_nan)
+        encoder = c_make_encoder(
+            None,
+            _CANONICAL.default,
+            encode_basestring,
+            None,
+            _CANONICAL.key_separator,
+            _CANONICAL.item_separator,
+            _CANONICAL.sort_keys,
+            _CANONICAL.skipkeys,
+            _CANONICAL.allow_nan,
+        )
     except (ImportError, TypeError):
         return _CANONICAL.encode
 
     def encode(value: Any) -> str:
         return "".join(encoder(value, 0))
 
-    sample = ["customer", 12, 'C"1\\\n é\u2028', "status", None, "1.50", 2.5, True,
-              {"b": 1, "a": [None]}]
+    sample = [
+        "customer",
+        12,
+        'C"1\\\n é\u2028',
+        "status",
+        None,
+        "1.50",
+        2.5,
+        True,
+        {"b": 1, "a": [None]},
+    ]
     return encode if encode(sample) == _CANONICAL.encode(sample) else _CANONICAL.encode
 
 
@@ -193,8 +227,12 @@ def append_operation(new: NewOperation) -> AppendedOperation:
     try:
         appended = _insert(new, prev_hash)
     except DBAPIError as exc:
-        security_event("audit_write_failed", level=logging.CRITICAL, action=new.action.value,
-                       error=type(exc.orig or exc).__name__)
+        security_event(
+            "audit_write_failed",
+            level=logging.CRITICAL,
+            action=new.action.value,
+            error=type(exc.orig or exc).__name__,
+        )
         raise
     log_head_guard.remember_appended(appended.id, appended.hash, prev_hash == GENESIS_HASH)
     return appended
@@ -242,8 +280,9 @@ def _insert_entries(operation_id: int, entries: list[tuple]) -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         for start in range(0, len(entries), ENTRY_ARRAY_BATCH):
-            connection.execute(_entries_from_arrays(
-                operation_id, entries[start:start + ENTRY_ARRAY_BATCH]))
+            connection.execute(
+                _entries_from_arrays(operation_id, entries[start : start + ENTRY_ARRAY_BATCH])
+            )
         return
     # SQLite: one compiled INSERT, executed for every batch of rows (the driver's executemany).
     insert_entry = insert(ENTRIES_TABLE)
@@ -251,7 +290,10 @@ def _insert_entries(operation_id: int, entries: list[tuple]) -> None:
         batch = entries[start : start + ENTRY_INSERT_BATCH]
         connection.execute(
             insert_entry,
-            [dict(zip(ENTRY_FIELDS, entry), operation_id=operation_id) for entry in batch],
+            [
+                dict(zip(ENTRY_FIELDS, entry, strict=True), operation_id=operation_id)
+                for entry in batch
+            ],
         )
 
 
@@ -262,20 +304,28 @@ def _entries_from_arrays(operation_id: int, entries: list[tuple]):
     value) is sent once, not as an array."""
     constant: dict[str, Any] = {}
     varying: dict[str, Any] = {}
-    for name, values in zip(ENTRY_FIELDS, zip(*entries)):
+    for name, values in zip(ENTRY_FIELDS, zip(*entries, strict=True), strict=True):
         if all(value == values[0] for value in values):
             constant[name] = literal(values[0], _ENTRY_TYPES[name])
         else:
-            varying[name] = bindparam(f"entry_{name}", list(values),
-                                      type_=ARRAY(_ENTRY_TYPES[name]))
+            varying[name] = bindparam(
+                f"entry_{name}", list(values), type_=ARRAY(_ENTRY_TYPES[name])
+            )
     if not varying:  # unnest() needs an array: number the rows with one of positions
-        varying["position_only"] = bindparam("entry_positions", list(range(len(entries))),
-                                             type_=ARRAY(Integer))
-    arrays = func.unnest(*varying.values()).table_valued(
-        *varying, with_ordinality="position").render_derived("entries")
-    rows = (select(literal(operation_id, Integer),
-                   *(constant[name] if name in constant else arrays.c[name]
-                     for name in ENTRY_FIELDS))
-            .select_from(arrays)
-            .order_by(arrays.c.position))
+        varying["position_only"] = bindparam(
+            "entry_positions", list(range(len(entries))), type_=ARRAY(Integer)
+        )
+    arrays = (
+        func.unnest(*varying.values())
+        .table_valued(*varying, with_ordinality="position")
+        .render_derived("entries")
+    )
+    rows = (
+        select(
+            literal(operation_id, Integer),
+            *(constant[name] if name in constant else arrays.c[name] for name in ENTRY_FIELDS),
+        )
+        .select_from(arrays)
+        .order_by(arrays.c.position)
+    )
     return insert(ENTRIES_TABLE).from_select(["operation_id", *ENTRY_FIELDS], rows)

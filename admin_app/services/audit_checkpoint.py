@@ -42,12 +42,21 @@ FORMAT = 1
 # Signed before the payload, so a signature made with the same key for anything else can
 # never pass as a checkpoint.
 SIGNING_CONTEXT = b"customer-admin audit checkpoint\n"
-PAYLOAD_FIELDS = ("created_at", "database", "entries", "format", "key_id", "operation_hash",
-                  "operation_id", "operations")
+PAYLOAD_FIELDS = (
+    "created_at",
+    "database",
+    "entries",
+    "format",
+    "key_id",
+    "operation_hash",
+    "operation_id",
+    "operations",
+)
 KEY_ID_LENGTH = 16  # hex digits of the public key's SHA-256
 
 
 # -- keys -------------------------------------------------------------------------------------
+
 
 def key_id(public_key: Ed25519PublicKey) -> str:
     """The key's fingerprint: the first 16 hex digits of the SHA-256 of its raw 32 bytes."""
@@ -56,8 +65,9 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
 
 
 def _read_key_file(path: str, what: str) -> bytes:
@@ -65,8 +75,14 @@ def _read_key_file(path: str, what: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise CheckpointError(_("%(what)s %(path)s: cannot read it (%(error)s).", what=what,
-                                path=path, error=exc.strerror)) from None
+        raise CheckpointError(
+            _(
+                "%(what)s %(path)s: cannot read it (%(error)s).",
+                what=what,
+                path=path,
+                error=exc.strerror,
+            )
+        ) from None
 
 
 def load_signing_key(path: str | None) -> Ed25519PrivateKey:
@@ -75,25 +91,41 @@ def load_signing_key(path: str | None) -> Ed25519PrivateKey:
     Raises CheckpointError, saying what is wrong, when `path` is empty, the file cannot be
     read, is not an unencrypted PEM private key, or holds another kind of key."""
     if not path:
-        raise CheckpointError(_(
-            "AUDIT_SIGNING_KEY is not set: give the path of an Ed25519 private key (PEM). "
-            "Create one with `flask --app wsgi audit keygen FILE` or "
-            "`openssl genpkey -algorithm ed25519 -out FILE`."))
+        raise CheckpointError(
+            _(
+                "AUDIT_SIGNING_KEY is not set: give the path of an Ed25519 private key (PEM). "
+                "Create one with `flask --app wsgi audit keygen FILE` or "
+                "`openssl genpkey -algorithm ed25519 -out FILE`."
+            )
+        )
     data = _read_key_file(path, "AUDIT_SIGNING_KEY")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
-        raise CheckpointError(_(
-            "AUDIT_SIGNING_KEY %(path)s: the key is encrypted; give an unencrypted key and "
-            "protect the file instead (readable by the job's user only).", path=path)) from None
+        raise CheckpointError(
+            _(
+                "AUDIT_SIGNING_KEY %(path)s: the key is encrypted; give an unencrypted key and "
+                "protect the file instead (readable by the job's user only).",
+                path=path,
+            )
+        ) from None
     except (ValueError, UnsupportedAlgorithm):
-        raise CheckpointError(_(
-            "AUDIT_SIGNING_KEY %(path)s: not a PEM private key "
-            "(expected -----BEGIN PRIVATE KEY-----).", path=path)) from None
+        raise CheckpointError(
+            _(
+                "AUDIT_SIGNING_KEY %(path)s: not a PEM private key "
+                "(expected -----BEGIN PRIVATE KEY-----).",
+                path=path,
+            )
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise CheckpointError(_(
-            "AUDIT_SIGNING_KEY %(path)s: not an Ed25519 key (%(kind)s); checkpoints are "
-            "signed with Ed25519.", path=path, kind=_kind(key)))
+        raise CheckpointError(
+            _(
+                "AUDIT_SIGNING_KEY %(path)s: not an Ed25519 key (%(kind)s); checkpoints are "
+                "signed with Ed25519.",
+                path=path,
+                kind=_kind(key),
+            )
+        )
     return key
 
 
@@ -113,17 +145,28 @@ def load_public_key(path: str) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
         if b"PRIVATE KEY" in data:
-            raise CheckpointError(_(
-                "Public key %(path)s: this is a private key; give the public key "
-                "(`flask --app wsgi audit checkpoint --public-key` prints it).",
-                path=path)) from None
-        raise CheckpointError(_(
-            "Public key %(path)s: not a PEM public key "
-            "(expected -----BEGIN PUBLIC KEY-----).", path=path)) from None
+            raise CheckpointError(
+                _(
+                    "Public key %(path)s: this is a private key; give the public key "
+                    "(`flask --app wsgi audit checkpoint --public-key` prints it).",
+                    path=path,
+                )
+            ) from None
+        raise CheckpointError(
+            _(
+                "Public key %(path)s: not a PEM public key (expected -----BEGIN PUBLIC KEY-----).",
+                path=path,
+            )
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise CheckpointError(_(
-            "Public key %(path)s: not an Ed25519 key (%(kind)s); checkpoints are signed "
-            "with Ed25519.", path=path, kind=_kind(key)))
+        raise CheckpointError(
+            _(
+                "Public key %(path)s: not an Ed25519 key (%(kind)s); checkpoints are signed "
+                "with Ed25519.",
+                path=path,
+                kind=_kind(key),
+            )
+        )
     return key
 
 
@@ -132,15 +175,17 @@ def generate_signing_key(path: str) -> Ed25519PrivateKey:
 
     Never overwrites: raises CheckpointError when the file exists or cannot be written."""
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise CheckpointError(_("%(path)s exists; not overwriting a key.", path=path)) from None
     except OSError as exc:
-        raise CheckpointError(_("%(path)s: cannot create it (%(error)s).", path=path,
-                                error=exc.strerror)) from None
+        raise CheckpointError(
+            _("%(path)s: cannot create it (%(error)s).", path=path, error=exc.strerror)
+        ) from None
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
     return key
@@ -151,6 +196,7 @@ def _kind(key) -> str:
 
 
 # -- the checkpoint and its line --------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -189,16 +235,18 @@ class SignedCheckpoint:
 
 
 def _canonical(payload: dict) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True).encode()
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def sign(checkpoint: Checkpoint, signing_key: Ed25519PrivateKey) -> SignedCheckpoint:
     payload = checkpoint.payload()
     signature = signing_key.sign(SIGNING_CONTEXT + _canonical(payload))
-    line = json.dumps({"checkpoint": payload,
-                       "signature": base64.b64encode(signature).decode()},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    line = json.dumps(
+        {"checkpoint": payload, "signature": base64.b64encode(signature).decode()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
     return SignedCheckpoint(checkpoint, line)
 
 
@@ -211,30 +259,44 @@ def take_checkpoint(signing_key: Ed25519PrivateKey) -> SignedCheckpoint:
     session = db.session
     session.rollback()  # a fresh transaction, so the snapshot options below apply
     if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ",
-                                              "postgresql_readonly": True})
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
     try:
         head = session.execute(
-            select(AuditChainHead.last_operation_id, AuditChainHead.last_hash,
-                   AuditChainHead.operation_count).where(AuditChainHead.id == 1)).first()
-        newest = session.execute(select(AuditOperation.id, AuditOperation.hash)
-                                 .order_by(AuditOperation.id.desc()).limit(1)).first()
-        first = session.execute(select(AuditOperation.hash)
-                                .order_by(AuditOperation.id).limit(1)).scalar()
+            select(
+                AuditChainHead.last_operation_id,
+                AuditChainHead.last_hash,
+                AuditChainHead.operation_count,
+            ).where(AuditChainHead.id == 1)
+        ).first()
+        newest = session.execute(
+            select(AuditOperation.id, AuditOperation.hash)
+            .order_by(AuditOperation.id.desc())
+            .limit(1)
+        ).first()
+        first = session.execute(
+            select(AuditOperation.hash).order_by(AuditOperation.id).limit(1)
+        ).scalar()
         entries = 0
         if newest is not None:
             entries = session.execute(
-                select(func.count()).select_from(AuditEntry)
-                .where(AuditEntry.operation_id <= newest.id)).scalar_one()
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.operation_id <= newest.id)
+            ).scalar_one()
     finally:
         session.rollback()
     head_newest = (head.last_operation_id, head.last_hash) if head is not None else None
     if newest is None and (head is None or head.last_operation_id is None):
         operations = 0
     elif head is None or tuple(newest or ()) != head_newest:
-        raise CheckpointError(_(
-            "The chain head does not match the newest operation in the log, so no checkpoint "
-            "was made: run `flask --app wsgi audit verify`."))
+        raise CheckpointError(
+            _(
+                "The chain head does not match the newest operation in the log, so no checkpoint "
+                "was made: run `flask --app wsgi audit verify`."
+            )
+        )
     else:
         operations = head.operation_count
     checkpoint = Checkpoint(
@@ -258,17 +320,24 @@ def append_line(path: str, line: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
-        raise CheckpointError(_("%(path)s: cannot append the checkpoint (%(error)s).",
-                                path=path, error=exc.strerror)) from None
+        raise CheckpointError(
+            _("%(path)s: cannot append the checkpoint (%(error)s).", path=path, error=exc.strerror)
+        ) from None
 
 
 def record_checkpoint(checkpoint: Checkpoint) -> None:
     """Remember that `checkpoint` was written out (for the dashboard). Commits."""
     with write_transaction() as session:
-        session.add(AuditCheckpoint(
-            created_at=checkpoint.created_at, operation_id=checkpoint.operation_id,
-            operation_hash=checkpoint.operation_hash, operation_count=checkpoint.operations,
-            entry_count=checkpoint.entries, key_id=checkpoint.key_id))
+        session.add(
+            AuditCheckpoint(
+                created_at=checkpoint.created_at,
+                operation_id=checkpoint.operation_id,
+                operation_hash=checkpoint.operation_hash,
+                operation_count=checkpoint.operations,
+                entry_count=checkpoint.entries,
+                key_id=checkpoint.key_id,
+            )
+        )
 
 
 def last_checkpoint() -> AuditCheckpoint | None:
@@ -279,6 +348,7 @@ def last_checkpoint() -> AuditCheckpoint | None:
 
 
 # -- reading checkpoint lines ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LineProblem:
@@ -323,21 +393,25 @@ def _parse_line(text: str, keys: dict[str, Ed25519PublicKey]) -> Checkpoint:
     payload = document.get("checkpoint") if isinstance(document, dict) else None
     signature = document.get("signature") if isinstance(document, dict) else None
     if not isinstance(payload, dict) or not isinstance(signature, str):
-        raise _BadLine("not a checkpoint (needs \"checkpoint\" and \"signature\").")
+        raise _BadLine('not a checkpoint (needs "checkpoint" and "signature").')
     signer = payload.get("key_id")
     if not isinstance(signer, str):
-        raise _BadLine("not a checkpoint (no \"key_id\").")
+        raise _BadLine('not a checkpoint (no "key_id").')
     key = keys.get(signer)
     if key is None:
         known = ", ".join(sorted(keys)) or "none"
-        raise _BadLine(f"signed by key {signer[:KEY_ID_LENGTH]!r}, which is not among the "
-                       f"public keys given ({known}).")
+        raise _BadLine(
+            f"signed by key {signer[:KEY_ID_LENGTH]!r}, which is not among the "
+            f"public keys given ({known})."
+        )
     try:
-        key.verify(base64.b64decode(signature, validate=True),
-                   SIGNING_CONTEXT + _canonical(payload))
+        key.verify(
+            base64.b64decode(signature, validate=True), SIGNING_CONTEXT + _canonical(payload)
+        )
     except (binascii.Error, ValueError, InvalidSignature):
-        raise _BadLine(f"the signature does not match (key {signer}): the line was edited "
-                       "or forged.") from None
+        raise _BadLine(
+            f"the signature does not match (key {signer}): the line was edited or forged."
+        ) from None
     return _checkpoint_from(payload)
 
 
@@ -351,22 +425,36 @@ def _checkpoint_from(payload: dict) -> Checkpoint:
     valid = (
         all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts)
         and (operation_id is None) == (operation_hash is None) == (payload["database"] is None)
-        and (operation_id is None or (isinstance(operation_id, int)
-                                      and isinstance(operation_hash, str)
-                                      and isinstance(payload["database"], str)))
+        and (
+            operation_id is None
+            or (
+                isinstance(operation_id, int)
+                and isinstance(operation_hash, str)
+                and isinstance(payload["database"], str)
+            )
+        )
     )
     try:
         created_at = datetime.strptime(payload["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=UTC)
+            tzinfo=UTC
+        )
     except (TypeError, ValueError):
         valid = False
     if not valid:
         raise _BadLine("the checkpoint's fields are not valid.")
-    return Checkpoint(operation_id, operation_hash, counts[0], counts[1], payload["database"],
-                      created_at, payload["key_id"])
+    return Checkpoint(
+        operation_id,
+        operation_hash,
+        counts[0],
+        counts[1],
+        payload["database"],
+        created_at,
+        payload["key_id"],
+    )
 
 
 # -- checking checkpoints against the log as it is walked ---------------------------------------
+
 
 @dataclass
 class _Group:
@@ -400,8 +488,9 @@ class CheckpointWatch:
                 groups[key].lines += 1
             else:
                 groups[key] = _Group(signed)
-        self._groups = sorted(groups.values(), key=lambda g: (g.checkpoint.operation_id or 0,
-                                                              g.first.line_number))
+        self._groups = sorted(
+            groups.values(), key=lambda g: (g.checkpoint.operation_id or 0, g.first.line_number)
+        )
         self.lines = sum(group.lines for group in self._groups)
         self._findings: list[Finding] = []
         self._pending: deque[_Group] = deque()
@@ -435,12 +524,16 @@ class CheckpointWatch:
         return findings
 
     def summary(self) -> str:
-        newest = max((g.checkpoint for g in self._groups),
-                     key=lambda c: (c.operation_id or 0, c.created_at), default=None)
+        newest = max(
+            (g.checkpoint for g in self._groups),
+            key=lambda c: (c.operation_id or 0, c.created_at),
+            default=None,
+        )
         if newest is None or newest.operation_id is None:
             return f"{self.lines} checkpoint(s) match"
-        return (f"{self.lines} checkpoint(s) match, the newest up to operation "
-                f"#{newest.operation_id}")
+        return (
+            f"{self.lines} checkpoint(s) match, the newest up to operation #{newest.operation_id}"
+        )
 
     def _same_database(self, pending: deque[_Group], first_hash: str) -> deque[_Group]:
         kept: deque[_Group] = deque()
@@ -448,34 +541,46 @@ class CheckpointWatch:
             if group.checkpoint.database == first_hash:
                 kept.append(group)
                 continue
-            self._findings.append(Finding(
-                group.checkpoint.operation_id, Problem.CHECKPOINT,
-                f"{group.names()} was made on another database: the first operation it "
-                f"records has hash {(group.checkpoint.database or '')[:12]}…, this log's first has "
-                f"{first_hash[:12]}… (or this log was rewritten from its first operation)."))
+            self._findings.append(
+                Finding(
+                    group.checkpoint.operation_id,
+                    Problem.CHECKPOINT,
+                    f"{group.names()} was made on another database: the first operation it "
+                    f"records has hash {(group.checkpoint.database or '')[:12]}…, this log's "
+                    f"first has "
+                    f"{first_hash[:12]}… (or this log was rewritten from its first operation).",
+                )
+            )
         return kept
 
     def _compare(self, group: _Group, link: Link, operations: int) -> None:
         c = group.checkpoint
         if link.stored_hash != c.operation_hash:
-            detail = (f"{group.names()} records its hash as {(c.operation_hash or '')[:12]}…, the log "
-                      f"now holds {link.stored_hash[:12]}…: the log was rewritten up to this "
-                      "operation.")
+            detail = (
+                f"{group.names()} records its hash as {(c.operation_hash or '')[:12]}…, the log "
+                f"now holds {link.stored_hash[:12]}…: the log was rewritten up to this "
+                "operation."
+            )
         elif (operations, link.entries_through) != (c.operations, c.entries):
-            detail = (f"{group.names()} counts {c.operations} operations and {c.entries} "
-                      f"entries up to it, the log now holds {operations} and "
-                      f"{link.entries_through}: operations or entries before it were deleted "
-                      "or inserted.")
+            detail = (
+                f"{group.names()} counts {c.operations} operations and {c.entries} "
+                f"entries up to it, the log now holds {operations} and "
+                f"{link.entries_through}: operations or entries before it were deleted "
+                "or inserted."
+            )
         else:
             return
         self._findings.append(Finding(link.id, Problem.CHECKPOINT, detail))
 
     def _missing(self, group: _Group, before: int | None, after: int) -> None:
-        where = (f"goes from #{before} to #{after}" if before is not None
-                 else f"starts at #{after}")
-        self._findings.append(Finding(
-            group.checkpoint.operation_id, Problem.CHECKPOINT,
-            f"{group.names()} records this operation, but the log {where}: it was deleted."))
+        where = f"goes from #{before} to #{after}" if before is not None else f"starts at #{after}"
+        self._findings.append(
+            Finding(
+                group.checkpoint.operation_id,
+                Problem.CHECKPOINT,
+                f"{group.names()} records this operation, but the log {where}: it was deleted.",
+            )
+        )
 
     def _past_the_end(self, group: _Group) -> Finding:
         c = group.checkpoint
@@ -483,6 +588,9 @@ class CheckpointWatch:
             now = "the log is empty"
         else:
             now = f"the log ends at #{self._last_id} with {self._operations} operations"
-        return Finding(c.operation_id, Problem.CHECKPOINT,
-                       f"{group.names()} records this operation as the newest of "
-                       f"{c.operations}, but {now}: the newest operations were deleted.")
+        return Finding(
+            c.operation_id,
+            Problem.CHECKPOINT,
+            f"{group.names()} records this operation as the newest of "
+            f"{c.operations}, but {now}: the newest operations were deleted.",
+        )

@@ -34,8 +34,7 @@ REPORTED_FINDINGS = 5  # at most this many findings in the message (the first is
 
 _operations = AuditOperation.__table__.c
 _entries = AuditEntry.__table__.c
-_OPERATION_COLUMNS = [_operations[name] for name in (*HASHED_OPERATION_FIELDS, "prev_hash",
-                                                     "hash")]
+_OPERATION_COLUMNS = [_operations[name] for name in (*HASHED_OPERATION_FIELDS, "prev_hash", "hash")]
 _ENTRY_COLUMNS = [_entries.operation_id, *(_entries[name] for name in ENTRY_FIELDS)]
 
 Progress = Callable[[int], None]
@@ -108,8 +107,9 @@ class VerifyResult:
     verified_at: datetime
 
 
-def verify_chain(progress: Progress | None = None, *,
-                 watcher: LinkWatcher | None = None) -> VerifyResult:
+def verify_chain(
+    progress: Progress | None = None, *, watcher: LinkWatcher | None = None
+) -> VerifyResult:
     """Walk the whole chain in one consistent snapshot and record the outcome.
 
     `progress(n)` is called with the number of operations verified since its previous call.
@@ -121,8 +121,9 @@ def verify_chain(progress: Progress | None = None, *,
     session = db.session
     session.rollback()  # a fresh transaction, so the snapshot options below apply
     if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ",
-                                              "postgresql_readonly": True})
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
     try:
         head = _read_head(session)
         stream = _LinkStream(session)
@@ -166,7 +167,8 @@ def _findings_message(findings: list[Finding]) -> str:
 def chain_length() -> int:
     """How many operations the chain head says the log holds (for a progress bar)."""
     count = db.session.execute(
-        select(AuditChainHead.operation_count).where(AuditChainHead.id == 1)).scalar()
+        select(AuditChainHead.operation_count).where(AuditChainHead.id == 1)
+    ).scalar()
     return count or 0
 
 
@@ -218,16 +220,21 @@ def _check_link(
     if link.orphans is not None:
         missing_id, count = link.orphans
         if link.prev_hash != expected_prev:
-            return Finding(link.id, Problem.DELETED,
-                           f"Its prev_hash does not match the operation before it; "
-                           f"operation #{missing_id} is missing but {count} of its entries "
-                           "remain.")
+            return Finding(
+                link.id,
+                Problem.DELETED,
+                f"Its prev_hash does not match the operation before it; "
+                f"operation #{missing_id} is missing but {count} of its entries "
+                "remain.",
+            )
         return _entries_without_operation(missing_id, count)
     if head is not None and link.id > (head.last_operation_id or 0):
         newest = f"#{head.last_operation_id}" if head.last_operation_id else "none"
-        return Finding(link.id, Problem.INSERTED,
-                       f"It is newer than the newest operation the chain head records "
-                       f"({newest}).")
+        return Finding(
+            link.id,
+            Problem.INSERTED,
+            f"It is newer than the newest operation the chain head records ({newest}).",
+        )
     hash_ok = link.computed_hash == link.stored_hash
     link_ok = link.prev_hash == expected_prev
     if hash_ok and link_ok:
@@ -236,34 +243,55 @@ def _check_link(
         for position, (recent_id, recent_hash) in enumerate(recent):
             if recent_hash == link.prev_hash:  # it skips back over the links after that one
                 inserted_id = recent[position + 1][0]
-                return Finding(inserted_id, Problem.INSERTED,
-                               f"Operation #{link.id} links back to #{recent_id}, so the "
-                               f"operation(s) from #{inserted_id} on were not in the chain.")
+                return Finding(
+                    inserted_id,
+                    Problem.INSERTED,
+                    f"Operation #{link.id} links back to #{recent_id}, so the "
+                    f"operation(s) from #{inserted_id} on were not in the chain.",
+                )
         if following is not None and link.prev_hash == following.stored_hash:
-            return Finding(link.id, Problem.REORDERED,
-                           f"It links to operation #{following.id}, which is stored after it.")
+            return Finding(
+                link.id,
+                Problem.REORDERED,
+                f"It links to operation #{following.id}, which is stored after it.",
+            )
     if following is not None and following.prev_hash == expected_prev:
-        return Finding(link.id, Problem.INSERTED,
-                       f"Operation #{following.id} links past it to the operation before it.")
+        return Finding(
+            link.id,
+            Problem.INSERTED,
+            f"Operation #{following.id} links past it to the operation before it.",
+        )
     if not hash_ok:
-        return Finding(link.id, Problem.EDITED,
-                       "Its stored hash does not match its content and entries: the operation "
-                       "or one of its entries was changed.")
+        return Finding(
+            link.id,
+            Problem.EDITED,
+            "Its stored hash does not match its content and entries: the operation "
+            "or one of its entries was changed.",
+        )
     after = f"#{previous_id}" if previous_id is not None else "the start of the log"
     if link.id > (previous_id or 0) + 1:
         first_missing = (previous_id or 0) + 1
-        missing = (f"#{first_missing}" if first_missing == link.id - 1
-                   else f"#{first_missing}–#{link.id - 1}")
-        return Finding(link.id, Problem.DELETED,
-                       f"Its prev_hash does not match {after}; operation(s) {missing} are "
-                       "missing.")
-    return Finding(link.id, Problem.LINK_BROKEN,
-                   f"Its prev_hash does not match the hash of {after}.")
+        missing = (
+            f"#{first_missing}"
+            if first_missing == link.id - 1
+            else f"#{first_missing}–#{link.id - 1}"
+        )
+        return Finding(
+            link.id,
+            Problem.DELETED,
+            f"Its prev_hash does not match {after}; operation(s) {missing} are missing.",
+        )
+    return Finding(
+        link.id, Problem.LINK_BROKEN, f"Its prev_hash does not match the hash of {after}."
+    )
 
 
 def _entries_without_operation(missing_id: int, count: int) -> Finding:
-    return Finding(missing_id, Problem.INSERTED,
-                   f"{count} entries belong to operation #{missing_id}, which does not exist.")
+    return Finding(
+        missing_id,
+        Problem.INSERTED,
+        f"{count} entries belong to operation #{missing_id}, which does not exist.",
+    )
 
 
 def _check_head(last: tuple[int, str] | None, checked: int, head: Head | None) -> Finding | None:
@@ -274,30 +302,43 @@ def _check_head(last: tuple[int, str] | None, checked: int, head: Head | None) -
     if last is None:
         if head.last_operation_id is None and head.operation_count == 0:
             return None
-        return Finding(head.last_operation_id, Problem.HEAD_MISMATCH,
-                       f"The chain head records operation #{head.last_operation_id} and "
-                       f"{head.operation_count} operations, but the log is empty.")
+        return Finding(
+            head.last_operation_id,
+            Problem.HEAD_MISMATCH,
+            f"The chain head records operation #{head.last_operation_id} and "
+            f"{head.operation_count} operations, but the log is empty.",
+        )
     last_id, last_hash = last
     if last_id < (head.last_operation_id or 0):
-        return Finding(head.last_operation_id, Problem.HEAD_MISMATCH,
-                       f"The chain head records operation #{head.last_operation_id} as the "
-                       f"newest, but the log ends at #{last_id}: the newest operation(s) were "
-                       "deleted.")
+        return Finding(
+            head.last_operation_id,
+            Problem.HEAD_MISMATCH,
+            f"The chain head records operation #{head.last_operation_id} as the "
+            f"newest, but the log ends at #{last_id}: the newest operation(s) were "
+            "deleted.",
+        )
     if last_hash != head.last_hash:
-        return Finding(last_id, Problem.HEAD_MISMATCH,
-                       "Its hash differs from the one the chain head records: it was "
-                       "rewritten.")
+        return Finding(
+            last_id,
+            Problem.HEAD_MISMATCH,
+            "Its hash differs from the one the chain head records: it was rewritten.",
+        )
     if checked != head.operation_count:
-        return Finding(last_id, Problem.HEAD_MISMATCH,
-                       f"The chain head counts {head.operation_count} operations, the log "
-                       f"holds {checked}.")
+        return Finding(
+            last_id,
+            Problem.HEAD_MISMATCH,
+            f"The chain head counts {head.operation_count} operations, the log holds {checked}.",
+        )
     return None
 
 
 def _read_head(session) -> Head | None:
     row = session.execute(
-        select(AuditChainHead.last_operation_id, AuditChainHead.last_hash,
-               AuditChainHead.operation_count).where(AuditChainHead.id == 1)
+        select(
+            AuditChainHead.last_operation_id,
+            AuditChainHead.last_hash,
+            AuditChainHead.operation_count,
+        ).where(AuditChainHead.id == 1)
     ).first()
     return Head(*row) if row is not None else None
 
@@ -314,20 +355,33 @@ class _LinkStream:
 
     def __iter__(self) -> Iterator[Link]:
         operations = self._session.execute(
-            select(*_OPERATION_COLUMNS).order_by(_operations.id)
-            .execution_options(yield_per=STREAM_BATCH))
-        self._entry_rows = iter(self._session.execute(
-            select(*_ENTRY_COLUMNS).order_by(_entries.operation_id, _entries.id)
-            .execution_options(yield_per=STREAM_BATCH)))
+            select(*_OPERATION_COLUMNS)
+            .order_by(_operations.id)
+            .execution_options(yield_per=STREAM_BATCH)
+        )
+        self._entry_rows = iter(
+            self._session.execute(
+                select(*_ENTRY_COLUMNS)
+                .order_by(_entries.operation_id, _entries.id)
+                .execution_options(yield_per=STREAM_BATCH)
+            )
+        )
         self._advance()
         for row in operations:
             operation = row._mapping
             orphans = self._skip_entries_before(operation["id"])
-            computed = operation_hash(operation, self._entries_of(operation["id"]),
-                                      operation["prev_hash"])
+            computed = operation_hash(
+                operation, self._entries_of(operation["id"]), operation["prev_hash"]
+            )
             # entries_read counts the entry read ahead (the next operation's first), if any.
-            yield Link(operation["id"], operation["prev_hash"], operation["hash"], computed,
-                       orphans, self.entries_read - (self._entry is not None))
+            yield Link(
+                operation["id"],
+                operation["prev_hash"],
+                operation["hash"],
+                computed,
+                orphans,
+                self.entries_read - (self._entry is not None),
+            )
         self.trailing_orphans = self._skip_entries_before(None)
 
     def _advance(self) -> None:
@@ -344,8 +398,7 @@ class _LinkStream:
         """Skip entries of operations that do not exist; the first such id and how many."""
         first_missing: int | None = None
         count = 0
-        while self._entry is not None and (operation_id is None
-                                           or self._entry[0] < operation_id):
+        while self._entry is not None and (operation_id is None or self._entry[0] < operation_id):
             first_missing = self._entry[0] if first_missing is None else first_missing
             count += 1
             self._advance()

@@ -62,14 +62,23 @@ def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
         ).scalar_one_or_none()
         if user is None:
             check_password_hash(_dummy_hash(), password)
-            return _refused(client, UNKNOWN_USERNAME, None, "?", "unknown_user",
-                            typed_digest=typed_username_digest(username))
+            return _refused(
+                client,
+                UNKNOWN_USERNAME,
+                None,
+                "?",
+                "unknown_user",
+                typed_digest=typed_username_digest(username),
+            )
         password_ok = user.check_password(password)
         if not user.is_active:
             return _refused(client, user.username, user.id, user.role, "inactive")
         if not password_ok:
-            session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
-                failed_login_count=StaffUser.failed_login_count + 1))
+            session.execute(
+                update(StaffUser)
+                .where(StaffUser.id == user.id)
+                .values(failed_login_count=StaffUser.failed_login_count + 1)
+            )
             return _refused(client, user.username, user.id, user.role, "bad_password")
         user.failed_login_count = 0
         user.last_login_at = utcnow()
@@ -77,10 +86,18 @@ def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
     return LoginResult(user)
 
 
-def _refused(client: Actor, username: str, user_id, role: str, reason: str,
-             typed_digest: str | None = None) -> LoginResult:
-    _log_login(client, username, user_id, role, OperationAction.LOGIN_FAILED, reason,
-               typed_digest=typed_digest)
+def _refused(
+    client: Actor, username: str, user_id, role: str, reason: str, typed_digest: str | None = None
+) -> LoginResult:
+    _log_login(
+        client,
+        username,
+        user_id,
+        role,
+        OperationAction.LOGIN_FAILED,
+        reason,
+        typed_digest=typed_digest,
+    )
     return LoginResult(None, reason, logged_username=username)
 
 
@@ -95,8 +112,15 @@ def logout(user: StaffUser, *, client: Actor) -> None:
         _log_login(client, user.username, user.id, user.role, OperationAction.LOGOUT, "ok")
 
 
-def _log_login(client: Actor, username: str, user_id, role: str, action: OperationAction,
-               outcome: str, typed_digest: str | None = None):
+def _log_login(
+    client: Actor,
+    username: str,
+    user_id,
+    role: str,
+    action: OperationAction,
+    outcome: str,
+    typed_digest: str | None = None,
+):
     actor = Actor(
         id=user_id,
         username=username,

@@ -55,8 +55,9 @@ def verify_backup(source: Path) -> BackupCheck:
     try:
         magic = source.read_bytes()[:16] if source.stat().st_size else b""
     except OSError as exc:
-        raise InvalidInput(_("Cannot read %(path)s: %(error)s.", path=source,
-                             error=exc.strerror)) from exc
+        raise InvalidInput(
+            _("Cannot read %(path)s: %(error)s.", path=source, error=exc.strerror)
+        ) from exc
     if magic.startswith(SQLITE_MAGIC):
         with tempfile.TemporaryDirectory() as folder:
             scratch = Path(folder) / "check.db"
@@ -64,8 +65,9 @@ def verify_backup(source: Path) -> BackupCheck:
             return _check(f"sqlite:///{scratch}")
     if magic.startswith(PG_DUMP_MAGIC):
         return _check_pg_dump(source)
-    raise InvalidInput(_("%(path)s is neither a SQLite database nor a pg_dump custom-format "
-                         "file.", path=source))
+    raise InvalidInput(
+        _("%(path)s is neither a SQLite database nor a pg_dump custom-format file.", path=source)
+    )
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
@@ -81,15 +83,20 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 def _check_pg_dump(dump: Path) -> BackupCheck:
     url = db.engine.url
     if url.get_backend_name() != "postgresql":
-        raise InvalidInput(_("A pg_dump file is checked against a PostgreSQL server: "
-                             "set DATABASE_URL to one (a throwaway database is created there)."))
+        raise InvalidInput(
+            _(
+                "A pg_dump file is checked against a PostgreSQL server: "
+                "set DATABASE_URL to one (a throwaway database is created there)."
+            )
+        )
     scratch = url.set(database=f"backup_check_{uuid.uuid4().hex[:12]}")
     # The client tools quote the database name themselves: no SQL is built here.
     maintenance = f"--maintenance-db={_libpq(url.set(database='postgres'))}"
     _run(["createdb", maintenance, scratch.database or ""])
     try:
-        _run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", _libpq(scratch),
-              str(dump)])
+        _run(
+            ["pg_restore", "--no-owner", "--exit-on-error", "--dbname", _libpq(scratch), str(dump)]
+        )
         return _check(scratch.render_as_string(hide_password=False))
     finally:
         _run(["dropdb", "--if-exists", "--force", maintenance, scratch.database or ""])
@@ -100,16 +107,22 @@ def _check(url: str) -> BackupCheck:
     from admin_app.models import AuditEntry, AuditOperation, Customer
     from admin_app.services import audit_verify
 
-    app = create_app(current_app.config["CONFIG_NAME"], SQLALCHEMY_DATABASE_URI=url,
-                     SECRET_KEY=current_app.config["SECRET_KEY"])
+    app = create_app(
+        current_app.config["CONFIG_NAME"],
+        SQLALCHEMY_DATABASE_URI=url,
+        SECRET_KEY=current_app.config["SECRET_KEY"],
+    )
     with app.app_context():
         try:
-            counts = [db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-                      for model in (Customer, AuditOperation, AuditEntry)]
+            counts = [
+                db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+                for model in (Customer, AuditOperation, AuditEntry)
+            ]
             result = audit_verify.verify_chain()
         except sa.exc.DBAPIError as exc:
-            raise InvalidInput(_("The copy does not open as this app's database: %(error)s",
-                                 error=exc.orig)) from exc
+            raise InvalidInput(
+                _("The copy does not open as this app's database: %(error)s", error=exc.orig)
+            ) from exc
         finally:
             db.session.remove()
             db.engine.dispose()
@@ -122,12 +135,14 @@ def _libpq(url: sa.engine.URL) -> str:
 
 def _run(command: list[str]) -> None:
     if shutil.which(command[0]) is None:
-        raise InvalidInput(_("%(command)s is not installed (PostgreSQL client tools).",
-                             command=command[0]))
+        raise InvalidInput(
+            _("%(command)s is not installed (PostgreSQL client tools).", command=command[0])
+        )
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise InvalidInput(_("%(command)s failed: %(error)s", command=command[0],
-                             error=done.stderr.strip()[:500]))
+        raise InvalidInput(
+            _("%(command)s failed: %(error)s", command=command[0], error=done.stderr.strip()[:500])
+        )
 
 
 @dataclass(frozen=True)
@@ -151,9 +166,17 @@ def acknowledge_restore(actor: Actor) -> Acknowledged | None:
         return None
     log_head_guard.write_mark(path, head)
     with write_transaction():
-        appended = append_operation(NewOperation(
-            actor=actor, action=OperationAction.RESTORE_ACKNOWLEDGED,
-            scope={"last_seen_operation_id": seen.operation_id, "last_seen_hash": seen.hash,
-                   "head_operation_id": head.operation_id, "head_hash": head.hash},
-            changed_count=0))
+        appended = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.RESTORE_ACKNOWLEDGED,
+                scope={
+                    "last_seen_operation_id": seen.operation_id,
+                    "last_seen_hash": seen.hash,
+                    "head_operation_id": head.operation_id,
+                    "head_hash": head.hash,
+                },
+                changed_count=0,
+            )
+        )
     return Acknowledged(appended.id, seen.operation_id, head.operation_id)

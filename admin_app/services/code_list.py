@@ -33,8 +33,20 @@ MAX_UNKNOWN_SHOWN = 50
 MAX_SUGGESTIONS = 3
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 # Header names that say "this column holds customer codes" (when no column is chosen).
-CODE_HEADERS = ("code", "customer code", "customer_code", "customer", "客户编号", "客户代码",
-                "客戶編號", "客戶代碼", "编号", "編號", "代码", "代碼")
+CODE_HEADERS = (
+    "code",
+    "customer code",
+    "customer_code",
+    "customer",
+    "客户编号",
+    "客户代码",
+    "客戶編號",
+    "客戶代碼",
+    "编号",
+    "編號",
+    "代码",
+    "代碼",
+)
 
 # Newlines, tabs, spaces (also the full-width one), commas and semicolons (ASCII and
 # full-width) and the ideographic comma 、 all separate codes.
@@ -80,13 +92,30 @@ def _collect(values: Iterable[str]) -> CodeList:
         if not code:
             continue
         if code.startswith(FORMULA_PREFIXES):
-            raise InvalidInput(_("“%(cell)s” looks like a spreadsheet formula, not a customer code. Nothing was changed.", cell=code[:40]))  # noqa: E501
+            raise InvalidInput(
+                _(
+                    "“%(cell)s” looks like a spreadsheet formula, not a customer code. Nothing "
+                    "was changed.",
+                    cell=code[:40],
+                )
+            )  # noqa: E501
         if len(code) > MAX_CODE_LENGTH:
-            raise InvalidInput(_("“%(code)s…” is longer than %(max)d characters: not a customer code. Nothing was changed.", code=code[:20], max=MAX_CODE_LENGTH))  # noqa: E501
+            raise InvalidInput(
+                _(
+                    "“%(code)s…” is longer than %(max)d characters: not a customer code. Nothing "
+                    "was changed.",
+                    code=code[:20],
+                    max=MAX_CODE_LENGTH,
+                )
+            )  # noqa: E501
         listed += 1
         if listed > MAX_CODES:
-            raise TooLarge(_("At most %(max)s codes per list. Nothing was changed.",
-                             max=format(MAX_CODES, ",")))
+            raise TooLarge(
+                _(
+                    "At most %(max)s codes per list. Nothing was changed.",
+                    max=format(MAX_CODES, ","),
+                )
+            )
         distinct.setdefault(code.lower(), code)
     if not distinct:
         raise InvalidInput(_("The list has no customer codes. Nothing was changed."))
@@ -118,13 +147,21 @@ def _column_index(header: Sequence[object], column: str | None) -> int:
     if wanted.isdigit() and int(wanted) >= 1:
         index = int(wanted) - 1
         if index >= max(len(names), 1):
-            raise InvalidInput(_("The file has no column %(column)s. Nothing was changed.",
-                                 column=wanted))
+            raise InvalidInput(
+                _("The file has no column %(column)s. Nothing was changed.", column=wanted)
+            )
         return index
     if wanted:
         if wanted.lower() in names:
             return names.index(wanted.lower())
-        raise InvalidInput(_("The file has no column named “%(column)s” (its columns: %(names)s). Nothing was changed.", column=wanted[:40], names=", ".join(n for n in names if n)[:200] or "—"))  # noqa: E501
+        raise InvalidInput(
+            _(
+                "The file has no column named “%(column)s” (its columns: %(names)s). Nothing was "
+                "changed.",
+                column=wanted[:40],
+                names=", ".join(n for n in names if n)[:200] or "—",
+            )
+        )  # noqa: E501
     for name in CODE_HEADERS:
         if name in names:
             return names.index(name)
@@ -140,8 +177,12 @@ def _column_values(rows: Iterable[Sequence[object]], column: str | None) -> Iter
     index = _column_index(header, column)
     for count, row in enumerate(rows, 1):
         if count > MAX_ROWS:  # mostly blank rows (a bloated sheet): refuse, do not wade on
-            raise TooLarge(_("At most %(max)s codes per list. Nothing was changed.",
-                             max=format(MAX_CODES, ",")))
+            raise TooLarge(
+                _(
+                    "At most %(max)s codes per list. Nothing was changed.",
+                    max=format(MAX_CODES, ","),
+                )
+            )
         if index < len(row) and row[index] is not None:
             yield _cell_text(row[index])
 
@@ -161,8 +202,7 @@ def parse_csv(data: bytes, column: str | None = None) -> CodeList:
     except csv.Error:
         dialect = csv.excel
     try:
-        return _collect(_column_values(csv.reader(io.StringIO(text, newline=""), dialect),
-                                       column))
+        return _collect(_column_values(csv.reader(io.StringIO(text, newline=""), dialect), column))
     except csv.Error:
         raise InvalidInput(_("The file is not a CSV or XLSX file. Nothing was changed.")) from None
 
@@ -187,8 +227,9 @@ def parse_xlsx(data: bytes, column: str | None = None) -> CodeList:
         workbook.close()
 
 
-def parse_file(filename: str, data: bytes, column: str | None = None, *,
-               any_name_is_text: bool = False) -> CodeList:
+def parse_file(
+    filename: str, data: bytes, column: str | None = None, *, any_name_is_text: bool = False
+) -> CodeList:
     """A file: XLSX (by its content or name), CSV (.csv, .tsv) or a plain list of codes
     (.txt; with `any_name_is_text`, any other name too). Anything else is refused."""
     if len(data) > MAX_FILE_BYTES:
@@ -204,7 +245,11 @@ def parse_file(filename: str, data: bytes, column: str | None = None, *,
 
 
 def file_too_large_message() -> str:
-    return _("The file is larger than %(max)d MB. Split the list, or paste the codes. Nothing was changed.", max=MAX_FILE_BYTES // (1024 * 1024))  # noqa: E501
+    return _(
+        "The file is larger than %(max)d MB. Split the list, or paste the codes. Nothing was "
+        "changed.",
+        max=MAX_FILE_BYTES // (1024 * 1024),
+    )  # noqa: E501
 
 
 def _lowered_code():
@@ -222,19 +267,22 @@ def look_up(codes: Sequence[str]) -> Lookup:
     expression = _lowered_code()
     postgres = db.engine.dialect.name == "postgresql"
     for start in range(0, len(lowered), LOOKUP_CHUNK):
-        chunk = lowered[start:start + LOOKUP_CHUNK]
+        chunk = lowered[start : start + LOOKUP_CHUNK]
         # PostgreSQL: one array parameter (= ANY) plans and binds much faster than IN (...).
-        matches = (expression == any_(literal(chunk, ARRAY(Text)))) if postgres else (
-            expression.in_(chunk))
+        matches = (
+            (expression == any_(literal(chunk, ARRAY(Text))))
+            if postgres
+            else (expression.in_(chunk))
+        )
         rows = db.session.execute(select(Customer.id, expression).where(matches)).all()
         for customer_id, code in rows:
             ids.append(customer_id)
             found.add(code)
-    unknown = [code for code, low in zip(codes, lowered) if low not in found]
-    suggestions = {code: near for code in unknown[:MAX_UNKNOWN_SHOWN]
-                   if (near := suggest(code))}
-    return Lookup(ids=ids, found=len(codes) - len(unknown), unknown=unknown,
-                  suggestions=suggestions)
+    unknown = [code for code, low in zip(codes, lowered, strict=True) if low not in found]
+    suggestions = {code: near for code in unknown[:MAX_UNKNOWN_SHOWN] if (near := suggest(code))}
+    return Lookup(
+        ids=ids, found=len(codes) - len(unknown), unknown=unknown, suggestions=suggestions
+    )
 
 
 def suggest(code: str, *, limit: int = MAX_SUGGESTIONS) -> list[str]:
@@ -247,19 +295,28 @@ def suggest(code: str, *, limit: int = MAX_SUGGESTIONS) -> list[str]:
         return []
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     expression = _lowered_code()
-    return list(db.session.execute(
-        select(Customer.code)
-        .where(expression >= literal(prefix, String), expression < literal(upper, String))
-        .order_by(expression).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Customer.code)
+            .where(expression >= literal(prefix, String), expression < literal(upper, String))
+            .order_by(expression)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def scope_of(codes: CodeList, lookup: Lookup, *, source: str = "") -> dict:
     """The operation scope recorded for a list: "list of N codes (M found)", and which codes
     were not found (the first MAX_UNKNOWN_SHOWN, with their suggestions)."""
-    scope = {"mode": "list", "listed": codes.listed, "distinct": len(codes.codes),
-             "found": lookup.found, "duplicates": codes.duplicates,
-             "unknown_count": len(lookup.unknown),
-             "unknown": lookup.unknown[:MAX_UNKNOWN_SHOWN]}
+    scope = {
+        "mode": "list",
+        "listed": codes.listed,
+        "distinct": len(codes.codes),
+        "found": lookup.found,
+        "duplicates": codes.duplicates,
+        "unknown_count": len(lookup.unknown),
+        "unknown": lookup.unknown[:MAX_UNKNOWN_SHOWN],
+    }
     if lookup.suggestions:
         scope["did_you_mean"] = lookup.suggestions
     if source:

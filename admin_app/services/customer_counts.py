@@ -22,14 +22,18 @@ def status_counts() -> dict[str, int]:
     """Customers per status, every status present (zero when none)."""
     # By primary key: three index lookups, however many dead row versions the busy little
     # table holds between two vacuums.
-    return _every_status(db.session.execute(
-        select(CustomerStatusCount.status, CustomerStatusCount.count)
-        .where(CustomerStatusCount.status.in_([status.value for status in CustomerStatus]))
-    ).all())
+    return _every_status(
+        db.session.execute(
+            select(CustomerStatusCount.status, CustomerStatusCount.count).where(
+                CustomerStatusCount.status.in_([status.value for status in CustomerStatus])
+            )
+        ).all()
+    )
 
 
 def matching_status_counts(matching: Select) -> dict[str, int]:
     """Customers per status among those `matching` selects (a SELECT of customers)."""
     matched = matching.order_by(None).with_only_columns(Customer.status).subquery()
-    return _every_status(db.session.execute(
-        select(matched.c.status, func.count()).group_by(matched.c.status)).all())
+    return _every_status(
+        db.session.execute(select(matched.c.status, func.count()).group_by(matched.c.status)).all()
+    )

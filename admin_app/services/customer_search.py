@@ -36,8 +36,10 @@ def condition(search: str | None, *, dialect: str) -> ColumnElement[bool] | None
     if not term:
         return None
     upper_bound = term[:-1] + chr(ord(term[-1]) + 1)
-    return or_(*(
-        (_lowered(column, dialect) >= literal(term, String))
-        & (_lowered(column, dialect) < literal(upper_bound, String))
-        for column in SEARCH_COLUMNS
-    ))
+    return or_(
+        *(
+            (_lowered(column, dialect) >= literal(term, String))
+            & (_lowered(column, dialect) < literal(upper_bound, String))
+            for column in SEARCH_COLUMNS
+        )
+    )

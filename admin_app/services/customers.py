@@ -18,8 +18,16 @@ from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from admin_app.services.transaction import write_transaction
 
-EDITABLE_FIELDS = ("code", "name", "email", "phone", "segment", "credit_limit", "balance",
-                   "contract_end")
+EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "email",
+    "phone",
+    "segment",
+    "credit_limit",
+    "balance",
+    "contract_end",
+)
 # Money fields: only roles with Permission.EDIT_CREDIT may set them (a clerk edits contacts).
 CREDIT_FIELDS = ("credit_limit", "balance")
 _MAX_LENGTHS = {"code": 32, "name": 200, "email": 254, "phone": 40}
@@ -46,7 +54,9 @@ def _audit_text(value: Any) -> str | None:
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidInput(_("These fields cannot be edited: %(names)s.", names=", ".join(sorted(unknown))))
+        raise InvalidInput(
+            _("These fields cannot be edited: %(names)s.", names=", ".join(sorted(unknown)))
+        )
     cleaned = {}
     for name, value in changes.items():
         if isinstance(value, str):
@@ -92,13 +102,18 @@ def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
         customer = Customer(**cleaned, status="active")
         session.add(customer)
         session.flush()
-        append_operation(NewOperation(
-            actor=actor,
-            action=OperationAction.CUSTOMER_CREATE,
-            entries=[("customer", customer.id, customer.code, name, None, _audit_text(value))
-                     for name, value in cleaned.items() if value is not None],
-            changed_count=1,
-        ))
+        append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.CUSTOMER_CREATE,
+                entries=[
+                    ("customer", customer.id, customer.code, name, None, _audit_text(value))
+                    for name, value in cleaned.items()
+                    if value is not None
+                ],
+                changed_count=1,
+            )
+        )
         return customer.id
 
 
@@ -107,14 +122,21 @@ def _version(value: Any) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
     if type(value) is not int:
-        raise InvalidInput(_("This form has no valid version of the customer, so it could "
-                             "overwrite someone else's change. Nothing was saved: open the "
-                             "customer again and repeat your edit."))
+        raise InvalidInput(
+            _(
+                "This form has no valid version of the customer, so it could "
+                "overwrite someone else's change. Nothing was saved: open the "
+                "customer again and repeat your edit."
+            )
+        )
     return value
 
 
 def update_details(
-    customer_id: int, changes: dict[str, Any], *, expected_version: int | str | None,
+    customer_id: int,
+    changes: dict[str, Any],
+    *,
+    expected_version: int | str | None,
     actor: Actor,
 ) -> int:
     """Apply `changes` to the customer's details and log one entry per changed field, only if
@@ -136,20 +158,34 @@ def update_details(
             raise Conflict(_("This customer was changed by someone else. Reload and try again."))
         if "code" in cleaned:
             _ensure_code_free(session, cleaned["code"], customer_id)
-        diff = {name: value for name, value in cleaned.items()
-                if _audit_text(getattr(customer, name)) != _audit_text(value)}
+        diff = {
+            name: value
+            for name, value in cleaned.items()
+            if _audit_text(getattr(customer, name)) != _audit_text(value)
+        }
         if not diff:
             return 0
         _refuse_credit_changes(diff, actor)
-        entries = [("customer", customer.id, customer.code, name,
-                    _audit_text(getattr(customer, name)), _audit_text(value))
-                   for name, value in diff.items()]
+        entries = [
+            (
+                "customer",
+                customer.id,
+                customer.code,
+                name,
+                _audit_text(getattr(customer, name)),
+                _audit_text(value),
+            )
+            for name, value in diff.items()
+        ]
         session.execute(
             update(Customer)
             .where(Customer.id == customer_id, Customer.version == customer.version)
             .values(**diff, version=Customer.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action=OperationAction.CUSTOMER_EDIT,
-                                      entries=entries, changed_count=1))
+        append_operation(
+            NewOperation(
+                actor=actor, action=OperationAction.CUSTOMER_EDIT, entries=entries, changed_count=1
+            )
+        )
         return len(diff)

@@ -30,15 +30,28 @@ def summary(recent: int = 10) -> DashboardSummary:
     """Customers per status, and the `recent` newest business operations (sign-ins apart;
     none when `recent` is 0: for roles that may not read the log)."""
     counts = status_counts()
-    operations = db.session.execute(
-        select(AuditOperation).where(AuditOperation.action.not_in(SIGN_IN_ACTIONS))
-        .order_by(AuditOperation.id.desc()).limit(recent)
-    ).scalars().all() if recent else []
-    return DashboardSummary(counts, sum(counts.values()), list(operations),
-                            last_verification=audit_verify.last_verification())
+    operations = (
+        db.session.execute(
+            select(AuditOperation)
+            .where(AuditOperation.action.not_in(SIGN_IN_ACTIONS))
+            .order_by(AuditOperation.id.desc())
+            .limit(recent)
+        )
+        .scalars()
+        .all()
+        if recent
+        else []
+    )
+    return DashboardSummary(
+        counts,
+        sum(counts.values()),
+        list(operations),
+        last_verification=audit_verify.last_verification(),
+    )
 
 
 # -- the periodic review card -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ReviewStatus:
@@ -74,6 +87,7 @@ def review_status(interval_days: int) -> ReviewStatus:
 
 # -- status changes per week ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class WeeklyChanges:
     week_starts: list[date]  # Mondays (UTC), oldest first
@@ -81,7 +95,7 @@ class WeeklyChanges:
 
     @property
     def totals(self) -> list[int]:
-        return [sum(column) for column in zip(*self.counts.values())]
+        return [sum(column) for column in zip(*self.counts.values(), strict=True)]
 
 
 def weekly_status_changes(weeks: int = 12, *, now: datetime | None = None) -> WeeklyChanges:
@@ -105,8 +119,9 @@ def weekly_status_changes(weeks: int = 12, *, now: datetime | None = None) -> We
         .subquery()
     )
     rows = db.session.execute(
-        select(recent.c.bucket, recent.c.action, func.sum(recent.c.changed_count))
-        .group_by(recent.c.bucket, recent.c.action)
+        select(recent.c.bucket, recent.c.action, func.sum(recent.c.changed_count)).group_by(
+            recent.c.bucket, recent.c.action
+        )
     ).all()
     counts = {action: [0] * weeks for action in CHART_ACTIONS}
     for index, action, total in rows:
@@ -115,6 +130,7 @@ def weekly_status_changes(weeks: int = 12, *, now: datetime | None = None) -> We
 
 
 # -- the last log checkpoint ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CheckpointStatus:

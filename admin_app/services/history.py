@@ -60,32 +60,46 @@ class EntriesPage:
         return self.page * self.per_page + len(self.entries)
 
 
-_ENTRY_COLUMNS = (AuditEntry.id, AuditEntry.entity, AuditEntry.entity_id,
-                  AuditEntry.entity_label, AuditEntry.field, AuditEntry.old_value,
-                  AuditEntry.new_value)
+_ENTRY_COLUMNS = (
+    AuditEntry.id,
+    AuditEntry.entity,
+    AuditEntry.entity_id,
+    AuditEntry.entity_label,
+    AuditEntry.field,
+    AuditEntry.old_value,
+    AuditEntry.new_value,
+)
 
 
 def customer_history(customer_id: int, limit: int = 200) -> CustomerHistory:
     """The customer's audit entries with their operations, newest first, at most `limit`."""
     rows = db.session.execute(
-        select(AuditEntry.operation_id, AuditOperation.created_at,
-               AuditOperation.actor_username, AuditOperation.actor_role, AuditOperation.action,
-               AuditOperation.reason_code, AuditOperation.memo, AuditEntry.field,
-               AuditEntry.old_value, AuditEntry.new_value)
+        select(
+            AuditEntry.operation_id,
+            AuditOperation.created_at,
+            AuditOperation.actor_username,
+            AuditOperation.actor_role,
+            AuditOperation.action,
+            AuditOperation.reason_code,
+            AuditOperation.memo,
+            AuditEntry.field,
+            AuditEntry.old_value,
+            AuditEntry.new_value,
+        )
         .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
         .where(AuditEntry.entity == "customer", AuditEntry.entity_id == customer_id)
         .order_by(AuditEntry.operation_id.desc(), AuditEntry.id.desc())
         .limit(limit + 1)
     ).all()
-    return CustomerHistory([HistoryItem(**row._asdict()) for row in rows[:limit]], len(rows) > limit)
+    return CustomerHistory(
+        [HistoryItem(**row._asdict()) for row in rows[:limit]], len(rows) > limit
+    )
 
 
-def entries_page(operation_id: int, page: int = 0,
-                 per_page: int = ENTRIES_PER_PAGE) -> EntriesPage:
+def entries_page(operation_id: int, page: int = 0, per_page: int = ENTRIES_PER_PAGE) -> EntriesPage:
     """One page of an operation's entries in id order; `page` is clamped to those that exist."""
     total = db.session.execute(
-        select(func.count()).select_from(AuditEntry)
-        .where(AuditEntry.operation_id == operation_id)
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.operation_id == operation_id)
     ).scalar_one()
     page = min(max(page, 0), max(0, (total - 1) // per_page))
     entries = db.session.execute(
@@ -124,12 +138,13 @@ def operations_of_customer_code(code: str) -> Select:
     """The ids of operations with an entry for the customer `code`, in any letter case: an
     index lookup on lower(entity_label) (ix_audit_entries_customer_code_lower, made by hand in
     its migration), whatever the size of the log."""
-    return (select(AuditEntry.operation_id)
-            .where(AuditEntry.entity == "customer",
-                   func.lower(AuditEntry.entity_label) == code.strip().lower()))
+    return select(AuditEntry.operation_id).where(
+        AuditEntry.entity == "customer", func.lower(AuditEntry.entity_label) == code.strip().lower()
+    )
 
 
 def reverted_by(operation_id: int) -> int | None:
     """The id of the operation that reverted `operation_id`, if any."""
-    return db.session.execute(select(AuditOperation.id).where(
-        AuditOperation.reverts_operation_id == operation_id)).scalar_one_or_none()
+    return db.session.execute(
+        select(AuditOperation.id).where(AuditOperation.reverts_operation_id == operation_id)
+    ).scalar_one_or_none()

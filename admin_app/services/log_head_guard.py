@@ -64,18 +64,23 @@ def went_back(mark: HeadMark) -> str | None:
     first_hash = _first_hash()
     if first_hash is None or first_hash != mark.first_hash:
         return None  # a new or another database
-    head_id = db.session.scalar(
-        select(AuditChainHead.last_operation_id).where(AuditChainHead.id == 1)) or 0
+    head_id = (
+        db.session.scalar(select(AuditChainHead.last_operation_id).where(AuditChainHead.id == 1))
+        or 0
+    )
     marked_hash = db.session.scalar(
-        select(AuditOperation.hash).where(AuditOperation.id == mark.operation_id))
+        select(AuditOperation.hash).where(AuditOperation.id == mark.operation_id)
+    )
     if head_id >= mark.operation_id and marked_hash == mark.hash:
         return None
     return _(
         "The operation log went back: this server last saw operation #%(seen)s, the database "
         "now ends at #%(now)s (restored from an older copy?). Nothing was changed, and no "
         "change can be saved until an administrator runs "
-        "\"flask --app wsgi backup acknowledge-restore\".",
-        seen=mark.operation_id, now=head_id)
+        '"flask --app wsgi backup acknowledge-restore".',
+        seen=mark.operation_id,
+        now=head_id,
+    )
 
 
 def _first_hash() -> str | None:
@@ -115,8 +120,11 @@ def write_mark(path: Path, mark: HeadMark) -> None:
 
 
 def current_head() -> HeadMark | None:
-    head = db.session.execute(select(AuditChainHead.last_operation_id, AuditChainHead.last_hash)
-                              .where(AuditChainHead.id == 1)).one_or_none()
+    head = db.session.execute(
+        select(AuditChainHead.last_operation_id, AuditChainHead.last_hash).where(
+            AuditChainHead.id == 1
+        )
+    ).one_or_none()
     if head is None or not head.last_operation_id:
         return None
     return HeadMark(head.last_operation_id, head.last_hash, _first_hash() or "")

@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from flask import g, has_app_context
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from admin_app.admin.labels import SEGMENT_LABELS, reason_label, status_label
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason
-from admin_app.services.actions import (
-    ActionGroup, OperationAction, action_group, action_label)
+from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
 from admin_app.services.authentication import UNKNOWN_USERNAME
 
 SCOPE_NAMES_SHOWN = 5
@@ -94,8 +92,10 @@ def actor_name(operation: AuditOperation) -> str:
     """Who, as shown. A failed login with an unknown username logged before usernames were
     hashed holds what was typed (often a password): it shows as the marker new rows store.
     The stored row is not changed (it is hashed); its CSV export still carries it."""
-    if (operation.action == OperationAction.LOGIN_FAILED.value
-            and _scope(operation).get("outcome") == "unknown_user"):
+    if (
+        operation.action == OperationAction.LOGIN_FAILED.value
+        and _scope(operation).get("outcome") == "unknown_user"
+    ):
         return UNKNOWN_USERNAME
     return operation.actor_username
 
@@ -113,8 +113,10 @@ def reason_labels(codes: Iterable[str | None] = ()) -> dict[str, str]:
     once per request); a code not in the table maps to itself."""
     labels = g.get("_reason_labels") if has_app_context() else None
     if labels is None:
-        labels = {reason.code: reason_label(reason)
-                  for reason in db.session.execute(select(Reason)).scalars()}
+        labels = {
+            reason.code: reason_label(reason)
+            for reason in db.session.execute(select(Reason)).scalars()
+        }
         if has_app_context():
             g._reason_labels = labels
     return {**{code: code for code in codes if code}, **labels}
@@ -158,22 +160,41 @@ class EntryView:
 def describe_entries(entries: list) -> list[EntryView]:
     """`entries` (rows with id, entity, entity_id, entity_label, field, old_value, new_value)
     with labels, and each customer's name (one query for the page)."""
-    customer_ids = {row.entity_id for row in entries
-                    if row.entity == "customer" and row.entity_id is not None}
-    names = dict(db.session.execute(
-        select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))).all()
-    ) if customer_ids else {}
-    reasons = reason_labels(value for row in entries if row.field == "status_reason"
-                            for value in (row.old_value, row.new_value))
-    return [EntryView(
-        id=row.id, entity=row.entity, entity_name=entity_label(row.entity),
-        entity_id=row.entity_id, code=row.entity_label,
-        name=names.get(row.entity_id, "") if row.entity == "customer" else "",
-        field=row.field, field_name=field_label(row.field),
-        old_value=row.old_value, new_value=row.new_value,
-        old_text=value_label(row.field, row.old_value, reasons),
-        new_text=value_label(row.field, row.new_value, reasons),
-    ) for row in entries]
+    customer_ids = {
+        row.entity_id for row in entries if row.entity == "customer" and row.entity_id is not None
+    }
+    names = (
+        dict(
+            db.session.execute(
+                select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))
+            ).all()
+        )
+        if customer_ids
+        else {}
+    )
+    reasons = reason_labels(
+        value
+        for row in entries
+        if row.field == "status_reason"
+        for value in (row.old_value, row.new_value)
+    )
+    return [
+        EntryView(
+            id=row.id,
+            entity=row.entity,
+            entity_name=entity_label(row.entity),
+            entity_id=row.entity_id,
+            code=row.entity_label,
+            name=names.get(row.entity_id, "") if row.entity == "customer" else "",
+            field=row.field,
+            field_name=field_label(row.field),
+            old_value=row.old_value,
+            new_value=row.new_value,
+            old_text=value_label(row.field, row.old_value, reasons),
+            new_text=value_label(row.field, row.new_value, reasons),
+        )
+        for row in entries
+    ]
 
 
 def _scope(operation: AuditOperation) -> dict:
@@ -187,8 +208,12 @@ def _scope(operation: AuditOperation) -> dict:
 def _customer_names(ids: list[int]) -> str:
     """`C000006 Pearl Textiles, C000008 …` for the first few of `ids`."""
     shown = ids[:SCOPE_NAMES_SHOWN]
-    rows = dict((row.id, f"{row.code} {row.name}") for row in db.session.execute(
-        select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(shown))))
+    rows = dict(
+        (row.id, f"{row.code} {row.name}")
+        for row in db.session.execute(
+            select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(shown))
+        )
+    )
     names = [rows[customer_id] for customer_id in shown if customer_id in rows]
     if len(ids) > len(shown):
         names.append("…")
@@ -220,32 +245,49 @@ def describe_scope(operation: AuditOperation) -> str:
     if operation.reverts_operation_id is not None:
         return _("Revert of operation #%(id)d", id=operation.reverts_operation_id)
     if group is ActionGroup.STATUS_CHANGE:
-        count = scope.get("selected") or scope.get("count") or (
-            operation.changed_count + operation.skipped_count)
+        count = (
+            scope.get("selected")
+            or scope.get("count")
+            or (operation.changed_count + operation.skipped_count)
+        )
         if scope.get("mode") == "filter":
             words = _filter_words(scope.get("filter", ""))
             if not words:
                 return ngettext("All %(num)d customer", "All %(num)d customers", count)
-            return ngettext("All %(num)d customer matching: %(filter)s",
-                            "All %(num)d customers matching: %(filter)s", count, filter=words)
+            return ngettext(
+                "All %(num)d customer matching: %(filter)s",
+                "All %(num)d customers matching: %(filter)s",
+                count,
+                filter=words,
+            )
         ids = [value for value in scope.get("ids", []) if isinstance(value, int)]
         if ids:
-            return ngettext("%(num)d selected customer: %(names)s",
-                            "%(num)d selected customers: %(names)s", count,
-                            names=_customer_names(ids))
+            return ngettext(
+                "%(num)d selected customer: %(names)s",
+                "%(num)d selected customers: %(names)s",
+                count,
+                names=_customer_names(ids),
+            )
         return ngettext("%(num)d selected customer", "%(num)d selected customers", count)
     if operation.action == "review_keep":
-        return ngettext("%(num)d customer kept out of review until %(day)s",
-                        "%(num)d customers kept out of review until %(day)s",
-                        scope.get("count", operation.changed_count),
-                        day=str(scope.get("until", ""))[:10])
+        return ngettext(
+            "%(num)d customer kept out of review until %(day)s",
+            "%(num)d customers kept out of review until %(day)s",
+            scope.get("count", operation.changed_count),
+            day=str(scope.get("until", ""))[:10],
+        )
     if operation.action == "review_complete":
-        return ngettext("%(num)d candidate at the time of the review",
-                        "%(num)d candidates at the time of the review",
-                        scope.get("candidates", 0))
+        return ngettext(
+            "%(num)d candidate at the time of the review",
+            "%(num)d candidates at the time of the review",
+            scope.get("candidates", 0),
+        )
     if operation.action == "seed_demo":
-        return _("%(customers)s demo customers, %(orders)s orders",
-                 customers=scope.get("customers", 0), orders=scope.get("orders", 0))
+        return _(
+            "%(customers)s demo customers, %(orders)s orders",
+            customers=scope.get("customers", 0),
+            orders=scope.get("orders", 0),
+        )
     if group is ActionGroup.SIGN_IN:
         return str(LOGIN_OUTCOMES.get(scope.get("outcome", ""), ""))
     return ""
@@ -264,8 +306,7 @@ class OperationSummary:
     actor: str
 
 
-def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None
-              ) -> OperationSummary:
+def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None) -> OperationSummary:
     if reasons is None:
         reasons = reason_labels([operation.reason_code])
     code = operation.reason_code or ""
@@ -297,11 +338,17 @@ class HistoryRow:
 
 def describe_history(items: list) -> list[HistoryRow]:
     reasons = reason_labels()
-    return [HistoryRow(
-        item=item, when=log_time(item.created_at), role=role_label(item.actor_role),
-        action=action_label(item.action),
-        reason=reasons.get(item.reason_code, item.reason_code) if item.reason_code else "",
-        reason_code=item.reason_code or "", field_name=field_label(item.field),
-        old_text=value_label(item.field, item.old_value, reasons),
-        new_text=value_label(item.field, item.new_value, reasons),
-    ) for item in items]
+    return [
+        HistoryRow(
+            item=item,
+            when=log_time(item.created_at),
+            role=role_label(item.actor_role),
+            action=action_label(item.action),
+            reason=reasons.get(item.reason_code, item.reason_code) if item.reason_code else "",
+            reason_code=item.reason_code or "",
+            field_name=field_label(item.field),
+            old_text=value_label(item.field, item.old_value, reasons),
+            new_text=value_label(item.field, item.new_value, reasons),
+        )
+        for item in items
+    ]

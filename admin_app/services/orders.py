@@ -103,15 +103,26 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
         if customer.status != CustomerStatus.ACTIVE.value:
             current_app.logger.warning(
                 "order refused: customer %s (id %s) is %s; actor=%s source=%s amount=%s",
-                customer.code, customer.id, customer.status, actor.username, actor.source,
+                customer.code,
+                customer.id,
+                customer.status,
+                actor.username,
+                actor.source,
                 amount,
             )
             raise CustomerNotActive(_refused_message(customer.status, customer.code))
         now = utcnow()
         number = _next_number(session)
         order_id = session.execute(
-            insert(Order).values(number=number, customer_id=customer.id, amount=amount,
-                                 ordered_at=now, created_by=actor.id, created_at=now)
+            insert(Order)
+            .values(
+                number=number,
+                customer_id=customer.id,
+                amount=amount,
+                ordered_at=now,
+                created_by=actor.id,
+                created_at=now,
+            )
             .returning(Order.id)
         ).scalar_one()
         old_last = customer.last_order_at
@@ -122,22 +133,31 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
             .values(last_order_at=new_last, version=Customer.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        operation = append_operation(NewOperation(
-            actor=actor,
-            action=OperationAction.ORDER_CREATE,
-            entries=[
-                ("order", order_id, number, "number", None, number),
-                ("order", order_id, number, "customer", None, customer.code),
-                ("order", order_id, number, "amount", None, str(amount)),
-                ("order", order_id, number, "ordered_at", None, now.isoformat()),
-                ("customer", customer.id, customer.code, "last_order_at",
-                 old_last.isoformat() if old_last else None, new_last.isoformat()),
-            ],
-            scope={"customer_id": customer.id, "order_id": order_id},
-            changed_count=1,
-        ))
-        result = PlacedOrder(order_id, number, customer.id, customer.code, amount, now,
-                             operation.id)
+        operation = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.ORDER_CREATE,
+                entries=[
+                    ("order", order_id, number, "number", None, number),
+                    ("order", order_id, number, "customer", None, customer.code),
+                    ("order", order_id, number, "amount", None, str(amount)),
+                    ("order", order_id, number, "ordered_at", None, now.isoformat()),
+                    (
+                        "customer",
+                        customer.id,
+                        customer.code,
+                        "last_order_at",
+                        old_last.isoformat() if old_last else None,
+                        new_last.isoformat(),
+                    ),
+                ],
+                scope={"customer_id": customer.id, "order_id": order_id},
+                changed_count=1,
+            )
+        )
+        result = PlacedOrder(
+            order_id, number, customer.id, customer.code, amount, now, operation.id
+        )
     return result
 
 
@@ -162,8 +182,14 @@ def recent_orders(customer_id: int, limit: int = RECENT_ORDERS) -> CustomerOrder
     total = db.session.execute(
         select(func.count()).select_from(Order).where(Order.customer_id == customer_id)
     ).scalar_one()
-    recent = db.session.execute(
-        select(Order).where(Order.customer_id == customer_id)
-        .order_by(Order.ordered_at.desc(), Order.id.desc()).limit(limit)
-    ).scalars().all()
+    recent = (
+        db.session.execute(
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .order_by(Order.ordered_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     return CustomerOrders(total, list(recent))

@@ -43,8 +43,13 @@ def _clean_text(name: str, value: Any, *, required: bool) -> str | None:
     if "\x00" in text or not text.isprintable():
         raise InvalidInput(_("%(field)s contains invalid characters.", field=name))
     if len(text) > LABEL_MAX_LENGTH:
-        raise InvalidInput(_("%(field)s is too long (at most %(max)d characters).", field=name,
-                             max=LABEL_MAX_LENGTH))
+        raise InvalidInput(
+            _(
+                "%(field)s is too long (at most %(max)d characters).",
+                field=name,
+                max=LABEL_MAX_LENGTH,
+            )
+        )
     if required and not text:
         raise InvalidInput(_("%(field)s is required.", field=name))
     return text or None
@@ -53,15 +58,17 @@ def _clean_text(name: str, value: Any, *, required: bool) -> str | None:
 def _clean(fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed: %(fields)s.",
-                             fields=", ".join(sorted(unknown))))
+        raise InvalidInput(
+            _("These fields cannot be changed: %(fields)s.", fields=", ".join(sorted(unknown)))
+        )
     cleaned: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "code":
             code = str(value or "").strip()
             if not CODE_PATTERN.fullmatch(code):
-                raise InvalidInput(_("Code: 1 to 32 lowercase letters, digits or _, starting "
-                                     "with a letter."))
+                raise InvalidInput(
+                    _("Code: 1 to 32 lowercase letters, digits or _, starting with a letter.")
+                )
             cleaned[name] = code
         elif name == "label":
             cleaned[name] = _clean_text(_("Label"), value, required=True)
@@ -93,28 +100,42 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
     cleaned = _clean(fields, CREATE_FIELDS)
     if "code" not in cleaned or "label" not in cleaned:
         raise InvalidInput(_("Code and label are required."))
-    values = {"for_deactivate": True, "for_freeze": True, "for_reactivate": False,
-              "memo_required": False, "enabled": True, "position": 0, "label_zh": None,
-              "label_zh_hant": None,
-              **cleaned}
+    values = {
+        "for_deactivate": True,
+        "for_freeze": True,
+        "for_reactivate": False,
+        "memo_required": False,
+        "enabled": True,
+        "position": 0,
+        "label_zh": None,
+        "label_zh_hant": None,
+        **cleaned,
+    }
     _ensure_applies_to_an_action(values)
     with write_transaction() as session:
         lock_chain_head()
-        taken = session.execute(select(Reason.id).where(
-            func.lower(Reason.code) == values["code"].lower())).first()
+        taken = session.execute(
+            select(Reason.id).where(func.lower(Reason.code) == values["code"].lower())
+        ).first()
         if taken:
-            raise Conflict(_("A reason with the code %(code)s already exists.",
-                             code=repr(values["code"])))
+            raise Conflict(
+                _("A reason with the code %(code)s already exists.", code=repr(values["code"]))
+            )
         reason = Reason(**values)
         session.add(reason)
         session.flush()
-        append_operation(NewOperation(
-            actor=actor,
-            action=OperationAction.REASON_CREATE,
-            entries=[("reason", reason.id, reason.code, name, None, audit_text(values[name]))
-                     for name in CREATE_FIELDS if values[name] is not None],
-            changed_count=1,
-        ))
+        append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.REASON_CREATE,
+                entries=[
+                    ("reason", reason.id, reason.code, name, None, audit_text(values[name]))
+                    for name in CREATE_FIELDS
+                    if values[name] is not None
+                ],
+                changed_count=1,
+            )
+        )
         return reason.id
 
 
@@ -130,21 +151,38 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
         ).scalar_one_or_none()
         if reason is None:
             raise NotFound(_("This reason does not exist."))
-        diff = {name: value for name, value in cleaned.items()
-                if audit_text(getattr(reason, name)) != audit_text(value)}
+        diff = {
+            name: value
+            for name, value in cleaned.items()
+            if audit_text(getattr(reason, name)) != audit_text(value)
+        }
         if not diff:
             return 0
         _ensure_applies_to_an_action(
-            {flag: diff.get(flag, getattr(reason, flag)) for flag in ACTION_FLAGS})
-        entries = [("reason", reason.id, reason.code, name, audit_text(getattr(reason, name)),
-                    audit_text(value)) for name, value in diff.items()]
+            {flag: diff.get(flag, getattr(reason, flag)) for flag in ACTION_FLAGS}
+        )
+        entries = [
+            (
+                "reason",
+                reason.id,
+                reason.code,
+                name,
+                audit_text(getattr(reason, name)),
+                audit_text(value),
+            )
+            for name, value in diff.items()
+        ]
         session.execute(
-            update(Reason).where(Reason.id == reason_id)
+            update(Reason)
+            .where(Reason.id == reason_id)
             .values(**diff, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action=OperationAction.REASON_UPDATE,
-                                      entries=entries, changed_count=1))
+        append_operation(
+            NewOperation(
+                actor=actor, action=OperationAction.REASON_UPDATE, entries=entries, changed_count=1
+            )
+        )
         return len(diff)
 
 
@@ -162,18 +200,29 @@ class ReasonUsage:
 def usage() -> dict[str, ReasonUsage]:
     """For each reason code: how many operations, customers (status_reason) and review rules
     refer to it. Three GROUP BY queries, whatever the number of reasons."""
-    operations = dict(db.session.execute(
-        select(AuditOperation.reason_code, func.count())
-        .where(AuditOperation.reason_code.is_not(None)).group_by(AuditOperation.reason_code)
-    ).all())
-    customers = dict(db.session.execute(
-        select(Customer.status_reason, func.count())
-        .where(Customer.status_reason.is_not(None)).group_by(Customer.status_reason)
-    ).all())
-    rules = dict(db.session.execute(
-        select(Reason.code, func.count(ReviewRule.id))
-        .join(ReviewRule, ReviewRule.reason_id == Reason.id).group_by(Reason.code)
-    ).all())
+    operations = dict(
+        db.session.execute(
+            select(AuditOperation.reason_code, func.count())
+            .where(AuditOperation.reason_code.is_not(None))
+            .group_by(AuditOperation.reason_code)
+        ).all()
+    )
+    customers = dict(
+        db.session.execute(
+            select(Customer.status_reason, func.count())
+            .where(Customer.status_reason.is_not(None))
+            .group_by(Customer.status_reason)
+        ).all()
+    )
+    rules = dict(
+        db.session.execute(
+            select(Reason.code, func.count(ReviewRule.id))
+            .join(ReviewRule, ReviewRule.reason_id == Reason.id)
+            .group_by(Reason.code)
+        ).all()
+    )
     codes = {code for code in (*operations, *customers, *rules) if code}
-    return {code: ReasonUsage(operations.get(code, 0), customers.get(code, 0),
-                              rules.get(code, 0)) for code in codes}
+    return {
+        code: ReasonUsage(operations.get(code, 0), customers.get(code, 0), rules.get(code, 0))
+        for code in codes
+    }

@@ -19,7 +19,7 @@ from admin_app.models.types import utcnow
 from admin_app.services import history
 from admin_app.services.actions import REVERTIBLE_ACTIONS, OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
-from admin_app.services.errors import Conflict, ConfirmationUsed, InvalidInput, NotAllowed, NotFound
+from admin_app.services.errors import ConfirmationUsed, Conflict, InvalidInput, NotAllowed, NotFound
 from admin_app.services.status_change import (
     ID_CHUNK,
     OperationResult,
@@ -69,14 +69,26 @@ def _status_entries(operation_id: int) -> Select:
     customer can go back (`eligible`) or why not."""
     later = aliased(AuditEntry)
     touched_later = exists().where(
-        later.entity == "customer", later.entity_id == AuditEntry.entity_id,
-        later.field == "status", later.operation_id > operation_id)
+        later.entity == "customer",
+        later.entity_id == AuditEntry.entity_id,
+        later.field == "status",
+        later.operation_id > operation_id,
+    )
     return (
-        select(AuditEntry.entity_id, AuditEntry.entity_label, AuditEntry.old_value,
-               AuditEntry.new_value, Customer, touched_later.label("touched_later"))
+        select(
+            AuditEntry.entity_id,
+            AuditEntry.entity_label,
+            AuditEntry.old_value,
+            AuditEntry.new_value,
+            Customer,
+            touched_later.label("touched_later"),
+        )
         .outerjoin(Customer, Customer.id == AuditEntry.entity_id)
-        .where(AuditEntry.operation_id == operation_id, AuditEntry.entity == "customer",
-               AuditEntry.field == "status")
+        .where(
+            AuditEntry.operation_id == operation_id,
+            AuditEntry.entity == "customer",
+            AuditEntry.field == "status",
+        )
     )
 
 
@@ -90,32 +102,41 @@ def _why_skipped(row) -> str | None:
     return None
 
 
-def preview(operation_id: int, *, max_rows: int = 100, confirming: bool = False
-            ) -> RevertPreview:
+def preview(operation_id: int, *, max_rows: int = 100, confirming: bool = False) -> RevertPreview:
     """What reverting would do now; changes nothing. Raises like `execute`; with `confirming`
     (step 2's page shown again), an operation already reverted is ConfirmationUsed."""
     operation = _revertible_operation(operation_id, confirming=confirming)
     eligible = 0
     skipped: dict[str, int] = {}
     rows: list[PreviewRow] = []
-    for row in db.session.execute(_status_entries(operation_id).order_by(AuditEntry.id)
-                                  .execution_options(yield_per=ID_CHUNK)):
+    for row in db.session.execute(
+        _status_entries(operation_id).order_by(AuditEntry.id).execution_options(yield_per=ID_CHUNK)
+    ):
         why = _why_skipped(row)
         if why is None:
             eligible += 1
         else:
             skipped[why] = skipped.get(why, 0) + 1
         if len(rows) < max_rows and row.Customer is not None:
-            rows.append(PreviewRow(
-                id=row.entity_id, code=row.entity_label, name=row.Customer.name,
-                status=row.old_value, current_status=row.Customer.status,
-                balance=row.Customer.balance, credit_limit=row.Customer.credit_limit,
-                last_order_at=row.Customer.last_order_at, skip=why))
+            rows.append(
+                PreviewRow(
+                    id=row.entity_id,
+                    code=row.entity_label,
+                    name=row.Customer.name,
+                    status=row.old_value,
+                    current_status=row.Customer.status,
+                    balance=row.Customer.balance,
+                    credit_limit=row.Customer.credit_limit,
+                    last_order_at=row.Customer.last_order_at,
+                    skip=why,
+                )
+            )
     return RevertPreview(operation, eligible, skipped, rows)
 
 
-def execute(operation_id: int, *, actor: Actor, confirmed_by: int,
-            reason_code: str | None, memo: str = "") -> OperationResult:
+def execute(
+    operation_id: int, *, actor: Actor, confirmed_by: int, reason_code: str | None, memo: str = ""
+) -> OperationResult:
     """Revert the operation now, in one transaction, and log the revert. Commits.
 
     `confirmed_by` is the user the confirmation was issued to; only that user may use it.
@@ -133,42 +154,48 @@ def execute(operation_id: int, *, actor: Actor, confirmed_by: int,
         for row in session.execute(_status_entries(operation_id).order_by(AuditEntry.id)):
             why = _why_skipped(row)
             if why is None:
-                going_back.append((row.entity_id, row.entity_label, row.new_value,
-                                   row.old_value))
+                going_back.append((row.entity_id, row.entity_label, row.new_value, row.old_value))
             else:
                 skipped[why] = skipped.get(why, 0) + 1
         _apply(session, going_back, reason.code, actor)
         going_back.sort()
-        appended = append_operation(NewOperation(
-            actor=actor,
-            action=OperationAction.REVERT,
-            entries=[("customer", cid, code, "status", now, back)
-                     for cid, code, now, back in going_back],
-            reason_code=reason.code,
-            memo=memo,
-            scope={"reverts": operation_id, "original_action": operation.action},
-            changed_count=len(going_back),
-            skipped_count=sum(skipped.values()),
-            reverts_operation_id=operation_id,
-        ))
-    return OperationResult(appended.id, StatusAction(operation.action), len(going_back),
-                           skipped)
+        appended = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.REVERT,
+                entries=[
+                    ("customer", cid, code, "status", now, back)
+                    for cid, code, now, back in going_back
+                ],
+                reason_code=reason.code,
+                memo=memo,
+                scope={"reverts": operation_id, "original_action": operation.action},
+                changed_count=len(going_back),
+                skipped_count=sum(skipped.values()),
+                reverts_operation_id=operation_id,
+            )
+        )
+    return OperationResult(appended.id, StatusAction(operation.action), len(going_back), skipped)
 
 
 def _apply(session, going_back, reason_code: str, actor: Actor) -> None:
     """One UPDATE per previous status (and chunk of customers)."""
     now = utcnow()
     by_target: dict[str, list[int]] = {}
-    for customer_id, _code, current, previous in going_back:
+    for customer_id, _code, _current, previous in going_back:
         by_target.setdefault(previous, []).append(customer_id)
     for target, ids in by_target.items():
         for start in range(0, len(ids), ID_CHUNK):
             session.execute(
                 update(Customer)
-                .where(Customer.id.in_(ids[start:start + ID_CHUNK]))
-                .values(status=target, status_reason=reason_code, status_changed_at=now,
-                        status_changed_by=actor.id, version=Customer.version + 1,
-                        updated_at=now)
-                .execution_options(synchronize_session=False))
-
-
+                .where(Customer.id.in_(ids[start : start + ID_CHUNK]))
+                .values(
+                    status=target,
+                    status_reason=reason_code,
+                    status_changed_at=now,
+                    status_changed_by=actor.id,
+                    version=Customer.version + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )

@@ -54,19 +54,35 @@ class Rule:
 
     @property
     def has_criterion(self) -> bool:
-        return (self.inactivity_days is not None or self.flag_over_credit
-                or self.contract_ended_days is not None)
+        return (
+            self.inactivity_days is not None
+            or self.flag_over_credit
+            or self.contract_ended_days is not None
+        )
 
 
 def load_rules(*, enabled_only: bool = True) -> list[Rule]:
     """The review rules (by default only the enabled ones), ordered by id."""
-    query = (select(ReviewRule, Reason.code).outerjoin(Reason, Reason.id == ReviewRule.reason_id)
-             .order_by(ReviewRule.id))
+    query = (
+        select(ReviewRule, Reason.code)
+        .outerjoin(Reason, Reason.id == ReviewRule.reason_id)
+        .order_by(ReviewRule.id)
+    )
     if enabled_only:
         query = query.where(ReviewRule.enabled.is_(True))
     return [
-        Rule(rule.id, rule.name, rule.segment, rule.inactivity_days, rule.flag_over_credit,
-             rule.contract_ended_days, reason_code, rule.enabled, rule.name_zh, rule.name_zh_hant)
+        Rule(
+            rule.id,
+            rule.name,
+            rule.segment,
+            rule.inactivity_days,
+            rule.flag_over_credit,
+            rule.contract_ended_days,
+            reason_code,
+            rule.enabled,
+            rule.name_zh,
+            rule.name_zh_hant,
+        )
         for rule, reason_code in db.session.execute(query).all()
     ]
 
@@ -110,21 +126,34 @@ def _flag(rule: Rule, now: datetime):
     return case((rule_condition(rule, now=now), 1), else_=0).label(f"rule_{rule.id}")
 
 
-CANDIDATE_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.segment,
-                     Customer.balance, Customer.credit_limit, Customer.last_order_at,
-                     Customer.contract_end, Customer.created_at)
+CANDIDATE_COLUMNS = (
+    Customer.id,
+    Customer.code,
+    Customer.name,
+    Customer.segment,
+    Customer.balance,
+    Customer.credit_limit,
+    Customer.last_order_at,
+    Customer.contract_end,
+    Customer.created_at,
+)
 CANDIDATE_FIELDS = tuple(column.key for column in CANDIDATE_COLUMNS)
 
 
 def candidates_select(
-    rules: Sequence[Rule], *, now: datetime, rule_id: int | None = None,
+    rules: Sequence[Rule],
+    *,
+    now: datetime,
+    rule_id: int | None = None,
     segment: str | None = None,
 ) -> Select:
     """The review query: candidates with their columns and one 0/1 column per rule saying
     whether it matched, ordered by code. The review page, its counts and the CLI use it."""
-    query = (select(*CANDIDATE_COLUMNS, *[_flag(rule, now) for rule in rules])
-             .where(candidate_condition(rules, now=now, rule_id=rule_id))
-             .order_by(Customer.code))
+    query = (
+        select(*CANDIDATE_COLUMNS, *[_flag(rule, now) for rule in rules])
+        .where(candidate_condition(rules, now=now, rule_id=rule_id))
+        .order_by(Customer.code)
+    )
     if segment:
         query = query.where(Customer.segment == segment)
     return query
@@ -156,13 +185,18 @@ class Candidate:
 def _candidate(row, rules: Sequence[Rule]) -> Candidate:
     width = len(CANDIDATE_COLUMNS)
     flags = row[width:]
-    return Candidate(**dict(zip(CANDIDATE_FIELDS, row[:width], strict=True)),
-                     rules=tuple(rule for rule, hit in zip(rules, flags, strict=True) if hit))
+    return Candidate(
+        **dict(zip(CANDIDATE_FIELDS, row[:width], strict=True)),
+        rules=tuple(rule for rule, hit in zip(rules, flags, strict=True) if hit),
+    )
 
 
 def iter_candidates(
-    rules: Sequence[Rule] | None = None, *, now: datetime | None = None,
-    rule_id: int | None = None, segment: str | None = None,
+    rules: Sequence[Rule] | None = None,
+    *,
+    now: datetime | None = None,
+    rule_id: int | None = None,
+    segment: str | None = None,
 ) -> Iterator[Candidate]:
     """Stream every candidate (ordered by code) without loading them all at once."""
     rules = load_rules() if rules is None else list(rules)
@@ -175,8 +209,9 @@ def iter_candidates(
         yield _candidate(row, rules)
 
 
-def matched_rules(ids: Sequence[int], rules: Sequence[Rule], *, now: datetime
-                  ) -> dict[int, Candidate]:
+def matched_rules(
+    ids: Sequence[int], rules: Sequence[Rule], *, now: datetime
+) -> dict[int, Candidate]:
     """The candidates among `ids` (a page of the review list) with the rules each matched."""
     if not ids or not rules:
         return {}
@@ -190,8 +225,9 @@ class QueueCounts:
     per_rule: dict[int, int]
 
 
-def count_candidates(rules: Sequence[Rule] | None = None, *, now: datetime | None = None
-                     ) -> QueueCounts:
+def count_candidates(
+    rules: Sequence[Rule] | None = None, *, now: datetime | None = None
+) -> QueueCounts:
     """How many candidates there are, and how many each rule matches, in ONE query (one
     conditional COUNT per rule over the customers in the queue)."""
     rules = load_rules() if rules is None else list(rules)
@@ -204,7 +240,7 @@ def count_candidates(rules: Sequence[Rule] | None = None, *, now: datetime | Non
         *[func.count(case((condition, 1))) for condition in conditions],
     ).where(in_queue(today=now.date()))
     total, *per_rule = db.session.execute(query).one()
-    return QueueCounts(total, {rule.id: count for rule, count in zip(rules, per_rule)})
+    return QueueCounts(total, {rule.id: count for rule, count in zip(rules, per_rule, strict=True)})
 
 
 def count_by_rule_ids(rule_ids: Sequence[int], *, now: datetime | None = None) -> dict[int, int]:
@@ -215,6 +251,7 @@ def count_by_rule_ids(rule_ids: Sequence[int], *, now: datetime | None = None) -
 
 
 # -- keeping reviewed customers out of the queue ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class KeepResult:
@@ -239,7 +276,11 @@ def parse_keep_date(value: str | None, *, today: date | None = None) -> date:
 
 
 def keep_in_review(
-    customer_ids: Sequence[int], until: date, *, actor: Actor, memo: str = "",
+    customer_ids: Sequence[int],
+    until: date,
+    *,
+    actor: Actor,
+    memo: str = "",
     today: date | None = None,
 ) -> KeepResult:
     """Keep the active customers among `customer_ids` out of the review queue until `until`
@@ -249,12 +290,12 @@ def keep_in_review(
     Raises InvalidInput (date, memo)."""
     today = today or utcnow().date()
     if until <= today or until > today + timedelta(days=MAX_KEEP_DAYS):
-        raise InvalidInput(_("The keep-until date must be after today and within "
-                             "%(max)d days.", max=MAX_KEEP_DAYS))
+        raise InvalidInput(
+            _("The keep-until date must be after today and within %(max)d days.", max=MAX_KEEP_DAYS)
+        )
     memo = (memo or "").strip()
     if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("The memo must be at most %(max)d characters.",
-                             max=MEMO_MAX_LENGTH))
+        raise InvalidInput(_("The memo must be at most %(max)d characters.", max=MEMO_MAX_LENGTH))
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         raise InvalidInput(_("Select at least one customer."))
@@ -263,12 +304,14 @@ def keep_in_review(
         lock_chain_head()
         now = utcnow()
         for start in range(0, len(ids), ID_CHUNK):
-            chunk = ids[start:start + ID_CHUNK]
+            chunk = ids[start : start + ID_CHUNK]
             rows = session.execute(
                 select(Customer.id, Customer.code, Customer.review_kept_until)
-                .where(Customer.id.in_(chunk), Customer.status == CustomerStatus.ACTIVE.value,
-                       or_(Customer.review_kept_until.is_(None),
-                           Customer.review_kept_until != until))
+                .where(
+                    Customer.id.in_(chunk),
+                    Customer.status == CustomerStatus.ACTIVE.value,
+                    or_(Customer.review_kept_until.is_(None), Customer.review_kept_until != until),
+                )
                 .order_by(Customer.id)
                 .with_for_update()
             ).all()
@@ -281,9 +324,14 @@ def keep_in_review(
                 .execution_options(synchronize_session=False)
             )
             entries.extend(
-                ("customer", row.id, row.code, "review_kept_until",
-                 row.review_kept_until.isoformat() if row.review_kept_until else None,
-                 until.isoformat())
+                (
+                    "customer",
+                    row.id,
+                    row.code,
+                    "review_kept_until",
+                    row.review_kept_until.isoformat() if row.review_kept_until else None,
+                    until.isoformat(),
+                )
                 for row in rows
             )
         if not entries:
@@ -291,14 +339,22 @@ def keep_in_review(
         scope = {"until": until.isoformat(), "count": len(ids)}
         if len(ids) <= 1000:
             scope["ids"] = ids
-        operation = append_operation(NewOperation(
-            actor=actor, action=REVIEW_KEEP, entries=entries, memo=memo, scope=scope,
-            changed_count=len(entries), skipped_count=len(ids) - len(entries),
-        ))
+        operation = append_operation(
+            NewOperation(
+                actor=actor,
+                action=REVIEW_KEEP,
+                entries=entries,
+                memo=memo,
+                scope=scope,
+                changed_count=len(entries),
+                skipped_count=len(ids) - len(entries),
+            )
+        )
     return KeepResult(operation.id, until, len(entries), len(ids) - len(entries))
 
 
 # -- completing a review ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CompletedReview:
@@ -312,8 +368,7 @@ def complete_review(*, actor: Actor, memo: str = "") -> CompletedReview:
     candidate count now and each enabled rule's count. Changes no customer. Commits once."""
     memo = (memo or "").strip()
     if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("The memo must be at most %(max)d characters.",
-                             max=MEMO_MAX_LENGTH))
+        raise InvalidInput(_("The memo must be at most %(max)d characters.", max=MEMO_MAX_LENGTH))
     with write_transaction():
         lock_chain_head()
         now = utcnow()
@@ -322,18 +377,28 @@ def complete_review(*, actor: Actor, memo: str = "") -> CompletedReview:
         scope = {
             "as_of": now.isoformat(),
             "candidates": counts.total,
-            "rules": [{"id": rule.id, "name": rule.name, "matched": counts.per_rule[rule.id]}
-                      for rule in rules],
+            "rules": [
+                {"id": rule.id, "name": rule.name, "matched": counts.per_rule[rule.id]}
+                for rule in rules
+            ],
         }
-        operation = append_operation(NewOperation(
-            actor=actor, action=REVIEW_COMPLETE, memo=memo, scope=scope, changed_count=0,
-        ))
+        operation = append_operation(
+            NewOperation(
+                actor=actor,
+                action=REVIEW_COMPLETE,
+                memo=memo,
+                scope=scope,
+                changed_count=0,
+            )
+        )
     return CompletedReview(operation.id, counts.total, counts.per_rule)
 
 
 def last_completed_review() -> AuditOperation | None:
     """The newest `review_complete` operation, or None."""
     return db.session.execute(
-        select(AuditOperation).where(AuditOperation.action == REVIEW_COMPLETE)
-        .order_by(AuditOperation.created_at.desc(), AuditOperation.id.desc()).limit(1)
+        select(AuditOperation)
+        .where(AuditOperation.action == REVIEW_COMPLETE)
+        .order_by(AuditOperation.created_at.desc(), AuditOperation.id.desc())
+        .limit(1)
     ).scalar_one_or_none()

@@ -19,8 +19,17 @@ from admin_app.services.errors import InvalidInput, NotFound
 from admin_app.services.reasons import audit_text
 from admin_app.services.transaction import write_transaction
 
-FIELDS = ("name", "name_zh", "name_zh_hant", "segment", "inactivity_days", "flag_over_credit",
-          "contract_ended_days", "reason_id", "enabled")
+FIELDS = (
+    "name",
+    "name_zh",
+    "name_zh_hant",
+    "segment",
+    "inactivity_days",
+    "flag_over_credit",
+    "contract_ended_days",
+    "reason_id",
+    "enabled",
+)
 NAME_MAX_LENGTH = 120
 MAX_DAYS = 3650
 
@@ -33,35 +42,48 @@ def _days(label: str, value: Any, *, minimum: int) -> int | None:
     except (TypeError, ValueError):
         raise InvalidInput(_("%(field)s must be a whole number of days.", field=label)) from None
     if not minimum <= days <= MAX_DAYS:
-        raise InvalidInput(_("%(field)s must be between %(min)d and %(max)d days.", field=label,
-                             min=minimum, max=MAX_DAYS))
+        raise InvalidInput(
+            _(
+                "%(field)s must be between %(min)d and %(max)d days.",
+                field=label,
+                min=minimum,
+                max=MAX_DAYS,
+            )
+        )
     return days
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(FIELDS)
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed: %(fields)s.",
-                             fields=", ".join(sorted(unknown))))
+        raise InvalidInput(
+            _("These fields cannot be changed: %(fields)s.", fields=", ".join(sorted(unknown)))
+        )
     cleaned: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "name":
             text = str(value or "").strip()
             if not text or len(text) > NAME_MAX_LENGTH or not text.isprintable():
-                raise InvalidInput(_("Name: 1 to %(max)d printable characters.",
-                                     max=NAME_MAX_LENGTH))
+                raise InvalidInput(
+                    _("Name: 1 to %(max)d printable characters.", max=NAME_MAX_LENGTH)
+                )
             cleaned[name] = text
         elif name in ("name_zh", "name_zh_hant"):
             text = str(value or "").strip()
             if len(text) > NAME_MAX_LENGTH or not text.isprintable():
-                raise InvalidInput(_("Name: 1 to %(max)d printable characters.",
-                                     max=NAME_MAX_LENGTH))
+                raise InvalidInput(
+                    _("Name: 1 to %(max)d printable characters.", max=NAME_MAX_LENGTH)
+                )
             cleaned[name] = text or None
         elif name == "segment":
             segment = str(value or "").strip() or None
             if segment is not None and segment not in SEGMENTS:
-                raise InvalidInput(_("Segment must be empty (all) or one of: %(segments)s.",
-                                     segments=", ".join(SEGMENTS)))
+                raise InvalidInput(
+                    _(
+                        "Segment must be empty (all) or one of: %(segments)s.",
+                        segments=", ".join(SEGMENTS),
+                    )
+                )
             cleaned[name] = segment
         elif name == "inactivity_days":
             cleaned[name] = _days(_("Inactive for"), value, minimum=1)
@@ -82,14 +104,19 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _check(session, values: dict[str, Any]) -> str | None:
     """Validate the rule as a whole; returns the reason's code (for the log)."""
-    if (values.get("inactivity_days") is None and not values.get("flag_over_credit")
-            and values.get("contract_ended_days") is None):
-        raise InvalidInput(_("Set at least one condition: inactivity, over credit limit or "
-                             "contract ended."))
+    if (
+        values.get("inactivity_days") is None
+        and not values.get("flag_over_credit")
+        and values.get("contract_ended_days") is None
+    ):
+        raise InvalidInput(
+            _("Set at least one condition: inactivity, over credit limit or contract ended.")
+        )
     if values.get("reason_id") is None:
         return None
-    code = session.execute(select(Reason.code).where(
-        Reason.id == values["reason_id"])).scalar_one_or_none()
+    code = session.execute(
+        select(Reason.code).where(Reason.id == values["reason_id"])
+    ).scalar_one_or_none()
     if code is None:
         raise InvalidInput(_("Unknown reason."))
     return code
@@ -112,9 +139,17 @@ def _field_name(name: str) -> str:
 def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
     """Create a review rule and log it (one entry per set field). Commits. Returns its id.
     Raises InvalidInput."""
-    values = {"name_zh": None, "name_zh_hant": None, "segment": None, "inactivity_days": None,
-              "flag_over_credit": False, "contract_ended_days": None, "reason_id": None, "enabled": True,
-              **_clean(fields)}
+    values = {
+        "name_zh": None,
+        "name_zh_hant": None,
+        "segment": None,
+        "inactivity_days": None,
+        "flag_over_credit": False,
+        "contract_ended_days": None,
+        "reason_id": None,
+        "enabled": True,
+        **_clean(fields),
+    }
     if "name" not in values:
         raise InvalidInput(_("Name is required."))
     with write_transaction() as session:
@@ -124,14 +159,25 @@ def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
         rule = ReviewRule(**values)
         session.add(rule)
         session.flush()
-        append_operation(NewOperation(
-            actor=actor,
-            action=OperationAction.REVIEW_RULE_CREATE,
-            entries=[("review_rule", rule.id, rule.name, _field_name(name), None,
-                      _logged(name, values[name], codes))
-                     for name in FIELDS if values[name] is not None],
-            changed_count=1,
-        ))
+        append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.REVIEW_RULE_CREATE,
+                entries=[
+                    (
+                        "review_rule",
+                        rule.id,
+                        rule.name,
+                        _field_name(name),
+                        None,
+                        _logged(name, values[name], codes),
+                    )
+                    for name in FIELDS
+                    if values[name] is not None
+                ],
+                changed_count=1,
+            )
+        )
         return rule.id
 
 
@@ -146,20 +192,34 @@ def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
         ).scalar_one_or_none()
         if rule is None:
             raise NotFound(_("This review rule does not exist."))
-        diff = {name: value for name, value in cleaned.items()
-                if getattr(rule, name) != value}
+        diff = {name: value for name, value in cleaned.items() if getattr(rule, name) != value}
         if not diff:
             return 0
         _check(session, {name: diff.get(name, getattr(rule, name)) for name in FIELDS})
         codes = _reason_codes(session)
-        entries = [("review_rule", rule.id, rule.name, _field_name(name),
-                    _logged(name, getattr(rule, name), codes), _logged(name, value, codes))
-                   for name, value in diff.items()]
+        entries = [
+            (
+                "review_rule",
+                rule.id,
+                rule.name,
+                _field_name(name),
+                _logged(name, getattr(rule, name), codes),
+                _logged(name, value, codes),
+            )
+            for name, value in diff.items()
+        ]
         session.execute(
-            update(ReviewRule).where(ReviewRule.id == rule_id)
+            update(ReviewRule)
+            .where(ReviewRule.id == rule_id)
             .values(**diff, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        append_operation(NewOperation(actor=actor, action=OperationAction.REVIEW_RULE_UPDATE,
-                                      entries=entries, changed_count=1))
+        append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.REVIEW_RULE_UPDATE,
+                entries=entries,
+                changed_count=1,
+            )
+        )
         return len(diff)

@@ -63,11 +63,17 @@ def password_problem(password: str, username: str = "") -> str | None:
 def _validate_new_user(username: str, role: str, password: str) -> str:
     username = username.strip()
     if not username or len(username) > USERNAME_MAX_LENGTH or not username.isprintable():
-        raise InvalidInput(_("Username must be 1 to %(max)d printable characters.",
-                             max=USERNAME_MAX_LENGTH))
+        raise InvalidInput(
+            _("Username must be 1 to %(max)d printable characters.", max=USERNAME_MAX_LENGTH)
+        )
     if role not in ROLES:
-        raise InvalidInput(_("Unknown role %(role)s; use one of: %(roles)s.", role=repr(role),
-                             roles=", ".join(ROLES)))
+        raise InvalidInput(
+            _(
+                "Unknown role %(role)s; use one of: %(roles)s.",
+                role=repr(role),
+                roles=", ".join(ROLES),
+            )
+        )
     problem = password_problem(password, username)
     if problem:
         raise InvalidInput(problem)
@@ -82,8 +88,7 @@ def create_user(username: str, *, role: str, password: str, actor: Actor) -> Sta
             select(StaffUser.id).where(func.lower(StaffUser.username) == username.lower())
         ).first()
         if taken:
-            raise Conflict(_("A staff user named %(name)s already exists.",
-                             name=repr(username)))
+            raise Conflict(_("A staff user named %(name)s already exists.", name=repr(username)))
         user = StaffUser(username=username, role=role, is_active=True)
         user.set_password(password)
         session.add(user)
@@ -123,8 +128,13 @@ def update_user(
     logged). Raises NotFound, InvalidInput (unknown role, weak password) or Conflict (it
     would leave no active admin)."""
     if role is not None and role not in ROLES:
-        raise InvalidInput(_("Unknown role %(role)s; use one of: %(roles)s.", role=repr(role),
-                             roles=", ".join(ROLES)))
+        raise InvalidInput(
+            _(
+                "Unknown role %(role)s; use one of: %(roles)s.",
+                role=repr(role),
+                roles=", ".join(ROLES),
+            )
+        )
     with write_transaction() as session:
         lock_chain_head()  # serialises staff changes, so two admins cannot demote each other
         user = session.execute(
@@ -132,8 +142,7 @@ def update_user(
         ).scalar_one_or_none()
         if user is None:
             raise NotFound(_("This staff user no longer exists."))
-        if new_password is not None and (problem := password_problem(new_password,
-                                                                      user.username)):
+        if new_password is not None and (problem := password_problem(new_password, user.username)):
             raise InvalidInput(problem)
         entries: list[tuple[str, int, str, str, str | None, str]] = []
         values: dict[str, Any] = {}
@@ -141,34 +150,53 @@ def update_user(
             entries.append(("staff_user", user.id, user.username, "role", user.role, role))
             values["role"] = role
         if is_active is not None and is_active != user.is_active:
-            entries.append(("staff_user", user.id, user.username, "is_active",
-                            _flag(user.is_active), _flag(is_active)))
+            entries.append(
+                (
+                    "staff_user",
+                    user.id,
+                    user.username,
+                    "is_active",
+                    _flag(user.is_active),
+                    _flag(is_active),
+                )
+            )
             values["is_active"] = is_active
         if new_password is not None:
-            entries.append(("staff_user", user.id, user.username, "password", None,
-                            PASSWORD_CHANGED))
+            entries.append(
+                ("staff_user", user.id, user.username, "password", None, PASSWORD_CHANGED)
+            )
         if not entries:
             return []
         stays_admin = values.get("role", user.role) == Role.ADMIN and values.get(
-            "is_active", user.is_active)
+            "is_active", user.is_active
+        )
         if user.role == Role.ADMIN and user.is_active and not stays_admin:
             _refuse_removing_last_admin(session, user.id)
         if new_password is not None:
-            values.update(password_hash=generate_password_hash(new_password),
-                          failed_login_count=0)
-        session.execute(update(StaffUser).where(StaffUser.id == user.id).values(
-            **values, session_token=new_session_token()))
-        append_operation(NewOperation(actor=actor, action=OperationAction.STAFF_UPDATE,
-                                      entries=entries, changed_count=1))
+            values.update(password_hash=generate_password_hash(new_password), failed_login_count=0)
+        session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == user.id)
+            .values(**values, session_token=new_session_token())
+        )
+        append_operation(
+            NewOperation(
+                actor=actor, action=OperationAction.STAFF_UPDATE, entries=entries, changed_count=1
+            )
+        )
     return [entry[3] for entry in entries]
 
 
 def _refuse_removing_last_admin(session, user_id: int) -> None:
     others = session.execute(
-        select(func.count()).select_from(StaffUser).where(
-            StaffUser.role == Role.ADMIN, StaffUser.is_active.is_(True),
-            StaffUser.id != user_id)
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == Role.ADMIN, StaffUser.is_active.is_(True), StaffUser.id != user_id)
     ).scalar_one()
     if not others:
-        raise Conflict(_("This is the last active admin: it cannot be disabled or demoted. "
-                         "Make another user admin first."))
+        raise Conflict(
+            _(
+                "This is the last active admin: it cannot be disabled or demoted. "
+                "Make another user admin first."
+            )
+        )

@@ -27,9 +27,14 @@ def can_trade(status: str) -> bool:
 
 
 def _states_query():
-    return (select(Customer.code, Customer.name, Customer.status, Customer.status_reason,
-                   Reason.label.label("reason_label"), Customer.status_changed_at)
-            .outerjoin(Reason, Reason.code == Customer.status_reason))
+    return select(
+        Customer.code,
+        Customer.name,
+        Customer.status,
+        Customer.status_reason,
+        Reason.label.label("reason_label"),
+        Customer.status_changed_at,
+    ).outerjoin(Reason, Reason.code == Customer.status_reason)
 
 
 def _storable(code: str) -> bool:
@@ -70,14 +75,18 @@ def feed_query(after: int, limit: int, dialect: str):
         # statistics, which the expression would hide from it.)
         entity = entity + ""
     return (
-        select(AuditEntry.id.label("cursor"), AuditEntry.entity_label.label("customer_code"),
-               AuditEntry.old_value.label("old_status"),
-               AuditEntry.new_value.label("new_status"), AuditEntry.operation_id,
-               AuditOperation.action, AuditOperation.reason_code,
-               AuditOperation.created_at.label("changed_at"))
+        select(
+            AuditEntry.id.label("cursor"),
+            AuditEntry.entity_label.label("customer_code"),
+            AuditEntry.old_value.label("old_status"),
+            AuditEntry.new_value.label("new_status"),
+            AuditEntry.operation_id,
+            AuditOperation.action,
+            AuditOperation.reason_code,
+            AuditOperation.created_at.label("changed_at"),
+        )
         .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
-        .where(AuditEntry.id > after, entity == "customer",
-               AuditEntry.field == "status")
+        .where(AuditEntry.id > after, entity == "customer", AuditEntry.field == "status")
         .order_by(AuditEntry.id)
         .limit(limit)
     )

@@ -79,15 +79,29 @@ def parse_rowids(values: Sequence[str], *, limit: int) -> list[int]:
     ids: dict[int, None] = {}
     for value in values:
         if not isinstance(value, str) or not ROWID_PATTERN.fullmatch(value) or not value.isascii():
-            raise InvalidInput(_("Invalid customer id: %(value)s. No customers were changed.",
-                                 value=repr(value[:40])))
+            raise InvalidInput(
+                _(
+                    "Invalid customer id: %(value)s. No customers were changed.",
+                    value=repr(value[:40]),
+                )
+            )
         number = int(value)
         if number > MAX_ROWID:
-            raise InvalidInput(_("Invalid customer id: %(value)s. No customers were changed.",
-                                 value=repr(value[:40])))
+            raise InvalidInput(
+                _(
+                    "Invalid customer id: %(value)s. No customers were changed.",
+                    value=repr(value[:40]),
+                )
+            )
         ids[number] = None
     if len(ids) > limit:
-        raise TooLarge(_("At most %(limit)s checked customers per operation; use \"select all matching\" for more. No customers were changed.", limit=format(limit, ",")))  # noqa: E501
+        raise TooLarge(
+            _(
+                'At most %(limit)s checked customers per operation; use "select all matching" '
+                "for more. No customers were changed.",
+                limit=format(limit, ","),
+            )
+        )  # noqa: E501
     return list(ids)
 
 
@@ -108,7 +122,7 @@ class PreviewRow:
 class Preview:
     request_id: str
     action: StatusAction
-    created_by: int
+    created_by: int | None  # None for a snapshot made from the command line
     selected: int
     missing: int
     eligible: int
@@ -126,8 +140,10 @@ class Preview:
     @property
     def warnings(self) -> dict[str, int]:
         """The warnings that apply, with how many changing customers each concerns."""
-        found = {WARN_OPEN_BALANCE: self.with_open_balance,
-                 WARN_RECENT_ORDERS: self.with_recent_orders}
+        found = {
+            WARN_OPEN_BALANCE: self.with_open_balance,
+            WARN_RECENT_ORDERS: self.with_recent_orders,
+        }
         return {name: count for name, count in found.items() if count}
 
     @property
@@ -163,10 +179,16 @@ def create_request(
     request_id = uuid.uuid4().hex
     with write_transaction() as session:
         _purge_old_requests(session)
-        session.execute(insert(StatusChangeRequest).values(
-            id=request_id, created_by=actor.id, action=action.value, created_at=utcnow(),
-            scope=canonical_json(scope or {}), return_url=return_url[:2000],
-        ))
+        session.execute(
+            insert(StatusChangeRequest).values(
+                id=request_id,
+                created_by=actor.id,
+                action=action.value,
+                created_at=utcnow(),
+                scope=canonical_json(scope or {}),
+                return_url=return_url[:2000],
+            )
+        )
         if ids is not None:
             selected = _snapshot_ids(session, request_id, ids)
             missing = len(ids) - selected
@@ -174,7 +196,8 @@ def create_request(
             selected = _snapshot_query(session, request_id, matching, offset=0)
             missing = 0
         session.execute(
-            update(StatusChangeRequest).where(StatusChangeRequest.id == request_id)
+            update(StatusChangeRequest)
+            .where(StatusChangeRequest.id == request_id)
             .values(selected_count=selected + missing, missing_count=missing)
         )
     return request_id
@@ -183,7 +206,7 @@ def create_request(
 def _snapshot_ids(session, request_id: str, ids: Sequence[int]) -> int:
     taken = 0
     for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start:start + ID_CHUNK]
+        chunk = ids[start : start + ID_CHUNK]
         taken += _snapshot_query(
             session, request_id, select(Customer.id).where(_id_in(session, chunk)), offset=taken
         )
@@ -200,24 +223,25 @@ def _id_in(session, ids: Sequence[int]):
 def _snapshot_query(session, request_id: str, matching: Select, *, offset: int) -> int:
     """INSERT ... SELECT the matching customers into the snapshot; returns how many."""
     matched_ids = matching.order_by(None).subquery()
-    rows = (
-        select(
-            literal(request_id),
-            (func.row_number().over(order_by=Customer.id) + offset),
-            Customer.id,
-            Customer.status,
-            Customer.version,
-        )
-        .where(Customer.id.in_(select(matched_ids.c.id)))
-    )
+    rows = select(
+        literal(request_id),
+        (func.row_number().over(order_by=Customer.id) + offset),
+        Customer.id,
+        Customer.status,
+        Customer.version,
+    ).where(Customer.id.in_(select(matched_ids.c.id)))
     session.execute(
         insert(StatusChangeRequestItem).from_select(
             ["request_id", "seq", "customer_id", "status", "version"], rows
         )
     )
     # Counted, not taken from rowcount: drivers disagree on INSERT ... SELECT rowcounts.
-    return session.execute(select(func.count()).where(
-        StatusChangeRequestItem.request_id == request_id)).scalar_one() - offset
+    return (
+        session.execute(
+            select(func.count()).where(StatusChangeRequestItem.request_id == request_id)
+        ).scalar_one()
+        - offset
+    )
 
 
 def matches_snapshot(request_id: str, posted_ids: Sequence[str]) -> bool:
@@ -226,16 +250,23 @@ def matches_snapshot(request_id: str, posted_ids: Sequence[str]) -> bool:
         posted = set(parse_rowids(posted_ids, limit=MAX_ROWID))
     except InvalidInput:
         return False
-    snapshot = set(db.session.execute(select(StatusChangeRequestItem.customer_id).where(
-        StatusChangeRequestItem.request_id == request_id)).scalars())
+    snapshot = set(
+        db.session.execute(
+            select(StatusChangeRequestItem.customer_id).where(
+                StatusChangeRequestItem.request_id == request_id
+            )
+        ).scalars()
+    )
     return posted == snapshot
 
 
 def _purge_old_requests(session) -> None:
     stale = select(StatusChangeRequest.id).where(
-        StatusChangeRequest.created_at < utcnow() - REQUEST_RETENTION)
-    session.execute(delete(StatusChangeRequestItem).where(
-        StatusChangeRequestItem.request_id.in_(stale)))
+        StatusChangeRequest.created_at < utcnow() - REQUEST_RETENTION
+    )
+    session.execute(
+        delete(StatusChangeRequestItem).where(StatusChangeRequestItem.request_id.in_(stale))
+    )
     session.execute(delete(StatusChangeRequest).where(StatusChangeRequest.id.in_(stale)))
 
 
@@ -248,8 +279,10 @@ def _load_request(request_id: str) -> StatusChangeRequest:
 
 def _warning_conditions() -> dict:
     recent = utcnow() - timedelta(days=RECENT_ORDER_DAYS)
-    return {WARN_OPEN_BALANCE: Customer.balance > 0,
-            WARN_RECENT_ORDERS: Customer.last_order_at >= recent}
+    return {
+        WARN_OPEN_BALANCE: Customer.balance > 0,
+        WARN_RECENT_ORDERS: Customer.last_order_at >= recent,
+    }
 
 
 def owned_request_action(request_id: str, *, user_id: int, max_age_seconds: int) -> StatusAction:
@@ -269,8 +302,9 @@ def owned_request_action(request_id: str, *, user_id: int, max_age_seconds: int)
     return StatusAction(request.action)
 
 
-def describe(request_id: str, *, max_rows: int = 100, offset: int = 0,
-             only: str | None = None) -> Preview:
+def describe(
+    request_id: str, *, max_rows: int = 100, offset: int = 0, only: str | None = None
+) -> Preview:
     """What executing the request would do now: counts, warnings, and one page of rows of
     each kind (`max_rows` from position `offset` of the changing rows, in code order; with
     `only`, just the changing rows that warning concerns)."""
@@ -281,14 +315,16 @@ def describe(request_id: str, *, max_rows: int = 100, offset: int = 0,
     allowed = item.status.in_([s.value for s in action.allowed_from])
 
     eligible, skipped = _snapshot_breakdown(request, action)
-    joined = (select(item, Customer).join(Customer, Customer.id == item.customer_id)
-              .where(in_request))
+    joined = (
+        select(item, Customer).join(Customer, Customer.id == item.customer_id).where(in_request)
+    )
     conditions = _warning_conditions() if action in WARNING_ACTIONS else {}
     warnings = {name: 0 for name in (WARN_OPEN_BALANCE, WARN_RECENT_ORDERS)}
     if conditions:
         counts = db.session.execute(
             select(*(func.count(case((condition, 1))) for condition in conditions.values()))
-            .select_from(item).join(Customer, Customer.id == item.customer_id)
+            .select_from(item)
+            .join(Customer, Customer.id == item.customer_id)
             .where(in_request, allowed)
         ).one()
         warnings.update(zip(conditions, counts, strict=True))
@@ -327,8 +363,11 @@ def iter_preview_rows(request_id: str, *, batch: int = 1000):
     action = StatusAction(request.action)
     item = StatusChangeRequestItem
     allowed = item.status.in_([s.value for s in action.allowed_from])
-    joined = (select(item, Customer).join(Customer, Customer.id == item.customer_id)
-              .where(item.request_id == request_id))
+    joined = (
+        select(item, Customer)
+        .join(Customer, Customer.id == item.customer_id)
+        .where(item.request_id == request_id)
+    )
     return _iter_rows((joined.where(allowed), joined.where(~allowed)), action, batch)
 
 
@@ -343,8 +382,9 @@ def _iter_rows(queries, action: StatusAction, batch: int):
             offset += batch
 
 
-def _preview_rows(query: Select, limit: int, action: StatusAction,
-                  offset: int = 0) -> list[PreviewRow]:
+def _preview_rows(
+    query: Select, limit: int, action: StatusAction, offset: int = 0
+) -> list[PreviewRow]:
     rows = []
     ordered = query.order_by(Customer.code, Customer.id).offset(offset).limit(limit)
     for item, customer in db.session.execute(ordered):
@@ -355,11 +395,19 @@ def _preview_rows(query: Select, limit: int, action: StatusAction,
             skip = SKIP_NOT_ALLOWED
         elif customer.version != item.version:
             skip = SKIP_CHANGED
-        rows.append(PreviewRow(
-            id=customer.id, code=customer.code, name=customer.name, status=item.status,
-            current_status=customer.status, balance=customer.balance,
-            credit_limit=customer.credit_limit, last_order_at=customer.last_order_at, skip=skip,
-        ))
+        rows.append(
+            PreviewRow(
+                id=customer.id,
+                code=customer.code,
+                name=customer.name,
+                status=item.status,
+                current_status=customer.status,
+                balance=customer.balance,
+                credit_limit=customer.credit_limit,
+                last_order_at=customer.last_order_at,
+                skip=skip,
+            )
+        )
     return rows
 
 
@@ -386,16 +434,20 @@ def validated_reason(action: StatusAction | None, reason_code: str | None, memo:
     if not reason_code:
         raise InvalidInput(_("Choose a reason."), field="reason")
     reason = db.session.execute(
-        select(Reason).where(Reason.code == reason_code)).scalar_one_or_none()
-    if reason is None or not reason.enabled or (
-            action is not None and not reason.applies_to(action.value)):
-        raise InvalidInput(_("This reason cannot be used for this action."),
-                           field="reason")
+        select(Reason).where(Reason.code == reason_code)
+    ).scalar_one_or_none()
+    if (
+        reason is None
+        or not reason.enabled
+        or (action is not None and not reason.applies_to(action.value))
+    ):
+        raise InvalidInput(_("This reason cannot be used for this action."), field="reason")
     if "\x00" in memo:
         raise InvalidInput(_("Memo contains invalid characters."), field="memo")
     if len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH),
-                           field="memo")
+        raise InvalidInput(
+            _("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH), field="memo"
+        )
     if reason.memo_required and not memo.strip():
         raise InvalidInput(_("This reason requires a memo."), field="memo")
     return reason
@@ -404,10 +456,17 @@ def validated_reason(action: StatusAction | None, reason_code: str | None, memo:
 def ensure_unused(request_id: str) -> None:
     """Raise ConfirmationUsed when the confirmation `request_id` already ran (checked again,
     under the writers' lock, by `execute`)."""
-    used = db.session.execute(select(AuditOperation.id).where(
-        AuditOperation.confirmation_id == request_id)).scalar_one_or_none()
+    used = db.session.execute(
+        select(AuditOperation.id).where(AuditOperation.confirmation_id == request_id)
+    ).scalar_one_or_none()
     if used is not None:
-        raise ConfirmationUsed(_("This confirmation was already used (operation #%(id)d). Nothing was changed.", id=used), operation_id=used)  # noqa: E501
+        raise ConfirmationUsed(
+            _(
+                "This confirmation was already used (operation #%(id)d). Nothing was changed.",
+                id=used,
+            ),
+            operation_id=used,
+        )  # noqa: E501
 
 
 def execute(
@@ -440,18 +499,21 @@ def execute(
             skipped[SKIP_CHANGED] = eligible - len(changed)
         changed.sort()
         target = action.target.value
-        operation = append_operation(NewOperation(
-            actor=actor,
-            action=OperationAction(action.value),
-            entries=[("customer", cid, code, "status", old, target)
-                     for cid, code, old in changed],
-            reason_code=reason.code,
-            memo=memo,
-            scope={**_json(request.scope), "selected": request.selected_count},
-            changed_count=len(changed),
-            skipped_count=sum(skipped.values()),
-            confirmation_id=request_id,
-        ))
+        operation = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction(action.value),
+                entries=[
+                    ("customer", cid, code, "status", old, target) for cid, code, old in changed
+                ],
+                reason_code=reason.code,
+                memo=memo,
+                scope={**_json(request.scope), "selected": request.selected_count},
+                changed_count=len(changed),
+                skipped_count=sum(skipped.values()),
+                confirmation_id=request_id,
+            )
+        )
     return OperationResult(operation.id, action, len(changed), skipped)
 
 
@@ -472,22 +534,33 @@ def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
     returning = session.get_bind().dialect.name == "postgresql"
     changed: list[tuple[int, str, str]] = []
     for start in range(0, total, chunk_size):
-        in_chunk = (Customer.id == item.customer_id, item.request_id == request.id,
-                    item.seq > start, item.seq <= start + chunk_size,
-                    Customer.version == item.version, Customer.status.in_(allowed))
+        in_chunk = (
+            Customer.id == item.customer_id,
+            item.request_id == request.id,
+            item.seq > start,
+            item.seq <= start + chunk_size,
+            Customer.version == item.version,
+            Customer.status.in_(allowed),
+        )
         change = (  # a Core UPDATE: the ORM's bulk-update bookkeeping has nothing to do here
             update(Customer.__table__)
             .where(*in_chunk)
-            .values(status=action.target.value, status_reason=reason.code,
-                    status_changed_at=now, status_changed_by=actor.id,
-                    version=Customer.version + 1, updated_at=now)
+            .values(
+                status=action.target.value,
+                status_reason=reason.code,
+                status_changed_at=now,
+                status_changed_by=actor.id,
+                version=Customer.version + 1,
+                updated_at=now,
+            )
         )
         if returning:
             rows = session.execute(change.returning(Customer.id, Customer.code, item.status))
             changed.extend(tuple(row) for row in rows)
             continue
         eligible = session.execute(
-            select(Customer.id, Customer.code, item.status).where(*in_chunk)).all()
+            select(Customer.id, Customer.code, item.status).where(*in_chunk)
+        ).all()
         if eligible:
             session.execute(change)
             changed.extend(tuple(row) for row in eligible)
@@ -497,14 +570,21 @@ def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
 def _snapshot_breakdown(request, action: StatusAction) -> tuple[int, dict[str, int]]:
     """How many snapshot customers the action applies to, and how many it skips, by why."""
     item = StatusChangeRequestItem
-    by_status = dict(db.session.execute(
-        select(item.status, func.count()).where(item.request_id == request.id)
-        .group_by(item.status)).all())
+    by_status = dict(
+        db.session.execute(
+            select(item.status, func.count())
+            .where(item.request_id == request.id)
+            .group_by(item.status)
+        ).all()
+    )
     eligible = sum(n for status, n in by_status.items() if status in action.allowed_from)
     skipped = {
         SKIP_ALREADY: by_status.get(action.target.value, 0),
-        SKIP_NOT_ALLOWED: sum(n for status, n in by_status.items()
-                              if status not in action.allowed_from and status != action.target),
+        SKIP_NOT_ALLOWED: sum(
+            n
+            for status, n in by_status.items()
+            if status not in action.allowed_from and status != action.target
+        ),
         SKIP_MISSING: request.missing_count,
     }
     return eligible, {reason: n for reason, n in skipped.items() if n}

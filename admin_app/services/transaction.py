@@ -54,8 +54,10 @@ def configure_sqlite_durability(engine: Engine, level: str) -> None:
         return
     level = level.upper()
     if level not in SQLITE_SYNCHRONOUS_LEVELS:
-        raise SystemExit(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}; "
-                         f"got {level!r}.")
+        raise SystemExit(
+            f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}; "
+            f"got {level!r}."
+        )
 
     @event.listens_for(engine, "connect")
     def _set_synchronous(dbapi_connection, _record) -> None:
@@ -119,12 +121,21 @@ def _raise_for_refused_write(exc: DBAPIError) -> None:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if "database is locked" in text or sqlstate in _CONTENDED_SQLSTATES:
         raise Busy(_("The database is busy. Nothing was changed; please try again.")) from exc
-    if exc.connection_invalidated or sqlstate in _CONNECTION_SQLSTATES or (
-            sqlstate or "").startswith("08"):
-        raise ConnectionLost(_(
-            "The connection to the database was lost before the change was confirmed. "
-            "Please try again: a change that did go through is never applied twice.")) from exc
+    if (
+        exc.connection_invalidated
+        or sqlstate in _CONNECTION_SQLSTATES
+        or (sqlstate or "").startswith("08")
+    ):
+        raise ConnectionLost(
+            _(
+                "The connection to the database was lost before the change was confirmed. "
+                "Please try again: a change that did go through is never applied twice."
+            )
+        ) from exc
     if sqlstate in _STORAGE_SQLSTATES or any(m in text for m in _STORAGE_MESSAGES):
-        raise StorageUnavailable(_(
-            "The database cannot store changes right now (it is full or read-only). "
-            "Nothing was changed; please try again later.")) from exc
+        raise StorageUnavailable(
+            _(
+                "The database cannot store changes right now (it is full or read-only). "
+                "Nothing was changed; please try again later."
+            )
+        ) from exc

@@ -6,6 +6,7 @@ a range scan is a prefix match). Autogenerate skips them (see extensions.include
 Revision ID: 0003
 Revises: 0002
 """
+
 from alembic import op
 
 revision = "0003"

@@ -15,6 +15,7 @@
 Revision ID: 0004_perf
 Revises: 0003
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -37,8 +38,10 @@ def upgrade():
     if postgres:
         # Writers of customers wait while the counts are taken and the triggers created.
         op.execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")
-    op.execute("INSERT INTO customer_status_counts (status, count) "
-                "SELECT status, count(*) FROM customers GROUP BY status")
+    op.execute(
+        "INSERT INTO customer_status_counts (status, count) "
+        "SELECT status, count(*) FROM customers GROUP BY status"
+    )
     if postgres:
         _create_postgres_triggers()
         op.execute(f"ALTER TABLE customers SET (fillfactor = {FILLFACTOR})")
@@ -103,10 +106,11 @@ def _create_postgres_triggers():
 
 
 def _create_sqlite_triggers():
-    add_new = ("INSERT INTO customer_status_counts (status, count) VALUES (NEW.status, 1) "
-               "ON CONFLICT (status) DO UPDATE SET count = count + 1;")
-    remove_old = ("UPDATE customer_status_counts SET count = count - 1 "
-                  "WHERE status = OLD.status;")
+    add_new = (
+        "INSERT INTO customer_status_counts (status, count) VALUES (NEW.status, 1) "
+        "ON CONFLICT (status) DO UPDATE SET count = count + 1;"
+    )
+    remove_old = "UPDATE customer_status_counts SET count = count - 1 WHERE status = OLD.status;"
     op.execute(f"""
         CREATE TRIGGER customers_status_counts_insert AFTER INSERT ON customers
         BEGIN {add_new} END

@@ -8,6 +8,7 @@ signed line outside the database.
 Revision ID: 0005
 Revises: 0004_perf
 """
+
 import sqlalchemy as sa
 from alembic import op
 

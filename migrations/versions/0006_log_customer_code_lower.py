@@ -8,6 +8,7 @@ The log's rows are not touched: every hash stays as it is.
 Revision ID: 0006
 Revises: 0005
 """
+
 from alembic import op
 
 revision = "0006"

@@ -9,6 +9,7 @@ translations.
 Revision ID: 0008
 Revises: 0007
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -45,17 +46,22 @@ def upgrade():
     with op.batch_alter_table("review_rules") as batch:
         batch.add_column(sa.Column("name_zh", sa.String(length=120), nullable=True))
         batch.add_column(sa.Column("name_zh_hant", sa.String(length=120), nullable=True))
-    reasons = sa.table("reasons", sa.column("code"), sa.column("label"),
-                       sa.column("label_zh_hant"))
+    reasons = sa.table("reasons", sa.column("code"), sa.column("label"), sa.column("label_zh_hant"))
     for code, (english, traditional) in REASONS.items():
-        op.execute(reasons.update()
-                   .where(reasons.c.code == code, reasons.c.label == english)
-                   .values(label_zh_hant=traditional))
-    rules = sa.table("review_rules", sa.column("name"), sa.column("name_zh"),
-                     sa.column("name_zh_hant"))
+        op.execute(
+            reasons.update()
+            .where(reasons.c.code == code, reasons.c.label == english)
+            .values(label_zh_hant=traditional)
+        )
+    rules = sa.table(
+        "review_rules", sa.column("name"), sa.column("name_zh"), sa.column("name_zh_hant")
+    )
     for english, (simplified, traditional) in RULES.items():
-        op.execute(rules.update().where(rules.c.name == english)
-                   .values(name_zh=simplified, name_zh_hant=traditional))
+        op.execute(
+            rules.update()
+            .where(rules.c.name == english)
+            .values(name_zh=simplified, name_zh_hant=traditional)
+        )
 
 
 def downgrade():

@@ -7,6 +7,7 @@ nullable. The web flow always sets it (the token binds the snapshot to that user
 Revision ID: 0009
 Revises: 0008
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,8 +24,10 @@ def upgrade():
 
 def downgrade():
     # Snapshots are short-lived previews; the CLI's (no user) cannot be kept.
-    op.execute("DELETE FROM status_change_request_items WHERE request_id IN "
-               "(SELECT id FROM status_change_requests WHERE created_by IS NULL)")
+    op.execute(
+        "DELETE FROM status_change_request_items WHERE request_id IN "
+        "(SELECT id FROM status_change_requests WHERE created_by IS NULL)"
+    )
     op.execute("DELETE FROM status_change_requests WHERE created_by IS NULL")
     with op.batch_alter_table("status_change_requests", schema=None) as batch_op:
         batch_op.alter_column("created_by", existing_type=sa.Integer(), nullable=False)

@@ -19,12 +19,12 @@ ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts"
 def live_app(sqlite_template, tmp_path, password_hash):
     path = tmp_path / "live.db"
     shutil.copy(sqlite_template, path)
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
-                     WTF_CSRF_ENABLED=True)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", WTF_CSRF_ENABLED=True)
     with app.app_context():
         for role in ("admin", "manager", "clerk", "auditor"):
-            db.session.add(StaffUser(username=role, role=role, is_active=True,
-                                     password_hash=password_hash))
+            db.session.add(
+                StaffUser(username=role, role=role, is_active=True, password_hash=password_hash)
+            )
         db.session.commit()
         db.session.remove()
     return app
@@ -50,8 +50,14 @@ def page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()

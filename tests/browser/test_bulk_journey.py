@@ -19,8 +19,13 @@ def test_deactivate_three_active_customers(seeded, live_server, page):
     codes = []
     for index in range(3):
         checkboxes.nth(index).check()
-        codes.append(page.locator("table.model-list tbody tr").nth(index)
-                     .locator("td.col-code").inner_text().strip())
+        codes.append(
+            page.locator("table.model-list tbody tr")
+            .nth(index)
+            .locator("td.col-code")
+            .inner_text()
+            .strip()
+        )
     page.click("text=With selected")
     page.click("a.dropdown-item:has-text('Deactivate')")
     page.wait_for_selector("#confirm-title")

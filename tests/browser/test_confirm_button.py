@@ -69,8 +69,7 @@ def held_confirm(live_app):
     return calls, timed_out
 
 
-def test_confirm_button_is_disabled_and_says_running(live_app, held_confirm, live_server,
-                                                     page):
+def test_confirm_button_is_disabled_and_says_running(live_app, held_confirm, live_server, page):
     calls, timed_out = held_confirm
     log_in(page, live_server)
     page.goto(f"{live_server}/admin/customers/?status=active")
@@ -92,6 +91,12 @@ def test_confirm_button_is_disabled_and_says_running(live_app, held_confirm, liv
     assert timed_out == []
     assert calls == ["POST"]
     with live_app.app_context():
-        assert db.session.execute(sa.select(sa.func.count()).select_from(AuditOperation).where(
-            AuditOperation.action == "freeze")).scalar() == 1
+        assert (
+            db.session.execute(
+                sa.select(sa.func.count())
+                .select_from(AuditOperation)
+                .where(AuditOperation.action == "freeze")
+            ).scalar()
+            == 1
+        )
         db.session.remove()

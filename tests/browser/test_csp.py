@@ -19,14 +19,20 @@ INJECTED = "target=injected-by-test"
 def test_bulk_deactivate_under_the_csp_without_violations(seeded, live_server, page):
     violations = []
     steps = ["start"]
-    page.on("console", lambda message: violations.append(steps[-1] + ": " + message.text[:120])
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(steps[-1] + ": " + message.text[:120])
             if "CSP-VIOLATION" in message.text or "Content Security Policy" in message.text
-            else None)
+            else None
+        ),
+    )
     page.add_init_script(REPORT_VIOLATIONS)
 
     response = page.goto(f"{live_server}/login")
-    assert "'unsafe-inline'" not in response.headers["content-security-policy"].split(
-        "style-src")[0]
+    assert (
+        "'unsafe-inline'" not in response.headers["content-security-policy"].split("style-src")[0]
+    )
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", PASSWORD)
     page.click("#login-button")

@@ -33,21 +33,33 @@ def history(app_clock, live_app):
         rng = random.Random(7)
         now = app_clock.now
         for weeks_ago in range(11, -1, -1):
-            for action, source in (("deactivate", "active"), ("freeze", "active"),
-                                   ("reactivate", "frozen")):
+            for action, source in (
+                ("deactivate", "active"),
+                ("freeze", "active"),
+                ("reactivate", "frozen"),
+            ):
                 wanted = rng.randint(2, 12) if action == "deactivate" else rng.randint(0, 7)
-                ids = db.session.execute(
-                    sa.select(Customer.id).where(Customer.status == source)
-                    .order_by(Customer.code).offset(rng.randint(0, 20)).limit(wanted)
-                ).scalars().all()
+                ids = (
+                    db.session.execute(
+                        sa.select(Customer.id)
+                        .where(Customer.status == source)
+                        .order_by(Customer.code)
+                        .offset(rng.randint(0, 20))
+                        .limit(wanted)
+                    )
+                    .scalars()
+                    .all()
+                )
                 if not ids:
                     continue
-                with mock.patch("admin_app.services.audit.utcnow",
-                                return_value=now - timedelta(weeks=weeks_ago, hours=2)):
+                with mock.patch(
+                    "admin_app.services.audit.utcnow",
+                    return_value=now - timedelta(weeks=weeks_ago, hours=2),
+                ):
                     request_id = status_change.create_request(
-                        action=StatusAction(action), actor=actor, ids=list(ids))
-                    status_change.execute(request_id, actor=actor,
-                                          reason_code="customer_request")
+                        action=StatusAction(action), actor=actor, ids=list(ids)
+                    )
+                    status_change.execute(request_id, actor=actor, reason_code="customer_request")
         db.session.remove()
     return live_app
 
@@ -69,7 +81,11 @@ def test_dashboard_renders_the_weekly_chart(history, live_server, page):
     assert labels.count() == 12
     assert page.locator("text=No status changes in the last 12 weeks").count() == 0
     assert page.locator(".chart-legend").inner_text().split() == [
-        "Deactivated", "Frozen", "Reactivated", "Reverted"]
+        "Deactivated",
+        "Frozen",
+        "Reactivated",
+        "Reverted",
+    ]
     assert int(page.locator("#review-candidates").inner_text().replace(",", "")) > 0
 
     path = screenshot(page, "dashboard-chart.png")

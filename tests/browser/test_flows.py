@@ -15,8 +15,12 @@ pytestmark = pytest.mark.browser
 
 def _active_customer(app) -> tuple[int, str]:
     with app.app_context():
-        row = db.session.execute(sa.select(Customer.id, Customer.code).where(
-            Customer.status == "active").order_by(Customer.code).limit(1)).one()
+        row = db.session.execute(
+            sa.select(Customer.id, Customer.code)
+            .where(Customer.status == "active")
+            .order_by(Customer.code)
+            .limit(1)
+        ).one()
         db.session.remove()
     return row.id, row.code
 

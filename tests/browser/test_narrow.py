@@ -24,8 +24,12 @@ OVERFLOW = """() => {
 
 def _customer_id(app) -> int:
     with app.app_context():
-        customer_id = db.session.execute(sa.select(Customer.id).where(
-            Customer.status == "active").order_by(Customer.code).limit(1)).scalar_one()
+        customer_id = db.session.execute(
+            sa.select(Customer.id)
+            .where(Customer.status == "active")
+            .order_by(Customer.code)
+            .limit(1)
+        ).scalar_one()
         db.session.remove()
     return customer_id
 
@@ -33,9 +37,12 @@ def _customer_id(app) -> int:
 @pytest.fixture
 def phone(page):
     """A phone-sized page (375 × 800, mobile layout and touch, as in device emulation)."""
-    context = page.context.browser.new_context(viewport={"width": 375, "height": 800},
-                                               is_mobile=True, has_touch=True,
-                                               device_scale_factor=2)
+    context = page.context.browser.new_context(
+        viewport={"width": 375, "height": 800},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     phone_page = context.new_page()
     phone_page.set_default_timeout(15_000)
     yield phone_page

@@ -76,7 +76,6 @@ def test_keep_until_hides_the_checked_customers(seeded, live_server, page, pinne
     page.fill("#keep-form input[name=until]", until)
     page.click("#keep-button")
     page.wait_for_selector(".alert-success")
-    assert f"Kept 2 customers out of the review until {until}" in page.inner_text(
-        ".alert-success")
+    assert f"Kept 2 customers out of the review until {until}" in page.inner_text(".alert-success")
     shown = page.locator("td.col-code").all_inner_texts()
     assert not set(codes) & {code.strip() for code in shown}

@@ -12,9 +12,14 @@ pytestmark = pytest.mark.browser
 
 def test_paste_thirty_codes_then_confirm(seeded, live_server, page):
     with seeded.app_context():
-        codes = list(db.session.execute(
-            sa.select(Customer.code).where(Customer.status == "active")
-            .order_by(Customer.code).limit(30)).scalars())
+        codes = list(
+            db.session.execute(
+                sa.select(Customer.code)
+                .where(Customer.status == "active")
+                .order_by(Customer.code)
+                .limit(30)
+            ).scalars()
+        )
         db.session.remove()
     assert len(codes) == 30
     log_in(page, live_server)
@@ -37,7 +42,10 @@ def test_paste_thirty_codes_then_confirm(seeded, live_server, page):
     page.wait_for_selector(".alert-success")
     assert "Froze 30 customers" in page.inner_text(".alert-success")
     with seeded.app_context():
-        frozen = dict(db.session.execute(
-            sa.select(Customer.code, Customer.status).where(Customer.code.in_(codes))).all())
+        frozen = dict(
+            db.session.execute(
+                sa.select(Customer.code, Customer.status).where(Customer.code.in_(codes))
+            ).all()
+        )
         db.session.remove()
     assert frozen == {code: "frozen" for code in codes}

@@ -70,25 +70,36 @@ def check_log_and_customers(initial: dict[int, str]) -> None:
     assert status_replay_problems(initial) == []
     intact, message = verify_chain()
     assert intact, message
-    truth = dict(db.session.execute(
-        sa.select(Customer.status, sa.func.count()).group_by(Customer.status)).all())
+    truth = dict(
+        db.session.execute(
+            sa.select(Customer.status, sa.func.count()).group_by(Customer.status)
+        ).all()
+    )
     assert {k: v for k, v in customer_counts.status_counts().items() if v} == truth
 
 
 def server_errors(server) -> list[str]:
     with open(server.log_path, errors="replace") as log:
-        return [line for line in log if "Traceback" in line or "database is locked" in line
-                or "WORKER TIMEOUT" in line]
+        return [
+            line
+            for line in log
+            if "Traceback" in line or "database is locked" in line or "WORKER TIMEOUT" in line
+        ]
 
 
-def test_mixed_load_keeps_log_and_customers_consistent(app, database_url, backend,
-                                                       password_hash, record_property):
+def test_mixed_load_keeps_log_and_customers_consistent(
+    app, database_url, backend, password_hash, record_property
+):
     with served(database_url, password_hash, LOAD_WORKERS[backend]) as (server, initial):
-        result = run_load(server.url, DEFAULT_USERS, password=PASSWORD, customers=CUSTOMERS,
-                          rounds=LOAD_ROUNDS)
+        result = run_load(
+            server.url, DEFAULT_USERS, password=PASSWORD, customers=CUSTOMERS, rounds=LOAD_ROUNDS
+        )
         errors_logged = server_errors(server)
-    record_property("load", f"{backend}, {LOAD_WORKERS[backend]} workers, "
-                            f"{len(DEFAULT_USERS)} clients: {result.summary()}")
+    record_property(
+        "load",
+        f"{backend}, {LOAD_WORKERS[backend]} workers, "
+        f"{len(DEFAULT_USERS)} clients: {result.summary()}",
+    )
     print(result.summary())
     assert result.errors == []
     assert errors_logged == []
@@ -100,8 +111,7 @@ def test_mixed_load_keeps_log_and_customers_consistent(app, database_url, backen
     check_log_and_customers(initial)
 
 
-def test_overlapping_and_double_submitted_confirmations(app, database_url, backend,
-                                                        password_hash):
+def test_overlapping_and_double_submitted_confirmations(app, database_url, backend, password_hash):
     with served(database_url, password_hash, workers=2) as (server, initial):
         admin, manager = logged_in(server, "admin"), logged_in(server, "manager")
         ids = [i for i in range(1, 121) if initial[i] in ("active", "frozen")][:100]
@@ -120,42 +130,57 @@ def test_overlapping_and_double_submitted_confirmations(app, database_url, backe
     db.session.rollback()
     changed_by = {}
     for operation_id, customer_id in db.session.execute(
-            sa.select(AuditEntry.operation_id, AuditEntry.entity_id)
-            .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
-            .where(AuditOperation.action == "deactivate")):
+        sa.select(AuditEntry.operation_id, AuditEntry.entity_id)
+        .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
+        .where(AuditOperation.action == "deactivate")
+    ):
         changed_by.setdefault(operation_id, []).append(customer_id)
     assert len(changed_by) == 2
     sets = [set(v) for v in changed_by.values()]
     assert not sets[0] & sets[1] and sets[0] | sets[1] == set(ids)
-    frozen = db.session.execute(sa.select(AuditEntry.entity_id).join(AuditOperation).where(
-        AuditOperation.action == "freeze")).scalars().all()
+    frozen = (
+        db.session.execute(
+            sa.select(AuditEntry.entity_id)
+            .join(AuditOperation)
+            .where(AuditOperation.action == "freeze")
+        )
+        .scalars()
+        .all()
+    )
     assert sorted(frozen) == twice
     check_log_and_customers(initial)
 
 
-def test_twenty_simultaneous_confirmations_on_four_workers(app, database_url, backend,
-                                                           password_hash):
+def test_twenty_simultaneous_confirmations_on_four_workers(
+    app, database_url, backend, password_hash
+):
     """T43: each confirmation either succeeds or gets 503 + Retry-After with nothing changed."""
     with served(database_url, password_hash, workers=4) as (server, initial):
         clients = [logged_in(server, name) for name in ("admin", "manager", "admin2", "manager2")]
         active = [i for i, status in sorted(initial.items()) if status == "active"]
-        selections = [active[n * 12:(n + 1) * 12] for n in range(20)]
+        selections = [active[n * 12 : (n + 1) * 12] for n in range(20)]
         tokens = []
         for number, selection in enumerate(selections):
             _, token = clients[number % 4].start_action("deactivate", selection)
             assert token is not None
             tokens.append(token)
         senders = [clients[n % 4].clone() for n in range(20)]
-        answers = all_at_once([
-            (lambda sender=sender, token=token: sender.confirm(token))
-            for sender, token in zip(senders, tokens)])
+        answers = all_at_once(
+            [
+                (lambda sender=sender, token=token: sender.confirm(token))
+                for sender, token in zip(senders, tokens, strict=False)
+            ]
+        )
         errors_logged = server_errors(server)
     assert errors_logged == []
     db.session.rollback()
-    for selection, answer in zip(selections, answers):
+    for selection, answer in zip(selections, answers, strict=False):
         assert answer.status_code in (303, 503), answer.status_code
-        now = set(db.session.execute(sa.select(Customer.status).where(
-            Customer.id.in_(selection))).scalars())
+        now = set(
+            db.session.execute(
+                sa.select(Customer.status).where(Customer.id.in_(selection))
+            ).scalars()
+        )
         if answer.status_code == 303:
             assert now == {"deactivated"}
         else:

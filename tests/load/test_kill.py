@@ -8,6 +8,7 @@ seeded random moments across the confirmation's duration; which moment they hit 
 nothing that is asserted.
 """
 
+import contextlib
 import os
 import random
 import signal
@@ -61,15 +62,17 @@ def _wait_for_new_worker(server, old_pid: int) -> int:
 
 def _selection(admin: StaffClient, round_number: int) -> tuple[str, str]:
     """Alternate: deactivate every active customer, then reactivate every deactivated one."""
-    action, tab = (("deactivate", "active") if round_number % 2 == 0
-                   else ("reactivate", "deactivated"))
+    action, tab = (
+        ("deactivate", "active") if round_number % 2 == 0 else ("reactivate", "deactivated")
+    )
     _response, token = admin.start_action(action, select_all=True, query=f"?status={tab}")
     assert token, f"no confirmation page for {action}"
     return action, token
 
 
-def test_sigkill_during_select_all_confirmations_loses_nothing(app, database_url, backend,
-                                                              password_hash, record_property):
+def test_sigkill_during_select_all_confirmations_loses_nothing(
+    app, database_url, backend, password_hash, record_property
+):
     initial = prepare(CUSTOMERS, password_hash)
     db.session.remove()
     rng = random.Random(SEED)
@@ -87,8 +90,9 @@ def test_sigkill_during_select_all_confirmations_loses_nothing(app, database_url
             _action, token = _selection(admin, round_number)
             before = _operations()
             sender = admin.clone()
-            thread = threading.Thread(target=_post_ignoring_disconnect,
-                                      args=(sender, token), daemon=True)
+            thread = threading.Thread(
+                target=_post_ignoring_disconnect, args=(sender, token), daemon=True
+            )
             thread.start()
             time.sleep(rng.uniform(0, duration * 1.2))  # fault injection, not synchronisation
             os.kill(worker, signal.SIGKILL)
@@ -106,22 +110,23 @@ def test_sigkill_during_select_all_confirmations_loses_nothing(app, database_url
                 assert again.status_code == 303, again.status_code
                 assert _operations() == before + 1
             _assert_log_tells_the_truth(initial)
-    summary = (f"{backend}: {KILLS} SIGKILLs during select-all of {CUSTOMERS:,}: "
-               + ", ".join(f"{n} {label}" for label, n in outcomes.items())
-               + "; operations lost: 0")
+    summary = (
+        f"{backend}: {KILLS} SIGKILLs during select-all of {CUSTOMERS:,}: "
+        + ", ".join(f"{n} {label}" for label, n in outcomes.items())
+        + "; operations lost: 0"
+    )
     record_property("load", summary)
     print(summary)
 
 
 def _post_ignoring_disconnect(client: StaffClient, token: str) -> None:
-    try:
+    with contextlib.suppress(requests.RequestException):  # the worker died under the request
         client.confirm(token)
-    except requests.RequestException:
-        pass  # the worker died under the request: expected
 
 
 def test_a_terminated_postgresql_backend_changes_nothing_and_the_pool_recovers(
-        app, database_url, backend, password_hash):
+    app, database_url, backend, password_hash
+):
     if backend != "postgresql":
         pytest.skip("pg_terminate_backend")
     initial = prepare(400, password_hash)
@@ -135,8 +140,9 @@ def test_a_terminated_postgresql_backend_changes_nothing_and_the_pool_recovers(
         blocker = db.engine.connect()
         blocking = blocker.begin()
         # Hold the customer's row: the app's UPDATE waits on it, mid-transaction.
-        blocker.execute(sa.text("SELECT id FROM customers WHERE id = :id FOR UPDATE"),
-                        {"id": victim})
+        blocker.execute(
+            sa.text("SELECT id FROM customers WHERE id = :id FOR UPDATE"), {"id": victim}
+        )
         answer: list = []
         thread = threading.Thread(target=lambda: answer.append(admin.clone().confirm(token)))
         thread.start()
@@ -157,9 +163,12 @@ def test_a_terminated_postgresql_backend_changes_nothing_and_the_pool_recovers(
 def _wait_for_blocked_backend(connection) -> int:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        pid = connection.execute(sa.text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).scalar()
+        pid = connection.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
         if pid:
             return pid
         time.sleep(0.02)

@@ -63,32 +63,42 @@ def shared_database(backend, database_url) -> str:
 
 
 @pytest.fixture
-def instances(shared_database, staff, reasons, redis_prefix,
-              tmp_path) -> Iterator[tuple[Server, Server]]:
+def instances(
+    shared_database, staff, reasons, redis_prefix, tmp_path
+) -> Iterator[tuple[Server, Server]]:
     """Two gunicorn instances ("a" and "b") on this test's database, staff and reasons seeded."""
     database_url = shared_database
     redis_url, prefix = redis_prefix
     db.session.remove()  # the seeded rows are committed; leave the database to the servers
-    with (_instance(database_url, redis_url, prefix, tmp_path / "a") as a,
-          _instance(database_url, redis_url, prefix, tmp_path / "b") as b):
+    with (
+        _instance(database_url, redis_url, prefix, tmp_path / "a") as a,
+        _instance(database_url, redis_url, prefix, tmp_path / "b") as b,
+    ):
         yield a, b
 
 
 def _instance(database_url: str, redis_url: str, prefix: str, host_dir):
     host_dir.mkdir()
     spec = app_spec(
-        database_url, SECRET_KEY=SECRET_KEY, WTF_CSRF_ENABLED=True,
-        RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=prefix, TRUSTED_PROXIES=1,
+        database_url,
+        SECRET_KEY=SECRET_KEY,
+        WTF_CSRF_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis_url,
+        RATELIMIT_KEY_PREFIX=prefix,
+        TRUSTED_PROXIES=1,
         LOG_HEAD_MARKER=str(host_dir / "log-head.json"),  # each host keeps its own mark
-        LOGIN_LOCKOUT_THRESHOLD=LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_DURATION=3600,
-        LOGIN_RATE_LIMIT=f"{IP_LIMIT} per hour")
+        LOGIN_LOCKOUT_THRESHOLD=LOCKOUT_THRESHOLD,
+        LOGIN_LOCKOUT_DURATION=3600,
+        LOGIN_RATE_LIMIT=f"{IP_LIMIT} per hour",
+    )
     return gunicorn(spec, host_dir, workers=1)
 
 
 def browser(server: Server, ip: str) -> Client:
     """A browser whose requests reach the app through the proxy as coming from `ip`."""
-    return Client(server, headers={"X-Forwarded-For": ip,
-                                   "User-Agent": "Mozilla/5.0 (two-instances test)"})
+    return Client(
+        server, headers={"X-Forwarded-For": ip, "User-Agent": "Mozilla/5.0 (two-instances test)"}
+    )
 
 
 def on(server: Server, client: Client) -> Client:
@@ -98,8 +108,7 @@ def on(server: Server, client: Client) -> Client:
 
 def login(client: Client, username: str, password: str = PASSWORD):
     csrf = hidden(client.get("/login").body, "csrf_token")
-    return client.post("/login", {"username": username, "password": password,
-                                  "csrf_token": csrf})
+    return client.post("/login", {"username": username, "password": password, "csrf_token": csrf})
 
 
 def test_a_session_made_on_one_instance_is_valid_on_the_other_and_ends_on_both(instances):
@@ -130,49 +139,81 @@ def test_a_preview_made_on_one_instance_confirms_on_the_other(instances):
     user = browser(b, "198.51.100.20")
     assert login(user, "admin").status == 302
     csrf = hidden(user.get("/admin/customers/").body, "csrf_token")
-    preview = user.post("/admin/customers/action/", {
-        "action": "deactivate", "rowid": [str(i) for i in ids], "url": "/admin/customers/",
-        "csrf_token": csrf})
+    preview = user.post(
+        "/admin/customers/action/",
+        {
+            "action": "deactivate",
+            "rowid": [str(i) for i in ids],
+            "url": "/admin/customers/",
+            "csrf_token": csrf,
+        },
+    )
     assert preview.status == 200
     token = hidden(preview.body, "token")
     assert token, "no confirmation page on instance b"
 
-    done = on(a, user).post("/admin/customers/confirm/", {
-        "token": token, "reason": "customer_request", "memo": "", "url": "/admin/customers/",
-        "csrf_token": hidden(preview.body, "csrf_token")})
+    done = on(a, user).post(
+        "/admin/customers/confirm/",
+        {
+            "token": token,
+            "reason": "customer_request",
+            "memo": "",
+            "url": "/admin/customers/",
+            "csrf_token": hidden(preview.body, "csrf_token"),
+        },
+    )
     assert done.status == 303, f"instance a did not confirm b's preview: HTTP {done.status}"
     assert statuses(ids) == {i: "deactivated" for i in ids}
     assert "Deactivated 3 customers" in on(b, user).get("/admin/customers/").body  # the flash, on b
 
     # Used once on a, the same confirmation is refused on b: nothing is applied twice.
-    again = on(b, user).post("/admin/customers/confirm/", {
-        "token": token, "reason": "customer_request", "memo": "", "url": "/admin/customers/",
-        "csrf_token": hidden(preview.body, "csrf_token")})
+    again = on(b, user).post(
+        "/admin/customers/confirm/",
+        {
+            "token": token,
+            "reason": "customer_request",
+            "memo": "",
+            "url": "/admin/customers/",
+            "csrf_token": hidden(preview.body, "csrf_token"),
+        },
+    )
     assert again.status == 409 and "already used" in again.body
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditOperation).where(
-        AuditOperation.action == "deactivate")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditOperation)
+            .where(AuditOperation.action == "deactivate")
+        )
+        == 1
+    )
 
 
 def test_failed_logins_on_both_instances_count_against_one_limit(instances):
     a, b = instances
     # One username, each attempt from a new address, alternating instances: the lockout.
-    replies = [login(browser((a, b)[n % 2], f"203.0.113.{n + 1}"), "clerk", "wrong-password")
-               for n in range(LOCKOUT_THRESHOLD)]
+    replies = [
+        login(browser((a, b)[n % 2], f"203.0.113.{n + 1}"), "clerk", "wrong-password")
+        for n in range(LOCKOUT_THRESHOLD)
+    ]
     assert [reply.status for reply in replies] == [401] * LOCKOUT_THRESHOLD
     for n, server in enumerate((a, b)):
         refused = login(browser(server, f"203.0.113.{100 + n}"), "clerk", PASSWORD)
         assert refused.status == 429, (
             f"{server.base} let the right password in after {LOCKOUT_THRESHOLD} failed "
-            "logins spread over both instances: each counts its own")
+            "logins spread over both instances: each counts its own"
+        )
         assert "Too many attempts, try again later." in refused.body
 
     # One client address, a new username each time, alternating instances: the IP limit.
-    replies = [login(browser((a, b)[n % 2], "192.0.2.7"), f"nobody{n}", "wrong-password")
-               for n in range(IP_LIMIT)]
+    replies = [
+        login(browser((a, b)[n % 2], "192.0.2.7"), f"nobody{n}", "wrong-password")
+        for n in range(IP_LIMIT)
+    ]
     assert [reply.status for reply in replies] == [401] * IP_LIMIT
     for server in (a, b):
         refused = login(browser(server, "192.0.2.7"), "admin", PASSWORD)
         assert refused.status == 429, (
             f"{server.base} let a client in after {IP_LIMIT} attempts spread over both "
-            "instances: each counts its own")
+            "instances: each counts its own"
+        )
         assert "Too many attempts, try again later." in refused.body

@@ -49,21 +49,29 @@ def snapshot() -> dict:
 
     return {
         "customers": rows(sa.select(*Customer.__table__.c).order_by(Customer.id)),
-        "operations": rows(sa.select(AuditOperation.id, AuditOperation.hash)
-                           .order_by(AuditOperation.id)),
-        "entries": rows(sa.select(AuditEntry.id, AuditEntry.operation_id, AuditEntry.new_value)
-                        .order_by(AuditEntry.id)),
+        "operations": rows(
+            sa.select(AuditOperation.id, AuditOperation.hash).order_by(AuditOperation.id)
+        ),
+        "entries": rows(
+            sa.select(AuditEntry.id, AuditEntry.operation_id, AuditEntry.new_value).order_by(
+                AuditEntry.id
+            )
+        ),
         "head": rows(sa.select(*AuditChainHead.__table__.c)),
         "pending": rows(sa.select(StatusChangeRequest.id).order_by(StatusChangeRequest.id)),
-        "staff": rows(sa.select(StaffUser.id, StaffUser.role, StaffUser.is_active,
-                                StaffUser.password_hash).order_by(StaffUser.id)),
+        "staff": rows(
+            sa.select(
+                StaffUser.id, StaffUser.role, StaffUser.is_active, StaffUser.password_hash
+            ).order_by(StaffUser.id)
+        ),
     }
 
 
 def events(caplog, event_type: str | None = None) -> list[dict]:
     """The security events logged so far (optionally of one type)."""
-    found = [record.security_event for record in caplog.records
-             if hasattr(record, "security_event")]
+    found = [
+        record.security_event for record in caplog.records if hasattr(record, "security_event")
+    ]
     return [event for event in found if event_type is None or event["type"] == event_type]
 
 
@@ -76,8 +84,7 @@ def clock(monkeypatch):
     real = TimestampSigner.get_timestamp
 
     def advance(seconds: int) -> None:
-        monkeypatch.setattr(TimestampSigner, "get_timestamp",
-                            lambda self: real(self) + seconds)
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: real(self) + seconds)
 
     return advance
 
@@ -101,13 +108,21 @@ def whatwg_resolve():
     node = _node()
     if node is None:
         pytest.skip("no Node.js to run the WHATWG URL parser")
-    script = ("const [base, ...ls] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-              "console.log(JSON.stringify(ls.map(l => { const u = new URL(l, base);"
-              " return u.protocol + '//' + u.host; })));")
+    script = (
+        "const [base, ...ls] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "console.log(JSON.stringify(ls.map(l => { const u = new URL(l, base);"
+        " return u.protocol + '//' + u.host; })));"
+    )
 
     def resolve(locations: list[str], base: str = "http://localhost/") -> list[str]:
-        result = subprocess.run([node, "-e", script], input=json.dumps([base, *locations]),
-                                capture_output=True, text=True, timeout=30, check=True)
+        result = subprocess.run(
+            [node, "-e", script],
+            input=json.dumps([base, *locations]),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
         return json.loads(result.stdout)
 
     return resolve
@@ -136,9 +151,10 @@ def pg_app_role(postgres_url, worker_id):
     url = sa.engine.make_url(postgres_url).set(username=role, password=None)
     yield role, url.render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role"),
-            {"role": role})
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role"),
+            {"role": role},
+        )
         conn.exec_driver_sql(f"DROP OWNED BY {role}")
         conn.exec_driver_sql(f"DROP ROLE {role}")
     admin.dispose()

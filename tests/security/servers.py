@@ -44,8 +44,11 @@ class Server:
     def worker_pids_seen(self, path: str) -> set[str]:
         """Worker pids that served requests for `path` (access log lines: "<pid> status
         method path")."""
-        return {line.split(" ", 1)[0] for line in _read(self.access_log).splitlines()
-                if line.endswith(" " + path)}
+        return {
+            line.split(" ", 1)[0]
+            for line in _read(self.access_log).splitlines()
+            if line.endswith(" " + path)
+        }
 
     def logs(self) -> str:
         return _read(self.access_log) + _read(self.error_log)
@@ -59,8 +62,9 @@ class Client:
     cookies: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, data: dict | None = None,
-                headers: dict | None = None) -> Reply:
+    def request(
+        self, method: str, path: str, data: dict | None = None, headers: dict | None = None
+    ) -> Reply:
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
         all_headers = {**self.headers, **(headers or {})}
         if self.cookies:
@@ -72,8 +76,9 @@ class Client:
         try:
             conn.request(method, path, body=body, headers=all_headers)
             response = conn.getresponse()
-            reply = Reply(response.status, response.headers,
-                          response.read().decode("utf-8", "replace"))
+            reply = Reply(
+                response.status, response.headers, response.read().decode("utf-8", "replace")
+            )
         finally:
             conn.close()
         for raw in reply.headers.get_all("Set-Cookie") or ():
@@ -99,8 +104,12 @@ def free_port() -> int:
 
 def app_spec(database_url: str, **config) -> str:
     """gunicorn's "module:factory(args)" for create_app with literal config overrides."""
-    overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
-                 "SECRET_KEY": "gunicorn-tests-only", **config}
+    overrides = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "gunicorn-tests-only",
+        **config,
+    }
     arguments = ", ".join(f"{name}={value!r}" for name, value in overrides.items())
     return f'admin_app:create_app("development", {arguments})'
 
@@ -109,15 +118,40 @@ def app_spec(database_url: str, **config) -> str:
 def gunicorn(spec: str, tmp_path: Path, *, workers: int = 2) -> Iterator[Server]:
     port = free_port()
     access_log, error_log = tmp_path / "access.log", tmp_path / "error.log"
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("APP_CONFIG", "DATABASE_URL", "SECRET_KEY")}
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-               "--bind", f"127.0.0.1:{port}", "--preload", "--timeout", "120",
-               "--graceful-timeout", "3", "--access-logfile", str(access_log),
-               "--access-logformat", "%(p)s %(s)s %(m)s %(U)s", "--error-logfile",
-               str(error_log), spec]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("APP_CONFIG", "DATABASE_URL", "SECRET_KEY")
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--preload",
+        "--timeout",
+        "120",
+        "--graceful-timeout",
+        "3",
+        "--access-logfile",
+        str(access_log),
+        "--access-logformat",
+        "%(p)s %(s)s %(m)s %(U)s",
+        "--error-logfile",
+        str(error_log),
+        spec,
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     server = Server(f"http://127.0.0.1:{port}", port, process, access_log, error_log)
     try:
         _wait_until_ready(server, workers)
@@ -139,8 +173,7 @@ def _wait_until_ready(server: Server, workers: int) -> None:
             except OSError:
                 pass
         time.sleep(0.1)
-    raise RuntimeError(f"gunicorn not ready in {STARTUP_SECONDS}s:\n"
-                       + _read(server.error_log))
+    raise RuntimeError(f"gunicorn not ready in {STARTUP_SECONDS}s:\n" + _read(server.error_log))
 
 
 @contextmanager
@@ -149,15 +182,35 @@ def flask_run(database_url: str, tmp_path: Path) -> Iterator[Server]:
     ready when /healthz answers (bounded by STARTUP_SECONDS)."""
     port = free_port()
     log = tmp_path / "flask-run.log"
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("APP_CONFIG", "DATABASE_URL", "SECRET_KEY")}
-    env.update(APP_CONFIG="development", DATABASE_URL=database_url,
-               SECRET_KEY="flask-run-tests-only")
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
-               "--port", str(port)]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("APP_CONFIG", "DATABASE_URL", "SECRET_KEY")
+    }
+    env.update(
+        APP_CONFIG="development", DATABASE_URL=database_url, SECRET_KEY="flask-run-tests-only"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "flask",
+        "--app",
+        "wsgi",
+        "run",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Server(f"http://127.0.0.1:{port}", port, process, log, log)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS

@@ -45,13 +45,11 @@ def test_t01_step1_without_csrf_token_is_400_logged_and_creates_nothing(admin, s
 
 def _token_signed_with_another_key(app) -> str:
     """A well-formed Flask-WTF token, signed with a key this app does not have."""
-    return URLSafeTimedSerializer("another-secret-key", salt="wtf-csrf-token").dumps(
-        "0" * 40)
+    return URLSafeTimedSerializer("another-secret-key", salt="wtf-csrf-token").dumps("0" * 40)
 
 
 @pytest.mark.parametrize("variant", ["random", "other_key", "other_session"])
-def test_t02_forged_csrf_token_on_step2_is_400_and_keeps_the_op_token(app, admin, login,
-                                                                     variant):
+def test_t02_forged_csrf_token_on_step2_is_400_and_keeps_the_op_token(app, admin, login, variant):
     """T02 — step 2 with a valid op token and a forged CSRF token (random string; signed with
     another SECRET_KEY; valid for another user's session): 400, op token not consumed,
     nothing changed."""
@@ -73,36 +71,55 @@ def test_t02_forged_csrf_token_on_step2_is_400_and_keeps_the_op_token(app, admin
     assert statuses(ids) == {i: "deactivated" for i in ids}
 
 
-@pytest.mark.parametrize("referrer, message", [
-    ("https://evil.example/", "The referrer does not match the host."),
-    (None, "The referrer header is missing."),
-])
-def test_t03_https_step2_needs_a_same_origin_referrer(app, client, login, reasons, referrer,
-                                                      message):
+@pytest.mark.parametrize(
+    "referrer, message",
+    [
+        ("https://evil.example/", "The referrer does not match the host."),
+        (None, "The referrer header is missing."),
+    ],
+)
+def test_t03_https_step2_needs_a_same_origin_referrer(
+    app, client, login, reasons, referrer, message
+):
     """T03 — over HTTPS, step 2 with a valid token but Referer https://evil.example/, and with
     no Referer: 400 with Flask-WTF's reason; nothing changed."""
     base = "https://localhost"
     own = {"Referer": f"{base}/admin/customers/"}
     csrf = csrf_from(client.get("/login", base_url=base))
-    assert client.post("/login", base_url=base, headers={"Referer": f"{base}/login"}, data={
-        "username": "admin", "password": "correct-horse-battery", "csrf_token": csrf,
-    }).status_code == 302
+    assert (
+        client.post(
+            "/login",
+            base_url=base,
+            headers={"Referer": f"{base}/login"},
+            data={
+                "username": "admin",
+                "password": "correct-horse-battery",
+                "csrf_token": csrf,
+            },
+        ).status_code
+        == 302
+    )
     ids = make_customers(2)
     grid_csrf = csrf_from(client.get("/admin/customers/", base_url=base))
-    page = client.post("/admin/customers/action/", base_url=base, headers=own, data={
-        "action": "deactivate", "rowid": [str(i) for i in ids], "csrf_token": grid_csrf})
+    page = client.post(
+        "/admin/customers/action/",
+        base_url=base,
+        headers=own,
+        data={"action": "deactivate", "rowid": [str(i) for i in ids], "csrf_token": grid_csrf},
+    )
     assert page.status_code == 200
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', text(page)).group(1)
     data = {"token": token, "reason": "customer_request", "csrf_token": csrf_from(page)}
     before = snapshot()
     headers = {"Referer": referrer} if referrer else {}
-    response = client.post("/admin/customers/confirm/", base_url=base, headers=headers,
-                           data=data)
+    response = client.post("/admin/customers/confirm/", base_url=base, headers=headers, data=data)
     assert response.status_code == 400
     assert message in text(response)
     assert snapshot() == before
-    assert client.post("/admin/customers/confirm/", base_url=base, headers=own,
-                       data=data).status_code == 303
+    assert (
+        client.post("/admin/customers/confirm/", base_url=base, headers=own, data=data).status_code
+        == 303
+    )
 
 
 def test_t04_get_on_either_step_is_405(admin):
@@ -113,8 +130,10 @@ def test_t04_get_on_either_step_is_405(admin):
     _, token, csrf = preview(admin, ids)
     before = snapshot()
     step1 = admin.get(f"/admin/customers/action/?action=deactivate&rowid={ids[0]}")
-    step2 = admin.get("/admin/customers/confirm/", query_string={
-        "token": token, "reason": "customer_request", "memo": "", "csrf_token": csrf})
+    step2 = admin.get(
+        "/admin/customers/confirm/",
+        query_string={"token": token, "reason": "customer_request", "memo": "", "csrf_token": csrf},
+    )
     assert (step1.status_code, step2.status_code) == (405, 405)
     assert "GET" not in step2.headers["Allow"]
     assert snapshot() == before
@@ -127,8 +146,7 @@ def test_t05_expired_csrf_token_gets_a_friendly_restart_page(admin, clock):
     _, token, csrf = preview(admin, ids)
     before = snapshot()
     clock(3601)
-    response = confirm_action(admin, token, csrf_token=csrf,
-                              url="/admin/customers/?status=active")
+    response = confirm_action(admin, token, csrf_token=csrf, url="/admin/customers/?status=active")
     assert response.status_code == 400
     body = text(response)
     assert "The CSRF token has expired." in body

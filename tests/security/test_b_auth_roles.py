@@ -17,6 +17,7 @@ from tests.conftest import PASSWORD, confirm_action, make_customers, start_actio
 from tests.security.conftest import events, page_csrf, snapshot, text
 from tests.security.servers import Client, app_spec, gunicorn, redis_url_or_skip
 
+
 def login_next(response) -> str:
     """The local `next` of a redirect to the login page (fails for any other redirect)."""
     location = urlsplit(response.headers["Location"])
@@ -34,16 +35,19 @@ def test_t06_anonymous_posts_to_either_step_go_to_login_with_a_local_next(client
     before = snapshot()
     step1, _ = start_action(client, "deactivate", ids)
     step2 = confirm_action(client, "some-token")
-    for response, path in ((step1, "/admin/customers/action/"),
-                           (step2, "/admin/customers/confirm/")):
+    for response, path in (
+        (step1, "/admin/customers/action/"),
+        (step2, "/admin/customers/confirm/"),
+    ):
         assert response.status_code == 302
         assert login_next(response) == path
     assert snapshot() == before
 
 
 @pytest.mark.csrf
-def test_t07_clerk_posting_the_action_directly_gets_403_and_an_event(client, login, staff,
-                                                                    reasons, caplog):
+def test_t07_clerk_posting_the_action_directly_gets_403_and_an_event(
+    client, login, staff, reasons, caplog
+):
     """T07 — a clerk POSTs /admin/customers/action/ with a valid CSRF token and rowids: 403
     "You are not allowed to deactivate customers." (not a silent 302); nothing changed;
     security event access_denied with user, endpoint and id count."""
@@ -57,12 +61,16 @@ def test_t07_clerk_posting_the_action_directly_gets_403_and_an_event(client, log
     assert token is None
     assert snapshot() == before
     [event] = events(caplog, "access_denied")
-    assert (event["user_id"], event["role"], event["endpoint"], event["action"], event["ids"]) \
-        == (staff["clerk"].id, "clerk", "customers.action_view", "deactivate", 3)
+    assert (event["user_id"], event["role"], event["endpoint"], event["action"], event["ids"]) == (
+        staff["clerk"].id,
+        "clerk",
+        "customers.action_view",
+        "deactivate",
+        3,
+    )
 
 
-def test_t08_clerk_with_an_admins_op_token_gets_403_and_the_token_survives(client, login,
-                                                                          reasons):
+def test_t08_clerk_with_an_admins_op_token_gets_403_and_the_token_survives(client, login, reasons):
     """T08 — a clerk POSTs step 2 with an op token an admin created: 403; the token is not
     consumed (the admin can still use it once); nothing changed before that. (403 alone:
     tests/test_bulk_flow.py::test_another_user_cannot_use_an_admins_confirmation.)"""
@@ -80,8 +88,9 @@ def test_t08_clerk_with_an_admins_op_token_gets_403_and_the_token_survives(clien
     assert statuses(ids) == {i: "deactivated" for i in ids}
 
 
-def test_t09_demoted_through_staff_management_is_logged_out_before_step2(client, login, staff,
-                                                                        reasons):
+def test_t09_demoted_through_staff_management_is_logged_out_before_step2(
+    client, login, staff, reasons
+):
     """T09 — an admin demoted to clerk between step 1 and step 2 through staff management:
     the role change rotates the session token, so step 2 goes to the login page; nothing
     changed. (Demoted directly in the DB, step 2 is 403:
@@ -89,8 +98,9 @@ def test_t09_demoted_through_staff_management_is_logged_out_before_step2(client,
     ids = make_customers(2)
     login("admin")
     _, token = start_action(client, "deactivate", ids)
-    staff_service.create_user("second", role="admin", password="another-admin-pass",
-                              actor=ADMIN_ACTOR)
+    staff_service.create_user(
+        "second", role="admin", password="another-admin-pass", actor=ADMIN_ACTOR
+    )
     staff_service.update_user(staff["admin"].id, role="clerk", actor=ADMIN_ACTOR)
     before = snapshot()
     response = confirm_action(client, token)
@@ -108,9 +118,9 @@ def _session_user(app, client) -> str | None:
     return data.get("_user_id")
 
 
-def test_t10_disabled_user_with_the_right_password_looks_like_a_wrong_password(app, client,
-                                                                               login, staff,
-                                                                               caplog):
+def test_t10_disabled_user_with_the_right_password_looks_like_a_wrong_password(
+    app, client, login, staff, caplog
+):
     """T10 — a deactivated staff user logs in with the correct password: the same status and
     message as a wrong password, no logged-in session, event login_failed reason=inactive."""
     staff["clerk"].is_active = False
@@ -119,16 +129,18 @@ def test_t10_disabled_user_with_the_right_password_looks_like_a_wrong_password(a
     assert _session_user(app, client) is None
     wrong = login("auditor", "wrong-password-123")
     assert inactive.status_code == wrong.status_code == 401
-    assert same_page(text(inactive).replace("clerk", "USER"),
-                     text(wrong).replace("auditor", "USER"))
+    assert same_page(
+        text(inactive).replace("clerk", "USER"), text(wrong).replace("auditor", "USER")
+    )
     assert "Invalid username or password." in text(inactive)
     assert client.get("/admin/").status_code == 302
     reasons = {(e["username"], e["reason"]) for e in events(caplog, "login_failed")}
     assert reasons == {("clerk", "inactive"), ("auditor", "bad_password")}
 
 
-def test_t11_disabled_mid_session_loses_session_and_remember_cookie(app, client, login,
-                                                                    staff, reasons):
+def test_t11_disabled_mid_session_loses_session_and_remember_cookie(
+    app, client, login, staff, reasons
+):
     """T11 — a staff user is deactivated while logged in (holding a remember-me cookie), then
     sends step 2: redirect to login, nothing changed; the remember-me cookie alone is
     rejected too."""
@@ -197,9 +209,14 @@ POST_ALLOWED = {
 
 
 def _admin_post_rules(app) -> list:
-    return sorted((rule for rule in app.url_map.iter_rules()
-                   if rule.rule.startswith("/admin") and "POST" in rule.methods),
-                  key=lambda rule: rule.rule)
+    return sorted(
+        (
+            rule
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/admin") and "POST" in rule.methods
+        ),
+        key=lambda rule: rule.rule,
+    )
 
 
 def test_t12_every_admin_post_endpoint_is_classified(app):
@@ -224,9 +241,18 @@ def test_t12_role_by_endpoint_matrix(app, client, login, staff, reasons, role, c
     for rule in _admin_post_rules(app):
         action = "deactivate" if rule.endpoint == "customers.action_view" else "delete"
         denied_before = len(events(caplog, "access_denied"))
-        response = client.post(f"{rule.rule}?id={customer_id}", data={
-            "csrf_token": csrf, "action": action, "rowid": str(customer_id),
-            "id": str(customer_id), "url": "/admin/", "token": "x", "list_form_pk": "1"})
+        response = client.post(
+            f"{rule.rule}?id={customer_id}",
+            data={
+                "csrf_token": csrf,
+                "action": action,
+                "rowid": str(customer_id),
+                "id": str(customer_id),
+                "url": "/admin/",
+                "token": "x",
+                "list_form_pk": "1",
+            },
+        )
         where = (role, rule.endpoint, response.status_code)
         if role == "anonymous":
             assert response.status_code == 302, where
@@ -251,8 +277,9 @@ def seeded_sqlite(sqlite_template, tmp_path, password_hash) -> str:
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         for role in ("admin", "manager", "clerk", "auditor"):
-            db.session.add(StaffUser(username=role, role=role, is_active=True,
-                                     password_hash=password_hash))
+            db.session.add(
+                StaffUser(username=role, role=role, is_active=True, password_hash=password_hash)
+            )
         db.session.commit()
         db.engine.dispose()
     return url
@@ -272,21 +299,25 @@ def redis_prefix():
 
 def same_page(first: str, second: str) -> bool:
     """Equal once the CSRF tokens (random and time-stamped per request) are set aside."""
+
     def strip(body):
         return re.sub(r'(name="csrf_token"[^>]*value=")[^"]*"', r'\1"', body)
+
     return strip(first) == strip(second)
 
 
 def _attempt(server, username: str, password: str, ip: str):
-    reply = Client(server).post("/login", {"username": username, "password": password},
-                                headers={"X-Forwarded-For": ip})
+    reply = Client(server).post(
+        "/login", {"username": username, "password": password}, headers={"X-Forwarded-For": ip}
+    )
     body = reply.body.replace(f'value="{username}"', 'value="USER"')
     # CSRF tokens are random per session, so they say nothing about the username.
     return reply.status, re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', body)
 
 
-def test_t13_brute_force_is_throttled_across_gunicorn_workers(seeded_sqlite, redis_prefix,
-                                                              tmp_path):
+def test_t13_brute_force_is_throttled_across_gunicorn_workers(
+    seeded_sqlite, redis_prefix, tmp_path
+):
     """T13 — 101 wrong passwords for one account spread over 2 gunicorn workers (one IP
     each): from the threshold on 429 "Too many attempts, try again later", the correct
     password refused too; an unknown username behaves identically; the lockout expires; one
@@ -298,13 +329,23 @@ def test_t13_brute_force_is_throttled_across_gunicorn_workers(seeded_sqlite, red
 
     redis_url, prefix = redis_prefix
     wrong = "Wrong-Pass-" + uuid.uuid4().hex[:8]
-    spec = app_spec(seeded_sqlite, RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=prefix,
-                    TRUSTED_PROXIES=1, LOGIN_LOCKOUT_THRESHOLD=5, LOGIN_LOCKOUT_DURATION=3600,
-                    LOGIN_RATE_LIMIT="10 per hour")
+    spec = app_spec(
+        seeded_sqlite,
+        RATELIMIT_STORAGE_URI=redis_url,
+        RATELIMIT_KEY_PREFIX=prefix,
+        TRUSTED_PROXIES=1,
+        LOGIN_LOCKOUT_THRESHOLD=5,
+        LOGIN_LOCKOUT_DURATION=3600,
+        LOGIN_RATE_LIMIT="10 per hour",
+    )
     with gunicorn(spec, tmp_path, workers=2) as server:
         with ThreadPoolExecutor(6) as pool:
-            burst = list(pool.map(lambda n: _attempt(server, "admin", wrong, f"10.1.{n // 250}."
-                                                     f"{n % 250 + 1}"), range(101)))
+            burst = list(
+                pool.map(
+                    lambda n: _attempt(server, "admin", wrong, f"10.1.{n // 250}.{n % 250 + 1}"),
+                    range(101),
+                )
+            )
         assert [status for status, _ in burst].count(401) == 5
         assert [status for status, _ in burst].count(429) == 96
         assert len(server.worker_pids_seen("/login")) == 2  # both workers counted together
@@ -321,18 +362,24 @@ def test_t13_brute_force_is_throttled_across_gunicorn_workers(seeded_sqlite, red
 
         # The lockout windows end: each is a key expiring within the hour; delete them.
         store = redis.Redis.from_url(redis_url)
-        lockouts = {key.decode(): store.ttl(key)
-                    for key in store.scan_iter(match=f"*{prefix}*login-lockout*")}
-        assert {name for name in ("admin", "manager", "ghost")
-                if any(f"/{name}/" in key for key in lockouts)} == {"admin", "manager", "ghost"}
+        lockouts = {
+            key.decode(): store.ttl(key)
+            for key in store.scan_iter(match=f"*{prefix}*login-lockout*")
+        }
+        assert {
+            name
+            for name in ("admin", "manager", "ghost")
+            if any(f"/{name}/" in key for key in lockouts)
+        } == {"admin", "manager", "ghost"}
         assert all(0 < ttl <= 3600 for ttl in lockouts.values()), lockouts
         store.delete(*lockouts)
         assert _attempt(server, "manager", PASSWORD, "10.3.2.1")[0] == 302
         assert _attempt(server, "ghost", wrong, "10.4.1.1")[0] == 401
 
         with ThreadPoolExecutor(6) as pool:
-            one_ip = list(pool.map(lambda n: _attempt(server, f"user{n}", wrong, "10.9.9.9")[0],
-                                   range(200)))
+            one_ip = list(
+                pool.map(lambda n: _attempt(server, f"user{n}", wrong, "10.9.9.9")[0], range(200))
+            )
         assert (one_ip.count(401), one_ip.count(429)) == (10, 190)
         logs = server.logs()
     assert wrong not in logs and PASSWORD not in logs

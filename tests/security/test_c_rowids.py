@@ -30,12 +30,14 @@ def admin_client(client, login, reasons):
     return client
 
 
-@pytest.mark.parametrize("rowid, shown", [
-    ("abc", "&#39;abc&#39;"),
-    ("<b>7</b>", "&#39;&lt;b&gt;7&lt;/b&gt;&#39;"),
-])
-def test_t14_non_integer_rowid_is_a_400_with_the_value_escaped(admin_client, caplog, rowid,
-                                                               shown):
+@pytest.mark.parametrize(
+    "rowid, shown",
+    [
+        ("abc", "&#39;abc&#39;"),
+        ("<b>7</b>", "&#39;&lt;b&gt;7&lt;/b&gt;&#39;"),
+    ],
+)
+def test_t14_non_integer_rowid_is_a_400_with_the_value_escaped(admin_client, caplog, rowid, shown):
     """T14 — a non-integer rowid: 400 "Invalid customer id: 'abc'" with the value
     HTML-escaped, nothing changed, security event validation_failure (never a PostgreSQL
     DataError 500)."""
@@ -92,15 +94,17 @@ def test_t23_oversized_requests_are_413_and_the_app_cap_is_cheap(admin_client):
 
     for count in (30_000, 10_001):
         (capped, token), statements = _statements_during(
-            lambda: start_action(admin_client, "deactivate", range(1, count + 1)))
+            lambda count=count: start_action(admin_client, "deactivate", range(1, count + 1))
+        )
         assert capped.status_code == 413
         assert "At most 10,000 checked customers per operation" in text(capped)
         assert token is None
         assert [s for s in statements if "customer" in s.lower()] == []
 
     parts = {"action": "deactivate", **{f"f{n}": "1" for n in range(1001)}}
-    multipart = admin_client.post("/admin/customers/action/", data=parts,
-                                  content_type="multipart/form-data")
+    multipart = admin_client.post(
+        "/admin/customers/action/", data=parts, content_type="multipart/form-data"
+    )
     assert multipart.status_code == 413
     assert snapshot() == before
 
@@ -108,8 +112,9 @@ def test_t23_oversized_requests_are_413_and_the_app_cap_is_cheap(admin_client):
 def test_t24_rowids_in_the_query_string_are_ignored(admin_client):
     """T24 — rowids in both the query string and the body: deterministic, body only."""
     body_id, query_id = make_customers(2)
-    page, token = start_action(admin_client, "deactivate", [body_id],
-                               query=f"?rowid={query_id}&action=delete")
+    page, token = start_action(
+        admin_client, "deactivate", [body_id], query=f"?rowid={query_id}&action=delete"
+    )
     assert page.status_code == 200
     assert f'data-customer-id="{body_id}"' in text(page)
     assert f'data-customer-id="{query_id}"' not in text(page)

@@ -13,8 +13,14 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation
-from tests.conftest import PASSWORD, TOKEN_RE, confirm_action, make_customers, start_action
-from tests.conftest import statuses
+from tests.conftest import (
+    PASSWORD,
+    TOKEN_RE,
+    confirm_action,
+    make_customers,
+    start_action,
+    statuses,
+)
 from tests.security.conftest import csrf_from, events, page_csrf, snapshot, text
 from tests.security.servers import Client, app_spec, gunicorn
 
@@ -31,21 +37,31 @@ def test_t28_double_click_on_two_workers_runs_once(database_url, staff, reasons,
     db.session.remove()
     with gunicorn(app_spec(database_url), tmp_path, workers=2) as server:
         browser = Client(server)
-        assert browser.post("/login", {"username": "admin",
-                                       "password": PASSWORD}).status == 302
+        assert browser.post("/login", {"username": "admin", "password": PASSWORD}).status == 302
         for _attempt in range(5):  # until the two requests land on different workers
-            page = browser.post("/admin/customers/action/", {
-                "action": "deactivate", "rowid": [str(i) for i in ids],
-                "url": "/admin/customers/"})
-            data = {"token": TOKEN_RE.search(page.body).group(1),
-                    "reason": "customer_request", "url": "/admin/customers/"}
+            page = browser.post(
+                "/admin/customers/action/",
+                {
+                    "action": "deactivate",
+                    "rowid": [str(i) for i in ids],
+                    "url": "/admin/customers/",
+                },
+            )
+            data = {
+                "token": TOKEN_RE.search(page.body).group(1),
+                "reason": "customer_request",
+                "url": "/admin/customers/",
+            }
             server.access_log.write_text("")
             barrier, replies = threading.Barrier(2), []
 
-            def click():
+            def click(barrier=barrier, replies=replies, data=data):
                 barrier.wait()
-                replies.append(Client(server, cookies=dict(browser.cookies)).post(
-                    "/admin/customers/confirm/", data))
+                replies.append(
+                    Client(server, cookies=dict(browser.cookies)).post(
+                        "/admin/customers/confirm/", data
+                    )
+                )
 
             threads = [threading.Thread(target=click) for _ in range(2)]
             for thread in threads:
@@ -102,8 +118,9 @@ def test_t31_replay_after_logout_goes_to_login(app, client, login, reasons):
     a fresh client: redirect to login, nothing changed."""
     ids = make_customers(2)
     login("admin", csrf_token=page_csrf(client))
-    page, token = start_action(client, "deactivate", ids,
-                               csrf_token=page_csrf(client, "/admin/customers/"))
+    page, token = start_action(
+        client, "deactivate", ids, csrf_token=page_csrf(client, "/admin/customers/")
+    )
     csrf, cookie = csrf_from(page), client.get_cookie("session").value
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
     before = snapshot()
@@ -115,8 +132,7 @@ def test_t31_replay_after_logout_goes_to_login(app, client, login, reasons):
     assert snapshot() == before
 
 
-def test_t32_a_session_restored_from_remember_me_must_log_in_again(app, client, login,
-                                                                   reasons):
+def test_t32_a_session_restored_from_remember_me_must_log_in_again(app, client, login, reasons):
     """T32 — a non-fresh session (restored from the remember-me cookie) POSTs step 2: sent to
     log in again (then back to the grid); the token is not consumed; nothing changed."""
     ids = make_customers(2)
@@ -131,8 +147,10 @@ def test_t32_a_session_restored_from_remember_me_must_log_in_again(app, client, 
     assert location.path == "/login"
     assert parse_qs(location.query)["next"] == ["/admin/customers/?status=active"]
     assert snapshot() == before
-    relogin = browser.post("/login", data={"username": "admin", "password": PASSWORD,
-                                           "next": "/admin/customers/?status=active"})
+    relogin = browser.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD, "next": "/admin/customers/?status=active"},
+    )
     assert relogin.headers["Location"] == "/admin/customers/?status=active"
     assert confirm_action(browser, token).status_code == 303  # the token was not consumed
     assert statuses(ids) == {i: "deactivated" for i in ids}
@@ -140,16 +158,18 @@ def test_t32_a_session_restored_from_remember_me_must_log_in_again(app, client, 
 
 def _last_operation_id(action: str) -> int:
     db.session.rollback()
-    return db.session.execute(sa.select(sa.func.max(AuditOperation.id)).where(
-        AuditOperation.action == action)).scalar_one()
+    return db.session.execute(
+        sa.select(sa.func.max(AuditOperation.id)).where(AuditOperation.action == action)
+    ).scalar_one()
 
 
 REPLAYED_FORMS = [{}, {"reason": ""}, {"reason": "no-such-reason", "memo": "x" * 5000}]
 
 
 @pytest.mark.parametrize("form", REPLAYED_FORMS, ids=["same-form", "no-reason", "bad-form"])
-def test_replaying_a_used_confirmation_is_a_security_event(client, login, staff, reasons,
-                                                           caplog, form):
+def test_replaying_a_used_confirmation_is_a_security_event(
+    client, login, staff, reasons, caplog, form
+):
     """T27/T29 — the 409 for a confirmation that already ran (sent again as it was, or with
     a form that would not validate) also logs one confirmation_replayed event: who, from
     where, and the operation it made (no token); nothing changes."""
@@ -165,13 +185,18 @@ def test_replaying_a_used_confirmation_is_a_security_event(client, login, staff,
     assert snapshot() == before
     [event] = events(caplog, "confirmation_replayed")
     assert (event["operation_id"], event["user_id"], event["endpoint"], event["ip"]) == (
-        _last_operation_id("freeze"), staff["admin"].id, "customers.confirm_view", "127.0.0.1")
+        _last_operation_id("freeze"),
+        staff["admin"].id,
+        "customers.confirm_view",
+        "127.0.0.1",
+    )
     assert token not in json.dumps(event)
 
 
 @pytest.mark.parametrize("form", REPLAYED_FORMS, ids=["same-form", "no-reason", "bad-form"])
-def test_replaying_a_used_revert_confirmation_is_a_security_event(client, login, staff,
-                                                                  reasons, caplog, form):
+def test_replaying_a_used_revert_confirmation_is_a_security_event(
+    client, login, staff, reasons, caplog, form
+):
     """The same for the revert's confirmation: the replay is 409, changes nothing, and logs
     confirmation_replayed naming the revert operation."""
     ids = make_customers(2)
@@ -188,4 +213,7 @@ def test_replaying_a_used_revert_confirmation_is_a_security_event(client, login,
     assert snapshot() == before
     [event] = events(caplog, "confirmation_replayed")
     assert (event["operation_id"], event["user_id"], event["endpoint"]) == (
-        _last_operation_id("revert"), staff["manager"].id, "audit.revert_confirm_view")
+        _last_operation_id("revert"),
+        staff["manager"].id,
+        "audit.revert_confirm_view",
+    )

@@ -10,8 +10,16 @@ import pytest
 from tests.conftest import make_customers, start_action
 from tests.security.conftest import text
 
-LEAKS = ("Traceback", 'File "', "sqlalchemy", "SELECT ", "[SQL:", "psycopg", "sqlite3",
-         "Werkzeug Debugger")
+LEAKS = (
+    "Traceback",
+    'File "',
+    "sqlalchemy",
+    "SELECT ",
+    "[SQL:",
+    "psycopg",
+    "sqlite3",
+    "Werkzeug Debugger",
+)
 
 
 def assert_error_page(response, status: int, title: str, message: str) -> str:
@@ -36,8 +44,9 @@ def test_400(client, login, reasons):
 
 def test_403(client, login):
     login("clerk")
-    assert_error_page(client.get("/admin/staff/"), 403, "Not allowed",
-                      "You are not allowed to do this.")
+    assert_error_page(
+        client.get("/admin/staff/"), 403, "Not allowed", "You are not allowed to do this."
+    )
 
 
 @pytest.mark.parametrize("path", ["/nope", "/admin/nope/", "/admin/customers/details/x/"])
@@ -60,8 +69,12 @@ def test_413(client):
 @pytest.mark.config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute")
 def test_429(client, staff):
     for _ in range(2):
-        assert client.post("/login", data={"username": "admin",
-                                           "password": "wrong-password-1"}).status_code == 401
+        assert (
+            client.post(
+                "/login", data={"username": "admin", "password": "wrong-password-1"}
+            ).status_code
+            == 401
+        )
     response = client.post("/login", data={"username": "admin", "password": "wrong-password-1"})
     assert_error_page(response, 429, "Too many requests", "Too many attempts, try again later.")
     assert int(response.headers["Retry-After"]) > 0
@@ -75,9 +88,16 @@ def test_500_has_a_reference_that_is_in_the_log(client, login, monkeypatch, capl
 
     login("admin")
     monkeypatch.setattr(dashboard, "summary", broken)
-    body = assert_error_page(client.get("/admin/"), 500, "Something went wrong",
-                             "The operation failed; nothing was changed.")
+    body = assert_error_page(
+        client.get("/admin/"),
+        500,
+        "Something went wrong",
+        "The operation failed; nothing was changed.",
+    )
     reference = re.search(r'id="error-reference">([0-9a-f]{8})<', body).group(1)
-    [record] = [r for r in caplog.records if r.levelno == logging.ERROR
-                and f"reference {reference}" in r.getMessage()]
+    [record] = [
+        r
+        for r in caplog.records
+        if r.levelno == logging.ERROR and f"reference {reference}" in r.getMessage()
+    ]
     assert record.exc_info[0] is RuntimeError

@@ -27,8 +27,9 @@ def admin_client(client, login, reasons):
 
 def _latest_operation_id(action: str) -> int:
     db.session.rollback()
-    return db.session.execute(sa.select(sa.func.max(AuditOperation.id)).where(
-        AuditOperation.action == action)).scalar()
+    return db.session.execute(
+        sa.select(sa.func.max(AuditOperation.id)).where(AuditOperation.action == action)
+    ).scalar()
 
 
 def assert_inert(response) -> None:
@@ -42,9 +43,18 @@ def test_t35_names_and_memos_are_escaped_on_every_page(admin_client):
     """T35 — a name `<script>…` (created through the form, and directly in the DB) and a memo
     `"><img onerror>`: the list, confirmation page, success flash, audit list and audit
     detail show them only escaped; every page carries the CSP header."""
-    created = admin_client.post("/admin/customers/new/", data={
-        "code": "X1", "name": SCRIPT_NAME, "segment": "retail", "credit_limit": "0",
-        "balance": "0", "email": "", "phone": ""})
+    created = admin_client.post(
+        "/admin/customers/new/",
+        data={
+            "code": "X1",
+            "name": SCRIPT_NAME,
+            "segment": "retail",
+            "credit_limit": "0",
+            "balance": "0",
+            "email": "",
+            "phone": "",
+        },
+    )
     assert created.status_code == 302
     db.session.rollback()
     from_form = db.session.execute(sa.select(Customer.id).where(Customer.code == "X1")).scalar()
@@ -54,7 +64,9 @@ def test_t35_names_and_memos_are_escaped_on_every_page(admin_client):
     grid = admin_client.get(done.headers["Location"])  # carries the success flash
     operation = _latest_operation_id("freeze")
     pages = [
-        admin_client.get("/admin/customers/?search=*script"), page, grid,
+        admin_client.get("/admin/customers/?search=*script"),
+        page,
+        grid,
         admin_client.get("/admin/audit/"),
         admin_client.get(f"/admin/audit/details/?id={operation}"),
         admin_client.get(f"/admin/customers/details/?id={from_db}"),
@@ -66,8 +78,9 @@ def test_t35_names_and_memos_are_escaped_on_every_page(admin_client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(pages[0])
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(page)
     assert "Froze 2 customers" in text(grid)
-    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in text(pages[3]) \
-        or "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in text(pages[3])
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in text(
+        pages[3]
+    ) or "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in text(pages[3])
     assert "onerror=alert(1)&gt;" in text(pages[4])
 
 
@@ -79,9 +92,12 @@ def test_t36_template_syntax_in_a_name_renders_literally(admin_client, name):
     ids = make_customers(1, name=name)
     page, token = start_action(admin_client, "freeze", ids)
     done = confirm_action(admin_client, token)
-    for response in (admin_client.get("/admin/customers/"), page,
-                     admin_client.get(f"/admin/customers/details/?id={ids[0]}"),
-                     admin_client.get(done.headers["Location"])):
+    for response in (
+        admin_client.get("/admin/customers/"),
+        page,
+        admin_client.get(f"/admin/customers/details/?id={ids[0]}"),
+        admin_client.get(done.headers["Location"]),
+    ):
         body = text(response)
         assert name in body
         assert ">49<" not in body and "SECRET_KEY" not in body
@@ -93,13 +109,19 @@ def test_t37_names_are_never_links_and_ids_sit_beside_them(admin_client, name):
     an href; the confirmation page shows each row's id next to its name."""
     [customer_id] = make_customers(1, name=name)
     page, _ = start_action(admin_client, "deactivate", [customer_id])
-    pages = [page, admin_client.get("/admin/customers/"),
-             admin_client.get(f"/admin/customers/details/?id={customer_id}")]
+    pages = [
+        page,
+        admin_client.get("/admin/customers/"),
+        admin_client.get(f"/admin/customers/details/?id={customer_id}"),
+    ]
     for response in pages:
         hrefs = re.findall(r'href="([^"]*)"', text(response))
         assert not [h for h in hrefs if name in h or "alert" in h]
-    row = re.search(rf'<tr data-customer-id="{customer_id}">\s*<td>{customer_id}</td>'
-                    rf'<td>[^<]*</td><td[^>]*>([^<]*)</td>', text(page))
+    row = re.search(
+        rf'<tr data-customer-id="{customer_id}">\s*<td>{customer_id}</td>'
+        rf"<td>[^<]*</td><td[^>]*>([^<]*)</td>",
+        text(page),
+    )
     assert row, "the confirmation row shows the id before the name"
     assert row.group(1) == name
 

@@ -20,14 +20,30 @@ from tests.conftest import make_customers
 from tests.security.conftest import snapshot, text
 
 HOSTILE = [
-    "search=%25'%20OR%201=1%20--", "search=%27%3B%20DROP%20TABLE%20customers%3B--",
-    "flt0_0=1%20OR%201=1", "flt0_1=1%20OR%201=1", "flt0_2=1%20OR%201=1",
-    "flt0_3=1%27%20OR%20%271%27=%271", "flt0_status_equals=active%27%20OR%201=1--",
-    "sort=999", "sort=-1", "sort=1%20DESC%3B", "page=-1", "page=99999999999999999999",
-    "page_size=1000000", "page_size=-5", "desc=1%20OR%201=1",
+    "search=%25'%20OR%201=1%20--",
+    "search=%27%3B%20DROP%20TABLE%20customers%3B--",
+    "flt0_0=1%20OR%201=1",
+    "flt0_1=1%20OR%201=1",
+    "flt0_2=1%20OR%201=1",
+    "flt0_3=1%27%20OR%20%271%27=%271",
+    "flt0_status_equals=active%27%20OR%201=1--",
+    "sort=999",
+    "sort=-1",
+    "sort=1%20DESC%3B",
+    "page=-1",
+    "page=99999999999999999999",
+    "page_size=1000000",
+    "page_size=-5",
+    "desc=1%20OR%201=1",
 ]
-LISTS = ["/admin/customers/", "/admin/orders/", "/admin/audit/", "/admin/staff/",
-         "/admin/reasons/", "/admin/rules/"]
+LISTS = [
+    "/admin/customers/",
+    "/admin/orders/",
+    "/admin/audit/",
+    "/admin/staff/",
+    "/admin/reasons/",
+    "/admin/rules/",
+]
 SEARCHABLE = {"/admin/customers/", "/admin/orders/", "/admin/audit/", "/admin/staff/"}
 
 
@@ -42,8 +58,10 @@ def _row_count(body: str) -> int:
 def _schema() -> list:
     db.session.rollback()
     inspector = sa.inspect(db.engine)
-    return sorted((table, tuple(column["name"] for column in inspector.get_columns(table)))
-                  for table in inspector.get_table_names())
+    return sorted(
+        (table, tuple(column["name"] for column in inspector.get_columns(table)))
+        for table in inspector.get_table_names()
+    )
 
 
 ROWS = 25  # more than one page (20) on every list
@@ -53,19 +71,48 @@ def _seed_every_list(staff) -> None:
     """ROWS customers, orders, operations, staff users, reasons and review rules."""
     ids = make_customers(ROWS)
     when = datetime(2026, 1, 1, tzinfo=UTC)
-    db.session.execute(sa.insert(Order), [
-        {"number": f"SO{n:08d}", "customer_id": ids[n], "amount": Decimal("10.00"),
-         "ordered_at": when, "created_at": when} for n in range(ROWS)])
-    db.session.execute(sa.insert(StaffUser), [
-        {"username": f"user{n:02d}", "role": "clerk", "is_active": True,
-         "password_hash": staff["clerk"].password_hash, "session_token": f"token{n:02d}"}
-        for n in range(ROWS)])
-    db.session.execute(sa.insert(Reason), [
-        {"code": f"reason_{n:02d}", "label": f"Reason {n}", "for_deactivate": True,
-         "position": n} for n in range(ROWS)])
-    db.session.execute(sa.insert(ReviewRule), [
-        {"name": f"Rule {n}", "inactivity_days": 100 + n, "enabled": True}
-        for n in range(ROWS)])
+    db.session.execute(
+        sa.insert(Order),
+        [
+            {
+                "number": f"SO{n:08d}",
+                "customer_id": ids[n],
+                "amount": Decimal("10.00"),
+                "ordered_at": when,
+                "created_at": when,
+            }
+            for n in range(ROWS)
+        ],
+    )
+    db.session.execute(
+        sa.insert(StaffUser),
+        [
+            {
+                "username": f"user{n:02d}",
+                "role": "clerk",
+                "is_active": True,
+                "password_hash": staff["clerk"].password_hash,
+                "session_token": f"token{n:02d}",
+            }
+            for n in range(ROWS)
+        ],
+    )
+    db.session.execute(
+        sa.insert(Reason),
+        [
+            {
+                "code": f"reason_{n:02d}",
+                "label": f"Reason {n}",
+                "for_deactivate": True,
+                "position": n,
+            }
+            for n in range(ROWS)
+        ],
+    )
+    db.session.execute(
+        sa.insert(ReviewRule),
+        [{"name": f"Rule {n}", "inactivity_days": 100 + n, "enabled": True} for n in range(ROWS)],
+    )
     db.session.commit()
     build_log((0,) * ROWS)
 
@@ -94,13 +141,22 @@ def test_t40_hostile_list_parameters_never_500_nor_widen_a_query(client, login, 
     assert _schema() == schema
 
 
-@pytest.mark.parametrize("pattern", [r"\btext\(\s*f[\"']", r"exec_driver_sql\(\s*f[\"']",
-                                     r"\btext\([^)]*%\s", r"\btext\([^)]*\.format\("])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"\btext\(\s*f[\"']",
+        r"exec_driver_sql\(\s*f[\"']",
+        r"\btext\([^)]*%\s",
+        r"\btext\([^)]*\.format\(",
+    ],
+)
 def test_t40_no_sql_is_built_from_strings(pattern):
     """T40 / ASVS 5.3.4 — the app never builds SQL text with f-strings, % or .format()."""
     package = Path(__file__).resolve().parents[2] / "admin_app"
-    offenders = [f"{path.relative_to(package)}:{number}"
-                 for path in package.rglob("*.py")
-                 for number, line in enumerate(path.read_text().splitlines(), 1)
-                 if re.search(pattern, line)]
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(pattern, line)
+    ]
     assert offenders == []

@@ -43,8 +43,9 @@ def admin_client(client, login, reasons):
     return client
 
 
-def test_t43_sqlite_under_four_gunicorn_workers_never_says_locked(backend, staff, reasons,
-                                                                   database_url, tmp_path):
+def test_t43_sqlite_under_four_gunicorn_workers_never_says_locked(
+    backend, staff, reasons, database_url, tmp_path
+):
     """T43 — SQLite, 4 gunicorn workers, 20 concurrent step-2 requests on disjoint sets: no
     500 "database is locked"; each request succeeds (303) or answers 503 with Retry-After
     and changes nothing."""
@@ -54,20 +55,20 @@ def test_t43_sqlite_under_four_gunicorn_workers_never_says_locked(backend, staff
     db.session.remove()
     with gunicorn(app_spec(database_url), tmp_path, workers=4) as server:
         browser = Client(server)
-        assert browser.post("/login", {"username": "admin",
-                                       "password": PASSWORD}).status == 302
+        assert browser.post("/login", {"username": "admin", "password": PASSWORD}).status == 302
         tokens = []
         for ids in sets:
-            page = browser.post("/admin/customers/action/", {
-                "action": "deactivate", "rowid": [str(i) for i in ids]})
+            page = browser.post(
+                "/admin/customers/action/", {"action": "deactivate", "rowid": [str(i) for i in ids]}
+            )
             tokens.append(TOKEN_RE.search(page.body).group(1))
         barrier, replies = threading.Barrier(len(tokens)), {}
 
         def confirm(index):
             barrier.wait()
             replies[index] = Client(server, cookies=dict(browser.cookies)).post(
-                "/admin/customers/confirm/", {"token": tokens[index],
-                                              "reason": "customer_request"})
+                "/admin/customers/confirm/", {"token": tokens[index], "reason": "customer_request"}
+            )
 
         threads = [threading.Thread(target=confirm, args=(n,)) for n in range(len(tokens))]
         for thread in threads:
@@ -106,8 +107,11 @@ def test_t43_write_transactions_begin_immediate(admin_client, backend):
         assert confirm_action(admin_client, token).status_code == 303
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
-    first_write = next(n for n, words in enumerate(statements)
-                       if words[0].upper() in ("UPDATE", "INSERT", "DELETE"))
+    first_write = next(
+        n
+        for n, words in enumerate(statements)
+        if words[0].upper() in ("UPDATE", "INSERT", "DELETE")
+    )
     begins = [words for words in statements[:first_write] if words[0].upper() == "BEGIN"]
     assert begins[-1] == ["BEGIN", "IMMEDIATE"]
 
@@ -131,8 +135,9 @@ def _fail_on(statement_start: str, nth: int = 1):
 
 
 @pytest.mark.parametrize("where", ["second_customer_update", "audit_insert", "commit"])
-def test_t44_a_database_failure_changes_nothing_and_shows_a_reference(app, admin_client, where,
-                                                                      monkeypatch, caplog):
+def test_t44_a_database_failure_changes_nothing_and_shows_a_reference(
+    app, admin_client, where, monkeypatch, caplog
+):
     """T44 — an OperationalError on the 2nd chunk's customer UPDATE, on the audit INSERT, or
     on COMMIT: 0 customers changed, 0 audit rows, the op token not consumed (a retry works
     once); the answer is 500 "The operation failed; nothing was changed. Reference: …" with
@@ -140,17 +145,22 @@ def test_t44_a_database_failure_changes_nothing_and_shows_a_reference(app, admin
     ids = make_customers(5)
     _, token = start_action(admin_client, "deactivate", ids)
     before = snapshot()
-    monkeypatch.setattr(status_change, "execute",
-                        functools.partial(status_change.execute, chunk_size=2))
+    monkeypatch.setattr(
+        status_change, "execute", functools.partial(status_change.execute, chunk_size=2)
+    )
     hook = None
     if where == "commit":
+
         def failing_commit(dbapi_connection):
             raise _dbapi_error("injected failure: disk I/O error")
 
         monkeypatch.setattr(db.engine.dialect, "do_commit", failing_commit)
     else:
-        hook = _fail_on("UPDATE CUSTOMERS", nth=2) if where == "second_customer_update" \
+        hook = (
+            _fail_on("UPDATE CUSTOMERS", nth=2)
+            if where == "second_customer_update"
             else _fail_on("INSERT INTO AUDIT_OPERATIONS")
+        )
         sa.event.listen(db.engine, "before_cursor_execute", hook)
     try:
         response = confirm_action(admin_client, token)
@@ -163,8 +173,11 @@ def test_t44_a_database_failure_changes_nothing_and_shows_a_reference(app, admin
     reference = FAILED.search(body).group(1)
     for leak in ("injected", "UPDATE", "INSERT", "SQL", "Traceback", "OperationalError"):
         assert leak not in body
-    logged = [r for r in caplog.records if r.levelno >= logging.ERROR
-              and f"reference {reference}" in r.getMessage()]
+    logged = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and f"reference {reference}" in r.getMessage()
+    ]
     assert len(logged) == 1 and logged[0].exc_info
     assert snapshot() == before
     assert confirm_action(admin_client, token).status_code == 303
@@ -172,8 +185,7 @@ def test_t44_a_database_failure_changes_nothing_and_shows_a_reference(app, admin
     assert statuses(ids) == {i: "deactivated" for i in ids}
 
 
-def test_t44_a_killed_connection_between_the_steps_recovers(admin_client, backend,
-                                                            database_url):
+def test_t44_a_killed_connection_between_the_steps_recovers(admin_client, backend, database_url):
     """T44 — the PostgreSQL connections are killed between step 1 and step 2:
     pool_pre_ping replaces them and the confirm works."""
     if backend != "postgresql":
@@ -183,9 +195,12 @@ def test_t44_a_killed_connection_between_the_steps_recovers(admin_client, backen
     db.session.remove()
     killer = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
     with killer.connect() as conn:
-        killed = conn.execute(sa.text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        killed = conn.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
     killer.dispose()
     assert killed >= 1
     assert confirm_action(admin_client, token).status_code == 303
@@ -219,9 +234,12 @@ def audit_insert_refused(request, backend, database_url):
 
     def refuse():
         db.session.rollback()  # a fresh transaction: the old snapshot could not write
-        db.session.execute(sa.text(
-            "CREATE TRIGGER test_refuse_audit_insert BEFORE INSERT ON audit_operations "
-            "BEGIN SELECT RAISE(ABORT, 'permission denied for table audit_operations'); END"))
+        db.session.execute(
+            sa.text(
+                "CREATE TRIGGER test_refuse_audit_insert BEFORE INSERT ON audit_operations "
+                "BEGIN SELECT RAISE(ABORT, 'permission denied for table audit_operations'); END"
+            )
+        )
         db.session.commit()
 
     def allow():
@@ -232,15 +250,17 @@ def audit_insert_refused(request, backend, database_url):
     yield None, refuse, allow
 
 
-def test_t45_an_unwritable_audit_log_rolls_the_change_back(app, staff, reasons,
-                                                          audit_insert_refused, caplog):
+def test_t45_an_unwritable_audit_log_rolls_the_change_back(
+    app, staff, reasons, audit_insert_refused, caplog
+):
     """T45 — the audit INSERT privilege is revoked (PostgreSQL: from the app's own role):
     the deactivation is rolled back (no unaudited change), 500 with a reference, and a
     CRITICAL audit_write_failed event."""
     role_app, refuse, allow = audit_insert_refused
     client = (role_app or app).test_client()
-    assert client.post("/login", data={"username": "admin",
-                                       "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 302
+    )
     ids = make_customers(3)
     _, token = start_action(client, "deactivate", ids)
     refuse()
@@ -252,8 +272,9 @@ def test_t45_an_unwritable_audit_log_rolls_the_change_back(app, staff, reasons,
     assert snapshot() == before
     [alert] = events(caplog, "audit_write_failed")
     assert alert["action"] == "deactivate"
-    assert [r.levelno for r in caplog.records if getattr(r, "security_event", None) is alert] \
-        == [logging.CRITICAL]
+    assert [r.levelno for r in caplog.records if getattr(r, "security_event", None) is alert] == [
+        logging.CRITICAL
+    ]
     allow()
     assert confirm_action(client, token).status_code == 303
     assert statuses(ids) == {i: "deactivated" for i in ids}
@@ -262,25 +283,46 @@ def test_t45_an_unwritable_audit_log_rolls_the_change_back(app, staff, reasons,
 # -- the edit form's optimistic version ------------------------------------------------------
 
 
-EDIT_FORM = {"code": "T00001", "name": "Renamed by a stale form", "segment": "retail",
-             "credit_limit": "1", "balance": "0"}
+EDIT_FORM = {
+    "code": "T00001",
+    "name": "Renamed by a stale form",
+    "segment": "retail",
+    "credit_limit": "1",
+    "balance": "0",
+}
 
 
 def _edited_by_someone_else() -> int:
     """A customer whose details another user changed (version 1 → 2)."""
     [customer_id] = make_customers(1)
-    customers.update_details(customer_id, {"name": "Renamed by someone else"},
-                             expected_version=1,
-                             actor=Actor(id=None, username="other", role="manager"))
+    customers.update_details(
+        customer_id,
+        {"name": "Renamed by someone else"},
+        expected_version=1,
+        actor=Actor(id=None, username="other", role="manager"),
+    )
     return customer_id
 
 
-@pytest.mark.parametrize("version", [None, "", "abc", "1.0", "-1", "+2", "1e3", "٢",
-                                     "99999999999", ["2", "2"]],
-                         ids=["missing", "empty", "text", "decimal", "negative", "plus",
-                              "exponent", "arabic-digit", "too-long", "twice"])
+@pytest.mark.parametrize(
+    "version",
+    [None, "", "abc", "1.0", "-1", "+2", "1e3", "٢", "99999999999", ["2", "2"]],
+    ids=[
+        "missing",
+        "empty",
+        "text",
+        "decimal",
+        "negative",
+        "plus",
+        "exponent",
+        "arabic-digit",
+        "too-long",
+        "twice",
+    ],
+)
 def test_an_edit_without_a_valid_version_never_overwrites_a_concurrent_change(
-        client, login, staff, version):
+    client, login, staff, version
+):
     """Someone else edited the customer (version 1 → 2) while this form was open. Posting the
     form without its `version`, or with anything but one integer, is refused with 400 and the
     edit form again with the reason; nothing is saved over the other change (with a missing
@@ -300,13 +342,15 @@ def test_an_edit_with_a_stale_version_is_409_with_the_form(client, login, staff)
     customer_id = _edited_by_someone_else()
     login("clerk")
     before = snapshot()
-    response = client.post(f"/admin/customers/edit/?id={customer_id}",
-                           data={**EDIT_FORM, "version": "1"})
+    response = client.post(
+        f"/admin/customers/edit/?id={customer_id}", data={**EDIT_FORM, "version": "1"}
+    )
     assert response.status_code == 409
     assert "This customer was changed by someone else." in text(response)
     assert 'name="name"' in text(response)
     assert snapshot() == before
-    saved = client.post(f"/admin/customers/edit/?id={customer_id}",
-                        data={**EDIT_FORM, "version": "2"})
+    saved = client.post(
+        f"/admin/customers/edit/?id={customer_id}", data={**EDIT_FORM, "version": "2"}
+    )
     assert saved.status_code == 302
     assert snapshot()["customers"] != before["customers"]

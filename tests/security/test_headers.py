@@ -32,8 +32,10 @@ CSP = {
     "form-action": "form-action 'self'",
     "frame-ancestors": "frame-ancestors 'none'",
 }
-SCRIPT_SRC = re.compile(r"script-src 'self' 'nonce-[A-Za-z0-9_-]{24}'"
-                        r"( 'unsafe-hashes'( 'sha256-[A-Za-z0-9+/]{43}=')+)?")
+SCRIPT_SRC = re.compile(
+    r"script-src 'self' 'nonce-[A-Za-z0-9_-]{24}'"
+    r"( 'unsafe-hashes'( 'sha256-[A-Za-z0-9+/]{43}=')+)?"
+)
 
 
 def assert_security_headers(response) -> None:
@@ -51,19 +53,27 @@ def assert_security_headers(response) -> None:
 
 def test_every_kind_of_response_carries_the_headers(client, login):
     """Pages, redirects, static files, JSON, errors — logged in or not."""
-    anonymous = [client.get("/login"), client.get("/"), client.get("/admin/"),
-                 client.get("/healthz"), client.get("/static/app.css"),
-                 client.get("/admin/static/admin/js/actions.js?v=1.0.0"), client.get("/nope"),
-                 client.get("/logout")]
+    anonymous = [
+        client.get("/login"),
+        client.get("/"),
+        client.get("/admin/"),
+        client.get("/healthz"),
+        client.get("/static/app.css"),
+        client.get("/admin/static/admin/js/actions.js?v=1.0.0"),
+        client.get("/nope"),
+        client.get("/logout"),
+    ]
     assert [r.status_code for r in anonymous] == [200, 302, 302, 200, 200, 200, 404, 405]
     login("admin")
-    for response in anonymous + [client.get("/admin/"), client.get("/admin/customers/"),
-                                 client.get("/admin/staff/new/")]:
+    for response in anonymous + [
+        client.get("/admin/"),
+        client.get("/admin/customers/"),
+        client.get("/admin/staff/new/"),
+    ]:
         assert_security_headers(response)
 
 
-def test_scripts_carry_this_requests_nonce_and_inline_handlers_are_hashed(client, login,
-                                                                          reasons):
+def test_scripts_carry_this_requests_nonce_and_inline_handlers_are_hashed(client, login, reasons):
     """ASVS 14.4.3: Flask-Admin's <script> tags carry the response's nonce (a new one each
     time); the only inline handlers on the grid are exactly the ones the CSP allows by hash."""
     make_customers(2)
@@ -92,9 +102,14 @@ def test_admin_pages_are_not_cached_but_static_files_are(client, login, reasons)
     login_page = client.get("/login")
     login("admin")
     confirmation, _ = start_action(client, "freeze", ids)
-    for response in (login_page, client.get("/admin/"), client.get("/admin/customers/"),
-                     confirmation, client.get("/admin/audit/"),
-                     client.get("/admin/audit/details/?id=1")):
+    for response in (
+        login_page,
+        client.get("/admin/"),
+        client.get("/admin/customers/"),
+        confirmation,
+        client.get("/admin/audit/"),
+        client.get("/admin/audit/details/?id=1"),
+    ):
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store"
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"
@@ -105,14 +120,23 @@ def test_hsts_in_production_only(client, database_url):
     """ASVS 14.4.5: Strict-Transport-Security max-age ≥ 1 year in production, not in tests."""
     assert "Strict-Transport-Security" not in client.get("/login").headers
     production = create_app("production", SECRET_KEY="k", SQLALCHEMY_DATABASE_URI=database_url)
-    hsts = production.test_client().get("/login", base_url="https://localhost").headers[
-        "Strict-Transport-Security"]
+    hsts = (
+        production.test_client()
+        .get("/login", base_url="https://localhost")
+        .headers["Strict-Transport-Security"]
+    )
     assert int(re.search(r"max-age=(\d+)", hsts)[1]) >= 31_536_000
 
 
-@pytest.mark.parametrize("method, path", [("TRACE", "/"), ("TRACE", "/login"),
-                                          ("PUT", "/admin/customers/action/"),
-                                          ("DELETE", "/admin/customers/confirm/")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("TRACE", "/"),
+        ("TRACE", "/login"),
+        ("PUT", "/admin/customers/action/"),
+        ("DELETE", "/admin/customers/confirm/"),
+    ],
+)
 def test_unused_methods_are_405(client, login, method, path):
     """ASVS 14.5.1: only the methods in use."""
     login("admin")
@@ -135,8 +159,11 @@ def _raw_reply_head(port: int, data: bytes) -> str:
 def assert_server_discloses_no_version(server) -> None:
     """No Server or X-Powered-By header names a version: on pages, errors, TRACE (refused),
     and on the server's own answer to a request the app never sees."""
-    replies = [Client(server).get("/login"), Client(server).get("/nope"),
-               Client(server).request("TRACE", "/")]
+    replies = [
+        Client(server).get("/login"),
+        Client(server).get("/nope"),
+        Client(server).request("TRACE", "/"),
+    ]
     assert [reply.status for reply in replies] == [200, 404, 405]
     for reply in replies:
         names = reply.headers.get_all("Server") or []

@@ -26,8 +26,9 @@ def test_t46_the_log_cannot_be_changed_over_http_even_by_an_admin(client, login,
     /ajax/update/ and GET /edit/?id=1: 403 each (not a silent 302); every row and the hash
     chain unchanged; one security event per attempt."""
     login("admin")  # the login itself is operation #1
-    staff_service.create_user("zoe", role="clerk", password="long-enough-password",
-                              actor=Actor.cli())
+    staff_service.create_user(
+        "zoe", role="clerk", password="long-enough-password", actor=Actor.cli()
+    )
     before = snapshot()
     assert len(before["operations"]) == 2
     attempts = [
@@ -63,26 +64,38 @@ def app_role_url(request, app, backend) -> str:
     """A log with one operation, and the URL of the app's restricted role (PostgreSQL)."""
     if backend != "postgresql":
         pytest.skip("database roles are PostgreSQL's")
-    staff_service.create_user("zoe", role="clerk", password="long-enough-password",
-                              actor=Actor.cli())
+    staff_service.create_user(
+        "zoe", role="clerk", password="long-enough-password", actor=Actor.cli()
+    )
     db.session.remove()
     return request.getfixturevalue("pg_app_role")[1]
 
 
-@pytest.mark.parametrize("statement, error", [
-    ("UPDATE audit_operations SET actor_username = 'x'",
-     "42501 permission denied for table audit_operations"),
-    ("DELETE FROM audit_operations", "42501 permission denied for table audit_operations"),
-    ("UPDATE audit_entries SET new_value = 'x'",
-     "42501 permission denied for table audit_entries"),
-    ("DELETE FROM audit_entries", "42501 permission denied for table audit_entries"),
-    ("TRUNCATE audit_operations CASCADE", "42501 permission denied for table audit_operations"),
-    ("TRUNCATE audit_entries", "42501 permission denied for table audit_entries"),
-    ("ALTER TABLE audit_operations DISABLE TRIGGER ALL",
-     "42501 must be owner of table audit_operations"),
-    ("SET session_replication_role = replica",
-     '42501 permission denied to set parameter "session_replication_role"'),
-])
+@pytest.mark.parametrize(
+    "statement, error",
+    [
+        (
+            "UPDATE audit_operations SET actor_username = 'x'",
+            "42501 permission denied for table audit_operations",
+        ),
+        ("DELETE FROM audit_operations", "42501 permission denied for table audit_operations"),
+        (
+            "UPDATE audit_entries SET new_value = 'x'",
+            "42501 permission denied for table audit_entries",
+        ),
+        ("DELETE FROM audit_entries", "42501 permission denied for table audit_entries"),
+        ("TRUNCATE audit_operations CASCADE", "42501 permission denied for table audit_operations"),
+        ("TRUNCATE audit_entries", "42501 permission denied for table audit_entries"),
+        (
+            "ALTER TABLE audit_operations DISABLE TRIGGER ALL",
+            "42501 must be owner of table audit_operations",
+        ),
+        (
+            "SET session_replication_role = replica",
+            '42501 permission denied to set parameter "session_replication_role"',
+        ),
+    ],
+)
 def test_t47_the_app_role_cannot_change_the_log(app_role_url, statement, error):
     """T47 — direct SQL as the app's own PostgreSQL role (SELECT and INSERT on the audit
     tables only): UPDATE, DELETE, TRUNCATE → permission denied (42501); DISABLE TRIGGER →
@@ -99,11 +112,20 @@ def test_t47_the_app_role_reads_and_appends(app_role_url):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM audit_operations")).scalar() == 1
         for table in ("audit_operations", "audit_entries"):
-            privileges = {p: conn.execute(sa.text(
-                "SELECT has_table_privilege(current_user, :t, :p)"), {"t": table, "p": p}
-            ).scalar() for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")}
-            assert privileges == {"SELECT": True, "INSERT": True, "UPDATE": False,
-                                  "DELETE": False, "TRUNCATE": False}, table
+            privileges = {
+                p: conn.execute(
+                    sa.text("SELECT has_table_privilege(current_user, :t, :p)"),
+                    {"t": table, "p": p},
+                ).scalar()
+                for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            }
+            assert privileges == {
+                "SELECT": True,
+                "INSERT": True,
+                "UPDATE": False,
+                "DELETE": False,
+                "TRUNCATE": False,
+            }, table
     engine.dispose()
 
 
@@ -111,11 +133,15 @@ def test_t47_forged_rows_are_caught_by_the_verifier(app_role_url):
     """T47 — the app role may INSERT (the app appends), so a row forged with an explicit id
     (seq) and its own hash goes in; the hash chain names it."""
     assert audit_verify.verify_chain().intact
-    forged = _as(app_role_url, (
-        "INSERT INTO audit_operations (id, created_at, actor_username, actor_role, action, "
-        "memo, scope, changed_count, skipped_count, source, prev_hash, hash) VALUES (999, "
-        "now(), 'mallory', 'admin', 'deactivate', '', '{}', 0, 0, 'web', repeat('0', 64), "
-        "repeat('f', 64))"))
+    forged = _as(
+        app_role_url,
+        (
+            "INSERT INTO audit_operations (id, created_at, actor_username, actor_role, action, "
+            "memo, scope, changed_count, skipped_count, source, prev_hash, hash) VALUES (999, "
+            "now(), 'mallory', 'admin', 'deactivate', '', '{}', 0, 0, 'web', repeat('0', 64), "
+            "repeat('f', 64))"
+        ),
+    )
     assert forged == "succeeded"
     db.session.remove()
     result = audit_verify.verify_chain()

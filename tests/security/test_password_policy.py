@@ -18,17 +18,21 @@ from admin_app.services.errors import InvalidInput
 from tests.security.conftest import text
 
 
-@pytest.mark.parametrize("password, problem", [
-    ("a" * 11, "at least 12 characters"),
-    ("x" * 129, "at most 128 characters"),
-    ("password123456", "too common"),
-    ("PASSWORD123456", "too common"),
-    ("Maximilian-Jr", "must not be the username"),
-])
+@pytest.mark.parametrize(
+    "password, problem",
+    [
+        ("a" * 11, "at least 12 characters"),
+        ("x" * 129, "at most 128 characters"),
+        ("password123456", "too common"),
+        ("PASSWORD123456", "too common"),
+        ("Maximilian-Jr", "must not be the username"),
+    ],
+)
 def test_refused_passwords(app, password, problem):
     with pytest.raises(InvalidInput, match=problem):
-        staff_service.create_user("maximilian-jr", role="clerk", password=password,
-                                  actor=Actor.cli())
+        staff_service.create_user(
+            "maximilian-jr", role="clerk", password=password, actor=Actor.cli()
+        )
 
 
 @pytest.mark.parametrize("length", [12, 64, 128])
@@ -36,11 +40,15 @@ def test_long_passwords_round_trip_through_login(app, client, length):
     """ASVS 2.1.2: 12 to 128 characters are accepted, and the whole password counts."""
     password = ("Kq7#" * 40)[:length]
     staff_service.create_user("longpass", role="clerk", password=password, actor=Actor.cli())
-    assert client.post("/login", data={"username": "longpass",
-                                       "password": password}).status_code == 302
+    assert (
+        client.post("/login", data={"username": "longpass", "password": password}).status_code
+        == 302
+    )
     client.post("/logout")
-    assert client.post("/login", data={"username": "longpass",
-                                       "password": password[:-1]}).status_code == 401
+    assert (
+        client.post("/login", data={"username": "longpass", "password": password[:-1]}).status_code
+        == 401
+    )
 
 
 def test_a_129_character_password_at_login_is_a_clean_400(client, staff):
@@ -50,8 +58,9 @@ def test_a_129_character_password_at_login_is_a_clean_400(client, staff):
 
 
 def test_cli_applies_the_policy(runner):
-    result = runner.invoke(args=["users", "create", "pat", "--role", "clerk",
-                                 "--password", "password123456"])
+    result = runner.invoke(
+        args=["users", "create", "pat", "--role", "clerk", "--password", "password123456"]
+    )
     assert result.exit_code == 1
     assert "too common" in result.output
 
@@ -68,9 +77,12 @@ def test_production_seeds_no_default_passwords(database_url, monkeypatch):
     client = production.test_client()
     page = client.get("/login", base_url="https://localhost")
     csrf = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
-    response = client.post("/login", base_url="https://localhost", data={
-        "username": "admin", "password": "admin", "csrf_token": csrf.split('"')[0]},
-        headers={"Referer": "https://localhost/login"})
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        data={"username": "admin", "password": "admin", "csrf_token": csrf.split('"')[0]},
+        headers={"Referer": "https://localhost/login"},
+    )
     assert response.status_code == 401
 
 
@@ -87,8 +99,9 @@ def test_unknown_user_and_wrong_password_cost_the_same_hash(client, staff, monke
 
     def methods_hashed_by_login(username):
         hashed.clear()
-        response = client.post("/login", data={"username": username,
-                                                "password": "wrong-password-1"})
+        response = client.post(
+            "/login", data={"username": username, "password": "wrong-password-1"}
+        )
         assert response.status_code == 401
         return list(hashed)
 

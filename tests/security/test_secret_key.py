@@ -29,9 +29,12 @@ def source_strings() -> set[str | bytes]:
         if NOT_SOURCE & set(path.relative_to(ROOT).parts):
             continue
         for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
-                if node.value:
-                    found.add(node.value)
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, (str, bytes))
+                and node.value
+            ):
+                found.add(node.value)
     return found
 
 
@@ -39,8 +42,9 @@ def development_app(key_file: Path, database_url: str = "sqlite://") -> Flask:
     """The app as `make run` / `make serve` build it: development config, no SECRET_KEY (the
     config as it is, unless this test run's environment sets one)."""
     no_key = {"SECRET_KEY": ""} if ENV_SECRET_KEY else {}
-    return create_app("development", SECRET_KEY_FILE=key_file,
-                      SQLALCHEMY_DATABASE_URI=database_url, **no_key)
+    return create_app(
+        "development", SECRET_KEY_FILE=key_file, SQLALCHEMY_DATABASE_URI=database_url, **no_key
+    )
 
 
 @pytest.fixture
@@ -57,12 +61,18 @@ def test_no_string_in_the_source_tree_signs_a_development_session(dev_app, staff
     keys a reader of the repository could try), is refused; re-signed with the app's own
     key it is accepted (so what is refused is only the signature)."""
     browser = dev_app.test_client()
-    assert browser.post("/login", data={"username": "admin", "password": PASSWORD,
-                                        "csrf_token": page_csrf(browser)}).status_code == 302
+    assert (
+        browser.post(
+            "/login",
+            data={"username": "admin", "password": PASSWORD, "csrf_token": page_csrf(browser)},
+        ).status_code
+        == 302
+    )
     cookie_name = dev_app.config["SESSION_COOKIE_NAME"]
     interface = dev_app.session_interface
-    payload = dict(interface.get_signing_serializer(dev_app).loads(
-        browser.get_cookie(cookie_name).value))
+    payload = dict(
+        interface.get_signing_serializer(dev_app).loads(browser.get_cookie(cookie_name).value)
+    )
     assert payload["_user_id"] == staff["admin"].get_id()
 
     def signed_with(key: str | bytes) -> str:
@@ -112,8 +122,10 @@ def test_workers_starting_together_all_get_the_same_key(tmp_path):
     context = multiprocessing.get_context("fork")
     key_file, workers = tmp_path / "instance" / "secret_key", 4
     barrier, keys = context.Barrier(workers), context.Queue()
-    processes = [context.Process(target=_start_worker, args=(barrier, key_file, keys))
-                 for _ in range(workers)]
+    processes = [
+        context.Process(target=_start_worker, args=(barrier, key_file, keys))
+        for _ in range(workers)
+    ]
     for process in processes:
         process.start()
     found = {keys.get(timeout=60) for _ in processes}

@@ -20,12 +20,14 @@ ADMIN_ACTOR = Actor(id=None, username="tester", role="admin", source="cli")
 
 @pytest.fixture
 def production_app(database_url, password_hash):
-    app = create_app("production", SECRET_KEY="production-test-key",
-                     SQLALCHEMY_DATABASE_URI=database_url)
+    app = create_app(
+        "production", SECRET_KEY="production-test-key", SQLALCHEMY_DATABASE_URI=database_url
+    )
     app.test_client_class = IsolatedClient
     with app.app_context():
-        db.session.add(StaffUser(username="admin", role="admin", is_active=True,
-                                 password_hash=password_hash))
+        db.session.add(
+            StaffUser(username="admin", role="admin", is_active=True, password_hash=password_hash)
+        )
         db.session.commit()
         yield app
         db.session.remove()
@@ -42,8 +44,12 @@ def test_production_cookies_are_host_prefixed_secure_httponly_samesite(productio
     client = production_app.test_client()
     base = "https://localhost"
     csrf = csrf_from(client.get("/login", base_url=base))
-    response = client.post("/login", base_url=base, headers={"Referer": f"{base}/login"}, data={
-        "username": "admin", "password": PASSWORD, "remember": "y", "csrf_token": csrf})
+    response = client.post(
+        "/login",
+        base_url=base,
+        headers={"Referer": f"{base}/login"},
+        data={"username": "admin", "password": PASSWORD, "remember": "y", "csrf_token": csrf},
+    )
     assert response.status_code == 302
     cookies = _set_cookies(response)
     assert set(cookies) == {"__Host-session", "__Host-remember"}
@@ -70,8 +76,12 @@ def test_production_has_no_debugger(production_app, monkeypatch):
     assert "Traceback" not in text(failed) and "secret internals" not in text(failed)
     assert "debugger" not in text(failed).lower()
     assert client.get("/console", base_url="https://localhost").status_code == 404
-    assert client.get("/console?__debugger__=yes&cmd=resource&f=style.css",
-                      base_url="https://localhost").status_code == 404
+    assert (
+        client.get(
+            "/console?__debugger__=yes&cmd=resource&f=style.css", base_url="https://localhost"
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.csrf
@@ -80,8 +90,12 @@ def test_login_issues_a_new_session_and_the_old_cookie_is_worthless(app, client,
     and the pre-login cookie, replayed after the login, is not logged in."""
     csrf = page_csrf(client)
     before = client.get_cookie("session").value
-    assert client.post("/login", data={"username": "admin", "password": PASSWORD,
-                                       "csrf_token": csrf}).status_code == 302
+    assert (
+        client.post(
+            "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf}
+        ).status_code
+        == 302
+    )
     after = client.get_cookie("session").value
     assert after != before
     assert client.get("/admin/").status_code == 200
@@ -131,15 +145,18 @@ def test_absolute_lifetime_ends_an_active_session(client, login, clock_minutes):
 MISSING = object()
 
 
-@pytest.mark.parametrize("clocks", [
-    {"login_at": MISSING, "last_seen": MISSING},
-    {"login_at": MISSING},
-    {"last_seen": MISSING},
-    {"login_at": "0", "last_seen": "0"},
-    {"last_seen": True},
-], ids=["both-missing", "no-login_at", "no-last_seen", "text", "bool"])
-def test_a_session_without_its_clocks_is_rejected_not_restarted(client, login, caplog,
-                                                                 clocks):
+@pytest.mark.parametrize(
+    "clocks",
+    [
+        {"login_at": MISSING, "last_seen": MISSING},
+        {"login_at": MISSING},
+        {"last_seen": MISSING},
+        {"login_at": "0", "last_seen": "0"},
+        {"last_seen": True},
+    ],
+    ids=["both-missing", "no-login_at", "no-last_seen", "text", "bool"],
+)
+def test_a_session_without_its_clocks_is_rejected_not_restarted(client, login, caplog, clocks):
     """Every login starts login_at and last_seen. A logged-in session without them (or with
     something else than a number of seconds) is sent to log in with its remember-me cookie
     dropped and a session_rejected event, instead of being given fresh clocks (which would let
@@ -193,8 +210,7 @@ def test_session_and_remember_cookies_are_revoked(app, client, login, staff, cha
     elif change == "role":
         staff_service.update_user(clerk, role="auditor", actor=ADMIN_ACTOR)
     else:
-        staff_service.update_user(clerk, new_password="a-brand-new-passphrase",
-                                  actor=ADMIN_ACTOR)
+        staff_service.update_user(clerk, new_password="a-brand-new-passphrase", actor=ADMIN_ACTOR)
     for cookie_name, value in (("session", session_cookie), ("remember_token", remember_cookie)):
         browser = app.test_client()
         browser.set_cookie(cookie_name, value)
@@ -206,8 +222,12 @@ def test_no_session_or_secret_tokens_in_urls(client, login, reasons):
     login page carries the session, a CSRF token or the confirmation token in its URL."""
     ids = make_customers(3)
     login("admin")
-    pages = [text(client.get("/admin/")), text(client.get("/admin/customers/")),
-             text(start_action(client, "deactivate", ids)[0]), text(client.get("/login"))]
+    pages = [
+        text(client.get("/admin/")),
+        text(client.get("/admin/customers/")),
+        text(start_action(client, "deactivate", ids)[0]),
+        text(client.get("/login")),
+    ]
     urls = [url for page in pages for url in re.findall(r'(?:href|action|src)="([^"]*)"', page)]
     assert len(urls) > 20
     for url in urls:

@@ -27,16 +27,27 @@ def admin_client(client, login):
 def _user(username: str) -> StaffUser | None:
     db.session.rollback()
     return db.session.execute(
-        sa.select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+        sa.select(StaffUser).where(StaffUser.username == username)
+    ).scalar_one_or_none()
 
 
 def _entries(action: str) -> list[tuple]:
     db.session.rollback()
-    return [tuple(row) for row in db.session.execute(
-        sa.select(AuditEntry.entity, AuditEntry.entity_label, AuditEntry.field,
-                  AuditEntry.old_value, AuditEntry.new_value)
-        .join(AuditOperation).where(AuditOperation.action == action)
-        .order_by(AuditEntry.id)).all()]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(
+                AuditEntry.entity,
+                AuditEntry.entity_label,
+                AuditEntry.field,
+                AuditEntry.old_value,
+                AuditEntry.new_value,
+            )
+            .join(AuditOperation)
+            .where(AuditOperation.action == action)
+            .order_by(AuditEntry.id)
+        ).all()
+    ]
 
 
 def _log_text() -> str:
@@ -55,40 +66,50 @@ def _edit(client, user: StaffUser, **fields):
 
 def test_admin_creates_a_user_who_can_log_in(app, admin_client, caplog):
     caplog.set_level(logging.DEBUG)
-    response = admin_client.post("/admin/staff/new/", data={
-        "username": "zoe", "role": "manager", "password": NEW_PASSWORD})
+    response = admin_client.post(
+        "/admin/staff/new/", data={"username": "zoe", "role": "manager", "password": NEW_PASSWORD}
+    )
     assert response.status_code == 302
     zoe = _user("zoe")
     assert (zoe.role, zoe.is_active) == ("manager", True)
     assert zoe.password_hash.startswith("scrypt:")
-    assert _entries("staff_create") == [("staff_user", "zoe", "role", None, "manager"),
-                                        ("staff_user", "zoe", "is_active", None, "true")]
+    assert _entries("staff_create") == [
+        ("staff_user", "zoe", "role", None, "manager"),
+        ("staff_user", "zoe", "is_active", None, "true"),
+    ]
     other = app.test_client()
-    assert other.post("/login", data={"username": "zoe",
-                                      "password": NEW_PASSWORD}).status_code == 302
+    assert (
+        other.post("/login", data={"username": "zoe", "password": NEW_PASSWORD}).status_code == 302
+    )
     assert NEW_PASSWORD not in _log_text() + caplog.text
     assert zoe.password_hash not in _log_text() + caplog.text
 
 
-@pytest.mark.parametrize("password, message", [
-    ("short-pass1", "at least 12 characters"),
-    ("x" * 129, "at most 128 characters"),
-    ("password123456", "too common"),
-    ("NewColleague", "must not be the username"),
-])
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("short-pass1", "at least 12 characters"),
+        ("x" * 129, "at most 128 characters"),
+        ("password123456", "too common"),
+        ("NewColleague", "must not be the username"),
+    ],
+)
 def test_weak_passwords_are_refused_with_a_message(admin_client, password, message):
     """ASVS 2.1.1 / 2.1.2 / 2.1.7: the policy applies when an admin creates a user."""
     before = snapshot()
-    response = admin_client.post("/admin/staff/new/", data={
-        "username": "newcolleague", "role": "clerk", "password": password})
+    response = admin_client.post(
+        "/admin/staff/new/",
+        data={"username": "newcolleague", "role": "clerk", "password": password},
+    )
     assert response.status_code == 200
     assert message in text(response)
     assert _user("newcolleague") is None
     assert snapshot() == before
 
 
-def test_reset_password_applies_the_policy_logs_no_secret_and_ends_sessions(app, admin_client,
-                                                                           staff, caplog):
+def test_reset_password_applies_the_policy_logs_no_secret_and_ends_sessions(
+    app, admin_client, staff, caplog
+):
     caplog.set_level(logging.DEBUG)
     clerk_browser = app.test_client()
     clerk_browser.post("/login", data={"username": "clerk", "password": PASSWORD})
@@ -100,8 +121,12 @@ def test_reset_password_applies_the_policy_logs_no_secret_and_ends_sessions(app,
     assert _entries("staff_update") == [("staff_user", "clerk", "password", None, "(changed)")]
     assert clerk_browser.get("/admin/").status_code == 302  # session ended
     for password, status in ((PASSWORD, 401), (NEW_PASSWORD, 302)):
-        assert app.test_client().post("/login", data={
-            "username": "clerk", "password": password}).status_code == status
+        assert (
+            app.test_client()
+            .post("/login", data={"username": "clerk", "password": password})
+            .status_code
+            == status
+        )
     new_hash = _user("clerk").password_hash
     for secret in (NEW_PASSWORD, new_hash, clerk.password_hash):
         assert secret not in _log_text() + caplog.text
@@ -128,14 +153,23 @@ def test_disable_and_reenable(app, admin_client, staff):
     assert saved.status_code == 302
     assert "Staff user auditor saved." in text(admin_client.get(saved.headers["Location"]))
     assert _user("auditor").is_active is False
-    assert app.test_client().post("/login", data={
-        "username": "auditor", "password": PASSWORD}).status_code == 401
+    assert (
+        app.test_client()
+        .post("/login", data={"username": "auditor", "password": PASSWORD})
+        .status_code
+        == 401
+    )
     assert _edit(admin_client, _user("auditor"), is_active="y").status_code == 302
-    assert app.test_client().post("/login", data={
-        "username": "auditor", "password": PASSWORD}).status_code == 302
+    assert (
+        app.test_client()
+        .post("/login", data={"username": "auditor", "password": PASSWORD})
+        .status_code
+        == 302
+    )
     assert _entries("staff_update") == [
         ("staff_user", "auditor", "is_active", "true", "false"),
-        ("staff_user", "auditor", "is_active", "false", "true")]
+        ("staff_user", "auditor", "is_active", "false", "true"),
+    ]
 
 
 def test_saving_an_unchanged_form_logs_nothing(admin_client, staff):
@@ -157,8 +191,7 @@ def test_the_last_active_admin_cannot_be_demoted_or_disabled(admin_client, staff
 
 def test_an_admin_may_step_down_while_another_active_admin_remains(admin_client, staff):
     actor = Actor.cli()
-    other = staff_service.create_user("second", role="admin", password=NEW_PASSWORD,
-                                      actor=actor)
+    other = staff_service.create_user("second", role="admin", password=NEW_PASSWORD, actor=actor)
     staff_service.update_user(other.id, is_active=False, actor=actor)
     # An inactive admin does not count.
     assert "last active admin" in text(_edit(admin_client, _user("admin"), role="clerk"))
@@ -172,8 +205,9 @@ def test_an_admin_may_step_down_while_another_active_admin_remains(admin_client,
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, staff):
     """The last-admin check and the change are serialised: of two concurrent demotions of
     the only two admins, exactly one succeeds."""
-    second = staff_service.create_user("second", role="admin", password=NEW_PASSWORD,
-                                       actor=Actor.cli())
+    second = staff_service.create_user(
+        "second", role="admin", password=NEW_PASSWORD, actor=Actor.cli()
+    )
     targets = (staff["admin"].id, second.id)
     barrier, outcomes = threading.Barrier(2), []
 
@@ -195,6 +229,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, staff):
         thread.join(30)
     assert sorted(outcomes) == ["conflict", "ok"]
     db.session.rollback()
-    admins = db.session.execute(sa.select(sa.func.count()).select_from(StaffUser).where(
-        StaffUser.role == "admin", StaffUser.is_active.is_(True))).scalar()
+    admins = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == "admin", StaffUser.is_active.is_(True))
+    ).scalar()
     assert admins == 1
