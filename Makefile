@@ -14,7 +14,7 @@ BENCH_ARGS ?=
 AUDIT_VENV := .venv-audit
 PIP_AUDIT := pip-audit==2.10.1
 
-.PHONY: run test lint serve install translations compile-translations bench bench-service bench-api load clean audit
+.PHONY: run test faults lint serve install translations compile-translations bench bench-service bench-api load clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,12 @@ serve: install compile-translations
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - $(GUNICORN_ARGS) wsgi:app
 
 test: install compile-translations
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m "not faults" $(PYTEST_ARGS)
+
+# Fault injection that takes minutes (SIGKILL of workers during select-all confirmations on
+# both databases); CI runs it after `make test`.
+faults: install compile-translations
+	$(BIN)/pytest -n 2 -m faults $(PYTEST_ARGS)
 
 # The gate CI runs before the tests: lint, formatting, types.
 lint: install

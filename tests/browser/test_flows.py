@@ -45,8 +45,9 @@ def test_memo_error_rerenders_the_page_and_back_works(seeded, live_server, page)
     page.click("text=With selected")
     page.click("a.dropdown-item:has-text('Deactivate')")
     page.wait_for_selector("#confirm-title")
-    # The page's address is its GET form, so Back and reload never resubmit the action.
-    assert re.search(r"/admin/customers/preview/[0-9a-f]{32}/$", page.url)
+    # The page's address is its GET form, so Back and reload never resubmit the action
+    # (the page's script replaces it once loaded: wait for that, not for a time).
+    page.wait_for_url(re.compile(r"/admin/customers/preview/[0-9a-f]{32}/$"))
     assert _focused_name(page) == "reason"
 
     memo_required = "document.querySelector('textarea[name=memo]').required"
@@ -66,7 +67,7 @@ def test_memo_error_rerenders_the_page_and_back_works(seeded, live_server, page)
     assert page.input_value("textarea[name=memo]") == "   "
     assert _focused_name(page) == "memo"
     assert page.is_visible("#current-user")  # still inside the app
-    assert re.search(r"/admin/customers/preview/[0-9a-f]{32}/$", page.url)
+    page.wait_for_url(re.compile(r"/admin/customers/preview/[0-9a-f]{32}/$"))
 
     back = page.go_back()
     assert back is not None and back.status == 200

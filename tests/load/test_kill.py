@@ -70,6 +70,7 @@ def _selection(admin: StaffClient, round_number: int) -> tuple[str, str]:
     return action, token
 
 
+@pytest.mark.faults
 def test_sigkill_during_select_all_confirmations_loses_nothing(
     app, database_url, backend, password_hash, record_property
 ):
