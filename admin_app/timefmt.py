@@ -84,3 +84,15 @@ def local_time(value: datetime | date | None, format: str = "medium") -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         utc_iso(utc), utc.strftime("%Y-%m-%d %H:%M UTC"), local_text(utc, format)
     )
+
+
+def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
+    """The local calendar day of a moment (e.g. "completed on"), with the UTC time on hover."""
+    if value is None:
+        return Markup("")
+    if not isinstance(value, datetime):
+        return local_time(value, format)
+    utc = _as_utc(value)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc_iso(utc), utc.strftime("%Y-%m-%d %H:%M UTC"), format_date(utc, format)
+    )

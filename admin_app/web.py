@@ -35,6 +35,7 @@ from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed
 from admin_app.timefmt import (
     COMMON_TIME_ZONES,
     is_time_zone,
+    local_date,
     local_text,
     local_time,
     select_time_zone,
@@ -136,6 +137,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
+    app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["number"] = format_number
 
