@@ -12,6 +12,7 @@ from admin_app.extensions import db
 from admin_app.models import StaffUser
 from admin_app.timefmt import local_text
 from tests.audit_support import append, customer_entries
+from tests.conftest import make_customers
 
 # 17:06 UTC on 2 December is 01:06 on 3 December in Taipei (UTC+8).
 EVENING_UTC = datetime(2026, 12, 2, 17, 6, tzinfo=UTC)
@@ -161,3 +162,13 @@ def test_exports_stay_iso_utc(client, login, staff, app_clock):
     assert [row for row in rows if "17:06" in "".join(row.values())]
     assert "2026-12-02T17:06:00+00:00" in body
     assert "2026-12-03" not in body
+
+
+def test_customer_history_shows_local_time(client, login, staff, app_clock):
+    (customer_id,) = make_customers(1)
+    _operation_at_evening(app_clock)
+    _choose(staff["auditor"], "Asia/Taipei")
+    login("auditor")
+    html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
+    history = html[html.index('id="customer-history"') :]
+    assert f"<time {HOVER}>Dec 3, 2026, 1:06:00\u202fAM</time>" in history
