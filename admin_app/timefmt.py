@@ -80,10 +80,7 @@ def local_time(value: datetime | date | None, format: str = "medium") -> Markup:
         return Markup("")
     if not isinstance(value, datetime):
         return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), local_text(value))
-    utc = _as_utc(value)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        utc_iso(utc), utc.strftime("%Y-%m-%d %H:%M UTC"), local_text(utc, format)
-    )
+    return _time_tag(value, local_text(value, format))
 
 
 def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
@@ -92,7 +89,11 @@ def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
         return Markup("")
     if not isinstance(value, datetime):
         return local_time(value, format)
+    return _time_tag(value, format_date(_as_utc(value), format))
+
+
+def _time_tag(value: datetime, shown: str) -> Markup:
     utc = _as_utc(value)
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        utc_iso(utc), utc.strftime("%Y-%m-%d %H:%M UTC"), format_date(utc, format)
+        utc_iso(utc), utc.strftime("%Y-%m-%d %H:%M UTC"), shown
     )
