@@ -16,6 +16,7 @@ ENV_LOG_HEAD_MARKER = os.environ.get("LOG_HEAD_MARKER")
 ENV_SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS") or "FULL"
 ENV_AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "")
 ENV_API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "600/minute"
+ENV_APP_TIMEZONE = os.environ.get("APP_TIMEZONE") or "UTC"
 
 
 def _normalise_database_url(url: str) -> str:
@@ -73,7 +74,9 @@ class Config:
     API_RATE_LIMIT = ENV_API_RATE_LIMIT
 
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
+    # The time zone pages show times in for users who chose none (IANA name, e.g. Asia/Taipei);
+    # stored times stay UTC. Also Flask-Babel's default (admin_app/timefmt.py).
+    APP_TIMEZONE = ENV_APP_TIMEZONE
     LANGUAGES = ("en", "zh_Hans_CN", "zh_Hant_TW")
 
     # Bulk status operations

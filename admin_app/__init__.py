@@ -9,7 +9,7 @@ from config import config_for
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app for `config_name` (or APP_CONFIG; default development)."""
-    from admin_app import secret_key
+    from admin_app import secret_key, timefmt
     from admin_app.admin import init_admin
     from admin_app.api import init_api
     from admin_app.auth import init_auth
@@ -24,6 +24,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         if not app.config.get("SECRET_KEY_FILE"):
             raise SystemExit("SECRET_KEY is not set: production refuses to start without it.")
         app.config["SECRET_KEY"] = secret_key.load_or_create(Path(app.config["SECRET_KEY_FILE"]))
+    if not timefmt.is_time_zone(app.config.get("APP_TIMEZONE") or ""):
+        raise SystemExit(
+            f"APP_TIMEZONE={app.config.get('APP_TIMEZONE')!r} is not a known IANA time zone "
+            "(e.g. UTC, Asia/Taipei): refusing to start."
+        )
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["APP_TIMEZONE"]
 
     db.init_app(app)
     _configure_engines(app)

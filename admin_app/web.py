@@ -32,6 +32,15 @@ from admin_app.auth.redirects import local_or
 from admin_app.extensions import db
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
+from admin_app.timefmt import (
+    COMMON_TIME_ZONES,
+    is_time_zone,
+    local_date,
+    local_text,
+    local_time,
+    select_time_zone,
+    time_zone_name,
+)
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文"}
 LANGUAGE_CODES = tuple(LANGUAGE_NAMES)
@@ -104,7 +113,10 @@ def init_web(app: Flask, babel) -> None:
         )
     translations = Path(__file__).parent / "translations"
     babel.init_app(
-        app, locale_selector=select_locale, default_translation_directories=str(translations)
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_time_zone,
+        default_translation_directories=str(translations),
     )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["html_lang"] = html_lang
@@ -120,7 +132,12 @@ def init_web(app: Flask, babel) -> None:
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "root", lambda: _redirect_home())
     app.add_url_rule("/locale", "set_locale", _set_locale, methods=["POST"])
+    app.add_url_rule("/preferences", "preferences", _preferences, methods=["GET", "POST"])
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["time_zone_name"] = time_zone_name
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_text"] = local_text
+    app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["number"] = format_number
 
@@ -148,6 +165,45 @@ def _set_locale():
     if current_user.is_authenticated:
         preferences.set_locale(current_user.id, locale)
     return redirect(local_or(request.form.get("next"), url_for("admin.index")))
+
+
+def _preferences():
+    """GET/POST /preferences: the signed-in user's time zone (NULL: the app's APP_TIMEZONE)."""
+    from flask import abort, flash, redirect
+
+    from admin_app.services import preferences
+
+    if not current_user.is_authenticated:
+        abort(401)
+    message = None
+    status = 200
+    typed = current_user.time_zone or ""
+    if request.method == "POST":
+        typed = (request.form.get("time_zone_other") or request.form.get("time_zone") or "").strip()
+        if typed == "default":
+            preferences.set_time_zone(current_user.id, None)
+            flash(_("Times are shown in the default time zone."), "success")
+            return redirect(url_for("preferences"))
+        if not is_time_zone(typed):
+            message = _(
+                "Unknown time zone: %(name)s. Use an IANA name such as Asia/Taipei.", name=typed
+            )
+            status = 400
+        else:
+            preferences.set_time_zone(current_user.id, typed)
+            flash(_("Times are shown in %(zone)s.", zone=typed), "success")
+            return redirect(url_for("preferences"))
+    context = dict(
+        message=message,
+        typed=typed,
+        choices=COMMON_TIME_ZONES,
+        current=current_user.time_zone,
+        default_zone=current_app.config["APP_TIMEZONE"],
+    )
+    from flask_admin import BaseView
+
+    admin = current_app.extensions["admin"][0]
+    return BaseView.render(admin.index_view, "admin/preferences.html", **context), status
 
 
 def _redirect_home():

@@ -706,7 +706,10 @@ def test_dashboard_shows_the_last_checkpoint_to_roles_that_see_the_log(
         checkpoint(runner, ledger)
     build_log((1, 1))
     html = client.get("/admin/").get_data(as_text=True)
-    assert "Last log checkpoint at 2026-11-25 12:00 UTC, up to operation #3" in html
+    assert (
+        'Last log checkpoint at <time datetime="2026-11-25T12:00:00Z" title="2026-11-25 12:00 UTC">'
+        "Nov 25, 2026, 12:00:00\u202fPM</time>, up to operation #3"
+    ) in html
     assert "(2 operations since)" in html  # the auditor's login was operation #1
     assert f"signed with key {key_id(signing_key.public_key())}" in html
 

@@ -180,7 +180,7 @@ def test_auditor_sees_a_deactivation_in_words(client, login, staff, reasons, lan
     stored = db.session.get(AuditOperation, operation_id)
     assert stored.hash in technical and stored.prev_hash in technical
     assert "&#34;mode&#34;: &#34;ids&#34;" in technical
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", details)
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" title="[^"]+ UTC">', html)
 
 
 def test_a_filter_scope_reads_as_a_sentence(app, staff, reasons):

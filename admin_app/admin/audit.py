@@ -34,6 +34,7 @@ from admin_app.models import AuditOperation
 from admin_app.services import history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
+from admin_app.timefmt import local_time
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
 # stored codes, then the same in words (the labels in the exporting user's language).
@@ -99,7 +100,7 @@ class DayRangeFilter(DateBetweenFilter):
 
 
 def _format_when(view, context, model, name):
-    return operation_text.log_time(model.created_at)
+    return local_time(model.created_at)
 
 
 def _format_action(view, context, model, name):

@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, flash, g, redirect, request, ses
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
-from flask_babel import format_date, format_time
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.form import _Auto
@@ -24,6 +24,7 @@ from admin_app.extensions import db
 from admin_app.i18n import TranslatedForm
 from admin_app.security_log import security_event
 from admin_app.services.errors import ServiceError
+from admin_app.timefmt import local_time
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -106,7 +107,7 @@ def xlsx_response(header, rows, filename: str) -> Response:
 
 
 def _format_datetime(view, value, name):
-    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
+    return local_time(value)
 
 
 def _format_date(view, value, name):

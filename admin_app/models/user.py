@@ -29,6 +29,8 @@ class StaffUser(UserMixin, Model):
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # IANA time zone the pages show times in; NULL: the app's APP_TIMEZONE. Stored times are UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     # Rotated on logout, disable and role change: every older session cookie stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     failed_login_count: Mapped[int] = mapped_column(default=0)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from flask import g, has_app_context
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from admin_app.admin.labels import SEGMENT_LABELS, reason_label, status_label
@@ -22,6 +22,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason
 from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
 from admin_app.services.authentication import UNKNOWN_USERNAME
+from admin_app.timefmt import local_text
 
 SCOPE_NAMES_SHOWN = 5
 TIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
@@ -77,7 +78,7 @@ _NOT_FILTERS = {"page", "page_size", "sort", "desc", "url"}
 
 def log_time(value) -> str:
     """The one format of timestamps in the log's pages (UTC unless a time zone is chosen)."""
-    return format_datetime(value, TIME_FORMAT) if value is not None else ""
+    return local_text(value, TIME_FORMAT)
 
 
 def role_label(role: str) -> str:

@@ -10,3 +10,11 @@ def set_locale(user_id: int, locale: str) -> None:
     """Remember the user's interface language. Commits."""
     with write_transaction() as session:
         session.execute(update(StaffUser).where(StaffUser.id == user_id).values(locale=locale))
+
+
+def set_time_zone(user_id: int, time_zone: str | None) -> None:
+    """Remember the zone the user's pages show times in (None: APP_TIMEZONE). Commits."""
+    with write_transaction() as session:
+        session.execute(
+            update(StaffUser).where(StaffUser.id == user_id).values(time_zone=time_zone)
+        )

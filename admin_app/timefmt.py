@@ -1,0 +1,99 @@
+"""The one way a time is shown: in the staff user's time zone and locale (Flask-Babel), with the
+UTC time on hover. Stored times stay UTC; exports keep ISO 8601 UTC (`utc_iso`)."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, has_app_context
+from flask_babel import format_date, format_datetime, get_timezone
+from markupsafe import Markup
+
+# The choices offered on the preferences page; any other valid IANA name may be typed.
+COMMON_TIME_ZONES = (
+    "UTC",
+    "Asia/Taipei",
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Europe/London",
+    "America/New_York",
+)
+MAX_TIME_ZONE_LENGTH = 64
+
+
+def is_time_zone(name: str) -> bool:
+    """A valid IANA time zone name (as zoneinfo knows it)."""
+    if not name or len(name) > MAX_TIME_ZONE_LENGTH or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def default_time_zone() -> str:
+    return (current_app.config.get("APP_TIMEZONE") if has_app_context() else None) or "UTC"
+
+
+def select_time_zone() -> str:
+    """Flask-Babel's timezone_selector: the signed-in staff user's zone, else APP_TIMEZONE."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user and current_user.is_authenticated:
+        chosen = getattr(current_user, "time_zone", None)
+        if isinstance(chosen, str) and is_time_zone(chosen):
+            return chosen
+    return default_time_zone()
+
+
+def time_zone_name() -> str:
+    """The zone the current page shows times in (for captions such as "Times in Asia/Taipei")."""
+    return str(get_timezone())
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_text(value: datetime | date | None, format: str = "medium") -> str:
+    """Plain text in the user's zone and locale; a date stays a date (no zone shift)."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return format_date(value, format)
+    return format_datetime(_as_utc(value), format)
+
+
+def utc_iso(value: datetime | None) -> str:
+    """ISO 8601 UTC with a Z (exports, the `datetime` attribute)."""
+    if value is None:
+        return ""
+    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_time(value: datetime | date | None, format: str = "medium") -> Markup:
+    """`<time datetime="…Z" title="2026-12-02 17:06 UTC">2026/12/3 上午1:06</time>`."""
+    if value is None:
+        return Markup("")
+    if not isinstance(value, datetime):
+        return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), local_text(value))
+    return _time_tag(value, local_text(value, format))
+
+
+def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
+    """The local calendar day of a moment (e.g. "completed on"), with the UTC time on hover."""
+    if value is None:
+        return Markup("")
+    if not isinstance(value, datetime):
+        return local_time(value, format)
+    return _time_tag(value, format_date(_as_utc(value), format))
+
+
+def _time_tag(value: datetime, shown: str) -> Markup:
+    utc = _as_utc(value)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc_iso(utc), utc.strftime("%Y-%m-%d %H:%M UTC"), shown
+    )
