@@ -1,7 +1,7 @@
 """/admin/orders/: the order list, and the order form (clerk and up) that places orders
 through services.orders, offering only active customers."""
 
-from flask import flash, g
+from flask import flash
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import (
     DateTimeGreaterFilter,
@@ -18,14 +18,14 @@ from sqlalchemy import or_
 from wtforms.validators import InputRequired
 
 from admin_app.admin.customers import status_badge
-from admin_app.admin.labels import reason_label, status_label
+from admin_app.admin.labels import status_label
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
+from admin_app.services import operation_text
 from admin_app.services import orders as order_service
-from admin_app.services import status_change
 from admin_app.web import format_money
 
 MAX_LOOKUP_RESULTS = 50
@@ -57,7 +57,9 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
         if model is None:
             return None
         if model.status != CustomerStatus.ACTIVE.value:
-            reason = _reason_labels().get(model.status_reason or "", model.status_reason)
+            reason = operation_text.reason_labels().get(
+                model.status_reason or "", model.status_reason
+            )
             label = _(
                 "%(code)s %(name)s — %(status)s: %(reason)s (cannot order)",
                 code=model.code,
@@ -92,15 +94,6 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
                 )
             )
         return query.order_by(Customer.code).offset(offset).limit(limit).all()
-
-
-def _reason_labels() -> dict[str, str]:
-    """Reason code → label in the page's language, read once per request."""
-    if "order_reason_labels" not in g:
-        g.order_reason_labels = {
-            reason.code: reason_label(reason) for reason in status_change.reasons_for(None)
-        }
-    return g.order_reason_labels
 
 
 def _format_customer_status(view, context, model, name):
