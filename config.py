@@ -17,6 +17,8 @@ ENV_SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS") or "FULL"
 ENV_AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "")
 ENV_API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "600/minute"
 ENV_APP_TIMEZONE = os.environ.get("APP_TIMEZONE") or "UTC"
+ENV_APPROVAL_THRESHOLD = int(os.environ.get("APPROVAL_THRESHOLD") or 100)
+ENV_APPROVAL_MAX_AGE_HOURS = int(os.environ.get("APPROVAL_MAX_AGE_HOURS") or 72)
 
 
 def _normalise_database_url(url: str) -> str:
@@ -85,6 +87,11 @@ class Config:
     CONFIRMATION_PREVIEW_ROWS = 100
     STATUS_CHANGE_CHUNK_SIZE = 5_000
     REVIEW_INTERVAL_DAYS = 30
+    # Four-eyes approval: a status change of more than APPROVAL_THRESHOLD customers (0: no size
+    # rule) or with a reason marked "requires approval" waits for a second person
+    # (services/approvals.py); a request not decided within APPROVAL_MAX_AGE_HOURS expires.
+    APPROVAL_THRESHOLD = ENV_APPROVAL_THRESHOLD
+    APPROVAL_MAX_AGE_HOURS = ENV_APPROVAL_MAX_AGE_HOURS
 
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 500_000
@@ -114,6 +121,9 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     LOG_HEAD_MARKER = ""  # tests that need it point it at a temporary file
+    # Off for the suite at large (its fixtures change hundreds of customers at once);
+    # tests/test_approvals.py turns it on with @pytest.mark.config(APPROVAL_THRESHOLD=...).
+    APPROVAL_THRESHOLD = 0
 
 
 class ProductionConfig(Config):

@@ -23,6 +23,7 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "view_audit"  # operation log and its export
     MANAGE_SETTINGS = "manage_settings"  # staff users, reasons, review rules
     MANAGE_API_TOKENS = "manage_api_tokens"  # create, list and revoke API tokens
+    APPROVE_STATUS_CHANGES = "approve_status_changes"  # others' large or sensitive changes
 
 
 ROLES = tuple(role.value for role in Role)
@@ -37,6 +38,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHANGE_STATUS,
             Permission.REVERT_OPERATIONS,
             Permission.VIEW_AUDIT,
+            Permission.APPROVE_STATUS_CHANGES,
         }
     ),
     Role.CLERK: frozenset({Permission.VIEW_CUSTOMERS, Permission.EDIT_CUSTOMERS}),

@@ -1,6 +1,7 @@
 """Every model, re-exported so Alembic and callers see them all."""
 
 from admin_app.models.api_token import ApiToken
+from admin_app.models.approval import ApprovalRequest
 from admin_app.models.audit import (
     AuditChainHead,
     AuditCheckpoint,
@@ -22,6 +23,7 @@ from admin_app.models.user import StaffUser
 
 __all__ = [
     "ApiToken",
+    "ApprovalRequest",
     "SEGMENTS",
     "AuditChainHead",
     "AuditCheckpoint",

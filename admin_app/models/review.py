@@ -1,6 +1,6 @@
 """Reasons for status changes and the rules that propose customers for review."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.extensions import Model
@@ -19,6 +19,8 @@ class Reason(Model):
     for_freeze: Mapped[bool] = mapped_column(default=True)
     for_reactivate: Mapped[bool] = mapped_column(default=False)
     memo_required: Mapped[bool] = mapped_column(default=False)
+    # A status change with this reason needs a second person's approval, whatever its size.
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     enabled: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[created_ts]

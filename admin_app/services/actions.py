@@ -36,6 +36,10 @@ class OperationAction(enum.StrEnum):
     RESTORE_ACKNOWLEDGED = "restore_acknowledged"
     API_TOKEN_CREATED = "api_token_created"
     API_TOKEN_REVOKED = "api_token_revoked"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVAL_APPROVED = "approval_approved"
+    APPROVAL_REJECTED = "approval_rejected"
+    APPROVAL_CANCELLED = "approval_cancelled"
 
 
 class ActionGroup(enum.StrEnum):
@@ -47,6 +51,7 @@ class ActionGroup(enum.StrEnum):
     SETTINGS = "settings"
     SIGN_IN = "sign_in"
     MAINTENANCE = "maintenance"
+    APPROVAL = "approval"
 
 
 GROUP_LABELS = {
@@ -58,6 +63,7 @@ GROUP_LABELS = {
     ActionGroup.SETTINGS: _l("Settings"),
     ActionGroup.SIGN_IN: _l("Sign-ins"),
     ActionGroup.MAINTENANCE: _l("Maintenance"),
+    ActionGroup.APPROVAL: _l("Approvals"),
 }
 
 
@@ -92,6 +98,10 @@ ACTIONS: dict[OperationAction, ActionInfo] = {
     OperationAction.RESTORE_ACKNOWLEDGED: ActionInfo(_l("Restore acknowledged"), _G.MAINTENANCE),
     OperationAction.API_TOKEN_CREATED: ActionInfo(_l("API token created"), _G.SETTINGS),
     OperationAction.API_TOKEN_REVOKED: ActionInfo(_l("API token revoked"), _G.SETTINGS),
+    OperationAction.APPROVAL_REQUESTED: ActionInfo(_l("Approval requested"), _G.APPROVAL),
+    OperationAction.APPROVAL_APPROVED: ActionInfo(_l("Approval granted"), _G.APPROVAL),
+    OperationAction.APPROVAL_REJECTED: ActionInfo(_l("Approval rejected"), _G.APPROVAL),
+    OperationAction.APPROVAL_CANCELLED: ActionInfo(_l("Approval request cancelled"), _G.APPROVAL),
 }
 
 
