@@ -16,6 +16,7 @@ from admin_app.models.types import utcnow
 from admin_app.progress import progress_bar
 from admin_app.services import (
     api_tokens,
+    approvals,
     audit_checkpoint,
     audit_verify,
     backup,
@@ -273,12 +274,23 @@ def change_status_command(
     click.echo(f"Will {action.value}: {preview.eligible} customer(s).")
     if preview.skipped_total:
         click.echo(f"Skipped: {preview.skipped_total} ({_skip_summary(preview.skipped, action)}).")
+    # Four-eyes: what the policy sends for approval never runs from the command line (there
+    # is no second person here); it is refused before anything changes.
+    needs_approval = approvals.needs_approval(request_id, reason_code)
+    if needs_approval:
+        click.echo(
+            "This change needs a second person's approval (more than "
+            f"{current_app.config['APPROVAL_THRESHOLD']} customers, or a reason that requires "
+            "approval): make it on the web confirmation page, which sends it for approval."
+        )
     if dry_run:
         click.echo("Dry run: nothing was changed.")
         return
     if not preview.eligible:
         click.echo("Nothing to change.")
         return
+    if needs_approval:
+        _fail("this change needs a second person's approval; nothing was changed.")
     if not yes and not click.confirm(
         f"{action.value.capitalize()} {preview.eligible} customer(s)?", default=False
     ):

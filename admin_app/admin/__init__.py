@@ -38,6 +38,7 @@ def use_admin_overrides() -> None:
 
 def init_admin(app: Flask) -> Admin:
     from admin_app.admin.api_tokens import ApiTokenView
+    from admin_app.admin.approvals import ApprovalView, pending_badge
     from admin_app.admin.audit import AuditOperationView
     from admin_app.admin.customers import CustomerView
     from admin_app.admin.dashboard import DashboardView
@@ -63,6 +64,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CustomerView(name=_l("Customers"), endpoint="customers"))
     admin.add_view(ReviewView(name=_l("Review"), endpoint="review"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
+    admin.add_view(ApprovalView(name=_l("Approvals"), endpoint="approvals"))
     admin.add_view(AuditOperationView(AuditOperation, name=_l("Operation log"), endpoint="audit"))
     admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", category=_l("Settings")))
     admin.add_view(
@@ -89,6 +91,7 @@ def init_admin(app: Flask) -> Admin:
         role_label=lambda role: str(ROLE_LABELS.get(role, role)),
     )
     app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.globals["pending_approvals"] = pending_badge
     app.jinja_env.filters["log_time"] = log_time
     allow_inline_handlers(
         app,

@@ -31,7 +31,7 @@ from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_for
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditOperation
-from admin_app.services import history, operation_text, revert, status_change
+from admin_app.services import approvals, history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.timefmt import local_time
@@ -343,6 +343,7 @@ class AuditOperationView(SecureModelView):
                 for name in self.technical_details_list
             ] + [(_("Scope (stored)"), scope_json(operation))]
             kwargs["reverted_by"] = history.reverted_by(operation.id)
+            kwargs["approval"] = approvals.for_operation(operation.id)
             kwargs["can_revert"] = (
                 self.can(Permission.REVERT_OPERATIONS)
                 and revert.can_be_reverted(operation)

@@ -34,7 +34,7 @@ from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
-from admin_app.services import customer_counts, customer_search, status_change
+from admin_app.services import approvals, customer_counts, customer_search, status_change
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
@@ -646,6 +646,8 @@ class StatusChangeMixin(_GridBase):
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():
             return self._render_confirmation(claim.request_id, form, status=422)
+        if approvals.needs_approval(claim.request_id, form.reason.data):
+            return self._request_approval(claim.request_id, form)
         try:
             result = status_change.execute(
                 claim.request_id,
@@ -669,6 +671,36 @@ class StatusChangeMixin(_GridBase):
         )
         flash(self._result_message(result), "success")
         return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
+
+    def _request_approval(self, request_id: str, form):
+        """Four-eyes: the policy applies, so Confirm changes nothing; it stores an approval
+        request for this snapshot and shows it (services.approvals)."""
+        try:
+            requested = approvals.request_approval(
+                request_id,
+                actor=current_actor(),
+                reason_code=form.reason.data,
+                memo=form.memo.data or "",
+            )
+        except InvalidInput as error:
+            if not show_field_error(form, error):
+                raise
+            return self._render_confirmation(request_id, form, status=422)
+        current_app.logger.info(
+            "status change sent for approval user=%s request=%d",
+            current_user.username,
+            requested.approval_id,
+        )
+        flash(
+            _(
+                "Sent for approval (request #%(id)d); nothing has changed yet.",
+                id=requested.approval_id,
+            ),
+            "info",
+        )
+        return redirect(
+            url_for("approvals.details_view", approval_id=requested.approval_id), code=303
+        )
 
     def _refuse_edited_selection(self, request_id: str) -> None:
         """The selection is bound to the token; posted row ids may only repeat it."""

@@ -61,3 +61,15 @@ def show_field_error(form, error) -> bool:
         return False
     form[field].errors = [*form[field].errors, error.message]
     return True
+
+
+class ApprovalDecisionForm(TranslatedForm):
+    """A request's decision: `decision` = approve | reject (the two buttons), `comment`
+    (required to reject; the service checks it)."""
+
+    decision = HiddenField()
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=1000)])
+
+
+class CancelApprovalForm(TranslatedForm):
+    pass

@@ -53,6 +53,7 @@ FIELD_LABELS = {
     "for_freeze": _l("Freeze"),
     "for_reactivate": _l("Reactivate"),
     "memo_required": _l("Memo required"),
+    "requires_approval": _l("Requires approval"),
     "enabled": _l("Enabled"),
     "position": _l("Position in lists"),
     "inactivity_days": _l("Inactive for (days)"),

@@ -10,6 +10,7 @@ from admin_app.admin.secure import SecureModelView
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import Reason
+from admin_app.services import approvals
 from admin_app.services import reasons as reason_service
 
 
@@ -45,6 +46,7 @@ class ReasonView(SecureModelView):
         "for_freeze",
         "for_reactivate",
         "memo_required",
+        "requires_approval",
         "enabled",
         "usage",
     )
@@ -57,6 +59,7 @@ class ReasonView(SecureModelView):
         "for_freeze": _l("Freeze"),
         "for_reactivate": _l("Reactivate"),
         "memo_required": _l("Memo required"),
+        "requires_approval": _l("Requires approval"),
         "enabled": _l("Enabled"),
         "usage": _l("Used by"),
         "position": _l("Position in lists"),
@@ -78,6 +81,12 @@ class ReasonView(SecureModelView):
         "enabled": {
             "description": _l("Only enabled reasons are offered on the confirmation page.")
         },
+        "requires_approval": {
+            "description": _l(
+                "A status change with this reason waits for a second person's approval, "
+                "whatever its size."
+            )
+        },
     }
 
     def __init__(self, model=Reason, **kwargs):
@@ -91,6 +100,8 @@ class ReasonView(SecureModelView):
     def render(self, template, **kwargs):
         if template in (self.list_template, self.edit_template):
             kwargs["reason_usage"] = reason_service.usage()
+        if template == self.list_template:
+            kwargs["policy"] = approvals.policy()
         return super().render(template, **kwargs)
 
     def create_model(self, form):

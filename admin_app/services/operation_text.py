@@ -291,7 +291,29 @@ def describe_scope(operation: AuditOperation) -> str:
         )
     if group is ActionGroup.SIGN_IN:
         return str(LOGIN_OUTCOMES.get(scope.get("outcome", ""), ""))
+    if group is ActionGroup.APPROVAL:
+        return _approval_words(operation.action, scope)
     return ""
+
+
+def _approval_words(action: str, scope: dict) -> str:
+    request_id = scope.get("approval_request", 0)
+    if action == OperationAction.APPROVAL_REQUESTED.value:
+        return ngettext(
+            "Request #%(id)s: %(action)s %(num)d customer",
+            "Request #%(id)s: %(action)s %(num)d customers",
+            scope.get("customers", 0),
+            id=request_id,
+            action=action_label(str(scope.get("status_action", ""))),
+        )
+    if scope.get("operation"):
+        return _(
+            "Request #%(id)s by %(name)s; status change: operation #%(operation)s",
+            id=request_id,
+            name=scope.get("requested_by_name", ""),
+            operation=scope.get("operation"),
+        )
+    return _("Request #%(id)s by %(name)s", id=request_id, name=scope.get("requested_by_name", ""))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from admin_app.services.transaction import write_transaction
 
 CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 ACTION_FLAGS = ("for_deactivate", "for_freeze", "for_reactivate")
-BOOLEAN_FIELDS = (*ACTION_FLAGS, "memo_required", "enabled")
+BOOLEAN_FIELDS = (*ACTION_FLAGS, "memo_required", "requires_approval", "enabled")
 EDITABLE_FIELDS = ("label", "label_zh", "label_zh_hant", *BOOLEAN_FIELDS, "position")
 CREATE_FIELDS = ("code", *EDITABLE_FIELDS)
 LABEL_MAX_LENGTH = 120
@@ -105,6 +105,7 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
         "for_freeze": True,
         "for_reactivate": False,
         "memo_required": False,
+        "requires_approval": False,
         "enabled": True,
         "position": 0,
         "label_zh": None,

@@ -26,6 +26,7 @@ from sqlalchemy.types import ARRAY
 
 from admin_app.extensions import db
 from admin_app.models import (
+    ApprovalRequest,
     AuditOperation,
     Customer,
     Reason,
@@ -261,8 +262,13 @@ def matches_snapshot(request_id: str, posted_ids: Sequence[str]) -> bool:
 
 
 def _purge_old_requests(session) -> None:
+    # A snapshot waiting for approval stays until its request is decided (services.approvals).
+    awaiting_approval = select(ApprovalRequest.snapshot_id).where(
+        ApprovalRequest.status == "pending", ApprovalRequest.snapshot_id.is_not(None)
+    )
     stale = select(StatusChangeRequest.id).where(
-        StatusChangeRequest.created_at < utcnow() - REQUEST_RETENTION
+        StatusChangeRequest.created_at < utcnow() - REQUEST_RETENTION,
+        StatusChangeRequest.id.not_in(awaiting_approval),
     )
     session.execute(
         delete(StatusChangeRequestItem).where(StatusChangeRequestItem.request_id.in_(stale))
@@ -277,12 +283,40 @@ def _load_request(request_id: str) -> StatusChangeRequest:
     return request
 
 
+def load_request(request_id: str) -> StatusChangeRequest:
+    """The snapshot `request_id`; raises Expired when it is gone."""
+    return _load_request(request_id)
+
+
+def changing_count(request_id: str) -> int:
+    """How many customers of the snapshot the action applies to (as `describe` and `execute`
+    count them: by the status each had when the snapshot was taken)."""
+    request = _load_request(request_id)
+    return _snapshot_breakdown(request, StatusAction(request.action))[0]
+
+
 def _warning_conditions() -> dict:
     recent = utcnow() - timedelta(days=RECENT_ORDER_DAYS)
     return {
         WARN_OPEN_BALANCE: Customer.balance > 0,
         WARN_RECENT_ORDERS: Customer.last_order_at >= recent,
     }
+
+
+def changed_since(request_id: str) -> int:
+    """How many customers the snapshot's action would apply to have changed (or are gone)
+    since the snapshot: `execute` skips them."""
+    request = _load_request(request_id)
+    item = StatusChangeRequestItem
+    allowed = [s.value for s in StatusAction(request.action).allowed_from]
+    unchanged = (
+        select(func.count())
+        .select_from(item)
+        .join(Customer, Customer.id == item.customer_id)
+        .where(item.request_id == request_id, item.status.in_(allowed))
+        .where(Customer.version == item.version)
+    )
+    return changing_count(request_id) - db.session.execute(unchanged).scalar_one()
 
 
 def owned_request_action(request_id: str, *, user_id: int, max_age_seconds: int) -> StatusAction:
@@ -493,27 +527,54 @@ def execute(
         ensure_unused(request_id)
         action = StatusAction(request.action)
         reason = validated_reason(action, reason_code, memo)
-        changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
-        eligible, skipped = _snapshot_breakdown(request, action)
-        if eligible > len(changed):
-            skipped[SKIP_CHANGED] = eligible - len(changed)
-        changed.sort()
-        target = action.target.value
-        operation = append_operation(
-            NewOperation(
-                actor=actor,
-                action=OperationAction(action.value),
-                entries=[
-                    ("customer", cid, code, "status", old, target) for cid, code, old in changed
-                ],
-                reason_code=reason.code,
-                memo=memo,
-                scope={**_json(request.scope), "selected": request.selected_count},
-                changed_count=len(changed),
-                skipped_count=sum(skipped.values()),
-                confirmation_id=request_id,
-            )
+        _refuse_when_approval_required(request_id, reason)
+        return apply_request(
+            session, request, actor=actor, reason=reason, memo=memo, chunk_size=chunk_size
         )
+
+
+def _refuse_when_approval_required(request_id: str, reason: Reason) -> None:
+    from admin_app.services import approvals  # approvals builds on this module
+
+    if approvals.needs_approval(request_id, reason.code):
+        raise approvals.ApprovalRequired(
+            _("This change needs a second person's approval; send it for approval instead.")
+        )
+
+
+def apply_request(
+    session,
+    request: StatusChangeRequest,
+    *,
+    actor: Actor,
+    reason: Reason,
+    memo: str,
+    chunk_size: int = ID_CHUNK,
+    scope: dict | None = None,
+) -> OperationResult:
+    """The body of `execute`, inside the caller's write transaction (lock held, checks made):
+    apply the snapshot's action and append its operation (`scope` adds to the logged scope).
+    Also runs an approved request (services.approvals). Does not commit."""
+    action = StatusAction(request.action)
+    changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
+    eligible, skipped = _snapshot_breakdown(request, action)
+    if eligible > len(changed):
+        skipped[SKIP_CHANGED] = eligible - len(changed)
+    changed.sort()
+    target = action.target.value
+    operation = append_operation(
+        NewOperation(
+            actor=actor,
+            action=OperationAction(action.value),
+            entries=[("customer", cid, code, "status", old, target) for cid, code, old in changed],
+            reason_code=reason.code,
+            memo=memo,
+            scope={**_json(request.scope), "selected": request.selected_count, **(scope or {})},
+            changed_count=len(changed),
+            skipped_count=sum(skipped.values()),
+            confirmation_id=request.id,
+        )
+    )
     return OperationResult(operation.id, action, len(changed), skipped)
 
 

@@ -1,0 +1,204 @@
+"""/admin/approvals/: four-eyes approval requests (services.approvals).
+
+Everyone who may change statuses sees their own requests and can cancel them; approvers
+(Permission.APPROVE_STATUS_CHANGES) see every request, pending first, and decide others'
+requests on a page that shows the same impact as the confirmation page, re-evaluated now."""
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from admin_app.admin.customers import done_message, skip_messages
+from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show_field_error
+from admin_app.admin.labels import ACTION_LABELS
+from admin_app.admin.secure import SecureBaseView, deny
+from admin_app.auth.roles import Permission
+from admin_app.auth.session import current_actor
+from admin_app.services import approvals
+from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed
+from admin_app.services.operation_text import reason_labels
+
+STATUS_LABELS = {
+    approvals.PENDING: _l("Pending"),
+    approvals.APPROVED: _l("Approved"),
+    approvals.REJECTED: _l("Rejected"),
+    approvals.CANCELLED: _l("Cancelled"),
+    approvals.EXPIRED: _l("Expired"),
+}
+STATUS_BADGES = {
+    approvals.PENDING: "warning",
+    approvals.APPROVED: "success",
+    approvals.REJECTED: "danger",
+    approvals.CANCELLED: "secondary",
+    approvals.EXPIRED: "secondary",
+}
+
+
+def pending_badge() -> int:
+    """The navigation's count of pending requests, for approvers only (0 for the rest)."""
+    if not current_user.is_authenticated or not approvals.may_approve(current_user.role):
+        return 0
+    return approvals.pending_count()
+
+
+class ApprovalView(SecureBaseView):
+    # Requesters (who may change statuses) see their own requests; approvers see all.
+    required_permission = Permission.CHANGE_STATUS
+
+    def is_accessible(self) -> bool:
+        return self.can(Permission.CHANGE_STATUS) or self.can(Permission.APPROVE_STATUS_CHANGES)
+
+    def _approver(self) -> bool:
+        return self.can(Permission.APPROVE_STATUS_CHANGES)
+
+    @expose("/")
+    def index(self):
+        rows = approvals.list_requests(requested_by=None if self._approver() else current_user.id)
+        return self.render(
+            "admin/approvals/list.html",
+            rows=rows,
+            shown_status=approvals.shown_status,
+            status_labels=STATUS_LABELS,
+            status_badges=STATUS_BADGES,
+            action_labels=ACTION_LABELS,
+            reasons=reason_labels(),
+            policy=approvals.policy(),
+        )
+
+    def _visible(self, approval_id: int):
+        approval = approvals.get(approval_id)
+        if not self._approver() and approval.requested_by != current_user.id:
+            return None
+        return approval
+
+    @expose("/<int:approval_id>/", methods=("GET",))
+    def details_view(self, approval_id: int):
+        approval = self._visible(approval_id)
+        if approval is None:
+            return deny(_("This request belongs to another user."), approval_id=approval_id)
+        return self._render_details(approval, ApprovalDecisionForm(formdata=None))
+
+    def _render_details(self, approval, form, status: int = 200, error: str | None = None):
+        shown = approvals.shown_status(approval)
+        size = current_app.config["CONFIRMATION_PREVIEW_ROWS"]
+        asked = request.args.get("page", "")
+        page = int(asked) if asked.isdigit() and len(asked) < 7 else 0
+        preview = None
+        if shown == approvals.PENDING and approval.snapshot_id:
+            try:
+                preview = approvals.impact(approval.snapshot_id, max_rows=size, offset=page * size)
+            except Expired:
+                preview = None
+        own = approval.requested_by is not None and approval.requested_by == current_user.id
+        pending = shown == approvals.PENDING
+        pager = None
+        if preview is not None:
+            current = preview.offset // size
+
+            def url(number):
+                return self.get_url(".details_view", approval_id=approval.id, page=number or None)
+
+            pager = {
+                "first": preview.offset + 1 if preview.rows else 0,
+                "last": preview.offset + len(preview.rows),
+                "total": preview.listed,
+                "prev_url": url(current - 1) if current > 0 else None,
+                "next_url": url(current + 1) if preview.offset + size < preview.listed else None,
+            }
+        body = self.render(
+            "admin/approvals/details.html",
+            approval=approval,
+            shown=shown,
+            preview=preview,
+            pager=pager,
+            form=form,
+            cancel_form=CancelApprovalForm(formdata=None),
+            error=error,
+            can_decide=pending and self._approver() and not own,
+            can_cancel=pending and own,
+            own=own,
+            status_labels=STATUS_LABELS,
+            status_badges=STATUS_BADGES,
+            action_label=ACTION_LABELS[approval.action],
+            reason=reason_labels([approval.reason_code]).get(approval.reason_code, ""),
+            skip_messages=skip_messages(preview.action) if preview else {},
+        )
+        return body, status, {"Cache-Control": "no-store"}
+
+    @expose("/<int:approval_id>/decide/", methods=("POST",))
+    def decide_view(self, approval_id: int):
+        if not self._approver():
+            return deny(
+                _("You are not allowed to approve status changes."), approval_id=approval_id
+            )
+        approval = approvals.get(approval_id)
+        form = ApprovalDecisionForm()
+        decision = form.decision.data
+        if decision not in ("approve", "reject") or not form.validate():
+            form.decision.errors = [_("Choose approve or reject.")]
+            return self._render_details(approval, form, status=422)
+        try:
+            if decision == "approve":
+                result = approvals.approve(
+                    approval_id, actor=current_actor(), comment=form.comment.data or ""
+                )
+            else:
+                result = approvals.reject(
+                    approval_id, actor=current_actor(), comment=form.comment.data or ""
+                )
+        except InvalidInput as error:
+            if not show_field_error(form, error):
+                raise
+            return self._render_details(approvals.get(approval_id), form, status=422)
+        except Conflict as error:
+            # Decided by someone else meanwhile (or expired): say so on the request's page.
+            return self._render_details(
+                approvals.get(approval_id),
+                ApprovalDecisionForm(formdata=None),
+                status=409,
+                error=error.message,
+            )
+        except NotAllowed:
+            raise
+        flash(self._decided_message(result), "success" if decision == "approve" else "info")
+        return redirect(self.get_url(".details_view", approval_id=approval_id), code=303)
+
+    def _decided_message(self, decision: approvals.Decision) -> Markup:
+        if decision.result is None:
+            return Markup("{}").format(
+                _("Request #%(id)d rejected. Nothing was changed.", id=decision.approval_id)
+            )
+        result = decision.result
+        text = _("Request #%(id)d approved.", id=decision.approval_id) + " "
+        text += done_message(result.action, result.changed)
+        if result.skipped:
+            messages = skip_messages(result.action)
+            details = ", ".join(
+                f"{count} {messages[reason]}" for reason, count in result.skipped.items()
+            )
+            text += _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
+        link = url_for("audit.details_view", id=result.operation_id)
+        return Markup('{}. <a href="{}">{}</a>').format(
+            text, link, _("Operation #%(id)d", id=result.operation_id)
+        )
+
+    @expose("/<int:approval_id>/cancel/", methods=("POST",))
+    def cancel_view(self, approval_id: int):
+        CancelApprovalForm().validate()  # CSRF (global CSRFProtect already checked it)
+        try:
+            approvals.cancel(approval_id, actor=current_actor())
+        except Conflict as error:
+            return self._render_details(
+                approvals.get(approval_id),
+                ApprovalDecisionForm(formdata=None),
+                status=409,
+                error=error.message,
+            )
+        flash(
+            _("Request #%(id)d cancelled. Nothing was changed.", id=approval_id),
+            "info",
+        )
+        return redirect(self.get_url(".details_view", approval_id=approval_id), code=303)

@@ -1,0 +1,412 @@
+"""Four-eyes (maker-checker) approval of large or sensitive status changes.
+
+The policy (`needs_approval`): a confirmed status change waits for a second person when it
+would change more than `APPROVAL_THRESHOLD` customers (0: no size rule) or its reason is marked
+`requires_approval`. Then Confirm changes nothing: `request_approval` stores an
+`ApprovalRequest` bound to the previewed snapshot and logs `approval_requested`.
+
+A request is decided once. `approve`, `reject` and `cancel` each run in one
+`write_transaction()` and claim the request with a conditional
+`UPDATE approval_requests SET status = … WHERE id = … AND status = 'pending'`: of two deciders
+at once exactly one wins, the other gets Conflict (409). `approve` then runs the stored
+snapshot through `status_change.apply_request` — the same code and transaction shape as a
+direct confirmation (customers changed since the request are skipped) — with the approver as
+the operation's actor and the request, its requester and the `approval_requested` operation in
+the operation's (hashed) scope. The requester can never decide their own request (checked by
+user id; 403 and a security event); a request older than `APPROVAL_MAX_AGE_HOURS` expires.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import cast
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Table, func, select, update
+
+from admin_app.auth.roles import Permission, permissions_of
+from admin_app.extensions import db
+from admin_app.models import ApprovalRequest, Reason, StatusAction
+from admin_app.models.types import utcnow
+from admin_app.security_log import security_event
+from admin_app.services import status_change
+from admin_app.services.actions import OperationAction
+from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from admin_app.services.transaction import write_transaction
+
+PENDING = "pending"
+APPROVED = "approved"
+REJECTED = "rejected"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+COMMENT_MAX_LENGTH = 1000
+# Core UPDATEs (conditional claims): the ORM's bulk-update bookkeeping has nothing to do here.
+APPROVALS = cast(Table, ApprovalRequest.__table__)
+
+
+class ApprovalRequired(Conflict):
+    """A status change the policy says needs approval was sent to be executed directly."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    threshold: int  # 0: no size rule
+    max_age_hours: int
+    reason_codes: tuple[str, ...]  # reasons that always need approval
+
+
+def policy() -> Policy:
+    codes = db.session.execute(
+        select(Reason.code).where(Reason.requires_approval.is_(True)).order_by(Reason.code)
+    ).scalars()
+    return Policy(
+        threshold=int(current_app.config.get("APPROVAL_THRESHOLD") or 0),
+        max_age_hours=int(current_app.config.get("APPROVAL_MAX_AGE_HOURS") or 72),
+        reason_codes=tuple(codes),
+    )
+
+
+def needs_approval(snapshot_id: str, reason_code: str | None) -> bool:
+    """True when confirming snapshot `snapshot_id` with `reason_code` needs a second person:
+    more than APPROVAL_THRESHOLD customers would change (counted from the snapshot, as
+    `status_change.describe`/`execute` count them), or the reason requires approval."""
+    if (
+        reason_code
+        and db.session.execute(
+            select(Reason.requires_approval).where(Reason.code == reason_code)
+        ).scalar()
+    ):
+        return True
+    threshold = int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
+    return threshold > 0 and status_change.changing_count(snapshot_id) > threshold
+
+
+def may_approve(actor_role: str | None) -> bool:
+    return Permission.APPROVE_STATUS_CHANGES in permissions_of(actor_role)
+
+
+def _max_age() -> timedelta:
+    return timedelta(hours=int(current_app.config.get("APPROVAL_MAX_AGE_HOURS") or 72))
+
+
+def _aware(value):
+    if value is not None and value.tzinfo is None:  # SQLite returns naive UTC
+        return value.replace(tzinfo=utcnow().tzinfo)
+    return value
+
+
+def is_expired(approval: ApprovalRequest) -> bool:
+    return approval.status == PENDING and utcnow() - _aware(approval.created_at) > _max_age()
+
+
+def shown_status(approval: ApprovalRequest) -> str:
+    """The status as shown: a pending request past its age is expired even before anyone
+    tries to decide it (which records that)."""
+    return EXPIRED if is_expired(approval) else approval.status
+
+
+@dataclass(frozen=True)
+class Requested:
+    approval_id: int
+    operation_id: int
+    customers: int
+
+
+def request_approval(
+    snapshot_id: str, *, actor: Actor, reason_code: str | None, memo: str = ""
+) -> Requested:
+    """Store an approval request for the snapshot `snapshot_id` (the confirmation its
+    requester previewed) with the reason and memo, and log `approval_requested`. Changes no
+    customer. Commits. Raises NotAllowed (another user's snapshot), InvalidInput (reason /
+    memo), ConfirmationUsed (already executed), Conflict (already sent for approval),
+    Expired (snapshot gone)."""
+    memo = memo or ""
+    with write_transaction() as session:
+        lock_chain_head()
+        request = status_change.load_request(snapshot_id)
+        if request.created_by != actor.id:
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        status_change.ensure_unused(snapshot_id)
+        existing = session.execute(
+            select(ApprovalRequest.id).where(ApprovalRequest.snapshot_id == snapshot_id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            raise Conflict(
+                _(
+                    "This change was already sent for approval (request #%(id)d). "
+                    "Nothing has changed.",
+                    id=existing,
+                )
+            )
+        action = StatusAction(request.action)
+        reason = status_change.validated_reason(action, reason_code, memo)
+        customers = status_change.changing_count(snapshot_id)
+        approval = ApprovalRequest(
+            status=PENDING,
+            snapshot_id=snapshot_id,
+            action=action.value,
+            reason_code=reason.code,
+            memo=memo,
+            customer_count=customers,
+            requested_by=actor.id,
+            requested_by_name=actor.username,
+            created_at=utcnow(),
+            comment="",
+        )
+        session.add(approval)
+        session.flush()
+        operation = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.APPROVAL_REQUESTED,
+                reason_code=reason.code,
+                memo=memo,
+                scope={
+                    "approval_request": approval.id,
+                    "status_action": action.value,
+                    "customers": customers,
+                    "selection": status_change._json(request.scope),
+                },
+                changed_count=0,
+            )
+        )
+        approval.request_operation_id = operation.id
+        approval_id = approval.id
+    return Requested(approval_id, operation.id, customers)
+
+
+@dataclass(frozen=True)
+class Decision:
+    approval_id: int
+    status: str
+    operation_id: int  # the decision's operation (approval_approved / _rejected / _cancelled)
+    result: status_change.OperationResult | None = None  # approved: the status change made
+
+
+def _locked(session, approval_id: int) -> ApprovalRequest:
+    approval = session.execute(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.id == approval_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if approval is None:
+        raise NotFound(_("This approval request does not exist."))
+    return approval
+
+
+def _refuse_own(approval: ApprovalRequest, actor: Actor) -> None:
+    if approval.requested_by is not None and approval.requested_by == actor.id:
+        security_event(
+            "approval_own_request",
+            level=logging.WARNING,
+            approval_id=approval.id,
+            actor_id=actor.id,
+        )
+        raise NotAllowed(
+            _("You cannot decide on your own request; another approver must. Nothing changed.")
+        )
+
+
+def _not_pending_message(status: str, approval_id: int) -> str:
+    if status == APPROVED:
+        return _("Request #%(id)d was already approved. Nothing was changed again.", id=approval_id)
+    if status == REJECTED:
+        return _("Request #%(id)d was already rejected. Nothing was changed.", id=approval_id)
+    if status == CANCELLED:
+        return _(
+            "Request #%(id)d was cancelled by its requester. Nothing was changed.", id=approval_id
+        )
+    return _(
+        "Request #%(id)d has expired and can no longer be approved. Nothing was changed.",
+        id=approval_id,
+    )
+
+
+def _claim(session, approval: ApprovalRequest, status: str, actor: Actor, comment: str) -> bool:
+    """Move the request from pending to `status` with one conditional UPDATE: True when this
+    transaction won it (the writers' lock is held, so exactly one decider can)."""
+    values = {"status": status, "decided_at": utcnow(), "comment": comment}
+    if status in (APPROVED, REJECTED):
+        values.update(decided_by=actor.id, decided_by_name=actor.username)
+    claimed = session.execute(
+        update(APPROVALS)
+        .where(ApprovalRequest.id == approval.id, ApprovalRequest.status == PENDING)
+        .values(**values)
+    )
+    return claimed.rowcount == 1
+
+
+def _clean_comment(comment: str, *, required: bool) -> str:
+    comment = (comment or "").strip()
+    if "\x00" in comment:
+        raise InvalidInput(_("Comment contains invalid characters."), field="comment")
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise InvalidInput(
+            _("Comment is too long (at most %(num)d characters).", num=COMMENT_MAX_LENGTH),
+            field="comment",
+        )
+    if required and not comment:
+        raise InvalidInput(_("Say why you reject this request."), field="comment")
+    return comment
+
+
+def _decide(approval_id: int, status: str, *, actor: Actor, comment: str) -> Decision:
+    """The one path of every decision: lock, check, claim, act, log — in one transaction.
+    An expired request is marked expired (committed) and then refused."""
+    expired_id = None
+    with write_transaction() as session:
+        lock_chain_head()
+        approval = _locked(session, approval_id)
+        if status == CANCELLED:
+            if approval.requested_by is None or approval.requested_by != actor.id:
+                raise NotAllowed(_("Only the requester can cancel a request."))
+        else:
+            if not may_approve(actor.role):
+                raise NotAllowed(_("You are not allowed to approve status changes."))
+            _refuse_own(approval, actor)
+        if is_expired(approval) and status != CANCELLED:
+            _claim(session, approval, EXPIRED, actor, "")
+            expired_id = approval.id
+        else:
+            if not _claim(session, approval, status, actor, comment):
+                raise Conflict(_not_pending_message(approval.status, approval.id))
+            return _act(session, approval, status, actor=actor, comment=comment)
+    raise Conflict(_not_pending_message(EXPIRED, expired_id))
+
+
+def _act(session, approval: ApprovalRequest, status: str, *, actor: Actor, comment: str):
+    link = {
+        "approval_request": approval.id,
+        "requested_by": approval.requested_by,
+        "requested_by_name": approval.requested_by_name,
+        "request_operation": approval.request_operation_id,
+    }
+    result = None
+    if status == APPROVED:
+        if approval.snapshot_id is None:
+            raise Conflict(_not_pending_message(EXPIRED, approval.id))
+        request = status_change.load_request(approval.snapshot_id)
+        status_change.ensure_unused(approval.snapshot_id)
+        reason = session.execute(
+            select(Reason).where(Reason.code == approval.reason_code)
+        ).scalar_one()
+        result = status_change.apply_request(
+            session,
+            request,
+            actor=actor,
+            reason=reason,
+            memo=approval.memo,
+            chunk_size=current_app.config.get("STATUS_CHANGE_CHUNK_SIZE", status_change.ID_CHUNK),
+            scope={"approval": link},
+        )
+        link["operation"] = result.operation_id
+    action = {
+        APPROVED: OperationAction.APPROVAL_APPROVED,
+        REJECTED: OperationAction.APPROVAL_REJECTED,
+        CANCELLED: OperationAction.APPROVAL_CANCELLED,
+    }[status]
+    operation = append_operation(
+        NewOperation(
+            actor=actor,
+            action=action,
+            reason_code=approval.reason_code,
+            memo=comment,
+            scope=link,
+            changed_count=0,
+        )
+    )
+    session.execute(
+        update(APPROVALS)
+        .where(ApprovalRequest.id == approval.id)
+        .values(
+            decision_operation_id=operation.id,
+            result_operation_id=result.operation_id if result else None,
+        )
+    )
+    return Decision(approval.id, status, operation.id, result)
+
+
+def approve(approval_id: int, *, actor: Actor, comment: str = "") -> Decision:
+    """Approve request `approval_id` and run its snapshot (see the module docstring). Commits
+    once: the request's status, the customers, the status change's operation and the
+    `approval_approved` operation together. Raises NotAllowed (own request, or no
+    permission: 403 with a security event), Conflict (decided already, cancelled, expired),
+    NotFound."""
+    return _decide(
+        approval_id, APPROVED, actor=actor, comment=_clean_comment(comment, required=False)
+    )
+
+
+def reject(approval_id: int, *, actor: Actor, comment: str) -> Decision:
+    """Reject request `approval_id`; the comment is required (InvalidInput on field
+    "comment"). Logs `approval_rejected`. Commits. Same refusals as `approve`."""
+    return _decide(
+        approval_id, REJECTED, actor=actor, comment=_clean_comment(comment, required=True)
+    )
+
+
+def cancel(approval_id: int, *, actor: Actor) -> Decision:
+    """Cancel request `approval_id` (its requester only; NotAllowed otherwise). Logs
+    `approval_cancelled`. Commits. Conflict when it was decided already."""
+    return _decide(approval_id, CANCELLED, actor=actor, comment="")
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def impact(snapshot_id: str, *, max_rows: int, offset: int = 0) -> status_change.Preview:
+    """What approving now would do: `status_change.describe` of the snapshot, with the
+    customers changed since the request (which approval skips) counted as skipped."""
+    preview = status_change.describe(snapshot_id, max_rows=max_rows, offset=offset)
+    changed = status_change.changed_since(snapshot_id)
+    if changed:
+        preview.eligible -= changed
+        preview.skipped[status_change.SKIP_CHANGED] = changed
+    return preview
+
+
+def get(approval_id: int) -> ApprovalRequest:
+    approval = db.session.get(ApprovalRequest, approval_id)
+    if approval is None:
+        raise NotFound(_("This approval request does not exist."))
+    return approval
+
+
+def list_requests(*, requested_by: int | None = None, limit: int = 200) -> list[ApprovalRequest]:
+    """Pending requests first (oldest first), then the others (newest first); with
+    `requested_by`, only that user's."""
+    query = select(ApprovalRequest)
+    if requested_by is not None:
+        query = query.where(ApprovalRequest.requested_by == requested_by)
+    pending_first = (ApprovalRequest.status != PENDING).label("decided")
+    query = query.order_by(
+        pending_first,
+        func.coalesce(ApprovalRequest.decided_at, ApprovalRequest.created_at).desc(),
+        ApprovalRequest.id.desc(),
+    )
+    return list(db.session.execute(query.limit(limit)).scalars())
+
+
+def pending_count() -> int:
+    """Pending requests not yet past their age: one COUNT on the status index."""
+    return db.session.execute(
+        select(func.count())
+        .select_from(ApprovalRequest)
+        .where(
+            ApprovalRequest.status == PENDING,
+            ApprovalRequest.created_at >= utcnow() - _max_age(),
+        )
+    ).scalar_one()
+
+
+def for_operation(operation_id: int) -> ApprovalRequest | None:
+    """The approval request an operation belongs to (its request, decision or result)."""
+    return db.session.execute(
+        select(ApprovalRequest).where(
+            (ApprovalRequest.request_operation_id == operation_id)
+            | (ApprovalRequest.decision_operation_id == operation_id)
+            | (ApprovalRequest.result_operation_id == operation_id)
+        )
+    ).scalar_one_or_none()

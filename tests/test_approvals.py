@@ -1,0 +1,479 @@
+"""Four-eyes approval of large or sensitive status changes (issue 15), as requesters,
+approvers and attackers see it, on SQLite and PostgreSQL."""
+
+import json
+import logging
+import re
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.models import ApprovalRequest, AuditOperation, Customer, Reason, StaffUser
+from admin_app.services import approvals, status_change
+from admin_app.services.audit import Actor
+from admin_app.services.errors import Conflict, NotAllowed
+from tests.conftest import PASSWORD, confirm_action, start_action, statuses
+from tests.conftest import make_customers as _make_customers
+
+pytestmark = pytest.mark.config(APPROVAL_THRESHOLD=100, APPROVAL_MAX_AGE_HOURS=72)
+
+
+def make_customers(count: int, **fields) -> list[int]:
+    db.session.rollback()  # no read snapshot older than the app's last write (SQLite)
+    ids = _make_customers(count, **fields)
+    db.session.rollback()
+    return ids
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def client_for(app, username: str):
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def users(app, staff, reasons, password_hash):
+    """The four roles plus a second admin (a second approver)."""
+    second = StaffUser(username="admin2", role="admin", is_active=True, password_hash=password_hash)
+    db.session.add(second)
+    db.session.commit()
+    return {**staff, "admin2": second}
+
+
+@pytest.fixture
+def manager(app, users):
+    return client_for(app, "manager")
+
+
+@pytest.fixture
+def admin(app, users):
+    return client_for(app, "admin")
+
+
+def request_change(client, ids, action="deactivate", reason="customer_request", memo="", **kw):
+    page, token = start_action(client, action, ids, **kw)
+    assert page.status_code == 200, text(page)
+    return confirm_action(client, token, reason=reason, memo=memo)
+
+
+def approval_id_of(response) -> int:
+    assert response.status_code == 303, text(response)
+    match = re.fullmatch(r"/admin/approvals/(\d+)/", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def operations(action: str | None = None) -> list[AuditOperation]:
+    db.session.rollback()
+    query = sa.select(AuditOperation).order_by(AuditOperation.id)
+    if action:
+        query = query.where(AuditOperation.action == action)
+    return list(db.session.execute(query).scalars())
+
+
+def approval(approval_id: int) -> ApprovalRequest:
+    db.session.rollback()
+    return db.session.get(ApprovalRequest, approval_id)
+
+
+def decide(client, approval_id, decision, comment=""):
+    return client.post(
+        f"/admin/approvals/{approval_id}/decide/",
+        data={"decision": decision, "comment": comment},
+    )
+
+
+def actor_of(user: StaffUser) -> Actor:
+    return Actor(id=user.id, username=user.username, role=user.role)
+
+
+# -- the policy -------------------------------------------------------------------------------
+
+
+def test_a_change_at_the_threshold_runs_directly(manager):
+    ids = make_customers(100)
+    done = request_change(manager, ids)
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/admin/customers/"
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+    assert db.session.execute(sa.select(sa.func.count(ApprovalRequest.id))).scalar() == 0
+
+
+def test_above_the_threshold_confirm_changes_nothing_and_sends_for_approval(manager, users):
+    ids = make_customers(101)
+    response = request_change(manager, ids, memo="quarter end")
+    approval_id = approval_id_of(response)
+    assert statuses(ids) == {i: "active" for i in ids}
+    page = manager.get(response.headers["Location"])
+    assert page.status_code == 200
+    body = text(page)
+    assert f"Sent for approval (request #{approval_id}); nothing has changed yet" in body
+    assert "101 customers will change to Deactivated." in body
+    assert 'id="waiting-note"' in body and 'id="approve-button"' not in body
+    stored = approval(approval_id)
+    assert (stored.status, stored.requested_by, stored.decided_by) == (
+        "pending",
+        users["manager"].id,
+        None,
+    )
+    assert (stored.customer_count, stored.reason_code, stored.memo) == (
+        101,
+        "customer_request",
+        "quarter end",
+    )
+    [logged] = operations("approval_requested")
+    assert logged.changed_count == 0 and logged.actor_username == "manager"
+    assert json.loads(logged.scope)["approval_request"] == approval_id
+    assert operations("deactivate") == []
+
+
+def test_a_reason_marked_requires_approval_needs_it_whatever_the_size(app, manager, admin):
+    reason_id = db.session.execute(
+        sa.select(Reason.id).where(Reason.code == "customer_request")
+    ).scalar_one()
+    db.session.rollback()
+    page = admin.get(f"/admin/reasons/edit/?id={reason_id}")
+    assert 'name="requires_approval"' in text(page)
+    form = {
+        "label": "Customer request",
+        "for_deactivate": "y",
+        "for_freeze": "y",
+        "requires_approval": "y",
+        "enabled": "y",
+        "position": "0",
+    }
+    saved = admin.post(f"/admin/reasons/edit/?id={reason_id}", data=form)
+    assert saved.status_code == 302
+    listing = text(admin.get("/admin/reasons/"))
+    assert "Reasons that always require approval: customer_request." in listing
+    ids = make_customers(2)
+    approval_id = approval_id_of(request_change(manager, ids))
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert approval(approval_id).customer_count == 2
+
+
+def test_the_service_refuses_to_execute_what_needs_approval(app, users):
+    ids = make_customers(101)
+    actor = actor_of(users["manager"])
+    request_id = status_change.create_request(
+        action=status_change.StatusAction.DEACTIVATE, actor=actor, ids=ids
+    )
+    with pytest.raises(approvals.ApprovalRequired):
+        status_change.execute(request_id, actor=actor, reason_code="customer_request")
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+# -- deciding ---------------------------------------------------------------------------------
+
+
+def test_admin_approves_and_the_log_links_request_approval_and_change(app, manager, admin, users):
+    ids = make_customers(120)
+    approval_id = approval_id_of(request_change(manager, ids))
+    page = text(admin.get(f"/admin/approvals/{approval_id}/"))
+    assert "120 customers will change to Deactivated." in page
+    assert 'id="approve-button"' in page
+    done = decide(admin, approval_id, "approve")
+    assert done.status_code == 303
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+    flashed = text(admin.get(done.headers["Location"]))
+    assert f"Request #{approval_id} approved. Deactivated 120 customers" in flashed
+
+    stored = approval(approval_id)
+    assert (stored.status, stored.decided_by) == ("approved", users["admin"].id)
+    [change] = operations("deactivate")
+    assert change.actor_username == "admin" and change.changed_count == 120
+    link = json.loads(change.scope)["approval"]
+    assert link["approval_request"] == approval_id
+    assert link["requested_by"] == users["manager"].id
+    assert link["request_operation"] == stored.request_operation_id
+    [granted] = operations("approval_approved")
+    assert json.loads(granted.scope)["operation"] == change.id
+    assert stored.result_operation_id == change.id
+    assert stored.decision_operation_id == granted.id
+    # Both ways: the request page links the operations, each operation links the request.
+    assert f'href="/admin/audit/details/?id={change.id}"' in flashed
+    details = text(admin.get(f"/admin/audit/details/?id={change.id}"))
+    assert f'href="/admin/approvals/{approval_id}/"' in details
+    requested = text(admin.get(f"/admin/audit/details/?id={stored.request_operation_id}"))
+    assert f'href="/admin/approvals/{approval_id}/"' in requested
+    # The log stays verifiable with the approval in the hashed scope.
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_the_requester_can_never_approve_their_own_request(app, manager, users, caplog):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    caplog.set_level(logging.WARNING, logger="admin_app.security")
+    refused = decide(manager, approval_id, "approve")
+    assert refused.status_code == 403
+    assert any(
+        getattr(r, "security_event", {}).get("type") == "approval_own_request"
+        for r in caplog.records
+    )
+    # Not with a new role or another session either: the check is by user id.
+    users["manager"].role = "admin"
+    db.session.commit()
+    other_session = client_for(app, "manager")
+    assert decide(other_session, approval_id, "approve").status_code == 403
+    with pytest.raises(NotAllowed):
+        approvals.approve(approval_id, actor=actor_of(users["manager"]))
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert approval(approval_id).status == "pending"
+
+
+def test_roles_without_the_permission_cannot_approve(app, manager, users):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    for role in ("clerk", "auditor"):
+        other = client_for(app, role)
+        assert decide(other, approval_id, "approve").status_code == 403
+        assert other.get("/admin/approvals/").status_code == 403
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_reject_needs_a_comment_and_changes_nothing(manager, admin):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    refused = decide(admin, approval_id, "reject", comment="  ")
+    assert refused.status_code == 422
+    assert "Say why you reject this request." in text(refused)
+    assert approval(approval_id).status == "pending"
+    assert operations("approval_rejected") == []
+    done = decide(admin, approval_id, "reject", comment="wrong segment")
+    assert done.status_code == 303
+    stored = approval(approval_id)
+    assert (stored.status, stored.comment) == ("rejected", "wrong segment")
+    [logged] = operations("approval_rejected")
+    assert logged.memo == "wrong segment"
+    again = decide(admin, approval_id, "approve")
+    assert again.status_code == 409
+    assert f"Request #{approval_id} was already rejected" in text(again)
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert operations("deactivate") == []
+    mine = text(manager.get("/admin/approvals/"))
+    assert 'data-status="rejected"' in mine
+
+
+def test_only_the_requester_cancels(manager, admin):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    assert admin.post(f"/admin/approvals/{approval_id}/cancel/").status_code == 403
+    done = manager.post(f"/admin/approvals/{approval_id}/cancel/")
+    assert done.status_code == 303
+    assert approval(approval_id).status == "cancelled"
+    assert len(operations("approval_cancelled")) == 1
+    late = decide(admin, approval_id, "approve")
+    assert late.status_code == 409
+    assert "was cancelled by its requester" in text(late)
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_an_expired_request_cannot_be_approved(app_clock, app, manager):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    app_clock.advance(hours=71)
+    admin = client_for(app, "admin")  # (sessions end after 12 hours)
+    assert 'id="approve-button"' in text(admin.get(f"/admin/approvals/{approval_id}/"))
+    app_clock.advance(hours=2)
+    admin = client_for(app, "admin")
+    page = text(admin.get(f"/admin/approvals/{approval_id}/"))
+    assert 'data-status="expired"' in page and 'id="approve-button"' not in page
+    late = decide(admin, approval_id, "approve")
+    assert late.status_code == 409
+    assert "has expired and can no longer be approved" in text(late)
+    assert approval(approval_id).status == "expired"
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_customers_changed_since_the_request_are_skipped_and_reported(manager, admin):
+    ids = make_customers(105)
+    approval_id = approval_id_of(request_change(manager, ids))
+    # Meanwhile a small change (below the threshold) freezes three of them.
+    assert request_change(admin, ids[:3], action="freeze").status_code == 303
+    page = text(admin.get(f"/admin/approvals/{approval_id}/"))
+    assert "102 customers will change to Deactivated." in page  # re-evaluated now
+    done = decide(admin, approval_id, "approve")
+    flashed = text(admin.get(done.headers["Location"]))
+    assert "Deactivated 102 customers, skipped 3" in flashed
+    after = statuses(ids)
+    assert [after[i] for i in ids[:3]] == ["frozen"] * 3
+    assert {after[i] for i in ids[3:]} == {"deactivated"}
+
+
+def test_a_pending_snapshot_outlives_the_preview_retention(app_clock, app, manager):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    app_clock.advance(hours=50)  # past the 1-day retention of previews
+    admin = client_for(app, "admin")
+    request_change(admin, make_customers(1, start=500))  # purges old previews
+    assert decide(admin, approval_id, "approve").status_code == 303
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+@pytest.mark.config(APPROVAL_THRESHOLD=100, STATUS_CHANGE_CHUNK_SIZE=300)
+def test_select_all_approval_executes_the_stored_snapshot_in_chunks(app, manager, admin):
+    ids = make_customers(1000, segment="wholesale")
+    response = request_change(manager, ids[:5], select_all="1", query="?status=active")
+    approval_id = approval_id_of(response)
+    assert approval(approval_id).customer_count == 1000
+    late = make_customers(50, start=5000)  # match the filter now, not when requested
+    assert decide(admin, approval_id, "approve").status_code == 303
+    after = statuses(ids + late)
+    assert {after[i] for i in ids} == {"deactivated"}
+    assert {after[i] for i in late} == {"active"}
+    [change] = operations("deactivate")
+    assert change.changed_count == 1000
+
+
+# -- races ------------------------------------------------------------------------------------
+
+
+def _race(app, calls):
+    """Run `calls` at once (released together by a barrier); returns their outcomes."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes[index] = call()
+            except Exception as exc:  # noqa: BLE001
+                outcomes[index] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def _requested(users, count=101) -> tuple[int, list[int]]:
+    ids = make_customers(count)
+    actor = actor_of(users["manager"])
+    snapshot = status_change.create_request(
+        action=status_change.StatusAction.DEACTIVATE, actor=actor, ids=ids
+    )
+    requested = approvals.request_approval(snapshot, actor=actor, reason_code="customer_request")
+    return requested.approval_id, ids
+
+
+def test_two_approvers_at_once_execute_exactly_once(app, users):
+    approval_id, ids = _requested(users)
+    first, second = actor_of(users["admin"]), actor_of(users["admin2"])
+    outcomes = _race(
+        app,
+        [
+            lambda: approvals.approve(approval_id, actor=first),
+            lambda: approvals.approve(approval_id, actor=second),
+        ],
+    )
+    wins = [o for o in outcomes if isinstance(o, approvals.Decision)]
+    losses = [o for o in outcomes if isinstance(o, Conflict)]
+    assert (len(wins), len(losses)) == (1, 1), outcomes
+    assert "was already approved" in losses[0].message
+    assert len(operations("deactivate")) == 1
+    assert len(operations("approval_approved")) == 1
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+def test_approve_and_cancel_at_once_one_wins_consistently(app, users):
+    approval_id, ids = _requested(users)
+    approver, requester = actor_of(users["admin"]), actor_of(users["manager"])
+    outcomes = _race(
+        app,
+        [
+            lambda: approvals.approve(approval_id, actor=approver),
+            lambda: approvals.cancel(approval_id, actor=requester),
+        ],
+    )
+    wins = [o for o in outcomes if isinstance(o, approvals.Decision)]
+    assert len(wins) == 1 and isinstance([o for o in outcomes if o not in wins][0], Conflict), (
+        outcomes
+    )
+    stored = approval(approval_id)
+    assert stored.status == wins[0].status
+    changed = set(statuses(ids).values())
+    if stored.status == "approved":
+        assert changed == {"deactivated"} and operations("approval_cancelled") == []
+    else:
+        assert changed == {"active"} and operations("deactivate") == []
+
+
+def test_a_decision_over_http_that_lost_the_race_gets_409(manager, admin, app, users):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    second = client_for(app, "admin2")
+    assert decide(admin, approval_id, "approve").status_code == 303
+    lost = decide(second, approval_id, "approve")
+    assert lost.status_code == 409
+    assert "was already approved" in text(lost)
+    assert len(operations("deactivate")) == 1
+
+
+# -- pages, navigation, CLI, languages --------------------------------------------------------
+
+
+def test_pending_requests_show_first_with_a_count_for_approvers(app, manager, admin, users):
+    first, _ = _requested(users, count=101)
+    approvals.cancel(first, actor=actor_of(users["manager"]))
+    second_ids = make_customers(102, start=1000)
+    second = approval_id_of(request_change(manager, second_ids))
+    listing = text(admin.get("/admin/approvals/"))
+    assert listing.index(f'data-approval-id="{second}"') < listing.index(
+        f'data-approval-id="{first}"'
+    )
+    assert re.search(r'id="approvals-badge".*?badge-warning">1<', listing, re.S)
+    dashboard = text(admin.get("/admin/"))
+    assert "1 approval request waiting for a decision" in dashboard
+    clerk = client_for(app, "clerk")
+    assert 'id="approvals-badge"' not in text(clerk.get("/admin/"))
+    assert "waiting for a decision" not in text(clerk.get("/admin/"))
+
+
+def test_cli_refuses_what_needs_approval(app, runner, users, tmp_path):
+    make_customers(101)
+    codes = tmp_path / "codes.txt"
+    codes.write_text("\n".join(f"T{n:05d}" for n in range(1, 102)))
+    result = runner.invoke(
+        args=[
+            "customers",
+            "change-status",
+            "--action",
+            "deactivate",
+            "--reason",
+            "customer_request",
+            "--codes-file",
+            str(codes),
+            "--yes",
+        ]
+    )
+    assert result.exit_code == 1
+    assert "needs a second person's approval" in result.output
+    db.session.rollback()
+    assert set(db.session.execute(sa.select(Customer.status)).scalars()) == {"active"}
+
+
+def test_approval_actions_read_as_words_in_both_chinese_catalogs(app, manager, admin):
+    ids = make_customers(101)
+    approval_id = approval_id_of(request_change(manager, ids))
+    decide(admin, approval_id, "reject", comment="no")
+    for locale, words in (
+        ("zh_Hans_CN", ("申请审批", "审批已驳回")),
+        ("zh_Hant_TW", ("申請簽核", "簽核已駁回")),
+    ):
+        admin.post("/locale", data={"locale": locale})
+        log = text(admin.get("/admin/audit/", headers={"Accept-Language": locale}))
+        for word in words:
+            assert word in log, (locale, word)
+        assert ">approval_requested<" not in log  # (the code stays only in filter values)
