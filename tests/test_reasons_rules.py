@@ -93,6 +93,7 @@ def test_admin_creates_a_reason_and_each_field_is_logged(admin_client):
         ("reason", "bankrupt", "for_freeze", None, "false"),
         ("reason", "bankrupt", "for_reactivate", None, "false"),
         ("reason", "bankrupt", "memo_required", None, "true"),
+        ("reason", "bankrupt", "requires_approval", None, "false"),
         ("reason", "bankrupt", "enabled", None, "true"),
         ("reason", "bankrupt", "position", None, "3"),
     ]
