@@ -108,6 +108,8 @@ def test_a_change_at_the_threshold_runs_directly(manager):
 
 def test_above_the_threshold_confirm_changes_nothing_and_sends_for_approval(manager, users):
     ids = make_customers(101)
+    page, _token = start_action(manager, "deactivate", ids)
+    assert "Confirm sends this change for approval" in text(page)
     response = request_change(manager, ids, memo="quarter end")
     approval_id = approval_id_of(response)
     assert statuses(ids) == {i: "active" for i in ids}

@@ -23,6 +23,7 @@ from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Table, func, select, update
 
 from admin_app.auth.roles import Permission, permissions_of
@@ -81,6 +82,25 @@ def needs_approval(snapshot_id: str, reason_code: str | None) -> bool:
         return True
     threshold = int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
     return threshold > 0 and status_change.changing_count(snapshot_id) > threshold
+
+
+def confirmation_note(changing: int) -> str:
+    """What the confirmation page says about approval before Confirm ("" when nothing)."""
+    rules = policy()
+    if rules.threshold and changing > rules.threshold:
+        return ngettext(
+            "More than %(num)d customer: Confirm sends this change for approval; nothing "
+            "changes until another approver approves it.",
+            "More than %(num)d customers: Confirm sends this change for approval; nothing "
+            "changes until another approver approves it.",
+            rules.threshold,
+        )
+    if rules.reason_codes:
+        return _(
+            "With one of these reasons Confirm sends the change for approval: %(codes)s.",
+            codes=", ".join(rules.reason_codes),
+        )
+    return ""
 
 
 def may_approve(actor_role: str | None) -> bool:

@@ -57,6 +57,8 @@ def test_manager_requests_150_and_admin_approves(seeded, live_app, live_server, 
     assert "Approval requested" in log and "Approval granted" in log and "Deactivate" in log
     page.goto(approval_url)
     page.click("#result-operation")
-    assert page.locator("#approval-link a").first.get_attribute("href").endswith(
-        approval_url.split(live_server)[1]
+    assert (
+        page.locator("#approval-link a")
+        .first.get_attribute("href")
+        .endswith(approval_url.split(live_server)[1])
     )
