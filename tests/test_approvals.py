@@ -479,3 +479,62 @@ def test_approval_actions_read_as_words_in_both_chinese_catalogs(app, manager, a
         for word in words:
             assert word in log, (locale, word)
         assert ">approval_requested<" not in log  # (the code stays only in filter values)
+
+
+# -- reverts follow the same policy -----------------------------------------------------------
+
+
+def _deactivated_without_approval(app, users, count):
+    """An operation of `count` customers made while the policy was off."""
+    ids = make_customers(count)
+    app.config["APPROVAL_THRESHOLD"] = 0
+    actor = actor_of(users["admin"])
+    request_id = status_change.create_request(
+        action=status_change.StatusAction.DEACTIVATE, actor=actor, ids=ids
+    )
+    result = status_change.execute(request_id, actor=actor, reason_code="customer_request")
+    app.config["APPROVAL_THRESHOLD"] = 100
+    return result.operation_id, ids
+
+
+def test_a_large_revert_waits_for_approval_too(app, manager, admin, users):
+    from tests.conftest import TOKEN_RE
+
+    operation_id, ids = _deactivated_without_approval(app, users, 101)
+    page = manager.post("/admin/audit/revert/", data={"id": operation_id})
+    assert "Confirm sends this change for approval" in text(page)
+    token = TOKEN_RE.search(text(page)).group(1)
+    sent = manager.post(
+        "/admin/audit/revert/confirm/",
+        data={"token": token, "reason": "other", "memo": "wrong list"},
+    )
+    approval_id = approval_id_of(sent)
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+    waiting = text(admin.get(f"/admin/approvals/{approval_id}/"))
+    assert "101 customers will go back to the status they had before." in waiting
+    assert decide(manager, approval_id, "approve").status_code == 403
+    done = decide(admin, approval_id, "approve")
+    assert done.status_code == 303
+    assert "Reverted 101 customers" in text(admin.get(done.headers["Location"]))
+    assert statuses(ids) == {i: "active" for i in ids}
+    [reverted] = operations("revert")
+    assert reverted.reverts_operation_id == operation_id
+    assert reverted.actor_username == "admin"
+    assert json.loads(reverted.scope)["approval"]["approval_request"] == approval_id
+    assert approval(approval_id).result_operation_id == reverted.id
+
+
+def test_the_revert_service_refuses_what_needs_approval(app, users):
+    from admin_app.services import revert
+
+    operation_id, ids = _deactivated_without_approval(app, users, 101)
+    manager_actor = actor_of(users["manager"])
+    with pytest.raises(approvals.ApprovalRequired):
+        revert.execute(
+            operation_id,
+            actor=manager_actor,
+            confirmed_by=manager_actor.id,
+            reason_code="other",
+            memo="x",
+        )
+    assert statuses(ids) == {i: "deactivated" for i in ids}

@@ -8,17 +8,20 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
+from admin_app.admin.audit import REVERT_SKIP_MESSAGES
 from admin_app.admin.customers import done_message, skip_messages
 from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show_field_error
 from admin_app.admin.labels import ACTION_LABELS
 from admin_app.admin.secure import SecureBaseView, deny
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
-from admin_app.services import approvals
-from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed
+from admin_app.services import approvals, revert
+from admin_app.services.actions import action_label
+from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, ServiceError
 from admin_app.services.operation_text import reason_labels
 
 STATUS_LABELS = {
@@ -63,7 +66,7 @@ class ApprovalView(SecureBaseView):
             shown_status=approvals.shown_status,
             status_labels=STATUS_LABELS,
             status_badges=STATUS_BADGES,
-            action_labels=ACTION_LABELS,
+            action_labels={code: action_label(code) for code in (*ACTION_LABELS, "revert")},
             reasons=reason_labels(),
             policy=approvals.policy(),
         )
@@ -86,8 +89,13 @@ class ApprovalView(SecureBaseView):
         size = current_app.config["CONFIRMATION_PREVIEW_ROWS"]
         asked = request.args.get("page", "")
         page = int(asked) if asked.isdigit() and len(asked) < 7 else 0
-        preview = None
-        if shown == approvals.PENDING and approval.snapshot_id:
+        preview = revert_preview = None
+        if shown == approvals.PENDING and approval.action == approvals.REVERT:
+            try:
+                revert_preview = revert.preview(approval.reverts_operation_id or 0, max_rows=0)
+            except ServiceError:
+                revert_preview = None  # reverted meanwhile: approving it will say so
+        elif shown == approvals.PENDING and approval.snapshot_id:
             try:
                 preview = approvals.impact(approval.snapshot_id, max_rows=size, offset=page * size)
             except Expired:
@@ -113,6 +121,8 @@ class ApprovalView(SecureBaseView):
             approval=approval,
             shown=shown,
             preview=preview,
+            revert_preview=revert_preview,
+            revert_skip_messages=REVERT_SKIP_MESSAGES,
             pager=pager,
             form=form,
             cancel_form=CancelApprovalForm(formdata=None),
@@ -122,7 +132,7 @@ class ApprovalView(SecureBaseView):
             own=own,
             status_labels=STATUS_LABELS,
             status_badges=STATUS_BADGES,
-            action_label=ACTION_LABELS[approval.action],
+            action_label=action_label(approval.action),
             reason=reason_labels([approval.reason_code]).get(approval.reason_code, ""),
             skip_messages=skip_messages(preview.action) if preview else {},
         )
@@ -173,8 +183,15 @@ class ApprovalView(SecureBaseView):
             )
         result = decision.result
         text = _("Request #%(id)d approved.", id=decision.approval_id) + " "
-        text += done_message(result.action, result.changed)
-        if result.skipped:
+        if approvals.get(decision.approval_id).action == approvals.REVERT:
+            text += ngettext(
+                "Reverted %(num)d customer", "Reverted %(num)d customers", result.changed
+            )
+        else:
+            text += done_message(result.action, result.changed)
+        if result.skipped and approvals.get(decision.approval_id).action == approvals.REVERT:
+            text += _(", skipped %(num)d", num=result.skipped_total)
+        elif result.skipped:
             messages = skip_messages(result.action)
             details = ", ".join(
                 f"{count} {messages[reason]}" for reason, count in result.skipped.items()

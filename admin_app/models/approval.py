@@ -25,7 +25,10 @@ class ApprovalRequest(Model):
     snapshot_id: Mapped[str | None] = mapped_column(
         ForeignKey("status_change_requests.id", ondelete="SET NULL"), unique=True
     )
-    action: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))  # a status action, or "revert"
+    # A revert waiting for approval: the operation it reverts (no snapshot: a revert reads the
+    # operation's entries when it runs).
+    reverts_operation_id: Mapped[int | None] = mapped_column(ForeignKey("audit_operations.id"))
     reason_code: Mapped[str] = mapped_column(String(32))
     memo: Mapped[str] = mapped_column(Text, default="")
     customer_count: Mapped[int] = mapped_column(default=0)  # changing when requested

@@ -31,7 +31,7 @@ from admin_app.extensions import db
 from admin_app.models import ApprovalRequest, Reason, StatusAction
 from admin_app.models.types import utcnow
 from admin_app.security_log import security_event
-from admin_app.services import status_change
+from admin_app.services import revert, status_change
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -42,6 +42,7 @@ APPROVED = "approved"
 REJECTED = "rejected"
 CANCELLED = "cancelled"
 EXPIRED = "expired"
+REVERT = "revert"  # the action of a request to revert an operation
 COMMENT_MAX_LENGTH = 1000
 # Core UPDATEs (conditional claims): the ORM's bulk-update bookkeeping has nothing to do here.
 APPROVALS = cast(Table, ApprovalRequest.__table__)
@@ -73,15 +74,28 @@ def needs_approval(snapshot_id: str, reason_code: str | None) -> bool:
     """True when confirming snapshot `snapshot_id` with `reason_code` needs a second person:
     more than APPROVAL_THRESHOLD customers would change (counted from the snapshot, as
     `status_change.describe`/`execute` count them), or the reason requires approval."""
-    if (
+    if _reason_requires_approval(reason_code):
+        return True
+    threshold = int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
+    return threshold > 0 and status_change.changing_count(snapshot_id) > threshold
+
+
+def revert_needs_approval(operation_id: int, reason_code: str | None) -> bool:
+    """The same policy for reverting operation `operation_id`: more than APPROVAL_THRESHOLD
+    customers would go back now, or the reason requires approval."""
+    if _reason_requires_approval(reason_code):
+        return True
+    threshold = int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
+    return threshold > 0 and revert.eligible_count(operation_id) > threshold
+
+
+def _reason_requires_approval(reason_code: str | None) -> bool:
+    return bool(
         reason_code
         and db.session.execute(
             select(Reason.requires_approval).where(Reason.code == reason_code)
         ).scalar()
-    ):
-        return True
-    threshold = int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
-    return threshold > 0 and status_change.changing_count(snapshot_id) > threshold
+    )
 
 
 def confirmation_note(changing: int) -> str:
@@ -197,6 +211,66 @@ def request_approval(
     return Requested(approval_id, operation.id, customers)
 
 
+def request_revert_approval(
+    operation_id: int, *, actor: Actor, reason_code: str | None, memo: str = ""
+) -> Requested:
+    """Store an approval request for reverting operation `operation_id` and log
+    `approval_requested`; changes no customer. Commits. Raises like `revert.execute`, and
+    Conflict when a revert of that operation is already waiting for approval."""
+    memo = memo or ""
+    with write_transaction() as session:
+        lock_chain_head()
+        operation = revert._revertible_operation(operation_id, confirming=True)
+        existing = session.execute(
+            select(ApprovalRequest.id).where(
+                ApprovalRequest.reverts_operation_id == operation_id,
+                ApprovalRequest.status == PENDING,
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            raise Conflict(
+                _(
+                    "This change was already sent for approval (request #%(id)d). "
+                    "Nothing has changed.",
+                    id=existing,
+                )
+            )
+        reason = status_change.validated_reason(None, reason_code, memo)
+        customers = revert.eligible_count(operation_id)
+        approval = ApprovalRequest(
+            status=PENDING,
+            action=REVERT,
+            reverts_operation_id=operation.id,
+            reason_code=reason.code,
+            memo=memo,
+            customer_count=customers,
+            requested_by=actor.id,
+            requested_by_name=actor.username,
+            created_at=utcnow(),
+            comment="",
+        )
+        session.add(approval)
+        session.flush()
+        logged = append_operation(
+            NewOperation(
+                actor=actor,
+                action=OperationAction.APPROVAL_REQUESTED,
+                reason_code=reason.code,
+                memo=memo,
+                scope={
+                    "approval_request": approval.id,
+                    "status_action": REVERT,
+                    "customers": customers,
+                    "reverts": operation_id,
+                },
+                changed_count=0,
+            )
+        )
+        approval.request_operation_id = logged.id
+        approval_id = approval.id
+    return Requested(approval_id, logged.id, customers)
+
+
 @dataclass(frozen=True)
 class Decision:
     approval_id: int
@@ -304,7 +378,17 @@ def _act(session, approval: ApprovalRequest, status: str, *, actor: Actor, comme
         "request_operation": approval.request_operation_id,
     }
     result = None
-    if status == APPROVED:
+    if status == APPROVED and approval.action == REVERT:
+        result = revert.apply_revert(
+            session,
+            approval.reverts_operation_id or 0,
+            actor=actor,
+            reason_code=approval.reason_code,
+            memo=approval.memo,
+            scope={"approval": link},
+        )
+        link["operation"] = result.operation_id
+    elif status == APPROVED:
         if approval.snapshot_id is None:
             raise Conflict(_not_pending_message(EXPIRED, approval.id))
         request = status_change.load_request(approval.snapshot_id)

@@ -25,6 +25,7 @@ def upgrade():
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("snapshot_id", sa.String(length=32), nullable=True),
         sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("reverts_operation_id", sa.Integer(), nullable=True),
         sa.Column("reason_code", sa.String(length=32), nullable=False),
         sa.Column("memo", sa.Text(), nullable=False),
         sa.Column("customer_count", sa.Integer(), nullable=False),
@@ -62,6 +63,11 @@ def upgrade():
             ["result_operation_id"],
             ["audit_operations.id"],
             name=op.f("fk_approval_requests_result_operation_id_audit_operations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["reverts_operation_id"],
+            ["audit_operations.id"],
+            name=op.f("fk_approval_requests_reverts_operation_id_audit_operations"),
         ),
         sa.ForeignKeyConstraint(
             ["snapshot_id"],
