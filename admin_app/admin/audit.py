@@ -9,7 +9,7 @@ import csv
 import json
 from datetime import UTC, datetime, time
 
-from flask import Response, abort, flash, redirect, request, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
@@ -404,6 +404,8 @@ class AuditOperationView(SecureModelView):
         form.reason.choices = _reason_choices()
         if not form.validate():
             return self._render_revert(int(operation_id), form, status=422, confirming=True)
+        if approvals.revert_needs_approval(int(operation_id), form.reason.data):
+            return self._request_revert_approval(int(operation_id), form)
         try:
             result = revert.execute(
                 int(operation_id),
@@ -431,6 +433,31 @@ class AuditOperationView(SecureModelView):
         )
         return redirect(self.get_url(".details_view", id=result.operation_id), code=303)
 
+    def _request_revert_approval(self, operation_id: int, form):
+        """Four-eyes: the policy applies to this revert, so Confirm changes nothing; it stores
+        an approval request (services.approvals) and shows it."""
+        try:
+            requested = approvals.request_revert_approval(
+                operation_id,
+                actor=current_actor(),
+                reason_code=form.reason.data,
+                memo=form.memo.data or "",
+            )
+        except InvalidInput as error:
+            if not show_field_error(form, error):
+                raise
+            return self._render_revert(operation_id, form, status=422, confirming=True)
+        flash(
+            _(
+                "Sent for approval (request #%(id)d); nothing has changed yet.",
+                id=requested.approval_id,
+            ),
+            "info",
+        )
+        return redirect(
+            url_for("approvals.details_view", approval_id=requested.approval_id), code=303
+        )
+
     def _render_revert(self, operation_id: int, form, status: int = 200, confirming: bool = False):
         preview = revert.preview(operation_id, max_rows=100, confirming=confirming)
         form.reason.choices = reason_choices(status_change.reasons_for(None), _("Choose a reason…"))
@@ -439,6 +466,7 @@ class AuditOperationView(SecureModelView):
             preview=preview,
             form=form,
             skip_messages=REVERT_SKIP_MESSAGES,
+            approval_note=approvals.confirmation_note(preview.eligible),
             page_url=self.get_url(".revert_preview_view", id=operation_id),
             cancel_url=self.get_url(".details_view", id=operation_id),
         )

@@ -147,34 +147,70 @@ def execute(
     memo = memo or ""
     with write_transaction() as session:
         lock_chain_head()
-        operation = _revertible_operation(operation_id, confirming=True)
+        _revertible_operation(operation_id, confirming=True)
         reason = validated_reason(None, reason_code, memo)
-        going_back: list[tuple] = []
-        skipped: dict[str, int] = {}
-        for row in session.execute(_status_entries(operation_id).order_by(AuditEntry.id)):
-            why = _why_skipped(row)
-            if why is None:
-                going_back.append((row.entity_id, row.entity_label, row.new_value, row.old_value))
-            else:
-                skipped[why] = skipped.get(why, 0) + 1
-        _apply(session, going_back, reason.code, actor)
-        going_back.sort()
-        appended = append_operation(
-            NewOperation(
-                actor=actor,
-                action=OperationAction.REVERT,
-                entries=[
-                    ("customer", cid, code, "status", now, back)
-                    for cid, code, now, back in going_back
-                ],
-                reason_code=reason.code,
-                memo=memo,
-                scope={"reverts": operation_id, "original_action": operation.action},
-                changed_count=len(going_back),
-                skipped_count=sum(skipped.values()),
-                reverts_operation_id=operation_id,
-            )
+        _refuse_when_approval_required(operation_id, reason.code)
+        return apply_revert(session, operation_id, actor=actor, reason_code=reason.code, memo=memo)
+
+
+def _refuse_when_approval_required(operation_id: int, reason_code: str) -> None:
+    from admin_app.services import approvals  # approvals builds on this module
+
+    if approvals.revert_needs_approval(operation_id, reason_code):
+        raise approvals.ApprovalRequired(
+            _("This change needs a second person's approval; send it for approval instead.")
         )
+
+
+def eligible_count(operation_id: int) -> int:
+    """How many customers reverting the operation would put back now."""
+    return sum(
+        1 for row in db.session.execute(_status_entries(operation_id)) if _why_skipped(row) is None
+    )
+
+
+def apply_revert(
+    session,
+    operation_id: int,
+    *,
+    actor: Actor,
+    reason_code: str,
+    memo: str,
+    scope: dict | None = None,
+) -> OperationResult:
+    """The body of `execute`, inside the caller's write transaction (lock held, checks made):
+    put the customers back and append the revert (`scope` adds to the logged scope). Also runs
+    an approved revert (services.approvals). Does not commit."""
+    operation = _revertible_operation(operation_id, confirming=True)
+    going_back: list[tuple] = []
+    skipped: dict[str, int] = {}
+    for row in session.execute(_status_entries(operation_id).order_by(AuditEntry.id)):
+        why = _why_skipped(row)
+        if why is None:
+            going_back.append((row.entity_id, row.entity_label, row.new_value, row.old_value))
+        else:
+            skipped[why] = skipped.get(why, 0) + 1
+    _apply(session, going_back, reason_code, actor)
+    going_back.sort()
+    appended = append_operation(
+        NewOperation(
+            actor=actor,
+            action=OperationAction.REVERT,
+            entries=[
+                ("customer", cid, code, "status", now, back) for cid, code, now, back in going_back
+            ],
+            reason_code=reason_code,
+            memo=memo,
+            scope={
+                "reverts": operation_id,
+                "original_action": operation.action,
+                **(scope or {}),
+            },
+            changed_count=len(going_back),
+            skipped_count=sum(skipped.values()),
+            reverts_operation_id=operation_id,
+        )
+    )
     return OperationResult(appended.id, StatusAction(operation.action), len(going_back), skipped)
 
 
