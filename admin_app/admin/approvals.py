@@ -9,7 +9,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
+from flask_login import current_user, login_fresh
 from markupsafe import Markup
 
 from admin_app.admin.audit import REVERT_SKIP_MESSAGES
@@ -18,7 +18,7 @@ from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show
 from admin_app.admin.labels import ACTION_LABELS
 from admin_app.admin.secure import SecureBaseView, deny
 from admin_app.auth.roles import Permission
-from admin_app.auth.session import current_actor
+from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.services import approvals, revert
 from admin_app.services.actions import action_label
 from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, ServiceError
@@ -145,6 +145,8 @@ class ApprovalView(SecureBaseView):
                 _("You are not allowed to approve status changes."), approval_id=approval_id
             )
         approval = approvals.get(approval_id)
+        if not login_fresh():  # as for a direct confirmation: a remembered session signs in again
+            return reauthenticate(self.get_url(".details_view", approval_id=approval_id))
         form = ApprovalDecisionForm()
         decision = form.decision.data
         if decision not in ("approve", "reject") or not form.validate():
