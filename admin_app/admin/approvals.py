@@ -40,11 +40,18 @@ STATUS_BADGES = {
 }
 
 
-def pending_badge() -> int:
-    """The navigation's count of pending requests, for approvers only (0 for the rest)."""
+BADGE_MAX = 99
+
+
+def pending_badge() -> str:
+    """The navigation's count of pending requests ("99+" past 99), for approvers only ("" for
+    the rest)."""
     if not current_user.is_authenticated or not approvals.may_approve(current_user.role):
-        return 0
-    return approvals.pending_count()
+        return ""
+    pending = len(approvals.pending_ids(BADGE_MAX + 1))
+    if not pending:
+        return ""
+    return f"{BADGE_MAX}+" if pending > BADGE_MAX else str(pending)
 
 
 class ApprovalView(SecureBaseView):

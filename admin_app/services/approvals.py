@@ -505,6 +505,21 @@ def pending_count() -> int:
     ).scalar_one()
 
 
+def pending_ids(limit: int) -> list[int]:
+    """Up to `limit` pending requests not yet past their age (the navigation's badge: an
+    index range on status, no COUNT on any page)."""
+    return list(
+        db.session.execute(
+            select(ApprovalRequest.id)
+            .where(
+                ApprovalRequest.status == PENDING,
+                ApprovalRequest.created_at >= utcnow() - _max_age(),
+            )
+            .limit(limit)
+        ).scalars()
+    )
+
+
 def for_operation(operation_id: int) -> ApprovalRequest | None:
     """The approval request an operation belongs to (its request, decision or result)."""
     return db.session.execute(
