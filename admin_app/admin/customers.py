@@ -34,10 +34,11 @@ from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
-from admin_app.services import customer_counts, customer_search, status_change
+from admin_app.services import customer_counts, customer_search, scheduling, status_change
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
+from admin_app.timefmt import local_text, select_time_zone
 from admin_app.web import format_money
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
@@ -647,6 +648,12 @@ class StatusChangeMixin(_GridBase):
         if not form.validate():
             return self._render_confirmation(claim.request_id, form, status=422)
         try:
+            # Dates (effective_at / until) go to services.scheduling; none: the change runs now.
+            when = scheduling.parse_schedule(
+                form.effective_at.data, form.until.data, time_zone=select_time_zone()
+            )
+            if not when.is_now:
+                return self._confirm_scheduled(claim.request_id, form, when)
             result = status_change.execute(
                 claim.request_id,
                 actor=current_actor(),
@@ -668,6 +675,41 @@ class StatusChangeMixin(_GridBase):
             (form.memo.data or "")[:200],
         )
         flash(self._result_message(result), "success")
+        return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
+
+    def _confirm_scheduled(self, request_id: str, form, when):
+        """The confirmation with an effective date and/or an end date (services.scheduling:
+        its refusals, like the reason's, come back beside their field)."""
+        outcome = scheduling.confirm(
+            request_id,
+            actor=current_actor(),
+            reason_code=form.reason.data,
+            memo=form.memo.data or "",
+            effective_at=when.effective_at,
+            until=when.until,
+        )
+        if outcome.applied is not None:
+            text = self._result_message(outcome.applied)
+            if outcome.scheduled:
+                text += Markup(" ") + ngettext(
+                    "Reactivation of %(num)d customer scheduled for %(when)s.",
+                    "Reactivation of %(num)d customers scheduled for %(when)s.",
+                    outcome.scheduled,
+                    when=local_text(outcome.until, "short"),
+                )
+        else:
+            text = Markup('{} <a href="{}">{}</a>').format(
+                ngettext(
+                    "%(action)s %(num)d customer scheduled for %(when)s.",
+                    "%(action)s %(num)d customers scheduled for %(when)s.",
+                    outcome.scheduled,
+                    action=ACTION_LABELS[outcome.action.value],
+                    when=local_text(outcome.effective_at, "short"),
+                ),
+                url_for("audit.details_view", id=outcome.operation_id),
+                _("Operation #%(id)d", id=outcome.operation_id),
+            )
+        flash(text, "success")
         return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
 
     def _refuse_edited_selection(self, request_id: str) -> None:

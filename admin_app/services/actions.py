@@ -36,6 +36,8 @@ class OperationAction(enum.StrEnum):
     RESTORE_ACKNOWLEDGED = "restore_acknowledged"
     API_TOKEN_CREATED = "api_token_created"
     API_TOKEN_REVOKED = "api_token_revoked"
+    SCHEDULE_CREATED = "schedule_created"
+    SCHEDULE_CANCELLED = "schedule_cancelled"
 
 
 class ActionGroup(enum.StrEnum):
@@ -47,6 +49,7 @@ class ActionGroup(enum.StrEnum):
     SETTINGS = "settings"
     SIGN_IN = "sign_in"
     MAINTENANCE = "maintenance"
+    SCHEDULE = "schedule"
 
 
 GROUP_LABELS = {
@@ -58,6 +61,7 @@ GROUP_LABELS = {
     ActionGroup.SETTINGS: _l("Settings"),
     ActionGroup.SIGN_IN: _l("Sign-ins"),
     ActionGroup.MAINTENANCE: _l("Maintenance"),
+    ActionGroup.SCHEDULE: _l("Scheduled changes"),
 }
 
 
@@ -92,6 +96,9 @@ ACTIONS: dict[OperationAction, ActionInfo] = {
     OperationAction.RESTORE_ACKNOWLEDGED: ActionInfo(_l("Restore acknowledged"), _G.MAINTENANCE),
     OperationAction.API_TOKEN_CREATED: ActionInfo(_l("API token created"), _G.SETTINGS),
     OperationAction.API_TOKEN_REVOKED: ActionInfo(_l("API token revoked"), _G.SETTINGS),
+    # The runner logs the status actions above (actor system, scope mode "scheduled").
+    OperationAction.SCHEDULE_CREATED: ActionInfo(_l("Status change scheduled"), _G.SCHEDULE),
+    OperationAction.SCHEDULE_CANCELLED: ActionInfo(_l("Scheduled change cancelled"), _G.SCHEDULE),
 }
 
 

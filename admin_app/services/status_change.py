@@ -15,7 +15,7 @@ that changes a customer's status.
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -476,13 +476,16 @@ def execute(
     reason_code: str | None,
     memo: str = "",
     chunk_size: int = ID_CHUNK,
+    on_applied: Callable[..., None] | None = None,
 ) -> OperationResult:
     """Apply the previewed action to the request's snapshot and log it, in one transaction.
 
     Customers no longer in an allowed status, or changed since the preview, are skipped.
     Raises NotAllowed (another user's confirmation), InvalidInput (reason / memo),
     ConfirmationUsed (already executed), Expired (request gone). Commits once; on any error
-    nothing changes.
+    nothing changes. `on_applied(session, request, action, reason, operation, changed)` runs
+    in the same transaction after the operation is logged (services.scheduling schedules an
+    automatic reactivation there).
     """
     memo = memo or ""
     with write_transaction() as session:
@@ -514,6 +517,8 @@ def execute(
                 confirmation_id=request_id,
             )
         )
+        if on_applied is not None:
+            on_applied(session, request, action, reason, operation, changed)
     return OperationResult(operation.id, action, len(changed), skipped)
 
 
