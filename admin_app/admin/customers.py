@@ -736,6 +736,24 @@ class StatusChangeMixin(_GridBase):
         )
 
 
+def _scheduled_rows(changes) -> list[dict]:
+    """A customer's pending changes with their labels (action → status, reason)."""
+    from admin_app.services import operation_text
+
+    reasons = operation_text.reason_labels()
+    return [
+        {
+            "id": change.id,
+            "due_at": change.due_at,
+            "action": ACTION_LABELS[change.action],
+            "status": status_label(StatusAction(change.action).target.value),
+            "reason": reasons.get(change.reason_code, change.reason_code),
+            "memo": change.memo,
+        }
+        for change in changes
+    ]
+
+
 class CustomerView(SelectByListMixin, StatusChangeMixin, _CustomerGrid):
     extra_js = ["/static/customers.js"]
     details_template = "admin/customers/details.html"
@@ -748,4 +766,6 @@ class CustomerView(SelectByListMixin, StatusChangeMixin, _CustomerGrid):
             kwargs["customer_orders_url"] = url_for(
                 "orders.index_view", flt0_customer_code_equals=model.code
             )
+            kwargs["scheduled_changes"] = _scheduled_rows(scheduling.pending_for_customer(model.id))
+            kwargs["can_cancel_scheduled"] = self.can(Permission.CHANGE_STATUS)
         return super().render(template, **kwargs)

@@ -8,9 +8,10 @@ is due (its status when the change was scheduled, or the status an "until" chang
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.extensions import Model
+from admin_app.models.customer import Customer
 from admin_app.models.types import UTCDateTime, intpk, utcnow
 
 SCHEDULE_STATUSES = ("pending", "done", "skipped", "cancelled")
@@ -53,6 +54,8 @@ class ScheduledChange(Model):
     result_operation_id: Mapped[int | None] = mapped_column(ForeignKey("audit_operations.id"))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     skip_reason: Mapped[str | None] = mapped_column(String(16))
+
+    customer: Mapped[Customer] = relationship(lazy="raise")
 
 
 class ScheduleRun(Model):
