@@ -316,7 +316,7 @@ def test_grid_shows_and_filters_scheduled_customers(manager):
     schedule(manager, "freeze", [ids[0]], effective_at="2026-12-01")
     grid = text(manager.get("/admin/customers/"))
     assert grid.count('class="badge badge-warning scheduled-badge"') == 1
-    filtered = text(manager.get("/admin/customers/?flt0_scheduled=1"))
+    filtered = text(manager.get("/admin/customers/?flt0_scheduled_is=1"))
     assert "T00001" in filtered and "T00002" not in filtered
 
 
@@ -325,7 +325,7 @@ def test_status_api_shows_the_next_pending_change(app, manager):
 
     ids = make_customers(1)
     schedule(manager, "deactivate", ids, effective_at="2026-12-01")
-    token = api_tokens.create_token("t16", actor=Actor.cli()).token
+    token = api_tokens.create_token("t16", expires_days=None, actor=Actor.cli()).token
     api = app.test_client()
     body = api.get(
         "/api/v1/customers/T00001", headers={"Authorization": f"Bearer {token}"}

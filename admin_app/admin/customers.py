@@ -3,7 +3,7 @@
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (
@@ -61,7 +61,24 @@ class OverCreditFilter(BaseSQLAFilter):
 
 
 def _format_status(view, context, model, name):
-    return status_badge(model.status)
+    due = g.get("scheduled_customers", {}).get(model.id)
+    if due is None:
+        return status_badge(model.status)
+    # A pending scheduled change (see StatusChangeMixin.get_list): when, on hover.
+    return status_badge(model.status) + Markup(
+        ' <span class="badge badge-warning scheduled-badge" title="{}">{}</span>'
+    ).format(_("Next scheduled change: %(when)s", when=local_text(due, "short")), _("Scheduled"))
+
+
+class ScheduledFilter(BaseSQLAFilter):
+    """Customers with (or without) a pending scheduled change: EXISTS on the partial index."""
+
+    def apply(self, query, value, alias=None):
+        pending = scheduling.has_pending_condition()
+        return query.filter(pending if value == "1" else ~pending)
+
+    def operation(self):
+        return _l("is")
 
 
 def _format_money_pair(view, context, model, name):
@@ -181,6 +198,7 @@ class _CustomerGrid(SecureModelView):
         OverCreditFilter(
             Customer.balance, _l("Over credit limit"), options=[("1", _l("Yes")), ("0", _l("No"))]
         ),
+        ScheduledFilter(Customer.id, _l("Scheduled"), options=[("1", _l("Yes")), ("0", _l("No"))]),
     )
     named_filter_urls = True
 
@@ -338,6 +356,8 @@ class StatusChangeMixin(_GridBase):
         _, rows = super().get_list(
             page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
         )
+        if execute:  # the "Scheduled" badges of this page: one query on the pending rows
+            g.scheduled_customers = scheduling.customers_with_pending([row.id for row in rows])
         counts = self.status_counts()
         status = self._status_tab()
         return (counts[status] if status else sum(counts.values())), rows
