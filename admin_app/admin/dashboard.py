@@ -9,7 +9,7 @@ from flask_babel import ngettext
 
 from admin_app.admin.secure import SecureIndexView
 from admin_app.auth.roles import Permission
-from admin_app.services import dashboard
+from admin_app.services import dashboard, scheduling
 
 
 class DashboardView(SecureIndexView):
@@ -26,6 +26,7 @@ class DashboardView(SecureIndexView):
             review=dashboard.review_status(current_app.config["REVIEW_INTERVAL_DAYS"]),
             status_chart=build_status_chart(dashboard.weekly_status_changes()),
             checkpoint=(dashboard.checkpoint_status() if self.can(Permission.VIEW_AUDIT) else None),
+            schedule=scheduling.overview(),
         )
 
 

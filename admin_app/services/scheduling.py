@@ -701,7 +701,7 @@ class Overview:
     due_soon: int  # pending changes due in the next UPCOMING_DAYS days
     pending: int
     last_run: datetime | None
-    runner_late: bool  # pending changes exist and the runner has not run for a day (or ever)
+    runner_late: bool  # the last run is over a day old (or none yet while changes wait)
 
 
 def overview(now: datetime | None = None) -> Overview:
@@ -716,5 +716,6 @@ def overview(now: datetime | None = None) -> Overview:
     last_run = db.session.execute(select(func.max(ScheduleRun.finished_at))).scalar_one()
     if last_run is not None and last_run.tzinfo is None:
         last_run = last_run.replace(tzinfo=UTC)
-    late = bool(pending) and (last_run is None or now - last_run > RUNNER_LATE_AFTER)
+    # Late: the runner stopped (last run over a day ago), or never ran while changes wait.
+    late = now - last_run > RUNNER_LATE_AFTER if last_run is not None else bool(pending)
     return Overview(due_soon, pending, last_run, late)
