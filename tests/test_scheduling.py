@@ -376,3 +376,11 @@ def test_concurrent_runners_apply_each_change_once(app, manager, backend):
     assert statuses(ids) == {i: "frozen" for i in ids}
     versions = db.session.execute(sa.select(Customer.version).where(Customer.id.in_(ids)))
     assert set(versions.scalars()) == {2}
+
+
+def test_a_date_beyond_the_calendar_once_in_utc_is_refused_not_a_crash():
+    from admin_app.services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        scheduling.parse_moment("9999-12-31 23:00", time_zone="America/New_York", field="until")
+    assert refused.value.field == "until"

@@ -101,12 +101,12 @@ def parse_moment(text: str | None, *, time_zone: str, field: str) -> datetime | 
             raise ValueError(text)
         year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
         local = datetime(year, month, day, hour, minute, second)
-    except ValueError:
+        zone = ZoneInfo(time_zone if is_time_zone(time_zone) else "UTC")
+        return local.replace(tzinfo=zone).astimezone(UTC)
+    except (ValueError, OverflowError):  # no such day, or beyond year 9999 once in UTC
         raise InvalidInput(
             _("Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DD HH:MM)."), field=field
         ) from None
-    zone = ZoneInfo(time_zone if is_time_zone(time_zone) else "UTC")
-    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def parse_schedule(effective_at: str | None, until: str | None, *, time_zone: str | None) -> When:
