@@ -333,15 +333,22 @@ def test_status_api_shows_the_next_pending_change(app, manager):
     assert body["pending_change"] == {"action": "deactivate", "due_at": "2026-12-01T00:00:00+00:00"}
 
 
-def test_dashboard_warns_when_the_runner_is_late_and_counts_the_next_week(manager, runner):
+def test_dashboard_warns_when_the_runner_is_late_and_counts_the_next_week(
+    manager, runner, app_clock, login
+):
     ids = make_customers(2)
     schedule(manager, "freeze", [ids[0]], effective_at="2026-11-30")
     schedule(manager, "freeze", [ids[1]], effective_at="2026-12-30")
     page = text(manager.get("/admin/"))
     assert 'id="schedule-runner-late"' in page
     assert re.search(r'id="schedule-due-soon"[^>]*>\s*1\b', page)
-    run(runner, "2026-11-25T12:00:00Z")
+    run(runner)
     assert 'id="schedule-runner-late"' not in text(manager.get("/admin/"))
+    app_clock.advance(hours=23)
+    assert 'id="schedule-runner-late"' not in text(manager.get("/admin/"))
+    app_clock.advance(hours=2)  # the last run is now more than a day old
+    login("manager")  # (the session itself has expired by now)
+    assert 'id="schedule-runner-late"' in text(manager.get("/admin/"))
 
 
 # -- two runners at once ---------------------------------------------------------------------

@@ -450,8 +450,16 @@ def run_due(*, now: datetime | None = None, actor: Actor | None = None) -> RunRe
     actor = actor or Actor.cli()
     started = utcnow()
     report = RunReport(as_of)
-    while (batch := _apply_next_batch(as_of, actor)) is not None:
+    # Each batch finishes at least one row; the bound only guards against a batch that
+    # finished none (a bug) turning the job into an endless loop.
+    sc = ScheduledChange
+    budget = db.session.execute(
+        select(func.count()).where(sc.status == PENDING, sc.due_at <= as_of)
+    ).scalar_one()
+    db.session.rollback()
+    while budget > 0 and (batch := _apply_next_batch(as_of, actor)) is not None:
         report.batches.append(batch)
+        budget -= 1
     with write_transaction() as session:
         session.execute(
             insert(ScheduleRun).values(
