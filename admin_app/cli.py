@@ -585,6 +585,59 @@ def revoke_api_token_command(name: str) -> None:
     click.echo(f"Revoked API token {name!r} (operation #{operation_id}).")
 
 
+@click.group("schedule", help="Scheduled status changes.")
+def schedule_group() -> None:
+    pass
+
+
+def _parse_now(value: str | None):
+    if not value:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"--now must be an ISO 8601 time (e.g. 2026-12-31T00:00:00Z), not {value!r}")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@schedule_group.command("run")
+@click.option(
+    "--now", "now_text", default=None, help="Treat this ISO 8601 time as now (UTC if no offset)."
+)
+def schedule_run_command(now_text: str | None) -> None:
+    """Apply every pending scheduled change that is due, in due order, as the system (source
+    cli); skip customers whose status no longer fits. Safe to run again or concurrently; meant
+    for cron or a systemd timer. Prints what it did; exit 0."""
+    from admin_app.services import scheduling
+
+    try:
+        report = scheduling.run_due(now=_parse_now(now_text))
+    except ServiceError as exc:
+        _fail(exc.message)
+    as_of = report.as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not report.batches:
+        click.echo(f"Nothing due at {as_of}.")
+        return
+    for batch in report.batches:
+        due = batch.due_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        by = ", ".join(f"#{op}" for op in batch.scheduled_by)
+        click.echo(
+            f"{CLI_DONE_VERB[batch.action.value]} {batch.applied} customer(s) due {due} "
+            f"(reason {batch.reason_code}, scheduled by {by}): operation #{batch.operation_id}."
+        )
+        if batch.skipped:
+            shown = ", ".join(f"{code} (now {status})" for code, status in batch.skipped_codes)
+            more = batch.skipped - len(batch.skipped_codes)
+            click.echo(
+                f"  Skipped {batch.skipped}, status no longer fits: {shown}"
+                + (f" and {more} more" if more > 0 else "")
+                + "."
+            )
+    click.echo(f"Done at {as_of}: applied {report.applied}, skipped {report.skipped}.")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(orders_group)
@@ -593,3 +646,4 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(backup_group)
     app.cli.add_command(api_tokens_group)
+    app.cli.add_command(schedule_group)

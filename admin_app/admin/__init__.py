@@ -46,6 +46,7 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.reasons import ReasonView
     from admin_app.admin.review import ReviewView
     from admin_app.admin.rules import ReviewRuleView
+    from admin_app.admin.scheduled import ScheduledChangeView
     from admin_app.admin.staff import ROLE_LABELS, StaffView
     from admin_app.models import AuditOperation, Order, Reason, ReviewRule
 
@@ -65,6 +66,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReviewView(name=_l("Review"), endpoint="review"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
     admin.add_view(ApprovalView(name=_l("Approvals"), endpoint="approvals"))
+    admin.add_view(ScheduledChangeView(name=_l("Scheduled changes"), endpoint="scheduled"))
     admin.add_view(AuditOperationView(AuditOperation, name=_l("Operation log"), endpoint="audit"))
     admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", category=_l("Settings")))
     admin.add_view(

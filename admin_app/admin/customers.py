@@ -3,7 +3,7 @@
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (
@@ -34,10 +34,17 @@ from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
-from admin_app.services import approvals, customer_counts, customer_search, status_change
+from admin_app.services import (
+    approvals,
+    customer_counts,
+    customer_search,
+    scheduling,
+    status_change,
+)
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
+from admin_app.timefmt import local_text, select_time_zone
 from admin_app.web import format_money
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
@@ -60,7 +67,24 @@ class OverCreditFilter(BaseSQLAFilter):
 
 
 def _format_status(view, context, model, name):
-    return status_badge(model.status)
+    due = g.get("scheduled_customers", {}).get(model.id)
+    if due is None:
+        return status_badge(model.status)
+    # A pending scheduled change (see StatusChangeMixin.get_list): when, on hover.
+    return status_badge(model.status) + Markup(
+        ' <span class="badge badge-warning scheduled-badge" title="{}">{}</span>'
+    ).format(_("Next scheduled change: %(when)s", when=local_text(due, "short")), _("Scheduled"))
+
+
+class ScheduledFilter(BaseSQLAFilter):
+    """Customers with (or without) a pending scheduled change: EXISTS on the partial index."""
+
+    def apply(self, query, value, alias=None):
+        pending = scheduling.has_pending_condition()
+        return query.filter(pending if value == "1" else ~pending)
+
+    def operation(self):
+        return _l("is")
 
 
 def _format_money_pair(view, context, model, name):
@@ -180,6 +204,7 @@ class _CustomerGrid(SecureModelView):
         OverCreditFilter(
             Customer.balance, _l("Over credit limit"), options=[("1", _l("Yes")), ("0", _l("No"))]
         ),
+        ScheduledFilter(Customer.id, _l("Scheduled"), options=[("1", _l("Yes")), ("0", _l("No"))]),
     )
     named_filter_urls = True
 
@@ -337,6 +362,8 @@ class StatusChangeMixin(_GridBase):
         _, rows = super().get_list(
             page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
         )
+        if execute:  # the "Scheduled" badges of this page: one query on the pending rows
+            g.scheduled_customers = scheduling.customers_with_pending([row.id for row in rows])
         counts = self.status_counts()
         status = self._status_tab()
         return (counts[status] if status else sum(counts.values())), rows
@@ -650,6 +677,12 @@ class StatusChangeMixin(_GridBase):
         if approvals.needs_approval(claim.request_id, form.reason.data):
             return self._request_approval(claim.request_id, form)
         try:
+            # Dates (effective_at / until) go to services.scheduling; none: the change runs now.
+            when = scheduling.parse_schedule(
+                form.effective_at.data, form.until.data, time_zone=select_time_zone()
+            )
+            if not when.is_now:
+                return self._confirm_scheduled(claim.request_id, form, when)
             result = status_change.execute(
                 claim.request_id,
                 actor=current_actor(),
@@ -703,6 +736,41 @@ class StatusChangeMixin(_GridBase):
             url_for("approvals.details_view", approval_id=requested.approval_id), code=303
         )
 
+    def _confirm_scheduled(self, request_id: str, form, when):
+        """The confirmation with an effective date and/or an end date (services.scheduling:
+        its refusals, like the reason's, come back beside their field)."""
+        outcome = scheduling.confirm(
+            request_id,
+            actor=current_actor(),
+            reason_code=form.reason.data,
+            memo=form.memo.data or "",
+            effective_at=when.effective_at,
+            until=when.until,
+        )
+        if outcome.applied is not None:
+            text = self._result_message(outcome.applied)
+            if outcome.scheduled:
+                text += Markup(" ") + ngettext(
+                    "Reactivation of %(num)d customer scheduled for %(when)s.",
+                    "Reactivation of %(num)d customers scheduled for %(when)s.",
+                    outcome.scheduled,
+                    when=local_text(outcome.until, "short"),
+                )
+        else:
+            text = Markup('{} <a href="{}">{}</a>').format(
+                ngettext(
+                    "%(action)s %(num)d customer scheduled for %(when)s.",
+                    "%(action)s %(num)d customers scheduled for %(when)s.",
+                    outcome.scheduled,
+                    action=ACTION_LABELS[outcome.action.value],
+                    when=local_text(outcome.effective_at, "short"),
+                ),
+                url_for("audit.details_view", id=outcome.operation_id),
+                _("Operation #%(id)d", id=outcome.operation_id),
+            )
+        flash(text, "success")
+        return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
+
     def _refuse_edited_selection(self, request_id: str) -> None:
         """The selection is bound to the token; posted row ids may only repeat it."""
         posted = request.form.getlist("rowid")
@@ -727,6 +795,24 @@ class StatusChangeMixin(_GridBase):
         )
 
 
+def _scheduled_rows(changes) -> list[dict]:
+    """A customer's pending changes with their labels (action → status, reason)."""
+    from admin_app.services import operation_text
+
+    reasons = operation_text.reason_labels()
+    return [
+        {
+            "id": change.id,
+            "due_at": change.due_at,
+            "action": ACTION_LABELS[change.action],
+            "status": status_label(StatusAction(change.action).target.value),
+            "reason": reasons.get(change.reason_code, change.reason_code),
+            "memo": change.memo,
+        }
+        for change in changes
+    ]
+
+
 class CustomerView(SelectByListMixin, StatusChangeMixin, _CustomerGrid):
     extra_js = ["/static/customers.js"]
     details_template = "admin/customers/details.html"
@@ -739,4 +825,6 @@ class CustomerView(SelectByListMixin, StatusChangeMixin, _CustomerGrid):
             kwargs["customer_orders_url"] = url_for(
                 "orders.index_view", flt0_customer_code_equals=model.code
             )
+            kwargs["scheduled_changes"] = _scheduled_rows(scheduling.pending_for_customer(model.id))
+            kwargs["can_cancel_scheduled"] = self.can(Permission.CHANGE_STATUS)
         return super().render(template, **kwargs)

@@ -9,7 +9,7 @@ from flask_babel import ngettext
 
 from admin_app.admin.secure import SecureIndexView
 from admin_app.auth.roles import Permission
-from admin_app.services import approvals, dashboard
+from admin_app.services import approvals, dashboard, scheduling
 
 
 class DashboardView(SecureIndexView):
@@ -29,6 +29,7 @@ class DashboardView(SecureIndexView):
             pending_approvals_count=(
                 approvals.pending_count() if self.can(Permission.APPROVE_STATUS_CHANGES) else None
             ),
+            schedule=scheduling.overview(),
         )
 
 

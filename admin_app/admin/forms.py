@@ -16,6 +16,9 @@ class ConfirmStatusChangeForm(TranslatedForm):
         _l("Reason"), validators=[DataRequired(_l("Choose a reason."))], validate_choice=True
     )
     memo = TextAreaField(_l("Memo"), validators=[Length(max=MEMO_MAX_LENGTH)])
+    # Optional (services.scheduling reads and checks them): empty = now / never.
+    effective_at = StringField(_l("Takes effect"), validators=[Length(max=40)])
+    until = StringField(_l("Reactivate automatically on"), validators=[Length(max=40)])
 
 
 class KeepInReviewForm(TranslatedForm):

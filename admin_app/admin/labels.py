@@ -30,6 +30,7 @@ ENTITY_LABELS = {
 }
 FIELD_LABELS = {
     "status": _l("Status"),
+    "scheduled_status": _l("Scheduled status"),
     "code": _l("Code"),
     "name": _l("Name"),
     "name_zh": _l("Name (Simplified Chinese)"),
@@ -85,7 +86,7 @@ def entry_value(field: str, value: str | None) -> str | None:
     else (codes, names, amounts, dates) as stored. The CSV export keeps the stored text."""
     if value is None:
         return None
-    if field == "status":
+    if field in ("status", "scheduled_status"):
         return status_label(value)
     if field == "segment":
         return str(SEGMENT_LABELS.get(value, value))

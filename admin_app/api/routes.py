@@ -174,7 +174,7 @@ def _iso(value) -> str | None:
 
 
 def _state_json(row) -> dict:
-    code, name, status, reason_code, reason_label, changed_at = row  # (unpacking is fastest)
+    code, name, status, reason_code, reason_label, changed_at, pending, due_at = row
     reason = {"code": reason_code, "label": reason_label or reason_code} if reason_code else None
     return {
         "code": code,
@@ -183,8 +183,8 @@ def _state_json(row) -> dict:
         "can_trade": status_api.can_trade(status),
         "status_reason": reason,
         "status_changed_at": _iso(changed_at),
-        # Scheduled status changes do not exist yet: null until they do.
-        "pending_change": None,
+        # The next pending scheduled change (services.scheduling), or null.
+        "pending_change": {"action": pending, "due_at": _iso(due_at)} if pending else None,
     }
 
 

@@ -62,8 +62,9 @@ def _status_fields(required: bool) -> dict:
             required=required,
             allow_none=True,
             metadata={
-                "description": "A scheduled status change not yet due. Always null for now: "
-                "scheduled changes do not exist yet."
+                "description": "The next scheduled status change not yet applied: "
+                '{"action": "deactivate" | "freeze" | "reactivate", "due_at": ISO 8601 UTC}; '
+                "null when none is pending."
             },
         ),
     }

@@ -18,6 +18,7 @@ from admin_app.models.customer import (
 )
 from admin_app.models.order import Order
 from admin_app.models.review import Reason, ReviewRule
+from admin_app.models.schedule import ScheduledChange, ScheduleRun
 from admin_app.models.status_request import StatusChangeRequest, StatusChangeRequestItem
 from admin_app.models.user import StaffUser
 
@@ -36,6 +37,8 @@ __all__ = [
     "Order",
     "Reason",
     "ReviewRule",
+    "ScheduleRun",
+    "ScheduledChange",
     "StaffUser",
     "StatusChangeRequest",
     "StatusChangeRequestItem",

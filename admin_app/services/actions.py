@@ -40,6 +40,8 @@ class OperationAction(enum.StrEnum):
     APPROVAL_APPROVED = "approval_approved"
     APPROVAL_REJECTED = "approval_rejected"
     APPROVAL_CANCELLED = "approval_cancelled"
+    SCHEDULE_CREATED = "schedule_created"
+    SCHEDULE_CANCELLED = "schedule_cancelled"
 
 
 class ActionGroup(enum.StrEnum):
@@ -52,6 +54,7 @@ class ActionGroup(enum.StrEnum):
     SIGN_IN = "sign_in"
     MAINTENANCE = "maintenance"
     APPROVAL = "approval"
+    SCHEDULE = "schedule"
 
 
 GROUP_LABELS = {
@@ -64,6 +67,7 @@ GROUP_LABELS = {
     ActionGroup.SIGN_IN: _l("Sign-ins"),
     ActionGroup.MAINTENANCE: _l("Maintenance"),
     ActionGroup.APPROVAL: _l("Approvals"),
+    ActionGroup.SCHEDULE: _l("Scheduled changes"),
 }
 
 
@@ -102,6 +106,9 @@ ACTIONS: dict[OperationAction, ActionInfo] = {
     OperationAction.APPROVAL_APPROVED: ActionInfo(_l("Approval granted"), _G.APPROVAL),
     OperationAction.APPROVAL_REJECTED: ActionInfo(_l("Approval rejected"), _G.APPROVAL),
     OperationAction.APPROVAL_CANCELLED: ActionInfo(_l("Approval request cancelled"), _G.APPROVAL),
+    # The runner logs the status actions above (actor system, scope mode "scheduled").
+    OperationAction.SCHEDULE_CREATED: ActionInfo(_l("Status change scheduled"), _G.SCHEDULE),
+    OperationAction.SCHEDULE_CANCELLED: ActionInfo(_l("Scheduled change cancelled"), _G.SCHEDULE),
 }
 
 

@@ -58,6 +58,7 @@ FIELD_LABELS = {
     "label": _l("Label"),
     "label_zh": _l("Chinese label"),
     "enabled": _l("Enabled"),
+    "scheduled_status": _l("Scheduled status"),
 }
 LOGIN_OUTCOMES = {
     "ok": "",
@@ -127,7 +128,7 @@ def value_label(field: str, value: str | None, reasons: dict[str, str] | None = 
     """A logged value as shown: statuses, reasons, segments and roles by their labels."""
     if value is None or value == "":
         return "—"
-    if field == "status":
+    if field in ("status", "scheduled_status"):
         return status_label(value)
     if field == "status_reason":
         return (reasons or reason_labels([value])).get(value, value)
@@ -245,6 +246,20 @@ def describe_scope(operation: AuditOperation) -> str:
     group = action_group(operation.action)
     if operation.reverts_operation_id is not None:
         return _("Revert of operation #%(id)d", id=operation.reverts_operation_id)
+    if group is ActionGroup.STATUS_CHANGE and scope.get("mode") == "scheduled":
+        return _(
+            "Scheduled change due %(when)s (scheduled by operation %(ids)s)",
+            when=_scope_time(scope.get("due_at")),
+            ids=", ".join(f"#{value}" for value in scope.get("scheduled_by", [])),
+        )
+    if operation.action == OperationAction.SCHEDULE_CREATED.value:
+        return _schedule_words(scope, operation.changed_count)
+    if operation.action == OperationAction.SCHEDULE_CANCELLED.value:
+        return ngettext(
+            "%(num)d scheduled change cancelled",
+            "%(num)d scheduled changes cancelled",
+            scope.get("count", operation.changed_count),
+        )
     if group is ActionGroup.STATUS_CHANGE:
         count = (
             scope.get("selected")
@@ -314,6 +329,32 @@ def _approval_words(action: str, scope: dict) -> str:
             operation=scope.get("operation"),
         )
     return _("Request #%(id)s by %(name)s", id=request_id, name=scope.get("requested_by_name", ""))
+
+
+def _scope_time(value) -> str:
+    """A UTC time stored in a scope (ISO 8601), in the log's format and the user's zone."""
+    from datetime import datetime
+
+    try:
+        return log_time(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return str(value or "")
+
+
+def _schedule_words(scope: dict, count: int) -> str:
+    action = action_label(str(scope.get("action", "")))
+    text = ngettext(
+        "%(action)s %(num)d customer on %(when)s",
+        "%(action)s %(num)d customers on %(when)s",
+        scope.get("count", count),
+        action=action,
+        when=_scope_time(scope.get("due_at")),
+    )
+    if scope.get("until"):
+        text += _(", reactivate on %(when)s", when=_scope_time(scope.get("until")))
+    if scope.get("after_operation"):
+        text += _(" (after operation #%(id)d)", id=scope["after_operation"])
+    return text
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ def can_trade(status: str) -> bool:
 
 
 def _states_query():
+    from admin_app.services import scheduling
+
+    # The next pending scheduled change (action, due time): index lookups per customer.
+    pending_action, pending_due_at = scheduling.next_pending_subquery(Customer.id)
     return select(
         Customer.code,
         Customer.name,
@@ -34,6 +38,8 @@ def _states_query():
         Customer.status_reason,
         Reason.label.label("reason_label"),
         Customer.status_changed_at,
+        pending_action.label("pending_action"),
+        pending_due_at.label("pending_due_at"),
     ).outerjoin(Reason, Reason.code == Customer.status_reason)
 
 
@@ -45,7 +51,8 @@ def _storable(code: str) -> bool:
 
 def customer_state(code: str) -> Row | None:
     """The customer with exactly this code (codes are unique as stored), or None. The row has
-    code, name, status, status_reason, reason_label, status_changed_at."""
+    code, name, status, status_reason, reason_label, status_changed_at, pending_action,
+    pending_due_at."""
     if not _storable(code):
         return None
     return db.session.execute(_states_query().where(Customer.code == code)).first()

@@ -15,7 +15,7 @@ that changes a customer's status.
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -510,13 +510,16 @@ def execute(
     reason_code: str | None,
     memo: str = "",
     chunk_size: int = ID_CHUNK,
+    on_applied: Callable[..., None] | None = None,
 ) -> OperationResult:
     """Apply the previewed action to the request's snapshot and log it, in one transaction.
 
     Customers no longer in an allowed status, or changed since the preview, are skipped.
     Raises NotAllowed (another user's confirmation), InvalidInput (reason / memo),
     ConfirmationUsed (already executed), Expired (request gone). Commits once; on any error
-    nothing changes.
+    nothing changes. `on_applied(session, request, action, reason, operation, changed)` runs
+    in the same transaction after the operation is logged (services.scheduling schedules an
+    automatic reactivation there).
     """
     memo = memo or ""
     with write_transaction() as session:
@@ -529,7 +532,13 @@ def execute(
         reason = validated_reason(action, reason_code, memo)
         _refuse_when_approval_required(request_id, reason)
         return apply_request(
-            session, request, actor=actor, reason=reason, memo=memo, chunk_size=chunk_size
+            session,
+            request,
+            actor=actor,
+            reason=reason,
+            memo=memo,
+            chunk_size=chunk_size,
+            on_applied=on_applied,
         )
 
 
@@ -551,6 +560,7 @@ def apply_request(
     memo: str,
     chunk_size: int = ID_CHUNK,
     scope: dict | None = None,
+    on_applied: Callable[..., None] | None = None,
 ) -> OperationResult:
     """The body of `execute`, inside the caller's write transaction (lock held, checks made):
     apply the snapshot's action and append its operation (`scope` adds to the logged scope).
@@ -575,6 +585,8 @@ def apply_request(
             confirmation_id=request.id,
         )
     )
+    if on_applied is not None:
+        on_applied(session, request, action, reason, operation, changed)
     return OperationResult(operation.id, action, len(changed), skipped)
 
 
