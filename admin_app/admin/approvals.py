@@ -4,7 +4,7 @@ Everyone who may change statuses sees their own requests and can cancel them; ap
 (Permission.APPROVE_STATUS_CHANGES) see every request, pending first, and decide others'
 requests on a page that shows the same impact as the confirmation page, re-evaluated now."""
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,7 +16,7 @@ from admin_app.admin.audit import REVERT_SKIP_MESSAGES
 from admin_app.admin.customers import done_message, skip_messages
 from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show_field_error
 from admin_app.admin.labels import ACTION_LABELS
-from admin_app.admin.secure import SecureBaseView, deny
+from admin_app.admin.secure import SecureBaseView, deny, parse_row_id
 from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.services import approvals, revert
@@ -145,8 +145,16 @@ class ApprovalView(SecureBaseView):
         )
         return body, status, {"Cache-Control": "no-store"}
 
-    @expose("/<int:approval_id>/decide/", methods=("POST",))
-    def decide_view(self, approval_id: int):
+    def _posted_id(self) -> int:
+        approval_id = parse_row_id(request.form.get("id"))
+        if approval_id is None:
+            abort(404)
+        return approval_id
+
+    @expose("/decide/", methods=("POST",))
+    def decide_view(self):
+        """A decision on request `id` (form field): `decision` = approve | reject, `comment`."""
+        approval_id = self._posted_id()
         if not self._approver():
             return deny(
                 _("You are not allowed to approve status changes."), approval_id=approval_id
@@ -211,8 +219,10 @@ class ApprovalView(SecureBaseView):
             text, link, _("Operation #%(id)d", id=result.operation_id)
         )
 
-    @expose("/<int:approval_id>/cancel/", methods=("POST",))
-    def cancel_view(self, approval_id: int):
+    @expose("/cancel/", methods=("POST",))
+    def cancel_view(self):
+        """Cancel request `id` (form field); its requester only."""
+        approval_id = self._posted_id()
         CancelApprovalForm().validate()  # CSRF (global CSRFProtect already checked it)
         try:
             approvals.cancel(approval_id, actor=current_actor())

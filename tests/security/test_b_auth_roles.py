@@ -205,6 +205,9 @@ POST_ALLOWED = {
     "audit.revert_confirm_view": {"admin", "manager"},
     "api_tokens.create_view": {"admin"},
     "api_tokens.revoke_view": {"admin"},
+    # Approvers decide; requesters (who may change statuses) cancel their own.
+    "approvals.decide_view": {"admin", "manager"},
+    "approvals.cancel_view": {"admin", "manager"},
 }
 
 
