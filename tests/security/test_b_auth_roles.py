@@ -205,6 +205,14 @@ POST_ALLOWED = {
     "audit.revert_confirm_view": {"admin", "manager"},
     "api_tokens.create_view": {"admin"},
     "api_tokens.revoke_view": {"admin"},
+    # /admin/scheduled/: its one action is "cancel" (admin, manager; tests/test_scheduling.py);
+    # the "delete" this matrix posts is refused to everyone.
+    "scheduled.action_view": set(),
+    "scheduled.cancel_view": {"admin", "manager"},
+    "scheduled.create_view": set(),
+    "scheduled.edit_view": set(),
+    "scheduled.delete_view": set(),
+    "scheduled.ajax_update": set(),
 }
 
 
