@@ -453,6 +453,7 @@ def run_due(*, now: datetime | None = None, actor: Actor | None = None) -> RunRe
     # Each batch finishes at least one row; the bound only guards against a batch that
     # finished none (a bug) turning the job into an endless loop.
     sc = ScheduledChange
+    db.session.rollback()  # a fresh read, not an older transaction's snapshot
     budget = db.session.execute(
         select(func.count()).where(sc.status == PENDING, sc.due_at <= as_of)
     ).scalar_one()
