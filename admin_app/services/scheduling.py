@@ -453,6 +453,7 @@ def run_due(*, now: datetime | None = None, actor: Actor | None = None) -> RunRe
     # Each batch finishes at least one row; the bound only guards against a batch that
     # finished none (a bug) turning the job into an endless loop.
     sc = ScheduledChange
+    db.session.rollback()  # a fresh read, not an older transaction's snapshot
     budget = db.session.execute(
         select(func.count()).where(sc.status == PENDING, sc.due_at <= as_of)
     ).scalar_one()
@@ -686,13 +687,13 @@ def has_pending_condition():
     return exists().where(sc.customer_id == Customer.id, sc.status == PENDING)
 
 
-def next_pending_subquery(code_column):
+def next_pending_subquery(customer_id_column):
     """Correlated scalar subqueries (action, due_at) of the next pending change of the
-    customer whose id is `code_column` (for the status API's row query)."""
+    customer whose id is `customer_id_column` (for the status API's row query)."""
     sc = ScheduledChange
     base = (
         select(sc.action)
-        .where(sc.customer_id == code_column, sc.status == PENDING)
+        .where(sc.customer_id == customer_id_column, sc.status == PENDING)
         .order_by(sc.due_at, sc.id)
         .limit(1)
     )

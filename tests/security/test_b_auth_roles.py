@@ -208,6 +208,14 @@ POST_ALLOWED = {
     # Approvers decide; requesters (who may change statuses) cancel their own.
     "approvals.decide_view": {"admin", "manager"},
     "approvals.cancel_view": {"admin", "manager"},
+    # /admin/scheduled/: its one action is "cancel" (admin, manager; tests/test_scheduling.py);
+    # the "delete" this matrix posts is refused to everyone.
+    "scheduled.action_view": set(),
+    "scheduled.cancel_view": {"admin", "manager"},
+    "scheduled.create_view": set(),
+    "scheduled.edit_view": set(),
+    "scheduled.delete_view": set(),
+    "scheduled.ajax_update": set(),
 }
 
 

@@ -35,8 +35,8 @@ def test_disabled_details_and_exports_are_404_in_every_view(app, client, login):
             else:
                 assert export.status_code == 404, (view.endpoint, export_type)
                 no_export.append(view.endpoint)
-    assert sorted(no_details) == ["reasons", "review", "rules", "staff"]
-    assert {"reasons", "review", "rules", "staff"} <= set(no_export)
+    assert sorted(no_details) == ["reasons", "review", "rules", "scheduled", "staff"]
+    assert {"reasons", "review", "rules", "scheduled", "staff"} <= set(no_export)
     assert {status for *_, status in answered} <= {200, 302}, answered
     assert ("customers", "details", 200) in answered
     assert ("customers", "csv", 200) in answered and ("audit", "xlsx", 200) in answered
