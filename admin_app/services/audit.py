@@ -171,6 +171,9 @@ def _entry_encoder() -> Callable[[Any], str]:
 
 
 _encode_entry = _entry_encoder()
+# The canonical JSON of one entry (a tuple or list in ENTRY_FIELDS order), as operation_hash
+# writes it: for code that hashes entries itself (services/audit_verify.py's streaming walk).
+encode_entry = _encode_entry
 
 
 def _canonical_value(value: Any) -> Any:
