@@ -33,7 +33,7 @@ from admin_app.services.audit import (
     ENTRY_FIELDS,
     HASHED_OPERATION_FIELDS,
     canonical_json,
-    encode_entry,
+    entry_lines,
 )
 from admin_app.services.transaction import write_transaction
 
@@ -383,7 +383,7 @@ class _LinkStream:
         )
         groups = groupby(_entry_rows(self._session), key=itemgetter(0))
         group = next(groups, None)
-        encode, sha256, hashed = encode_entry, hashlib.sha256, _HASHED_COUNT
+        sha256, hashed = hashlib.sha256, _HASHED_COUNT
         for row in operations:
             values = list(row)
             operation_id, prev_hash, stored_hash = values[0], values[hashed], values[hashed + 1]
@@ -401,7 +401,7 @@ class _LinkStream:
             if group is not None and group[0] == operation_id:
                 rows = group[1]
                 while chunk := [entry[1:] for entry in islice(rows, HASH_CHUNK)]:
-                    digest.update(_entry_lines(chunk, encode).encode())
+                    digest.update(entry_lines(chunk).encode())
                     self.entries_read += len(chunk)
                 group = next(groups, None)
             yield Link(
@@ -419,19 +419,6 @@ class _LinkStream:
             trailing = (group[0], count) if trailing is None else (trailing[0], trailing[1] + count)
             group = next(groups, None)
         self.trailing_orphans = trailing
-
-
-def _entry_lines(entries: list[tuple], encode: Callable[[object], str]) -> str:
-    """ "\n" + the canonical JSON of each entry, as operation_hash hashes them one by one.
-
-    Encoded in ONE call as the JSON array of the entries, `[[…],[…]]`, whose entries are then
-    split at their "],[" separators: an entry holds scalars only, so there are exactly
-    len(entries) - 1 of them unless a text value contains "],[" itself, in which case each
-    entry is encoded on its own."""
-    lines = encode(entries)[1:-1]
-    if lines.count("],[") == len(entries) - 1:
-        return "\n" + lines.replace("],[", "]\n[")
-    return "\n" + "\n".join(encode(entry) for entry in entries)
 
 
 def _entry_rows(session) -> Iterator[tuple]:
