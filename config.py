@@ -86,6 +86,8 @@ class Config:
     CONFIRMATION_MAX_AGE_SECONDS = 600
     CONFIRMATION_PREVIEW_ROWS = 100
     STATUS_CHANGE_CHUNK_SIZE = 5_000
+    # From this many customers on, the confirmation page says the change will take a while.
+    LONG_OPERATION_CUSTOMERS = 50_000
     REVIEW_INTERVAL_DAYS = 30
     # Four-eyes approval: a status change of more than APPROVAL_THRESHOLD customers (0: no size
     # rule) or with a reason marked "requires approval" waits for a second person

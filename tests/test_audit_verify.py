@@ -92,10 +92,29 @@ def test_intact_log_from_every_writer_verifies_with_exit_0(runner, login):
 def test_streams_in_small_batches_give_the_same_answer(app, monkeypatch):
     build_log((0, 5, 1, 0, 7, 3))
     monkeypatch.setattr(audit_verify, "STREAM_BATCH", 2)
+    monkeypatch.setattr(audit_verify, "ENTRY_FETCH", 3)  # fetches end inside an operation
+    monkeypatch.setattr(audit_verify, "HASH_CHUNK", 2)  # an operation hashed in pieces
     seen = []
     result = audit_verify.verify_chain(progress=seen.append)
     assert (result.intact, result.operations_checked, result.entries_checked) == (True, 6, 16)
     assert sum(seen) == 6
+
+
+@pytest.mark.parametrize("hash_chunk", [1, 2, 1000])
+def test_entry_values_that_look_like_json_separators_verify(app, monkeypatch, hash_chunk):
+    """The walk encodes a group of entries in one call and splits it at "],[": values holding
+    that very text (or quotes, newlines, non-ASCII) must hash exactly as appending did."""
+    monkeypatch.setattr(audit_verify, "HASH_CHUNK", hash_chunk)
+    append(
+        entries=[
+            ("customer", 1, "C1", "name", "a],[b", '"],["x'),
+            ("customer", 2, "C2", "name", None, "line\nbreak 中文 \u2028 \\ ]"),
+            ("customer", 3, "C3", "memo", "[1,2]", "],["),
+        ]
+    )
+    build_log((2, 1))
+    result = audit_verify.verify_chain()
+    assert (result.intact, result.operations_checked, result.entries_checked) == (True, 3, 6)
 
 
 def test_empty_log_verifies(runner):

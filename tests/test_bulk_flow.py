@@ -561,3 +561,18 @@ def test_both_posts_need_the_csrf_token(client, login, reasons):
     assert statuses(ids) == {i: "active" for i in ids}
     assert confirm_action(client, token, csrf_token=page_csrf).status_code == 303
     assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+def test_a_big_selection_says_before_confirming_that_it_takes_a_while(admin_client, app):
+    """From LONG_OPERATION_CUSTOMERS customers that will change on, the confirmation page says
+    the change takes a while and to keep the page open; below it, it says nothing of the kind."""
+    app.config["LONG_OPERATION_CUSTOMERS"] = 3
+    small = make_customers(2)
+    big = make_customers(3, start=10)
+    page, _ = start_action(admin_client, "freeze", small)
+    assert page.status_code == 200
+    assert 'id="confirm-long-running"' not in text(page)
+    page, token = start_action(admin_client, "freeze", big)
+    assert "Changing this many customers can take a minute or more." in text(page)
+    assert confirm_action(admin_client, token).status_code == 303
+    assert "Froze 3 customers" in text(admin_client.get("/admin/customers/"))

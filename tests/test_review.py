@@ -129,6 +129,32 @@ def test_a_rule_with_several_conditions_needs_all_of_them(reasons):
     assert [c.code for c in review.iter_candidates()] == ["QUIET-AND-OVER"]
 
 
+def test_page_counts_are_reused_until_the_log_moves_the_rules_change_or_a_minute_passes(
+    population, review_rules, actor, app_clock
+):
+    """The pages' counts (current_counts) are one scan of the customers: reused while nothing
+    they depend on moved, counted again as soon as something did."""
+    assert review.current_counts().total == len(CANDIDATE_CODES)
+    # A change made outside the app writes no operation: the same minute reuses the counts...
+    add_customer("OUTSIDE", last_order_at=ago(400))
+    assert review.current_counts().total == len(CANDIDATE_CODES)
+    assert review.count_candidates().total == len(CANDIDATE_CODES) + 1
+    # ...and the next minute counts again.
+    app_clock.advance(minutes=1)
+    assert review.current_counts().total == len(CANDIDATE_CODES) + 1
+    # Every change the app makes is an operation: the log's head moves, counted again at once.
+    review.keep_in_review([population["retail_quiet"]], today() + 30 * DAY, actor=actor)
+    assert review.current_counts().total == len(CANDIDATE_CODES)
+    # A rule that changes is another rule: counted again.
+    db.session.execute(
+        sa.update(ReviewRule)
+        .where(ReviewRule.id == review_rules["Contract ended more than 30 days ago"])
+        .values(enabled=False)
+    )
+    db.session.commit()
+    assert review.current_counts().total == len(CANDIDATE_CODES) - 1
+
+
 @pytest.mark.parametrize("rule_count", [1, 3, 10])
 def test_counting_is_one_query_whatever_the_number_of_rules(app, rule_count):
     """Rule j (0-based) flags customers quiet for more than 100·(j+1) days; customer k is
@@ -471,6 +497,7 @@ def test_page_queries_do_not_grow_with_the_page(client, login, review_rules, app
     for number in range(60):
         add_customer(f"Q{number:03d}", last_order_at=ago(400))
     login("auditor")
+    client.get("/admin/review/?page_size=20")  # the queue's counts, reused by the requests below
     statements = []
     sa.event.listen(
         db.engine,

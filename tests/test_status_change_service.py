@@ -262,3 +262,33 @@ def test_stored_hash_matches_the_entries_the_database_holds(reasons, actor):
     assert [r[1] for r in rows] == sorted(ids)
     row = {name: getattr(operation, name) for name in HASHED_OPERATION_FIELDS}
     assert operation_hash(row, rows, operation.prev_hash) == operation.hash
+
+
+def test_a_chunked_execution_logs_entries_in_id_order_and_the_chain_verifies(reasons, actor):
+    """Several chunks, some customers changed since the preview and some not allowed: the
+    entries (streamed from the database and hashed as they pass on PostgreSQL) are stored in
+    customer id order, their count is the operation's, and the log verifies."""
+    from admin_app.services import audit_verify
+
+    ids = make_customers(25)
+    frozen = make_customers(3, status="deactivated", start=100)
+    request_id = status_change.create_request(
+        action=StatusAction.FREEZE, actor=actor, ids=list(reversed(ids + frozen))
+    )
+    db.session.execute(  # changed since the preview: skipped as "changed"
+        sa.update(Customer).where(Customer.id == ids[4]).values(version=Customer.version + 1)
+    )
+    db.session.commit()
+    result = status_change.execute(
+        request_id, actor=actor, reason_code="customer_request", chunk_size=4
+    )
+    assert result.changed == 24
+    assert result.skipped == {"not_allowed": 3, "changed": 1}
+    changed = [i for i in ids if i != ids[4]]
+    assert [(e.entity_id, e.old_value, e.new_value) for e in entries()] == [
+        (i, "active", "frozen") for i in sorted(changed)
+    ]
+    operation = db.session.get(AuditOperation, result.operation_id)
+    assert (operation.changed_count, operation.skipped_count) == (24, 4)
+    verified = audit_verify.verify_chain()
+    assert (verified.intact, verified.entries_checked) == (True, 24), verified.message

@@ -625,6 +625,7 @@ class StatusChangeMixin(_GridBase):
             skip_messages=skip_messages(preview.action),
             warning_messages=warning_messages(preview),
             approval_note=approvals.confirmation_note(preview.eligible),
+            long_running=preview.eligible >= current_app.config["LONG_OPERATION_CUSTOMERS"],
             show_url=lambda show: self.get_url(".preview_view", request_id=request_id, show=show),
             pager=self._pager(preview, size),
             export_url=self.get_url(".preview_export_view", request_id=request_id),

@@ -134,7 +134,30 @@ class ReviewView(SecureModelView):
         return self._candidates(super().get_query())
 
     def get_count_query(self):
+        # Unsearched and unfiltered, the total is the tab's count (get_list): no second scan.
+        if not self._narrowed():
+            return None
         return self._candidates(super().get_count_query())
+
+    def _narrowed(self) -> bool:
+        view_args = self._get_list_extra_args()
+        return bool(view_args.search or view_args.filters)
+
+    def _queue_counts(self) -> review.QueueCounts:
+        """The queue's counts (all candidates, per rule), once per request."""
+        if "review_counts" not in g:
+            g.review_counts = review.current_counts(self._rules(), now=self._now())
+        return g.review_counts
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, rows = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        )
+        if count is None:
+            counts = self._queue_counts()
+            rule = self._rule_filter()
+            count = counts.per_rule.get(rule.id, 0) if rule else counts.total
+        return count, rows
 
     def _get_list_extra_args(self):
         view_args = super()._get_list_extra_args()
@@ -176,7 +199,7 @@ class ReviewView(SecureModelView):
         return codes.pop() if len(codes) == 1 else ""
 
     def _rule_tabs(self) -> list[dict]:
-        counts = review.count_candidates(self._rules(), now=self._now())
+        counts = self._queue_counts()
         args = {k: v for k, v in request.args.items(multi=False) if k not in ("rule", "page")}
         current = self._rule_filter()
         tabs = [

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Integer,
+    Select,
     String,
     Table,
     Text,
@@ -41,6 +42,7 @@ from admin_app.services.actions import OperationAction
 ENTRIES_TABLE = cast(Table, AuditEntry.__table__)
 ENTRY_INSERT_BATCH = 2000
 ENTRY_ARRAY_BATCH = 20_000
+ENTRY_STREAM_BATCH = 20_000  # entries per fetch when hashing entries a SELECT yields
 _ENTRY_TYPES = {
     "entity": String,
     "entity_id": Integer,
@@ -171,6 +173,23 @@ def _entry_encoder() -> Callable[[Any], str]:
 
 
 _encode_entry = _entry_encoder()
+# The canonical JSON of one entry (a tuple or list in ENTRY_FIELDS order), as operation_hash
+# writes it: for code that hashes entries itself (services/audit_verify.py's streaming walk).
+encode_entry = _encode_entry
+
+
+def entry_lines(entries: Sequence[Sequence]) -> str:
+    """ "\n" + the canonical JSON of each entry (tuples in ENTRY_FIELDS order): the text
+    operation_hash hashes for them, one after the other.
+
+    Encoded in ONE call as the JSON array of the entries, `[[…],[…]]`, which is then split at
+    its "],[" separators: an entry holds scalars only, so there are exactly len(entries) - 1 of
+    them unless a text value contains "],[" itself, in which case each entry is encoded on its
+    own."""
+    lines = _encode_entry(entries)[1:-1]
+    if lines.count("],[") == len(entries) - 1:
+        return "\n" + lines.replace("],[", "]\n[")
+    return "\n" + "\n".join(_encode_entry(entry) for entry in entries)
 
 
 def _canonical_value(value: Any) -> Any:
@@ -181,12 +200,7 @@ def _canonical_value(value: Any) -> Any:
 
 def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: str) -> str:
     """SHA-256 over the operation's hashed fields, each entry, and the previous hash."""
-    digest = hashlib.sha256()
-    digest.update(prev_hash.encode())
-    digest.update(b"\n")
-    digest.update(
-        canonical_json([_canonical_value(row[name]) for name in HASHED_OPERATION_FIELDS]).encode()
-    )
+    digest = _operation_digest(row, prev_hash)
     encode = _encode_entry
     for entry in entries:
         digest.update(b"\n")
@@ -238,9 +252,69 @@ def append_operation(new: NewOperation) -> AppendedOperation:
     return appended
 
 
+def append_operation_from_select(new: NewOperation, entries: Select) -> AppendedOperation:
+    """PostgreSQL: append one operation whose entries `entries` selects, without ever holding
+    them all in memory (a million-customer status change). Does not commit.
+
+    `entries` selects the ENTRY_FIELDS columns, ordered as the entries are to be stored;
+    `new.changed_count` must be given (new.entries is ignored). The hash streams the selected
+    rows (a server-side cursor, ENTRY_STREAM_BATCH at a time), then one INSERT … SELECT stores
+    them in the same order, so their ids follow the order they were hashed in, as
+    `append_operation` stores them."""
+    if new.changed_count is None:
+        raise ValueError("append_operation_from_select needs changed_count")
+    prev_hash = lock_chain_head()
+    log_head_guard.check_before_append()
+    try:
+        row = _operation_row(new, new.changed_count)
+        digest = _operation_digest(row, prev_hash)
+        result = db.session.execute(entries.execution_options(yield_per=ENTRY_STREAM_BATCH))
+        for rows in result.partitions():
+            digest.update(entry_lines([tuple(entry) for entry in rows]).encode())
+        row["prev_hash"] = prev_hash
+        row["hash"] = digest.hexdigest()
+        db.session.execute(insert(AuditOperation), [row])
+        db.session.execute(
+            insert(ENTRIES_TABLE).from_select(
+                [*ENTRY_FIELDS, "operation_id"],
+                entries.add_columns(literal(row["id"], Integer)),
+            )
+        )
+        appended = _advance_head(row)
+    except DBAPIError as exc:
+        security_event(
+            "audit_write_failed",
+            level=logging.CRITICAL,
+            action=new.action.value,
+            error=type(exc.orig or exc).__name__,
+        )
+        raise
+    log_head_guard.remember_appended(appended.id, appended.hash, prev_hash == GENESIS_HASH)
+    return appended
+
+
+def _operation_digest(row: dict[str, Any], prev_hash: str):
+    """The operation's SHA-256 fed with what precedes its entries (see operation_hash)."""
+    digest = hashlib.sha256(prev_hash.encode())
+    digest.update(b"\n")
+    digest.update(
+        canonical_json([_canonical_value(row[name]) for name in HASHED_OPERATION_FIELDS]).encode()
+    )
+    return digest
+
+
 def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:
     entries = [tuple(entry) for entry in new.entries]
-    row: dict[str, Any] = {
+    row = _operation_row(new, len(entries) if new.changed_count is None else new.changed_count)
+    row["prev_hash"] = prev_hash
+    row["hash"] = operation_hash(row, entries, prev_hash)
+    db.session.execute(insert(AuditOperation), [row])
+    _insert_entries(row["id"], entries)
+    return _advance_head(row)
+
+
+def _operation_row(new: NewOperation, changed_count: int) -> dict[str, Any]:
+    return {
         "id": _next_operation_id(),
         "created_at": utcnow(),
         "actor_id": new.actor.id,
@@ -250,7 +324,7 @@ def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:
         "reason_code": new.reason_code,
         "memo": new.memo or "",
         "scope": canonical_json(new.scope),
-        "changed_count": len(entries) if new.changed_count is None else new.changed_count,
+        "changed_count": changed_count,
         "skipped_count": new.skipped_count,
         "source": new.actor.source,
         "client_ip": new.actor.client_ip,
@@ -259,10 +333,9 @@ def _insert(new: NewOperation, prev_hash: str) -> AppendedOperation:
         "confirmation_id": new.confirmation_id,
         "reverts_operation_id": new.reverts_operation_id,
     }
-    row["prev_hash"] = prev_hash
-    row["hash"] = operation_hash(row, entries, prev_hash)
-    db.session.execute(insert(AuditOperation), [row])
-    _insert_entries(row["id"], entries)
+
+
+def _advance_head(row: dict[str, Any]) -> AppendedOperation:
     db.session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)

@@ -14,10 +14,13 @@ outside the database are checked without a second pass or more memory.
 """
 
 import enum
+import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby, islice
+from operator import itemgetter
 from typing import Protocol
 
 from sqlalchemy import select
@@ -25,17 +28,31 @@ from sqlalchemy import select
 from admin_app.extensions import db
 from admin_app.models import AuditChainHead, AuditEntry, AuditOperation, AuditVerification
 from admin_app.models.audit import GENESIS_HASH
-from admin_app.services.audit import ENTRY_FIELDS, HASHED_OPERATION_FIELDS, operation_hash
+from admin_app.models.types import UTCDateTime
+from admin_app.services.audit import (
+    ENTRY_FIELDS,
+    HASHED_OPERATION_FIELDS,
+    canonical_json,
+    entry_lines,
+)
 from admin_app.services.transaction import write_transaction
 
-STREAM_BATCH = 2000  # rows per fetch from each cursor
+STREAM_BATCH = 2000  # operations per fetch
+ENTRY_FETCH = 20_000  # entries per fetch (one round trip on PostgreSQL)
+HASH_CHUNK = 1000  # entries encoded and hashed at a time (memory stays flat for huge operations)
 LOOK_BACK = 32  # how far back an "inserted" operation is recognised
 REPORTED_FINDINGS = 5  # at most this many findings in the message (the first is the walk's)
 
 _operations = AuditOperation.__table__.c
 _entries = AuditEntry.__table__.c
 _OPERATION_COLUMNS = [_operations[name] for name in (*HASHED_OPERATION_FIELDS, "prev_hash", "hash")]
-_ENTRY_COLUMNS = [_entries.operation_id, *(_entries[name] for name in ENTRY_FIELDS)]
+_HASHED_COUNT = len(HASHED_OPERATION_FIELDS)
+# Hashed as ISO 8601 text, as services.audit._canonical_value writes them.
+_DATETIME_INDEXES = tuple(
+    index
+    for index, column in enumerate(_OPERATION_COLUMNS[:_HASHED_COUNT])
+    if isinstance(column.type, UTCDateTime)
+)
 
 Progress = Callable[[int], None]
 
@@ -344,14 +361,19 @@ def _read_head(session) -> Head | None:
 
 
 class _LinkStream:
-    """Yields a Link per stored operation, merging the operation and entry streams."""
+    """Yields a Link per stored operation, merging the operation and entry streams.
+
+    The tight loop of `audit verify`: the entries come straight from the driver as plain tuples
+    (a server-side cursor on PostgreSQL, ENTRY_FETCH rows per round trip), are grouped by
+    operation with itertools.groupby, encoded with the canonical entry encoder and hashed with
+    hashlib in one update per group of HASH_CHUNK entries: no ORM row, dict or generator per
+    entry. The bytes hashed are exactly those of services.audit.operation_hash (tests compare
+    both on every kind of operation)."""
 
     def __init__(self, session) -> None:
         self._session = session
         self.entries_read = 0
         self.trailing_orphans: tuple[int, int] | None = None
-        self._entry: tuple | None = None
-        self._entry_rows: Iterator = iter(())
 
     def __iter__(self) -> Iterator[Link]:
         operations = self._session.execute(
@@ -359,50 +381,64 @@ class _LinkStream:
             .order_by(_operations.id)
             .execution_options(yield_per=STREAM_BATCH)
         )
-        self._entry_rows = iter(
-            self._session.execute(
-                select(*_ENTRY_COLUMNS)
-                .order_by(_entries.operation_id, _entries.id)
-                .execution_options(yield_per=STREAM_BATCH)
-            )
-        )
-        self._advance()
+        groups = groupby(_entry_rows(self._session), key=itemgetter(0))
+        group = next(groups, None)
+        sha256, hashed = hashlib.sha256, _HASHED_COUNT
         for row in operations:
-            operation = row._mapping
-            orphans = self._skip_entries_before(operation["id"])
-            computed = operation_hash(
-                operation, self._entries_of(operation["id"]), operation["prev_hash"]
-            )
-            # entries_read counts the entry read ahead (the next operation's first), if any.
+            values = list(row)
+            operation_id, prev_hash, stored_hash = values[0], values[hashed], values[hashed + 1]
+            del values[hashed:]
+            for index in _DATETIME_INDEXES:
+                if values[index] is not None:
+                    values[index] = values[index].isoformat()
+            orphans: tuple[int, int] | None = None
+            while group is not None and group[0] < operation_id:  # entries of no operation
+                count = sum(1 for _ in group[1])
+                self.entries_read += count
+                orphans = (group[0], count) if orphans is None else (orphans[0], orphans[1] + count)
+                group = next(groups, None)
+            digest = sha256(f"{prev_hash}\n{canonical_json(values)}".encode())
+            if group is not None and group[0] == operation_id:
+                rows = group[1]
+                while chunk := [entry[1:] for entry in islice(rows, HASH_CHUNK)]:
+                    digest.update(entry_lines(chunk).encode())
+                    self.entries_read += len(chunk)
+                group = next(groups, None)
             yield Link(
-                operation["id"],
-                operation["prev_hash"],
-                operation["hash"],
-                computed,
+                operation_id,
+                prev_hash,
+                stored_hash,
+                digest.hexdigest(),
                 orphans,
-                self.entries_read - (self._entry is not None),
+                self.entries_read,
             )
-        self.trailing_orphans = self._skip_entries_before(None)
+        trailing: tuple[int, int] | None = None
+        while group is not None:
+            count = sum(1 for _ in group[1])
+            self.entries_read += count
+            trailing = (group[0], count) if trailing is None else (trailing[0], trailing[1] + count)
+            group = next(groups, None)
+        self.trailing_orphans = trailing
 
-    def _advance(self) -> None:
-        self._entry = next(self._entry_rows, None)
-        if self._entry is not None:
-            self.entries_read += 1
 
-    def _entries_of(self, operation_id: int) -> Iterator[tuple]:
-        while self._entry is not None and self._entry[0] == operation_id:
-            yield tuple(self._entry[1:])
-            self._advance()
-
-    def _skip_entries_before(self, operation_id: int | None) -> tuple[int, int] | None:
-        """Skip entries of operations that do not exist; the first such id and how many."""
-        first_missing: int | None = None
-        count = 0
-        while self._entry is not None and (operation_id is None or self._entry[0] < operation_id):
-            first_missing = self._entry[0] if first_missing is None else first_missing
-            count += 1
-            self._advance()
-        return None if first_missing is None else (first_missing, count)
+def _entry_rows(session) -> Iterator[tuple]:
+    """Every entry as a tuple (operation_id, *ENTRY_FIELDS), by operation id then id, read
+    with the session's connection (so in its snapshot) but without SQLAlchemy's row handling:
+    the columns are plain text and integers on both databases."""
+    columns = ", ".join(("operation_id", *ENTRY_FIELDS))
+    statement = f"SELECT {columns} FROM audit_entries ORDER BY operation_id, id"  # noqa: S608
+    connection = session.connection()
+    driver_connection = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        cursor = driver_connection.cursor(name="audit_verify_entries")  # server-side
+    else:
+        cursor = driver_connection.cursor()
+    try:
+        cursor.execute(statement)
+        while rows := cursor.fetchmany(ENTRY_FETCH):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def _record(finding: Finding | None, checked: int, message: str) -> tuple[int, datetime]:

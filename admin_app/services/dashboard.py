@@ -74,7 +74,7 @@ def review_status(interval_days: int) -> ReviewStatus:
     last = review.last_completed_review()
     last_at = last.created_at if last is not None else None
     rules = review.load_rules()
-    counts = review.count_candidates(rules)
+    counts = review.current_counts(rules)
     return ReviewStatus(
         candidates=counts.total,
         last_completed_at=last_at,

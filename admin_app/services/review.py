@@ -13,16 +13,26 @@ an active customer that matches at least one enabled rule and is not kept
 `complete_review` are logged operations, one transaction each.
 """
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, update
 
 from admin_app.extensions import db
-from admin_app.models import AuditOperation, Customer, CustomerStatus, Reason, ReviewRule
+from admin_app.models import (
+    AuditChainHead,
+    AuditOperation,
+    Customer,
+    CustomerStatus,
+    Reason,
+    ReviewRule,
+)
 from admin_app.models.types import utcnow
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
@@ -244,10 +254,59 @@ def count_candidates(
 
 
 def count_by_rule_ids(rule_ids: Sequence[int], *, now: datetime | None = None) -> dict[int, int]:
-    """How many customers in the queue each of these rules (enabled or not) matches now."""
+    """How many customers in the queue each of these rules (enabled or not) matches now
+    (`current_counts`: reused within the minute while the log has not moved)."""
     wanted = set(rule_ids)
     rules = [rule for rule in load_rules(enabled_only=False) if rule.id in wanted]
-    return count_candidates(rules, now=now).per_rule
+    return current_counts(rules, now=now).per_rule
+
+
+# The counts the pages show (dashboard, review queue, rules page): one scan of the active
+# customers (80 ms at 100,000 customers on PostgreSQL, growing with the table), so a page reuses
+# the last result while nothing it depends on can have changed:
+# - the rules, compared field by field (a Rule is plain, hashable data);
+# - the customers: every change the app makes to a customer (status, edit, order, keep in
+#   review, revert...) appends an operation to the log, so the chain head (newest operation
+#   id and hash) moves with it. A change made outside the app is seen at the next minute;
+# - the time: the minute of `now` (inactivity is measured to the second; a customer crossing a
+#   rule's threshold shows up in the next minute, and the day-based conditions at midnight).
+# Kept per app and per process (gunicorn worker), at most COUNT_CACHE_SIZE results.
+COUNT_CACHE_SIZE = 16
+_count_cache_lock = threading.Lock()
+
+
+def _log_head() -> tuple:
+    return tuple(
+        db.session.execute(
+            select(AuditChainHead.last_operation_id, AuditChainHead.last_hash).where(
+                AuditChainHead.id == 1
+            )
+        ).first()
+        or ()
+    )
+
+
+def current_counts(
+    rules: Sequence[Rule] | None = None, *, now: datetime | None = None
+) -> QueueCounts:
+    """`count_candidates` for a page: the result of an earlier call is reused when the rules,
+    the operation log's head and the minute of `now` are the same (see above); otherwise the
+    queue is counted again. Read-only."""
+    rules = load_rules() if rules is None else list(rules)
+    now = now or utcnow()
+    key = (tuple(rules), _log_head(), now.replace(second=0, microsecond=0))
+    cache: OrderedDict = current_app.extensions.setdefault("review_queue_counts", OrderedDict())
+    with _count_cache_lock:
+        counts = cache.get(key)
+        if counts is not None:
+            cache.move_to_end(key)
+            return counts
+    counts = count_candidates(rules, now=now)
+    with _count_cache_lock:
+        cache[key] = counts
+        while len(cache) > COUNT_CACHE_SIZE:
+            cache.popitem(last=False)
+    return counts
 
 
 # -- keeping reviewed customers out of the queue ------------------------------------------------

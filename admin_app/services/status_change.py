@@ -19,9 +19,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, Select, any_, case, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    any_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.types import ARRAY
 
 from admin_app.extensions import db
@@ -40,6 +57,7 @@ from admin_app.services.audit import (
     Actor,
     NewOperation,
     append_operation,
+    append_operation_from_select,
     canonical_json,
     lock_chain_head,
 )
@@ -566,6 +584,10 @@ def apply_request(
     apply the snapshot's action and append its operation (`scope` adds to the logged scope).
     Also runs an approved request (services.approvals). Does not commit."""
     action = StatusAction(request.action)
+    if on_applied is None and session.get_bind().dialect.name == "postgresql":
+        return _execute_streamed(
+            session, request.id, request, action, reason, actor, memo, chunk_size, scope
+        )
     changed = _apply_in_chunks(session, request, action, reason, actor, chunk_size)
     eligible, skipped = _snapshot_breakdown(request, action)
     if eligible > len(changed):
@@ -590,54 +612,127 @@ def apply_request(
     return OperationResult(operation.id, action, len(changed), skipped)
 
 
+def _execute_streamed(
+    session, request_id, request, action, reason, actor, memo, chunk_size, scope=None
+):
+    """PostgreSQL: `execute` in memory that does not grow with the selection (1,000,000
+    customers in one confirmation). Each chunk's UPDATE … RETURNING feeds, in the same
+    statement, a temporary table of the changed customers (id, code, old status) instead of
+    Python; the operation's entries are then hashed from that table as they stream past and
+    inserted from it with one INSERT … SELECT, in customer id order, as `execute` logs them."""
+    changed_table = _changed_table(session)
+    total = request.selected_count - request.missing_count
+    now = utcnow()
+    for start in range(0, total, chunk_size):
+        in_chunk = _chunk_condition(request, action, start, chunk_size)
+        change = (
+            _chunk_update(in_chunk, action, reason, actor, now)
+            .returning(Customer.id, Customer.code, StatusChangeRequestItem.status)
+            .cte("changed")
+        )
+        session.execute(
+            insert(changed_table).from_select(
+                ["customer_id", "code", "old_status"], select(*change.c)
+            )
+        )
+    changed_count = session.execute(select(func.count()).select_from(changed_table)).scalar_one()
+    eligible, skipped = _snapshot_breakdown(request, action)
+    if eligible > changed_count:
+        skipped[SKIP_CHANGED] = eligible - changed_count
+    c = changed_table.c
+    entries = select(
+        literal("customer", String),
+        c.customer_id,
+        c.code,
+        literal("status", String),
+        c.old_status,
+        literal(action.target.value, String),
+    ).order_by(c.customer_id)
+    operation = append_operation_from_select(
+        NewOperation(
+            actor=actor,
+            action=OperationAction(action.value),
+            reason_code=reason.code,
+            memo=memo,
+            scope={**_json(request.scope), "selected": request.selected_count, **(scope or {})},
+            changed_count=changed_count,
+            skipped_count=sum(skipped.values()),
+            confirmation_id=request_id,
+        ),
+        entries,
+    )
+    return OperationResult(operation.id, action, changed_count, skipped)
+
+
+def _changed_table(session) -> Table:
+    """A temporary table (dropped at the end of the transaction) for the changed customers."""
+    table = Table(
+        "status_change_changed",
+        MetaData(),
+        Column("customer_id", Integer, primary_key=True),
+        Column("code", String),
+        Column("old_status", String),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+    table.create(session.connection())
+    return table
+
+
 def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
-    """UPDATE the snapshot chunk by chunk; returns (id, code, old status) of each change.
+    """SQLite: UPDATE the snapshot chunk by chunk; returns (id, code, old status) of each
+    change (PostgreSQL: `_execute_streamed`, except when a hook needs the changed rows).
 
     A customer changes only if its version is still the previewed one (so its old status is
     the snapshot's) and its status allows the action. Each chunk is one UPDATE ... FROM the
-    snapshot by a range of its positions: no id lists travel to the database. PostgreSQL
-    returns the changed rows from that UPDATE; SQLite (whose RETURNING cannot name the
-    snapshot) reads them with the same condition first. The transaction holds the writer lock
-    (see services.transaction), so nothing can change a row between that read and the UPDATE.
+    snapshot by a range of its positions: no id lists travel to the database. SQLite's
+    RETURNING cannot name the snapshot, so the changed rows are read with the same condition
+    first. The transaction holds the writer lock (see services.transaction), so nothing can
+    change a row between that read and the UPDATE.
     """
     item = StatusChangeRequestItem
-    allowed = [s.value for s in action.allowed_from]
     total = request.selected_count - request.missing_count  # the snapshot's seq runs 1..total
     now = utcnow()
-    returning = session.get_bind().dialect.name == "postgresql"
     changed: list[tuple[int, str, str]] = []
     for start in range(0, total, chunk_size):
-        in_chunk = (
-            Customer.id == item.customer_id,
-            item.request_id == request.id,
-            item.seq > start,
-            item.seq <= start + chunk_size,
-            Customer.version == item.version,
-            Customer.status.in_(allowed),
-        )
-        change = (  # a Core UPDATE: the ORM's bulk-update bookkeeping has nothing to do here
-            update(Customer.__table__)
-            .where(*in_chunk)
-            .values(
-                status=action.target.value,
-                status_reason=reason.code,
-                status_changed_at=now,
-                status_changed_by=actor.id,
-                version=Customer.version + 1,
-                updated_at=now,
-            )
-        )
-        if returning:
-            rows = session.execute(change.returning(Customer.id, Customer.code, item.status))
-            changed.extend(tuple(row) for row in rows)
-            continue
+        in_chunk = _chunk_condition(request, action, start, chunk_size)
         eligible = session.execute(
             select(Customer.id, Customer.code, item.status).where(*in_chunk)
         ).all()
         if eligible:
-            session.execute(change)
+            session.execute(_chunk_update(in_chunk, action, reason, actor, now))
             changed.extend(tuple(row) for row in eligible)
     return changed
+
+
+def _chunk_condition(request, action: StatusAction, start: int, chunk_size: int) -> tuple:
+    """The snapshot's customers at positions start+1 … start+chunk_size that may still change:
+    at the previewed version and in a status the action applies to."""
+    item = StatusChangeRequestItem
+    return (
+        Customer.id == item.customer_id,
+        item.request_id == request.id,
+        item.seq > start,
+        item.seq <= start + chunk_size,
+        Customer.version == item.version,
+        Customer.status.in_([s.value for s in action.allowed_from]),
+    )
+
+
+def _chunk_update(in_chunk: tuple, action: StatusAction, reason, actor, now):
+    # A Core UPDATE: the ORM's bulk-update bookkeeping has nothing to do here.
+    return (
+        update(cast(Table, Customer.__table__))
+        .where(*in_chunk)
+        .values(
+            status=action.target.value,
+            status_reason=reason.code,
+            status_changed_at=now,
+            status_changed_by=actor.id,
+            version=Customer.version + 1,
+            updated_at=now,
+        )
+    )
 
 
 def _snapshot_breakdown(request, action: StatusAction) -> tuple[int, dict[str, int]]:
