@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from flask import (
@@ -143,11 +144,57 @@ def init_web(app: Flask, babel) -> None:
 
 
 def format_money(value) -> str:
-    return format_decimal(value or 0, "#,##0.00")
+    return _grouped(value or 0, 2)
+
+
+def money_formatter():
+    """format_money with the page's locale looked up once (for the many amounts of a list)."""
+    symbols = _number_symbols()
+
+    def format(value) -> str:
+        return _grouped(value or 0, 2, symbols)
+
+    return format
 
 
 def format_number(value) -> str:
-    return format_decimal(value or 0, "#,##0")
+    return _grouped(value or 0, 0)
+
+
+# The locale's group, decimal and minus signs (e.g. ",", ".", "-"), per locale code.
+_NUMBER_SYMBOLS: dict[str, tuple[str, str, str]] = {}
+
+
+def _number_symbols() -> tuple[str, str, str] | None:
+    locale = get_locale()
+    if locale is None:
+        return None
+    key = str(locale)
+    symbols = _NUMBER_SYMBOLS.get(key)
+    if symbols is None:
+        from babel import numbers
+
+        symbols = _NUMBER_SYMBOLS[key] = (
+            numbers.get_group_symbol(locale),
+            numbers.get_decimal_symbol(locale),
+            numbers.get_minus_sign_symbol(locale),
+        )
+    return symbols
+
+
+def _grouped(value, places: int, symbols: tuple[str, str, str] | None = None) -> str:
+    """format_decimal(value, "#,##0" or "#,##0.00") in the page's locale, without Babel's
+    pattern machinery on every call (a grid formats two amounts per row): Python groups by
+    three and rounds half to even as Babel does; the locale's symbols replace ",", "." and "-"."""
+    symbols = symbols or _number_symbols()
+    if symbols is None:
+        return format_decimal(value, "#,##0.00" if places else "#,##0")
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    text = f"{number:,.{places}f}"
+    if symbols != (",", ".", "-"):
+        table: dict[str, str | int | None] = {",": symbols[0], ".": symbols[1], "-": symbols[2]}
+        text = text.translate(str.maketrans(table))
+    return text
 
 
 def _set_locale():

@@ -38,7 +38,7 @@ from admin_app.services import customer_counts, customer_search, status_change
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
-from admin_app.web import format_money
+from admin_app.web import format_money, money_formatter
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
 _IGNORE_STATUS_TAB: ContextVar[bool] = ContextVar("ignore_status_tab", default=False)
@@ -207,6 +207,35 @@ class _CustomerGrid(SecureModelView):
         if created:
             return _("Customer %(code)s created.", code=model.code)
         return _("Customer %(code)s saved.", code=model.code)
+
+    def list_cell_renderers(self) -> dict:
+        """The grid's formatted cells with each label and badge made once per page (the
+        formatters above, which the details page and the review queue also use, translate
+        per call); see admin/list_rows.py."""
+        badges: dict[str, Markup] = {}
+        segments: dict[str, str] = {}
+        over_credit = str(_l("Over credit limit"))
+        money = money_formatter()
+
+        def status(model):
+            if model.status not in badges:
+                badges[model.status] = status_badge(model.status)
+            return badges[model.status]
+
+        def segment(model):
+            if model.segment not in segments:
+                segments[model.segment] = str(_format_segment(self, None, model, "segment"))
+            return segments[model.segment]
+
+        def balance(model):
+            text = f"{money(model.balance)} / {money(model.credit_limit)}"
+            if model.is_over_credit:
+                return Markup(
+                    '<span class="text-danger font-weight-bold" title="{}">{}</span>'
+                ).format(over_credit, text)
+            return text
+
+        return {"status": status, "segment": segment, "balance": balance}
 
     def get_export_columns(self):
         # In the grid one column shows "balance / credit limit"; an export has two.

@@ -355,6 +355,25 @@ class SecureModelView(PermissionMixin, ModelView):
             secure_filename(self.get_export_name("xlsx")),
         )
 
+    # -- list pages: rows built in Python (admin/list_rows.py, templates/admin/list_base.html)
+
+    def list_cell_renderers(self) -> dict:
+        """Column name -> function(model) giving the cell's text or Markup, for columns whose
+        Flask-Admin formatting is slow on many rows (a subclass builds them per page)."""
+        return {}
+
+    def list_rows_html(self, data, list_columns, row_actions, return_url, with_checkbox):
+        from admin_app.admin.list_rows import render_rows
+
+        return render_rows(
+            self,
+            data,
+            list_columns,
+            row_actions=row_actions,
+            return_url=return_url,
+            with_checkbox=bool(with_checkbox),
+        )
+
     def handle_view_exception(self, exc):
         # Never flash database text (Flask-Admin shows str(exc) with SQL and parameters).
         current_app.logger.exception("admin view error in %s", self.endpoint)
