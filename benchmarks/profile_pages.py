@@ -110,7 +110,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--reuse", action="store_true", help="keep the data in DATABASE_URL")
     parser.add_argument("--out", default="", help="where the call trees go (default: a temp dir)")
+    parser.add_argument("--summarise", default="", help="only summarise the sessions in this dir")
     args = parser.parse_args()
+    if args.summarise:
+        report(Path(args.summarise), args.top)
+        return
 
     url = database_url()
     if not args.reuse:
@@ -153,8 +157,17 @@ def main() -> None:
             if response.status_code != 303:
                 raise SystemExit(f"confirm: HTTP {response.status_code}")
             client.get("/admin/customers/?page_size=20")  # a fresh CSRF token
-    labels = [*pages, "preview", "confirm"]
-    for label in labels:
+    report(out, args.top)
+
+
+LABELS = ("healthz", "grid", "grid_active", "log", "preview", "confirm")
+
+
+def report(out: Path, top: int) -> None:
+    """Print the summary of every label's saved sessions in `out`; write the call trees."""
+    from pyinstrument.renderers import ConsoleRenderer
+
+    for label in LABELS:
         files = sorted(out.glob(f"{label}.*.pyisession"))
         if not files:
             continue
@@ -163,11 +176,9 @@ def main() -> None:
         for extra in files[1:]:
             session = Session.combine(session, Session.load(extra))
             count += int(extra.with_suffix(".count").read_text())
-        from pyinstrument.renderers import ConsoleRenderer
-
         tree = ConsoleRenderer(unicode=True, color=False, short_mode=False).render(session)
         (out / f"{label}.txt").write_text(tree)
-        areas, functions = summarise(session, count, args.top)
+        areas, functions = summarise(session, count, top)
         total = sum(areas.values())
         print(f"\n## {label}: {count} requests, {total:.1f} ms sampled per request")
         for name, ms in sorted(areas.items(), key=lambda item: -item[1]):
