@@ -78,7 +78,7 @@ def test_grid_rows_keep_every_cell_link_and_checkbox(client, login):
     assert len(rows) == 4
     first = rows[0]
     assert f'<input type="checkbox" name="rowid" class="action-checkbox" value="{ids[0]}">' in first
-    back = "&amp;url=/admin/customers/%3Fstatus%3Dactive%26page_size%3D20"
+    back = "&amp;url=/admin/customers/?status%3Dactive%26page_size%3D20"
     assert f'href="/admin/customers/details/?id={ids[0]}{back}"' in first
     assert f'href="/admin/customers/edit/?id={ids[0]}{back}"' in first
     assert '<td class="col-name">Alpha &amp; Omega &lt;Trading&gt;</td>' in first
@@ -132,3 +132,22 @@ def test_contract_end_is_a_plain_date(client, login):
     login("manager")
     html = client.get("/admin/customers/").get_data(as_text=True)
     assert '<td class="col-contract_end">May 16, 2026</td>' in html
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Taipei"])
+def test_page_times_around_noon_and_midnight(app, zone):
+    """Day periods ("上午", "中午", "清晨", "AM") change on whole hours; noon and midnight exactly."""
+    app.config["APP_TIMEZONE"] = zone
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    moments = [
+        start + timedelta(hours=hour, minutes=minute, seconds=second)
+        for hour in range(48)
+        for minute, second in ((0, 0), (0, 1), (59, 59), (30, 0))
+    ]
+    with app.test_request_context("/"):
+        for locale in LOCALES:
+            with force_locale(locale):
+                flask_babel.refresh()
+                times = PageTimes()
+                for value in moments:
+                    assert times.tag(value) == local_time(value), (locale, zone, value)

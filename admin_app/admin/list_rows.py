@@ -74,7 +74,7 @@ def _field_value(view, name: str, times: PageTimes) -> CellRenderer:
 def row_links(view, row_actions, return_url: str) -> list[tuple[str, str, str]] | None:
     """(kind, address before the id, after it) for each row action, or None when one is not
     a plain view or edit link (a popup or a custom action): Jinja renders the rows then."""
-    suffix = str(escape("&url=" + quote(return_url, safe="/"))) if return_url else ""
+    suffix = str(escape("&url=" + quote(return_url, safe="/?"))) if return_url else ""
     links = []
     for action in row_actions:
         if type(action) is ViewRowAction:
@@ -113,7 +113,7 @@ def render_rows(
             append(
                 " ".join(
                     f'<a class="icon row-{kind}" href="{prefix}{key}{suffix}">'
-                    f'<span class="{ICONS[kind]}"></span></a>'
+                    f'<i class="{ICONS[kind]}"></i></a>'
                     for kind, prefix, suffix in links
                 )
             )
