@@ -94,6 +94,8 @@ def render_rows(
     view, data, list_columns, *, row_actions, return_url: str, with_checkbox: bool
 ) -> Markup | None:
     """The `<tr>` elements of a list page (None: leave it to Flask-Admin's template)."""
+    if view.column_editable_list:  # inline-editable cells are Flask-Admin's widgets
+        return None
     links = row_links(view, row_actions, return_url) if view.column_display_actions else []
     if links is None:
         return None
