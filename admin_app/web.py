@@ -135,6 +135,9 @@ def init_web(app: Flask, babel) -> None:
     app.add_url_rule("/locale", "set_locale", _set_locale, methods=["POST"])
     app.add_url_rule("/preferences", "preferences", _preferences, methods=["GET", "POST"])
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["main_menu_key"] = main_menu_key
+    app.jinja_env.globals["page_fragment"] = page_fragment
+    app.jinja_env.globals["keep_page_fragment"] = keep_page_fragment
     app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
@@ -427,6 +430,40 @@ def content_security_policy(nonce: str, handler_hashes: Iterable[str] = ()) -> s
         "frame-ancestors": "'none'",
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+# -- fragments of the admin layout rendered once -----------------------------------------------
+
+_FRAGMENTS = "customer_admin.fragments"
+_MAX_FRAGMENTS = 1024
+
+
+def main_menu_key(admin_view) -> tuple | None:
+    """What the navbar's menu depends on: which views the role may open (auth/roles.py, one
+    table in code), the language, the page's view (the highlighted item) and where the app is
+    mounted. None (do not cache) for anyone not signed in."""
+    role = getattr(current_user, "role", None) if current_user.is_authenticated else None
+    endpoint = getattr(admin_view, "endpoint", None)
+    if role is None or endpoint is None:
+        return None
+    return ("main_menu", role, str(get_locale()), endpoint, request.script_root)
+
+
+def page_fragment(key):
+    """A fragment kept by keep_page_fragment (None: render it)."""
+    if key is None:
+        return None
+    return current_app.extensions.get(_FRAGMENTS, {}).get(key)
+
+
+def keep_page_fragment(key, html):
+    """Keep `html` under `key` for this app's later pages; returns it."""
+    if key is not None:
+        fragments = current_app.extensions.setdefault(_FRAGMENTS, {})
+        if len(fragments) >= _MAX_FRAGMENTS:
+            fragments.clear()
+        fragments[key] = html
+    return html
 
 
 def _start_timer() -> None:

@@ -17,7 +17,7 @@ from admin_app.models import Customer
 from admin_app.timefmt import PageTimes, local_time
 from admin_app.web import format_money, format_number, money_formatter
 from tests.audit_support import append, customer_entries
-from tests.conftest import make_customers
+from tests.conftest import PASSWORD, make_customers
 
 LOCALES = ("en", "zh_Hans_CN", "zh_Hant_TW")
 
@@ -151,3 +151,24 @@ def test_page_times_around_noon_and_midnight(app, zone):
                 times = PageTimes()
                 for value in moments:
                     assert times.tag(value) == local_time(value), (locale, zone, value)
+
+
+def _menu(html: str) -> str:
+    return html.split('<ul class="nav navbar-nav mr-auto">', 1)[1].split("</ul>", 1)[0]
+
+
+def test_the_kept_menu_follows_role_page_and_language(app, client, login):
+    """The navbar's menu is rendered once per role, view and language (web.main_menu_key)."""
+    login("clerk")
+    first = _menu(client.get("/admin/customers/").get_data(as_text=True))
+    again = _menu(client.get("/admin/customers/").get_data(as_text=True))
+    orders = _menu(client.get("/admin/orders/").get_data(as_text=True))
+    assert first == again and "Operation log" not in first
+    assert '<li class="active">\n      <a class="nav-link " href="/admin/customers/">' in first
+    assert '<li class="active">\n      <a class="nav-link " href="/admin/orders/">' in orders
+    client.post("/logout")
+    other = app.test_client()
+    other.post("/login", data={"username": "auditor", "password": PASSWORD})
+    assert "Operation log" in _menu(other.get("/admin/customers/").get_data(as_text=True))
+    other.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
+    assert "客戶" in _menu(other.get("/admin/customers/").get_data(as_text=True))
