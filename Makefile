@@ -14,7 +14,7 @@ BENCH_ARGS ?=
 AUDIT_VENV := .venv-audit
 PIP_AUDIT := pip-audit==2.10.1
 
-.PHONY: run test faults lint serve install translations compile-translations bench bench-service bench-api load clean audit
+.PHONY: run test faults lint serve install translations compile-translations bench bench-service bench-api bench-peers load clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,24 @@ bench: install compile-translations
 	$(BIN)/python benchmarks/bench_http.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_durability.py
 	$(BIN)/python benchmarks/bench_code_list.py
+
+# Side by side with stock Flask-Admin (A) and Django admin (B) on the same machine, in one run
+# (issue 19): the peer harness in PEERS_DIR, run from a copy in PEERS_WORK with this app's
+# adapter (benchmarks/peers_adapters.py); prints each workload's ratio C ÷ A.
+# A two-minute version: make bench-peers PEERS_ARGS="--backend sqlite --peers A,C --n 20000
+#   --m 200000 --reps 15 --w4-reps 4 --w7-seconds 5 --w7-reps 3"
+PEERS_DIR ?= ../shared/peers
+PEERS_WORK ?= /tmp/ca-peers
+PEERS_ARGS ?= --backend sqlite --peers A,B,C
+bench-peers: install compile-translations
+	@mkdir -p $(PEERS_WORK)/harness
+	cp -r $(PEERS_DIR)/bench.py $(PEERS_DIR)/report.py $(PEERS_DIR)/requirements.txt \
+		$(PEERS_DIR)/benchlib $(PEERS_DIR)/peer_a $(PEERS_DIR)/peer_b $(PEERS_WORK)/harness/
+	cp benchmarks/peers_adapters.py $(PEERS_WORK)/harness/benchlib/adapters.py
+	@[ -x $(PEERS_WORK)/venv/bin/python ] || { $(PYTHON) -m venv $(PEERS_WORK)/venv && \
+		$(PEERS_WORK)/venv/bin/pip install --quiet -r $(PEERS_WORK)/harness/requirements.txt; }
+	PEERS_WORK=$(PEERS_WORK) TEAM_APP_DIR=$(CURDIR) $(PEERS_WORK)/venv/bin/python \
+		$(PEERS_WORK)/harness/bench.py $(PEERS_ARGS)
 
 bench-service: install
 	$(BIN)/python benchmarks/bench_status_change.py

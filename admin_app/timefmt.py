@@ -1,12 +1,15 @@
 """The one way a time is shown: in the staff user's time zone and locale (Flask-Babel), with the
 UTC time on hover. Stored times stay UTC; exports keep ISO 8601 UTC (`utc_iso`)."""
 
+import re
 from datetime import UTC, date, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import dates
 from flask import current_app, has_app_context
 from flask_babel import format_date, format_datetime, get_timezone
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # The choices offered on the preferences page; any other valid IANA name may be typed.
 COMMON_TIME_ZONES = (
@@ -97,3 +100,78 @@ def _time_tag(value: datetime, shown: str) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         utc_iso(utc), utc.strftime("%Y-%m-%d %H:%M UTC"), shown
     )
+
+
+class PageTimes:
+    """local_time() for the many times of one list page: the same markup, with the locale,
+    the zone and Babel's patterns looked up once instead of for every value (Flask-Babel's
+    format_datetime resolves all three per call, which was most of a time cell's cost)."""
+
+    def __init__(self, format: Literal["full", "long", "medium", "short"] = "medium"):
+        from flask_babel import get_locale
+
+        self._locale = get_locale()
+        self._zone = get_timezone()
+        self._datetime = str(dates.get_datetime_format(format, locale=self._locale)).replace(
+            "'", ""
+        )
+        self._time = dates.parse_pattern(dates.get_time_format(format, locale=self._locale))
+        self._date = dates.parse_pattern(dates.get_date_format(format, locale=self._locale))
+        self._days: dict[date, str] = {}
+        self._periods: dict[tuple, str] = {}
+        self._time_format = str(self._time.format)  # "%(h)s:%(mm)s:%(ss)s %(a)s"
+        keys: list[str] | None = re.findall(r"%\((\w+)\)s", self._time_format)
+        self._time_keys = keys if all(key[0] in "hHmsabB" for key in keys or ()) else None
+
+    def text(self, value: datetime | date) -> str:
+        """What local_text() gives for `value` (a date stays a date)."""
+        if not isinstance(value, datetime):
+            return self._date.apply(value, self._locale)
+        local = _as_utc(value).astimezone(self._zone)
+        if hasattr(self._zone, "normalize"):  # pytz, as Flask-Babel's zones are
+            local = self._zone.normalize(local)
+        day = local.date()
+        if day not in self._days:  # a log page's rows mostly share their day
+            self._days[day] = self._date.apply(day, self._locale)
+        return self._datetime.replace("{0}", self._time_text(local.timetz())).replace(
+            "{1}", self._days[day]
+        )
+
+    def _time_text(self, value) -> str:
+        """The time pattern applied as Babel's DateTimePattern.apply does (~20 µs a call):
+        the numbers formatted here, the day period ("AM", "上午", "清晨") from Babel once per
+        hour (CLDR's periods change on whole hours; "at" noon / midnight only exactly then)."""
+        if self._time_keys is None:  # a field this does not know: Babel
+            return self._time.apply(value, self._locale)
+        fields = {}
+        for key in self._time_keys:
+            char = key[0]
+            if char == "h":
+                number = value.hour % 12 or 12
+            elif char == "H":
+                number = value.hour
+            elif char == "m":
+                number = value.minute
+            elif char == "s":
+                number = value.second
+            else:
+                period = (key, value.hour, value.minute == 0 and value.second == 0)
+                if period not in self._periods:
+                    self._periods[period] = dates.DateTimeFormat(value, self._locale)[key]
+                fields[key] = self._periods[period]
+                continue
+            fields[key] = str(number).zfill(len(key))
+        return self._time_format % fields
+
+    def tag(self, value: datetime | date | None) -> Markup:
+        """What local_time() gives for `value`."""
+        if value is None:
+            return Markup("")
+        shown = escape(self.text(value))
+        if not isinstance(value, datetime):
+            return Markup(f'<time datetime="{value.isoformat()}">{shown}</time>')
+        utc = _as_utc(value)
+        return Markup(
+            f'<time datetime="{utc:%Y-%m-%dT%H:%M:%SZ}" title="{utc:%Y-%m-%d %H:%M} UTC">'
+            f"{shown}</time>"
+        )

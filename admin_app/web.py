@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from flask import (
@@ -134,6 +135,9 @@ def init_web(app: Flask, babel) -> None:
     app.add_url_rule("/locale", "set_locale", _set_locale, methods=["POST"])
     app.add_url_rule("/preferences", "preferences", _preferences, methods=["GET", "POST"])
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["main_menu_key"] = main_menu_key
+    app.jinja_env.globals["page_fragment"] = page_fragment
+    app.jinja_env.globals["keep_page_fragment"] = keep_page_fragment
     app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
@@ -143,11 +147,57 @@ def init_web(app: Flask, babel) -> None:
 
 
 def format_money(value) -> str:
-    return format_decimal(value or 0, "#,##0.00")
+    return _grouped(value or 0, 2)
+
+
+def money_formatter():
+    """format_money with the page's locale looked up once (for the many amounts of a list)."""
+    symbols = _number_symbols()
+
+    def format(value) -> str:
+        return _grouped(value or 0, 2, symbols)
+
+    return format
 
 
 def format_number(value) -> str:
-    return format_decimal(value or 0, "#,##0")
+    return _grouped(value or 0, 0)
+
+
+# The locale's group, decimal and minus signs (e.g. ",", ".", "-"), per locale code.
+_NUMBER_SYMBOLS: dict[str, tuple[str, str, str]] = {}
+
+
+def _number_symbols() -> tuple[str, str, str] | None:
+    locale = get_locale()
+    if locale is None:
+        return None
+    key = str(locale)
+    symbols = _NUMBER_SYMBOLS.get(key)
+    if symbols is None:
+        from babel import numbers
+
+        symbols = _NUMBER_SYMBOLS[key] = (
+            numbers.get_group_symbol(locale),
+            numbers.get_decimal_symbol(locale),
+            numbers.get_minus_sign_symbol(locale),
+        )
+    return symbols
+
+
+def _grouped(value, places: int, symbols: tuple[str, str, str] | None = None) -> str:
+    """format_decimal(value, "#,##0" or "#,##0.00") in the page's locale, without Babel's
+    pattern machinery on every call (a grid formats two amounts per row): Python groups by
+    three and rounds half to even as Babel does; the locale's symbols replace ",", "." and "-"."""
+    symbols = symbols or _number_symbols()
+    if symbols is None:
+        return format_decimal(value, "#,##0.00" if places else "#,##0")
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    text = f"{number:,.{places}f}"
+    if symbols != (",", ".", "-"):
+        table: dict[str, str | int | None] = {",": symbols[0], ".": symbols[1], "-": symbols[2]}
+        text = text.translate(str.maketrans(table))
+    return text
 
 
 def _set_locale():
@@ -380,6 +430,40 @@ def content_security_policy(nonce: str, handler_hashes: Iterable[str] = ()) -> s
         "frame-ancestors": "'none'",
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+# -- fragments of the admin layout rendered once -----------------------------------------------
+
+_FRAGMENTS = "customer_admin.fragments"
+_MAX_FRAGMENTS = 1024
+
+
+def main_menu_key(admin_view) -> tuple | None:
+    """What the navbar's menu depends on: which views the role may open (auth/roles.py, one
+    table in code), the language, the page's view (the highlighted item) and where the app is
+    mounted. None (do not cache) for anyone not signed in."""
+    role = getattr(current_user, "role", None) if current_user.is_authenticated else None
+    endpoint = getattr(admin_view, "endpoint", None)
+    if role is None or endpoint is None:
+        return None
+    return ("main_menu", role, str(get_locale()), endpoint, request.script_root)
+
+
+def page_fragment(key):
+    """A fragment kept by keep_page_fragment (None: render it)."""
+    if key is None:
+        return None
+    return current_app.extensions.get(_FRAGMENTS, {}).get(key)
+
+
+def keep_page_fragment(key, html):
+    """Keep `html` under `key` for this app's later pages; returns it."""
+    if key is not None:
+        fragments = current_app.extensions.setdefault(_FRAGMENTS, {})
+        if len(fragments) >= _MAX_FRAGMENTS:
+            fragments.clear()
+        fragments[key] = html
+    return html
 
 
 def _start_timer() -> None:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_fresh
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
@@ -34,7 +34,7 @@ from admin_app.models import AuditOperation
 from admin_app.services import approvals, history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
-from admin_app.timefmt import local_time
+from admin_app.timefmt import PageTimes, local_time
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
 # stored codes, then the same in words (the labels in the exporting user's language).
@@ -158,6 +158,19 @@ def _format_reverts(view, context, model, name):
     return Markup('<a href="{}">#{}</a>').format(
         view.get_url(".details_view", id=model.reverts_operation_id), model.reverts_operation_id
     )
+
+
+def _memo(key, label):
+    """A cell renderer that formats each distinct `key(model)` once per page."""
+    seen: dict = {}
+
+    def render(model):
+        value = key(model)
+        if value not in seen:
+            seen[value] = label(value)
+        return seen[value]
+
+    return render
 
 
 class AuditOperationView(SecureModelView):
@@ -298,6 +311,33 @@ class AuditOperationView(SecureModelView):
         ),
         "scope_text": lambda view, context, model, name: operation_text.describe_scope(model),
     }
+
+    def list_cell_renderers(self) -> dict:
+        """The list's cells as the formatters above give them, with each label looked up
+        once per page and the times through one PageTimes (admin/list_rows.py)."""
+        times = PageTimes()
+        details = str(escape(self.get_url(".details_view"))) + "?id="
+        reasons = operation_text.reason_labels()
+
+        def id_link(model):
+            return Markup(f'<a href="{details}{model.id}">#{model.id}</a>')
+
+        def reason(model):
+            code = model.reason_code
+            if not code:
+                return ""
+            return Markup('<span title="{}">{}</span>').format(code, reasons.get(code, code))
+
+        return {
+            "id": id_link,
+            "created_at": lambda model: times.tag(model.created_at),
+            "action": _memo(lambda model: model.action, action_label),
+            "actor_role": _memo(lambda model: model.actor_role, operation_text.role_label),
+            "source": _memo(lambda model: model.source, operation_text.source_label),
+            "reason_code": reason,
+            "actor_username": lambda model: operation_text.actor_name(model),
+            "memo": lambda model: _format_memo_short(self, None, model, "memo"),
+        }
 
     # -- tabs: business operations by default, sign-ins apart -----------------------------------
 

@@ -45,7 +45,7 @@ from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
 from admin_app.timefmt import local_text, select_time_zone
-from admin_app.web import format_money
+from admin_app.web import format_money, money_formatter
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).
 _IGNORE_STATUS_TAB: ContextVar[bool] = ContextVar("ignore_status_tab", default=False)
@@ -67,13 +67,18 @@ class OverCreditFilter(BaseSQLAFilter):
 
 
 def _format_status(view, context, model, name):
-    due = g.get("scheduled_customers", {}).get(model.id)
+    return status_badge(model.status) + _scheduled_badge(model.id)
+
+
+def _scheduled_badge(customer_id: int) -> Markup:
+    """A pending scheduled change of this grid row (see StatusChangeMixin.get_list): when, on
+    hover; nothing without one."""
+    due = g.get("scheduled_customers", {}).get(customer_id)
     if due is None:
-        return status_badge(model.status)
-    # A pending scheduled change (see StatusChangeMixin.get_list): when, on hover.
-    return status_badge(model.status) + Markup(
-        ' <span class="badge badge-warning scheduled-badge" title="{}">{}</span>'
-    ).format(_("Next scheduled change: %(when)s", when=local_text(due, "short")), _("Scheduled"))
+        return Markup("")
+    return Markup(' <span class="badge badge-warning scheduled-badge" title="{}">{}</span>').format(
+        _("Next scheduled change: %(when)s", when=local_text(due, "short")), _("Scheduled")
+    )
 
 
 class ScheduledFilter(BaseSQLAFilter):
@@ -232,6 +237,35 @@ class _CustomerGrid(SecureModelView):
         if created:
             return _("Customer %(code)s created.", code=model.code)
         return _("Customer %(code)s saved.", code=model.code)
+
+    def list_cell_renderers(self) -> dict:
+        """The grid's formatted cells with each label and badge made once per page (the
+        formatters above, which the details page and the review queue also use, translate
+        per call); see admin/list_rows.py."""
+        badges: dict[str, Markup] = {}
+        segments: dict[str, str] = {}
+        over_credit = str(_l("Over credit limit"))
+        money = money_formatter()
+
+        def status(model):
+            if model.status not in badges:
+                badges[model.status] = status_badge(model.status)
+            return badges[model.status] + _scheduled_badge(model.id)
+
+        def segment(model):
+            if model.segment not in segments:
+                segments[model.segment] = str(_format_segment(self, None, model, "segment"))
+            return segments[model.segment]
+
+        def balance(model):
+            text = f"{money(model.balance)} / {money(model.credit_limit)}"
+            if model.is_over_credit:
+                return Markup(
+                    '<span class="text-danger font-weight-bold" title="{}">{}</span>'
+                ).format(over_credit, text)
+            return text
+
+        return {"status": status, "segment": segment, "balance": balance}
 
     def get_export_columns(self):
         # In the grid one column shows "balance / credit limit"; an export has two.

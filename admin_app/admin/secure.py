@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, flash, g, redirect, request, ses
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.form import _Auto
@@ -353,6 +353,36 @@ class SecureModelView(PermissionMixin, ModelView):
             [label for _name, label in self._export_columns],
             rows,
             secure_filename(self.get_export_name("xlsx")),
+        )
+
+    def _get_filter_groups(self):
+        # The filters and their options are fixed when the view is built; only their labels
+        # depend on the language. Resolve them once per language, not on every list page.
+        if any(callable(getattr(f, "options", None)) for f in self._filters or ()):
+            return super()._get_filter_groups()
+        cache = self.__dict__.setdefault("_filter_groups_by_locale", {})
+        locale = str(get_locale())
+        if locale not in cache:
+            cache[locale] = super()._get_filter_groups()
+        return cache[locale]
+
+    # -- list pages: rows built in Python (admin/list_rows.py, templates/admin/list_base.html)
+
+    def list_cell_renderers(self) -> dict:
+        """Column name -> function(model) giving the cell's text or Markup, for columns whose
+        Flask-Admin formatting is slow on many rows (a subclass builds them per page)."""
+        return {}
+
+    def list_rows_html(self, data, list_columns, row_actions, return_url, with_checkbox):
+        from admin_app.admin.list_rows import render_rows
+
+        return render_rows(
+            self,
+            data,
+            list_columns,
+            row_actions=row_actions,
+            return_url=return_url,
+            with_checkbox=bool(with_checkbox),
         )
 
     def handle_view_exception(self, exc):

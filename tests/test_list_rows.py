@@ -1,0 +1,174 @@
+"""The grid's and the log's rows are built in Python (admin/list_rows.py) for speed (issue 19):
+what a user sees must not change. The fast time and money formatting must give exactly what the
+Flask-Babel helpers give; the rows keep their cells, links, checkboxes and labels."""
+
+import random
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import flask_babel
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale, format_decimal
+
+from admin_app.extensions import db
+from admin_app.models import Customer
+from admin_app.timefmt import PageTimes, local_time
+from admin_app.web import format_money, format_number, money_formatter
+from tests.audit_support import append, customer_entries
+from tests.conftest import PASSWORD, make_customers
+
+LOCALES = ("en", "zh_Hans_CN", "zh_Hant_TW")
+
+
+def _moments(count: int) -> list:
+    rng = random.Random(19)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    values: list = []
+    for index in range(count):
+        moment = start + timedelta(seconds=rng.randrange(400_000_000))
+        values.append(moment.replace(tzinfo=None) if index % 3 == 0 else moment)
+        values.append(moment.date())
+    # Around the daylight-saving changes of New York and London in 2026.
+    values += [datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)]
+    return values
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Taipei", "America/New_York", "Europe/London"])
+def test_page_times_show_what_local_time_shows(app, zone):
+    app.config["APP_TIMEZONE"] = zone
+    with app.test_request_context("/"):
+        for locale in LOCALES:
+            with force_locale(locale):
+                flask_babel.refresh()
+                assert str(flask_babel.get_timezone()) == zone
+                times = PageTimes()
+                for value in _moments(200):
+                    assert times.tag(value) == local_time(value), (locale, zone, value)
+        assert times.tag(None) == local_time(None) == ""
+
+
+def test_money_and_numbers_match_babel_in_every_language(app):
+    rng = random.Random(7)
+    values = [0, None, 1, -1, 12.345, -1234.5, 10**12, Decimal("0.005"), Decimal("0.015")]
+    values += [Decimal("-0.001"), Decimal("1234567.895"), Decimal("-99999999.99")]
+    values += [Decimal(rng.randrange(-(10**9), 10**9)) / 1000 for _ in range(300)]
+    with app.test_request_context("/"):
+        for locale in (*LOCALES, "de_DE", "fr_FR"):  # other separators than "," and "."
+            with force_locale(locale):
+                money = money_formatter()
+                for value in values:
+                    expected = format_decimal(value or 0, "#,##0.00")
+                    assert format_money(value) == money(value) == expected, (locale, value)
+                    assert format_number(value) == format_decimal(value or 0, "#,##0")
+
+
+def _rows(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
+
+
+def test_grid_rows_keep_every_cell_link_and_checkbox(client, login):
+    ids = make_customers(3, name="Alpha & Omega <Trading>", balance=Decimal("500.5"))
+    over = make_customers(1, start=10, balance=Decimal("900"), credit_limit=Decimal("100"))[0]
+    login("manager")
+    html = client.get("/admin/customers/?status=active").get_data(as_text=True)
+    rows = _rows(html)
+    assert len(rows) == 4
+    first = rows[0]
+    assert f'<input type="checkbox" name="rowid" class="action-checkbox" value="{ids[0]}">' in first
+    back = "&amp;url=/admin/customers/?status%3Dactive%26page_size%3D20"
+    assert f'href="/admin/customers/details/?id={ids[0]}{back}"' in first
+    assert f'href="/admin/customers/edit/?id={ids[0]}{back}"' in first
+    assert '<td class="col-name">Alpha &amp; Omega &lt;Trading&gt;</td>' in first
+    assert '<td class="col-status"><span class="badge badge-success">Active</span></td>' in first
+    assert '<td class="col-balance">500.50 / 1,000.00</td>' in first
+    over_row = next(row for row in rows if f'value="{over}"' in row)
+    assert 'class="text-danger font-weight-bold" title="Over credit limit">900.00 / 100.00' in (
+        over_row
+    )
+    # The per-row labels are said once, on the table (static/list.js hands them to each row).
+    assert 'data-select-label="Select record"' in html and 'data-view-label="View Record"' in html
+    assert html.count("Select record") == 1
+    assert "/static/list.js" in html
+
+
+def test_an_auditor_gets_no_edit_icon_and_no_checkboxes(client, login):
+    make_customers(2)
+    login("auditor")
+    html = client.get("/admin/customers/").get_data(as_text=True)
+    rows = _rows(html)
+    assert len(rows) == 2
+    assert all("row-view" in row and "row-edit" not in row for row in rows)
+    assert "action-checkbox" not in html
+
+
+def test_log_rows_in_traditional_chinese(client, login, app_clock):
+    app_clock.now = datetime(2026, 12, 2, 17, 6, tzinfo=UTC)
+    operation_id = append(entries=customer_entries(1))
+    login("auditor")
+    client.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/audit/"})
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    row = next(row for row in _rows(html) if f"#{operation_id}<" in row)
+    assert f'<td class="col-id"><a href="/admin/audit/details/?id={operation_id}">' in row
+    assert 'title="2026-12-02 17:06 UTC">2026年12月2日 下午5:06:00</time>' in row
+    assert 'data-view-label="' in html
+
+
+def test_an_empty_page_says_so(client, login):
+    login("manager")
+    html = client.get("/admin/customers/?search=nobody").get_data(as_text=True)
+    (row,) = _rows(html)
+    assert "There are no items in the table." in row
+
+
+def test_contract_end_is_a_plain_date(client, login):
+    (customer_id,) = make_customers(1)
+    db.session.execute(
+        sa.update(Customer).where(Customer.id == customer_id).values(contract_end=date(2026, 5, 16))
+    )
+    db.session.commit()
+    login("manager")
+    html = client.get("/admin/customers/").get_data(as_text=True)
+    assert '<td class="col-contract_end">May 16, 2026</td>' in html
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Taipei"])
+def test_page_times_around_noon_and_midnight(app, zone):
+    """Day periods ("上午", "中午", "清晨", "AM") change on whole hours; noon and midnight exactly."""
+    app.config["APP_TIMEZONE"] = zone
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    moments = [
+        start + timedelta(hours=hour, minutes=minute, seconds=second)
+        for hour in range(48)
+        for minute, second in ((0, 0), (0, 1), (59, 59), (30, 0))
+    ]
+    with app.test_request_context("/"):
+        for locale in LOCALES:
+            with force_locale(locale):
+                flask_babel.refresh()
+                times = PageTimes()
+                for value in moments:
+                    assert times.tag(value) == local_time(value), (locale, zone, value)
+
+
+def _menu(html: str) -> str:
+    return html.split('<ul class="nav navbar-nav mr-auto">', 1)[1].split("</ul>", 1)[0]
+
+
+def test_the_kept_menu_follows_role_page_and_language(app, client, login):
+    """The navbar's menu is rendered once per role, view and language (web.main_menu_key)."""
+    login("clerk")
+    first = _menu(client.get("/admin/customers/").get_data(as_text=True))
+    again = _menu(client.get("/admin/customers/").get_data(as_text=True))
+    orders = _menu(client.get("/admin/orders/").get_data(as_text=True))
+    assert first == again and "Operation log" not in first
+    assert '<li class="active">\n      <a class="nav-link " href="/admin/customers/">' in first
+    assert '<li class="active">\n      <a class="nav-link " href="/admin/orders/">' in orders
+    client.post("/logout")
+    other = app.test_client()
+    other.post("/login", data={"username": "auditor", "password": PASSWORD})
+    assert "Operation log" in _menu(other.get("/admin/customers/").get_data(as_text=True))
+    other.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
+    assert "客戶" in _menu(other.get("/admin/customers/").get_data(as_text=True))
