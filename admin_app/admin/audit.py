@@ -34,6 +34,7 @@ from admin_app.models import AuditOperation
 from admin_app.services import history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
+from admin_app.services.input_rules import parse_id
 from admin_app.timefmt import local_time
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
@@ -384,7 +385,7 @@ class AuditOperationView(SecureModelView):
         this user."""
         claim = confirmation.verify(token)
         kind, _sep, operation_id = claim.request_id.partition(":")
-        if kind != "revert" or claim.action != "revert" or not operation_id.isdigit():
+        if kind != "revert" or claim.action != "revert" or parse_id(operation_id) is None:
             raise InvalidInput(_("This confirmation is not valid. Please start again."))
         if claim.user_id != current_user.id:
             raise NotAllowed(_("This confirmation belongs to another user."))

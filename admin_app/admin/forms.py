@@ -6,7 +6,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from admin_app.i18n import TranslatedForm
-from admin_app.services.status_change import MEMO_MAX_LENGTH
+from admin_app.services.input_rules import MEMO_MAX_LENGTH
 
 
 class ConfirmStatusChangeForm(TranslatedForm):

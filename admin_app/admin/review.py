@@ -24,6 +24,7 @@ from admin_app.models import SEGMENTS, Customer
 from admin_app.models.types import utcnow
 from admin_app.services import review, status_change
 from admin_app.services.errors import InvalidInput
+from admin_app.services.input_rules import parse_id
 
 DEFAULT_KEEP_DAYS = 90
 REVIEW_ACTIONS = ("deactivate", "freeze")
@@ -296,7 +297,7 @@ class ReviewView(SecureModelView):
         for name, form in forms.items():
             setattr(g, f"review_{name}", form)
         g.review_keep_checked = [
-            value for value in request.form.getlist("rowid") if value.isdigit()
+            value for value in request.form.getlist("rowid") if parse_id(value) is not None
         ][:1000]
         response = self.index_view()
         if isinstance(response, str):

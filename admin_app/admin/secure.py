@@ -24,19 +24,10 @@ from admin_app.extensions import db
 from admin_app.i18n import TranslatedForm
 from admin_app.security_log import security_event
 from admin_app.services.errors import ServiceError
+from admin_app.services.input_rules import parse_id
 from admin_app.timefmt import local_time
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
-_MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
-
-
-def parse_row_id(value) -> int | None:
-    """A positive 32-bit id from request text, or None for anything else."""
-    if not isinstance(value, str) or not _ROW_ID.fullmatch(value):
-        return None
-    number = int(value)
-    return number if number <= _MAX_ROW_ID else None
 
 
 MAX_PAGE = 100_000
@@ -315,7 +306,7 @@ class SecureModelView(PermissionMixin, ModelView):
 
     def get_one(self, id):
         # Flask-Admin hands ?id= to the database as is: "abc" or 2**40 is a 500 on PostgreSQL.
-        row_id = parse_row_id(id)
+        row_id = parse_id(id) if isinstance(id, str) else None
         return None if row_id is None else super().get_one(str(row_id))
 
     def action_denied_message(self, name: str) -> str | None:

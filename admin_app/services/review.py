@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, sele
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, CustomerStatus, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import InvalidInput
@@ -32,7 +33,6 @@ from admin_app.services.transaction import write_transaction
 REVIEW_COMPLETE = OperationAction.REVIEW_COMPLETE
 REVIEW_KEEP = OperationAction.REVIEW_KEEP
 MAX_KEEP_DAYS = 730
-MEMO_MAX_LENGTH = 1000
 ID_CHUNK = 5000
 STREAM_BATCH = 1000
 
@@ -294,8 +294,7 @@ def keep_in_review(
             _("The keep-until date must be after today and within %(max)d days.", max=MAX_KEEP_DAYS)
         )
     memo = (memo or "").strip()
-    if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("The memo must be at most %(max)d characters.", max=MEMO_MAX_LENGTH))
+    memo = input_rules.memo(memo)
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         raise InvalidInput(_("Select at least one customer."))
@@ -367,8 +366,7 @@ def complete_review(*, actor: Actor, memo: str = "") -> CompletedReview:
     """Record that the review was done: one `review_complete` operation whose scope holds the
     candidate count now and each enabled rule's count. Changes no customer. Commits once."""
     memo = (memo or "").strip()
-    if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("The memo must be at most %(max)d characters.", max=MEMO_MAX_LENGTH))
+    memo = input_rules.memo(memo)
     with write_transaction():
         lock_chain_head()
         now = utcnow()

@@ -18,6 +18,7 @@ from admin_app.models.user import new_session_token
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
+from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
 
 PASSWORD_MIN_LENGTH = 12
@@ -110,10 +111,6 @@ def create_user(username: str, *, role: str, password: str, actor: Actor) -> Sta
 PASSWORD_CHANGED = "(changed)"  # what the log records for a new password: never the password
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def update_user(
     user_id: int,
     *,
@@ -156,8 +153,8 @@ def update_user(
                     user.id,
                     user.username,
                     "is_active",
-                    _flag(user.is_active),
-                    _flag(is_active),
+                    audit_text(user.is_active),
+                    audit_text(is_active),
                 )
             )
             values["is_active"] = is_active
