@@ -37,6 +37,7 @@ from admin_app.models.types import utcnow
 from admin_app.security_log import security_event
 from admin_app.services import log_head_guard
 from admin_app.services.actions import OperationAction
+from admin_app.services.transaction import in_write_transaction
 
 ENTRIES_TABLE = cast(Table, AuditEntry.__table__)
 ENTRY_INSERT_BATCH = 2000
@@ -194,16 +195,14 @@ def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: 
     return digest.hexdigest()
 
 
-def lock_chain_head() -> str:
-    """Lock the chain head row for this transaction and return the newest hash.
-
-    Every writer takes this lock first, so writers are serialised on PostgreSQL too (SQLite
-    already holds the writer lock); a check made after it cannot race another writer."""
-    locked = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1).with_for_update()
-    last_hash = db.session.execute(locked).scalar_one_or_none()
+def _chain_head_hash() -> str:
+    """The newest hash. The caller is inside `write_transaction()`, which already holds the
+    writers' lock (the head row on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    head = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+    last_hash = db.session.execute(head).scalar_one_or_none()
     if last_hash is None:  # the migration creates the row; this only heals a wiped table
         db.session.execute(insert(AuditChainHead).values(id=1, last_hash=GENESIS_HASH))
-        last_hash = db.session.execute(locked).scalar_one()
+        last_hash = db.session.execute(head).scalar_one()
     return last_hash
 
 
@@ -222,7 +221,9 @@ def append_operation(new: NewOperation) -> AppendedOperation:
 
     A database error here means the change cannot be audited: it is logged at CRITICAL
     (`audit_write_failed`) and re-raised, so the caller's transaction rolls back."""
-    prev_hash = lock_chain_head()
+    if not in_write_transaction():
+        raise RuntimeError("append_operation runs inside write_transaction(), which holds the lock")
+    prev_hash = _chain_head_hash()
     log_head_guard.check_before_append()
     try:
         appended = _insert(new, prev_hash)

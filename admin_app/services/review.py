@@ -26,7 +26,7 @@ from admin_app.models import AuditOperation, Customer, CustomerStatus, Reason, R
 from admin_app.models.types import utcnow
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput
 from admin_app.services.transaction import write_transaction
 
@@ -300,7 +300,6 @@ def keep_in_review(
         raise InvalidInput(_("Select at least one customer."))
     entries: list[tuple] = []
     with write_transaction() as session:
-        lock_chain_head()
         now = utcnow()
         for start in range(0, len(ids), ID_CHUNK):
             chunk = ids[start : start + ID_CHUNK]
@@ -368,7 +367,6 @@ def complete_review(*, actor: Actor, memo: str = "") -> CompletedReview:
     memo = (memo or "").strip()
     memo = input_rules.memo(memo)
     with write_transaction():
-        lock_chain_head()
         now = utcnow()
         rules = load_rules()
         counts = count_candidates(rules, now=now)

@@ -16,7 +16,7 @@ from admin_app.models import SEGMENTS, Reason, ReviewRule
 from admin_app.models.types import utcnow
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput, NotFound
 from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
@@ -95,7 +95,6 @@ def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
     if "name" not in values:
         raise InvalidInput(_("Name is required."))
     with write_transaction() as session:
-        lock_chain_head()
         _check(session, values)
         codes = _reason_codes(session)
         rule = ReviewRule(**values)
@@ -128,7 +127,6 @@ def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
     changed (0: nothing written, nothing logged). Raises NotFound or InvalidInput."""
     cleaned = input_rules.clean(changes, RULES)
     with write_transaction() as session:
-        lock_chain_head()
         rule = session.execute(
             select(ReviewRule).where(ReviewRule.id == rule_id).with_for_update(of=ReviewRule)
         ).scalar_one_or_none()

@@ -16,7 +16,7 @@ from admin_app.auth.roles import ROLES, Role
 from admin_app.models import StaffUser
 from admin_app.models.user import new_session_token
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
@@ -133,7 +133,8 @@ def update_user(
             )
         )
     with write_transaction() as session:
-        lock_chain_head()  # serialises staff changes, so two admins cannot demote each other
+        # The writers' lock (write_transaction) serialises staff changes, so two admins
+        # cannot demote each other.
         user = session.execute(
             select(StaffUser).where(StaffUser.id == user_id).with_for_update()
         ).scalar_one_or_none()

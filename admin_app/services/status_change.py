@@ -40,7 +40,6 @@ from admin_app.services.audit import (
     NewOperation,
     append_operation,
     canonical_json,
-    lock_chain_head,
 )
 from admin_app.services.errors import ConfirmationUsed, Expired, InvalidInput, NotAllowed
 from admin_app.services.input_rules import MAX_ID, parse_rowids
@@ -445,7 +444,6 @@ def execute(
     """
     memo = memo or ""
     with write_transaction() as session:
-        lock_chain_head()
         request = _load_request(request_id)
         if request.created_by != actor.id:
             raise NotAllowed(_("This confirmation belongs to another user."))

@@ -6,6 +6,8 @@ race another writer and two writers cannot deadlock:
   writers queue on the busy timeout instead of failing half-way with "database is locked".
 - PostgreSQL: the first statement locks the audit chain head row (SELECT ... FOR UPDATE).
   Every write appends to the operation log, which needs that lock anyway.
+This is the only place that takes the lock: `audit.append_operation` refuses to run outside a
+write transaction instead of locking on its own.
 """
 
 import sqlite3
@@ -25,6 +27,12 @@ from admin_app.services.errors import Busy, ConnectionLost, StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
+def in_write_transaction() -> bool:
+    """True inside the block of `write_transaction()` (so the writers' lock is held)."""
+    return _writing.get()
 
 
 @event.listens_for(Engine, "connect")
@@ -92,6 +100,7 @@ def write_transaction() -> Iterator[scoped_session]:
         raise
     finally:
         _begin_immediate.reset(token)
+    writing = _writing.set(True)
     try:
         yield session
         session.commit()
@@ -104,6 +113,8 @@ def write_transaction() -> Iterator[scoped_session]:
         session.rollback()
         log_head_guard.forget_pending(session)
         raise
+    finally:
+        _writing.reset(writing)
     log_head_guard.record_committed(session)
 
 
