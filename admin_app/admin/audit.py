@@ -27,14 +27,15 @@ from markupsafe import Markup
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
-from admin_app.auth.roles import Permission
+from admin_app.admin.secure import SecureModelView, deny
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditOperation
+from admin_app.roles import Permission
 from admin_app.services import history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.services.input_rules import parse_id
+from admin_app.spreadsheet import escape_spreadsheet_formula
 from admin_app.timefmt import local_time
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the

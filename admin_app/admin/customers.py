@@ -26,18 +26,18 @@ from wtforms import HiddenField, SelectField
 from admin_app.admin import confirmation
 from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, status_label
 from admin_app.admin.secure import SecureModelView, badge, deny
 from admin_app.admin.select_by_list import SelectByListMixin
 from admin_app.auth.redirects import local_or
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
+from admin_app.roles import Permission
 from admin_app.services import customer_counts, customer_search, status_change
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
+from admin_app.services.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, status_label
 from admin_app.web import format_money
 
 # While set, get_query() leaves out the status tab (to count every tab under the same filters).

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from admin_app.admin.secure import SecureIndexView
-from admin_app.auth.roles import Permission
+from admin_app.roles import Permission
 from admin_app.services import dashboard
 
 

@@ -36,7 +36,7 @@ def reason_choices(reasons, placeholder: str = "") -> list[tuple]:
     """Choices for a `reason` select: (code, label, attributes). Reasons that require a memo
     say so in their label and carry `data-memo-required` (confirm.js then makes the memo
     required); the service still checks it."""
-    from admin_app.admin.labels import reason_label
+    from admin_app.services.labels import reason_label
 
     choices: list[tuple] = [("", placeholder, {})]
     for reason in reasons:

@@ -18,15 +18,15 @@ from sqlalchemy import or_
 from wtforms.validators import InputRequired
 
 from admin_app.admin.customers import status_badge
-from admin_app.admin.labels import status_label
 from admin_app.admin.secure import SecureModelView
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
+from admin_app.roles import Permission
 from admin_app.services import operation_text
 from admin_app.services import orders as order_service
 from admin_app.services.input_rules import escape_like, parse_id
+from admin_app.services.labels import status_label
 from admin_app.web import format_money
 
 MAX_LOOKUP_RESULTS = 50

@@ -7,9 +7,9 @@ from flask_babel import ngettext
 from markupsafe import Markup
 
 from admin_app.admin.secure import SecureModelView
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import Reason
+from admin_app.roles import Permission
 from admin_app.services import reasons as reason_service
 
 

@@ -15,16 +15,16 @@ from markupsafe import Markup
 
 from admin_app.admin.customers import _format_money_pair, _format_segment
 from admin_app.admin.forms import CompleteReviewForm, KeepInReviewForm
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, rule_name
 from admin_app.admin.secure import SecureModelView, deny
 from admin_app.auth.redirects import local_or
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import SEGMENTS, Customer
 from admin_app.models.types import utcnow
+from admin_app.roles import Permission
 from admin_app.services import review, status_change
 from admin_app.services.errors import InvalidInput
 from admin_app.services.input_rules import parse_id
+from admin_app.services.labels import ACTION_LABELS, SEGMENT_LABELS, rule_name
 
 DEFAULT_KEEP_DAYS = 90
 REVIEW_ACTIONS = ("deactivate", "freeze")

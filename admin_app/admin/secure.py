@@ -4,7 +4,6 @@ Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export 
 import enum
 import io
 import logging
-import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -19,35 +18,16 @@ from flask_wtf.form import _Auto
 from markupsafe import Markup
 from werkzeug.utils import secure_filename
 
-from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
 from admin_app.i18n import TranslatedForm
+from admin_app.roles import Permission, has_permission
 from admin_app.security_log import security_event
 from admin_app.services.errors import ServiceError
 from admin_app.services.input_rules import parse_id
+from admin_app.spreadsheet import escape_spreadsheet_formula
 from admin_app.timefmt import local_time
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 MAX_PAGE = 100_000
-
-
-# A number or a phone number ("-5", "+886 2 2345-6789", "+1 (555) 010-0000"): no letters or
-# function syntax, so a spreadsheet can at most do arithmetic with it; it is shown unchanged.
-_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ().\-/]*")
-
-
-def escape_spreadsheet_formula(value):
-    """Prefix a text cell that a spreadsheet would run as a formula (=, +, -, @, TAB, CR
-    first) with a quote, unless it is a plain number or phone number."""
-    if (
-        isinstance(value, str)
-        and value.startswith(FORMULA_PREFIXES)
-        and not _PLAIN_NUMBER.fullmatch(value)
-    ):
-        return "'" + value
-    return value
 
 
 def xlsx_cell_value(value):

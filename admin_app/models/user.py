@@ -8,9 +8,9 @@ from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from admin_app.auth.roles import ROLES
 from admin_app.extensions import Model
 from admin_app.models.types import UTCDateTime, created_ts, intpk, updated_ts
+from admin_app.roles import ROLES
 
 
 def new_session_token() -> str:

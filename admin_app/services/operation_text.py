@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from admin_app.admin.labels import SEGMENT_LABELS, reason_label, status_label
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason
 from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
 from admin_app.services.authentication import UNKNOWN_USERNAME
+from admin_app.services.labels import SEGMENT_LABELS, reason_label, status_label
 from admin_app.timefmt import local_text
 
 SCOPE_NAMES_SHOWN = 5

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
 
-from admin_app.auth.roles import ROLES, Role
 from admin_app.models import StaffUser
 from admin_app.models.user import new_session_token
+from admin_app.roles import ROLES, Role
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
