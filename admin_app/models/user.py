@@ -34,7 +34,6 @@ class StaffUser(UserMixin, Model):
     # Rotated on logout, disable and role change: every older session cookie stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     failed_login_count: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[created_ts]
     updated_at: Mapped[updated_ts]
