@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.secure import SecureModelView, deny
+from admin_app.admin.secure import SecureModelView, deny, list_tabs, operation_link
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditOperation
 from admin_app.roles import Permission
@@ -317,19 +317,12 @@ class AuditOperationView(SecureModelView):
         return query
 
     def log_tabs(self) -> list[dict]:
-        args = {k: v for k, v in request.args.items(multi=False) if k not in ("tab", "page")}
         current = self._tab()
-        return [
-            {
-                "label": label,
-                "tab": tab,
-                "active": tab == current,
-                "url": self.get_url(
-                    ".index_view", **args, **({} if tab == TAB_OPERATIONS else {"tab": tab})
-                ),
-            }
+        tabs = [
+            {"value": None if tab == TAB_OPERATIONS else tab, "label": label, "tab": tab}
             for tab, label in LOG_TABS.items()
         ]
+        return list_tabs(self, "tab", None if current == TAB_OPERATIONS else current, tabs)
 
     def render(self, template, **kwargs):
         if template == self.list_template:
@@ -422,14 +415,7 @@ class AuditOperationView(SecureModelView):
         )
         if result.skipped:
             message += _(", skipped %(num)d", num=result.skipped_total)
-        flash(
-            Markup('{}. <a href="{}">{}</a>').format(
-                message,
-                self.get_url(".details_view", id=result.operation_id),
-                _("Operation #%(id)d", id=result.operation_id),
-            ),
-            "success",
-        )
+        flash(operation_link(message, result.operation_id), "success")
         return redirect(self.get_url(".details_view", id=result.operation_id), code=303)
 
     def _render_revert(self, operation_id: int, form, status: int = 200, confirming: bool = False):

@@ -4,8 +4,10 @@ Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export 
 import enum
 import io
 import logging
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
@@ -330,6 +332,30 @@ class SecureModelView(PermissionMixin, ModelView):
         # Never flash database text (Flask-Admin shows str(exc) with SQL and parameters).
         current_app.logger.exception("admin view error in %s", self.endpoint)
         return False
+
+
+def list_tabs(view, param: str, current: Any, tabs: Iterable[dict]) -> list[dict]:
+    """The tabs over a list page (customers by status, review candidates by rule, the log by
+    kind): each tab dict gives its `value` (None: the default tab, no `param` in its address),
+    `label` and optionally `count` and other keys for the template. Each gets the list's
+    address with the current filters and search kept, `param` set and the page reset, and
+    `active` when its value is `current`."""
+    args = {k: v for k, v in request.args.items(multi=False) if k not in (param, "page")}
+    built = []
+    for tab in tabs:
+        value = tab["value"]
+        url = view.get_url(".index_view", **args, **({} if value is None else {param: value}))
+        built.append({**tab, "active": value == current, "url": url})
+    return built
+
+
+def operation_link(text: str, operation_id: int) -> Markup:
+    """`text`, then a link "Operation #N" to the operation's page in the log (flash messages)."""
+    return Markup('{}. <a href="{}">{}</a>').format(
+        text,
+        url_for("audit.details_view", id=operation_id),
+        _("Operation #%(id)d", id=operation_id),
+    )
 
 
 def badge(text: str, kind: str) -> Markup:
