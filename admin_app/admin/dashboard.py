@@ -75,6 +75,7 @@ class StatusChart:
     rows: list[dict]  # the same numbers as a table
     empty: bool
     description: str
+    weeks: int
 
 
 def _nice_step(maximum: int, ticks: int = 4) -> int:
@@ -149,6 +150,7 @@ def build_status_chart(changes: dashboard.WeeklyChanges) -> StatusChart:
         legend=[(str(label), css) for _, label, css in CHART_SERIES],
         rows=rows,
         empty=total == 0,
+        weeks=weeks,
         description=ngettext(
             "%(num)d customer status change in the last %(weeks)d weeks",
             "%(num)d customer status changes in the last %(weeks)d weeks",
