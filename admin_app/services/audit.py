@@ -9,7 +9,7 @@ its entries and the previous hash, and inserts the operation and its entries set
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -37,6 +37,7 @@ from admin_app.models.types import utcnow
 from admin_app.security_log import security_event
 from admin_app.services import log_head_guard
 from admin_app.services.actions import OperationAction
+from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import in_write_transaction
 
 ENTRIES_TABLE = cast(Table, AuditEntry.__table__)
@@ -178,6 +179,23 @@ def _canonical_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def changed_fields(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The `values` that differ from `row`'s attributes, compared as the log writes them."""
+    return {
+        name: value
+        for name, value in values.items()
+        if audit_text(getattr(row, name)) != audit_text(value)
+    }
+
+
+def field_entries(entity: str, row: Any, label: str, diff: Mapping[str, Any]) -> list[tuple]:
+    """One log entry per field in `diff`: `row`'s value before and the new one, as text."""
+    return [
+        (entity, row.id, label, name, audit_text(getattr(row, name)), audit_text(value))
+        for name, value in diff.items()
+    ]
 
 
 def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: str) -> str:

@@ -14,7 +14,13 @@ from admin_app.models.types import utcnow
 from admin_app.roles import Permission, permissions_of
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation
+from admin_app.services.audit import (
+    Actor,
+    NewOperation,
+    append_operation,
+    changed_fields,
+    field_entries,
+)
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
@@ -123,25 +129,11 @@ def update_details(
             raise Conflict(_("This customer was changed by someone else. Reload and try again."))
         if "code" in cleaned:
             _ensure_code_free(session, cleaned["code"], customer_id)
-        diff = {
-            name: value
-            for name, value in cleaned.items()
-            if audit_text(getattr(customer, name)) != audit_text(value)
-        }
+        diff = changed_fields(customer, cleaned)
         if not diff:
             return 0
         _refuse_credit_changes(diff, actor)
-        entries = [
-            (
-                "customer",
-                customer.id,
-                customer.code,
-                name,
-                audit_text(getattr(customer, name)),
-                audit_text(value),
-            )
-            for name, value in diff.items()
-        ]
+        entries = field_entries("customer", customer, customer.code, diff)
         session.execute(
             update(Customer)
             .where(Customer.id == customer_id, Customer.version == customer.version)

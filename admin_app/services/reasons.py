@@ -19,7 +19,13 @@ from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
 from admin_app.models.types import utcnow
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation
+from admin_app.services.audit import (
+    Actor,
+    NewOperation,
+    append_operation,
+    changed_fields,
+    field_entries,
+)
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
@@ -108,27 +114,13 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
         ).scalar_one_or_none()
         if reason is None:
             raise NotFound(_("This reason does not exist."))
-        diff = {
-            name: value
-            for name, value in cleaned.items()
-            if audit_text(getattr(reason, name)) != audit_text(value)
-        }
+        diff = changed_fields(reason, cleaned)
         if not diff:
             return 0
         _ensure_applies_to_an_action(
             {flag: diff.get(flag, getattr(reason, flag)) for flag in ACTION_FLAGS}
         )
-        entries = [
-            (
-                "reason",
-                reason.id,
-                reason.code,
-                name,
-                audit_text(getattr(reason, name)),
-                audit_text(value),
-            )
-            for name, value in diff.items()
-        ]
+        entries = field_entries("reason", reason, reason.code, diff)
         session.execute(
             update(Reason)
             .where(Reason.id == reason_id)
