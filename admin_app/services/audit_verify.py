@@ -26,7 +26,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditChainHead, AuditEntry, AuditOperation, AuditVerification
 from admin_app.models.audit import GENESIS_HASH
 from admin_app.services.audit import ENTRY_FIELDS, HASHED_OPERATION_FIELDS, operation_hash
-from admin_app.services.transaction import write_transaction
+from admin_app.services.transaction import snapshot_session, write_transaction
 
 STREAM_BATCH = 2000  # rows per fetch from each cursor
 LOOK_BACK = 32  # how far back an "inserted" operation is recognised
@@ -118,12 +118,7 @@ def verify_chain(
     SQLite), then commits one `audit_verifications` row. Returns what it found; raises only
     on database errors.
     """
-    session = db.session
-    session.rollback()  # a fresh transaction, so the snapshot options below apply
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(
-            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        )
+    session = snapshot_session()
     try:
         head = _read_head(session)
         stream = _LinkStream(session)

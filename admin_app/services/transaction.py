@@ -80,6 +80,18 @@ def _begin_sqlite_transaction(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
+def snapshot_session() -> scoped_session:
+    """The session in a fresh read transaction that sees one snapshot of the database
+    (REPEATABLE READ, read-only on PostgreSQL; SQLite's read transaction is one already)."""
+    session = db.session
+    session.rollback()  # a fresh transaction, so the snapshot options below apply
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+    return session
+
+
 @contextmanager
 def write_transaction() -> Iterator[scoped_session]:
     """Run the block in one new write transaction; commit on success, roll back on error.
