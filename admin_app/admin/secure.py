@@ -344,7 +344,7 @@ def list_tabs(view, param: str, current: Any, tabs: Iterable[dict]) -> list[dict
     built = []
     for tab in tabs:
         value = tab["value"]
-        url = view.get_url(".index_view", **args, **({} if value is None else {param: value}))
+        url = view.get_url(".index_view", **({} if value is None else {param: value}), **args)
         built.append({**tab, "active": value == current, "url": url})
     return built
 
