@@ -22,7 +22,7 @@ $(BIN)/python:
 
 # Reinstall only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,lint]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,lint,redis,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,7 +12,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from admin_app import secret_key, timefmt
     from admin_app.admin import init_admin
     from admin_app.api import init_api
-    from admin_app.auth import init_auth
+    from admin_app.auth import init_auth, throttle
     from admin_app.cli import init_cli
     from admin_app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from admin_app.web import init_web
@@ -36,6 +36,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")))
     login_manager.init_app(app)
     csrf.init_app(app)
+    throttle.require_storage_client(app.config.get("RATELIMIT_STORAGE_URI") or "")
     limiter.init_app(app)
     init_web(app, babel)
     init_auth(app)

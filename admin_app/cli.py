@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from admin_app.admin.secure import escape_spreadsheet_formula
-from admin_app.auth.roles import ROLES
 from admin_app.models import StatusAction
 from admin_app.models.types import utcnow
 from admin_app.progress import progress_bar
+from admin_app.roles import ROLES
 from admin_app.services import (
     api_tokens,
     approvals,
@@ -29,6 +28,7 @@ from admin_app.services import orders as order_service
 from admin_app.services import review as review_service
 from admin_app.services.audit import Actor
 from admin_app.services.errors import ServiceError
+from admin_app.spreadsheet import escape_spreadsheet_formula
 
 
 def _fail(message: str) -> None:

@@ -21,14 +21,6 @@ NAMING_CONVENTION = {
 }
 
 
-def _render_item(type_, object_, autogen_context):
-    if type_ == "type":
-        from admin_app.models.types import render_alembic_type
-
-        return render_alembic_type(object_, None, autogen_context)
-    return False
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -40,19 +32,8 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-# Expression indexes for prefix search (dialect-specific) and the log's case-insensitive
-# customer code are made by hand in their migration; autogenerate cannot compare them, so it
-# leaves them alone.
-HAND_MADE_INDEX_PREFIX = ("ix_customers_search_", "ix_audit_entries_customer_code_lower")
-
-
-def include_object(object_, name, type_, reflected, compare_to):
-    return not (type_ == "index" and (name or "").startswith(HAND_MADE_INDEX_PREFIX))
-
-
-migrate = Migrate(
-    compare_type=True, render_as_batch=True, render_item=_render_item, include_object=include_object
-)
+# Autogenerate's hooks (hand-made indexes, column types) live in migrations/hooks.py.
+migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

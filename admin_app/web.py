@@ -29,6 +29,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin_app.api.errors import API_PATH_PREFIX
 from admin_app.auth.redirects import local_or
 from admin_app.extensions import db
 from admin_app.security_log import init_security_log, security_event
@@ -295,9 +296,6 @@ def _render_in_admin_layout(context: dict) -> str | None:
     except Exception:  # noqa: BLE001 - an error page must not fail; fall back to the plain one
         current_app.logger.exception("the admin error page failed; showing the plain one")
         return None
-
-
-API_PATH_PREFIX = "/api/"
 
 
 def is_api_request() -> bool:

@@ -236,24 +236,10 @@ def current_status_counts() -> dict[str, int]:
     return counts
 
 
-def audit_verify_available(env: dict) -> bool:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "audit", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    return result.returncode == 0 and "verify" in result.stdout
-
-
 def measure_audit_verify(url: str, repeats: int) -> None:
     import os
 
     env = {**os.environ, "DATABASE_URL": url, "APP_CONFIG": "development"}
-    if not audit_verify_available(env):
-        print("  flask audit verify: not in this tree, skipped")
-        return
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -1,5 +1,7 @@
+import importlib.util
 import logging
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
 from flask import current_app
@@ -13,6 +15,18 @@ config = context.config
 # Keep the app's own loggers (e.g. the security event log) working after a migration.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
+
+
+def _load_hooks():
+    spec = importlib.util.spec_from_file_location(
+        "migrations_hooks", Path(__file__).with_name("hooks.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hooks = _load_hooks()
 
 
 def get_engine():
@@ -58,7 +72,13 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
+    context.configure(
+        url=url,
+        target_metadata=get_metadata(),
+        literal_binds=True,
+        include_object=hooks.include_object,
+        render_item=hooks.render_item,
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -85,6 +105,8 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", hooks.include_object)
+    conf_args.setdefault("render_item", hooks.render_item)
 
     connectable = get_engine()
 

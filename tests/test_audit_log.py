@@ -432,3 +432,18 @@ def test_dashboard_shows_the_last_verification(client, login):
     html = client.get("/admin/").get_data(as_text=True)
     assert f"Log verification FAILED at operation #{ids[1]}" in html
     assert "Log verified intact" not in html
+
+
+def test_the_log_is_only_appended_inside_the_write_transaction(app):
+    """One lock-taker: append_operation relies on write_transaction's lock and refuses to run
+    without it (an append outside would extend the chain unserialised)."""
+    from admin_app.services.audit import NewOperation, append_operation
+
+    count = sa.text("SELECT count(*) FROM audit_operations")
+    before = db.session.execute(count).scalar()
+    with pytest.raises(RuntimeError, match="write_transaction"):
+        append_operation(NewOperation(actor=Actor.cli(), action="customer_edit"))
+    db.session.rollback()
+    assert db.session.execute(count).scalar() == before
+    append()  # through write_transaction
+    assert db.session.execute(count).scalar() == before + 1

@@ -38,3 +38,23 @@ def test_healthz_reports_database_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_a_redis_limiter_without_the_redis_client_refuses_to_start(monkeypatch, database_url):
+    """`redis` is an optional extra: a Redis RATELIMIT_STORAGE_URI without it is a clear
+    start-up error, not a failure at the first login."""
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "redis" else real_find_spec(name, *args),
+    )
+    with pytest.raises(SystemExit, match=r"customer-admin\[redis\]"):
+        create_app(
+            "testing",
+            SQLALCHEMY_DATABASE_URI=database_url,
+            RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+        )
+    assert create_app("testing", SQLALCHEMY_DATABASE_URI=database_url).name == "admin_app"

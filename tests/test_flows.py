@@ -397,7 +397,7 @@ def test_xlsx_export_has_numbers_dates_and_text_never_formulas(client, login, ex
     ],
 )
 def test_formula_escaping_spares_numbers_and_phones(value, escaped):
-    from admin_app.admin.secure import escape_spreadsheet_formula
+    from admin_app.spreadsheet import escape_spreadsheet_formula
 
     assert escape_spreadsheet_formula(value) == ("'" + value if escaped else value)
 

@@ -1,5 +1,6 @@
 """The migrations match the models, and go down and up again, on both databases."""
 
+import importlib.util
 import os
 
 import pytest
@@ -8,9 +9,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from admin_app.extensions import db, include_object
+from admin_app.extensions import db
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
+_spec = importlib.util.spec_from_file_location("migrations_hooks", f"{MIGRATIONS}/hooks.py")
+hooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hooks)
+include_object = hooks.include_object
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")

@@ -9,9 +9,9 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
-from admin_app.admin.labels import entity_label, entry_value, field_label, status_label
 from admin_app.auth.redirects import is_local_path
 from admin_app.services.actions import action_label
+from admin_app.services.labels import entity_label, entry_value, field_label, status_label
 from admin_app.services.operation_text import log_time
 from admin_app.web import allow_inline_handlers, csp_nonce
 

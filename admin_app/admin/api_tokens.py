@@ -9,9 +9,9 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from admin_app.admin.secure import AdminForm, SecureBaseView
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models.types import utcnow
+from admin_app.roles import Permission
 from admin_app.services import api_tokens
 from admin_app.services.errors import ServiceError
 

@@ -15,13 +15,14 @@ from markupsafe import Markup
 from admin_app.admin.audit import REVERT_SKIP_MESSAGES
 from admin_app.admin.customers import done_message, skip_messages
 from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show_field_error
-from admin_app.admin.labels import ACTION_LABELS
-from admin_app.admin.secure import SecureBaseView, deny, parse_row_id
-from admin_app.auth.roles import Permission
+from admin_app.admin.secure import SecureBaseView, deny
 from admin_app.auth.session import current_actor, reauthenticate
+from admin_app.roles import Permission
 from admin_app.services import approvals, revert
 from admin_app.services.actions import action_label
 from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, ServiceError
+from admin_app.services.input_rules import parse_id
+from admin_app.services.labels import ACTION_LABELS
 from admin_app.services.operation_text import reason_labels
 
 STATUS_LABELS = {
@@ -146,7 +147,7 @@ class ApprovalView(SecureBaseView):
         return body, status, {"Cache-Control": "no-store"}
 
     def _posted_id(self) -> int:
-        approval_id = parse_row_id(request.form.get("id"))
+        approval_id = parse_id(request.form.get("id"))
         if approval_id is None:
             abort(404)
         return approval_id

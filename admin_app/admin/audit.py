@@ -27,13 +27,15 @@ from markupsafe import Markup, escape
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.secure import SecureModelView, deny, escape_spreadsheet_formula
-from admin_app.auth.roles import Permission
+from admin_app.admin.secure import SecureModelView, deny, list_tabs, operation_link
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditOperation
+from admin_app.roles import Permission
 from admin_app.services import approvals, history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.errors import InvalidInput, NotAllowed
+from admin_app.services.input_rules import parse_id
+from admin_app.spreadsheet import escape_spreadsheet_formula
 from admin_app.timefmt import PageTimes, local_time
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
@@ -355,19 +357,12 @@ class AuditOperationView(SecureModelView):
         return query
 
     def log_tabs(self) -> list[dict]:
-        args = {k: v for k, v in request.args.items(multi=False) if k not in ("tab", "page")}
         current = self._tab()
-        return [
-            {
-                "label": label,
-                "tab": tab,
-                "active": tab == current,
-                "url": self.get_url(
-                    ".index_view", **args, **({} if tab == TAB_OPERATIONS else {"tab": tab})
-                ),
-            }
+        tabs = [
+            {"value": None if tab == TAB_OPERATIONS else tab, "label": label, "tab": tab}
             for tab, label in LOG_TABS.items()
         ]
+        return list_tabs(self, "tab", None if current == TAB_OPERATIONS else current, tabs)
 
     def render(self, template, **kwargs):
         if template == self.list_template:
@@ -425,7 +420,7 @@ class AuditOperationView(SecureModelView):
         this user."""
         claim = confirmation.verify(token)
         kind, _sep, operation_id = claim.request_id.partition(":")
-        if kind != "revert" or claim.action != "revert" or not operation_id.isdigit():
+        if kind != "revert" or claim.action != "revert" or parse_id(operation_id) is None:
             raise InvalidInput(_("This confirmation is not valid. Please start again."))
         if claim.user_id != current_user.id:
             raise NotAllowed(_("This confirmation belongs to another user."))
@@ -463,14 +458,7 @@ class AuditOperationView(SecureModelView):
         )
         if result.skipped:
             message += _(", skipped %(num)d", num=result.skipped_total)
-        flash(
-            Markup('{}. <a href="{}">{}</a>').format(
-                message,
-                self.get_url(".details_view", id=result.operation_id),
-                _("Operation #%(id)d", id=result.operation_id),
-            ),
-            "success",
-        )
+        flash(operation_link(message, result.operation_id), "success")
         return redirect(self.get_url(".details_view", id=result.operation_id), code=303)
 
     def _request_revert_approval(self, operation_id: int, form):

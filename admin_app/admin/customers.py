@@ -26,14 +26,13 @@ from wtforms import HiddenField, SelectField
 from admin_app.admin import confirmation
 from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, status_label
-from admin_app.admin.secure import SecureModelView, badge, deny
+from admin_app.admin.secure import SecureModelView, badge, deny, list_tabs
 from admin_app.admin.select_by_list import SelectByListMixin
 from admin_app.auth.redirects import local_or
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.extensions import db
 from admin_app.models import SEGMENTS, Customer, CustomerStatus, StatusAction
+from admin_app.roles import Permission
 from admin_app.services import (
     approvals,
     customer_counts,
@@ -44,6 +43,7 @@ from admin_app.services import (
 from admin_app.services import customers as customer_service
 from admin_app.services import orders as order_service
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
+from admin_app.services.labels import ACTION_LABELS, SEGMENT_LABELS, STATUS_LABELS, status_label
 from admin_app.timefmt import local_text, select_time_zone
 from admin_app.web import format_money, money_formatter
 
@@ -462,27 +462,17 @@ class StatusChangeMixin(_GridBase):
 
     def status_tabs(self) -> list[dict]:
         counts = self.status_counts()
-        args = {k: v for k, v in request.args.items(multi=False) if k not in ("status", "page")}
-        current = self._status_tab()
-        tabs = [
+        tabs = [{"value": None, "label": _("All"), "count": sum(counts.values())}]
+        tabs += [
             {
-                "label": _("All"),
-                "count": sum(counts.values()),
-                "active": current is None,
-                "url": self.get_url(".index_view", **args),
+                "value": status.value,
+                "label": STATUS_LABELS[status],
+                "count": counts.get(status.value, 0),
+                "status": status.value,
             }
+            for status in CustomerStatus
         ]
-        for status in CustomerStatus:
-            tabs.append(
-                {
-                    "label": STATUS_LABELS[status],
-                    "count": counts.get(status.value, 0),
-                    "active": current == status.value,
-                    "status": status.value,
-                    "url": self.get_url(".index_view", status=status.value, **args),
-                }
-            )
-        return tabs
+        return list_tabs(self, "status", self._status_tab(), tabs)
 
     def render(self, template, **kwargs):
         if template == self.list_template:

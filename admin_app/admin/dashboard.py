@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from admin_app.admin.secure import SecureIndexView
-from admin_app.auth.roles import Permission
+from admin_app.roles import Permission
 from admin_app.services import approvals, dashboard, scheduling
 
 
@@ -79,6 +79,7 @@ class StatusChart:
     rows: list[dict]  # the same numbers as a table
     empty: bool
     description: str
+    weeks: int
 
 
 def _nice_step(maximum: int, ticks: int = 4) -> int:
@@ -153,6 +154,7 @@ def build_status_chart(changes: dashboard.WeeklyChanges) -> StatusChart:
         legend=[(str(label), css) for _, label, css in CHART_SERIES],
         rows=rows,
         empty=total == 0,
+        weeks=weeks,
         description=ngettext(
             "%(num)d customer status change in the last %(weeks)d weeks",
             "%(num)d customer status changes in the last %(weeks)d weeks",

@@ -4,7 +4,7 @@ import csv
 
 from flask import Response, stream_with_context
 
-from admin_app.admin.secure import escape_spreadsheet_formula
+from admin_app.spreadsheet import escape_spreadsheet_formula
 
 
 class _Echo:

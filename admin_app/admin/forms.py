@@ -6,7 +6,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from admin_app.i18n import TranslatedForm
-from admin_app.services.status_change import MEMO_MAX_LENGTH
+from admin_app.services.input_rules import MEMO_MAX_LENGTH
 
 
 class ConfirmStatusChangeForm(TranslatedForm):
@@ -39,7 +39,7 @@ def reason_choices(reasons, placeholder: str = "") -> list[tuple]:
     """Choices for a `reason` select: (code, label, attributes). Reasons that require a memo
     say so in their label and carry `data-memo-required` (confirm.js then makes the memo
     required); the service still checks it."""
-    from admin_app.admin.labels import reason_label
+    from admin_app.services.labels import reason_label
 
     choices: list[tuple] = [("", placeholder, {})]
     for reason in reasons:

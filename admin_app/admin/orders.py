@@ -18,23 +18,19 @@ from sqlalchemy import or_
 from wtforms.validators import InputRequired
 
 from admin_app.admin.customers import status_badge
-from admin_app.admin.labels import status_label
 from admin_app.admin.secure import SecureModelView
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
+from admin_app.roles import Permission
 from admin_app.services import operation_text
 from admin_app.services import orders as order_service
+from admin_app.services.input_rules import escape_like, parse_id
+from admin_app.services.labels import status_label
 from admin_app.web import format_money
 
 MAX_LOOKUP_RESULTS = 50
 MAX_TERM_LENGTH = 100
-MAX_ID = 2**63 - 1
-
-
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 BLOCKED_PREFIX = "blocked:"
@@ -75,10 +71,8 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
         return model.id, f"{model.code} — {model.name}"
 
     def get_one(self, pk):
-        text = str(pk or "")
-        if not text.isascii() or not text.isdigit() or int(text) > MAX_ID:
-            return None
-        return db.session.get(Customer, int(text))
+        customer_id = parse_id(str(pk or ""))
+        return None if customer_id is None else db.session.get(Customer, customer_id)
 
     def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
         term = (term or "").strip()[:MAX_TERM_LENGTH]
@@ -86,7 +80,7 @@ class ActiveCustomerLoader(QueryAjaxModelLoader):
         limit = min(max(limit or DEFAULT_PAGE_SIZE, 1), MAX_LOOKUP_RESULTS)
         query = db.session.query(Customer)
         if term:
-            escaped = _like_escape(term)
+            escaped = escape_like(term)
             query = query.filter(
                 or_(
                     Customer.code.ilike(f"{escaped}%", escape="\\"),

@@ -7,11 +7,12 @@ from flask_babel import ngettext
 from markupsafe import Markup
 
 from admin_app.admin.secure import SecureModelView
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import Reason
+from admin_app.roles import Permission
 from admin_app.services import approvals
 from admin_app.services import reasons as reason_service
+from admin_app.services.labels import FIELD_LABELS
 
 
 def _format_usage(view, context, model, name):
@@ -51,18 +52,8 @@ class ReasonView(SecureModelView):
         "usage",
     )
     column_labels = {
-        "code": _l("Code"),
-        "label": _l("Label (English)"),
-        "label_zh": _l("Label (Simplified Chinese)"),
-        "label_zh_hant": _l("Label (Traditional Chinese)"),
-        "for_deactivate": _l("Deactivate"),
-        "for_freeze": _l("Freeze"),
-        "for_reactivate": _l("Reactivate"),
-        "memo_required": _l("Memo required"),
-        "requires_approval": _l("Requires approval"),
-        "enabled": _l("Enabled"),
+        **{name: FIELD_LABELS[name] for name in reason_service.CREATE_FIELDS},
         "usage": _l("Used by"),
-        "position": _l("Position in lists"),
     }
     column_descriptions = {
         "usage": _l(

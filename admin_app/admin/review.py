@@ -15,15 +15,16 @@ from markupsafe import Markup
 
 from admin_app.admin.customers import _format_money_pair, _format_segment
 from admin_app.admin.forms import CompleteReviewForm, KeepInReviewForm
-from admin_app.admin.labels import ACTION_LABELS, SEGMENT_LABELS, rule_name
-from admin_app.admin.secure import SecureModelView, deny
+from admin_app.admin.secure import SecureModelView, deny, list_tabs, operation_link
 from admin_app.auth.redirects import local_or
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import SEGMENTS, Customer
 from admin_app.models.types import utcnow
+from admin_app.roles import Permission
 from admin_app.services import review, status_change
 from admin_app.services.errors import InvalidInput
+from admin_app.services.input_rules import parse_id
+from admin_app.services.labels import ACTION_LABELS, SEGMENT_LABELS, rule_name
 
 DEFAULT_KEEP_DAYS = 90
 REVIEW_ACTIONS = ("deactivate", "freeze")
@@ -200,27 +201,18 @@ class ReviewView(SecureModelView):
 
     def _rule_tabs(self) -> list[dict]:
         counts = self._queue_counts()
-        args = {k: v for k, v in request.args.items(multi=False) if k not in ("rule", "page")}
         current = self._rule_filter()
-        tabs = [
+        tabs = [{"value": None, "label": _("All candidates"), "count": counts.total}]
+        tabs += [
             {
-                "label": _("All candidates"),
-                "count": counts.total,
-                "active": current is None,
-                "url": self.get_url(".index_view", **args),
+                "value": rule.id,
+                "label": rule_name(rule),
+                "count": counts.per_rule.get(rule.id, 0),
+                "rule_id": rule.id,
             }
+            for rule in self._rules()
         ]
-        for rule in self._rules():
-            tabs.append(
-                {
-                    "label": rule_name(rule),
-                    "count": counts.per_rule.get(rule.id, 0),
-                    "active": current is not None and current.id == rule.id,
-                    "rule_id": rule.id,
-                    "url": self.get_url(".index_view", rule=rule.id, **args),
-                }
-            )
-        return tabs
+        return list_tabs(self, "rule", None if current is None else current.id, tabs)
 
     def render(self, template, **kwargs):
         if template == self.list_template:
@@ -290,7 +282,7 @@ class ReviewView(SecureModelView):
                 result.changed,
                 date=until.isoformat(),
             )
-            flash(self._with_operation_link(text, result.operation_id), "success")
+            flash(operation_link(text, result.operation_id), "success")
         return self._back(form.url.data)
 
     @expose("/complete/", methods=("POST",))
@@ -310,7 +302,7 @@ class ReviewView(SecureModelView):
             "Review recorded with %(num)d candidates waiting",
             result.candidates,
         )
-        flash(self._with_operation_link(text, result.operation_id), "success")
+        flash(operation_link(text, result.operation_id), "success")
         return self._back(form.url.data)
 
     def _form_refused(self, **forms):
@@ -319,15 +311,9 @@ class ReviewView(SecureModelView):
         for name, form in forms.items():
             setattr(g, f"review_{name}", form)
         g.review_keep_checked = [
-            value for value in request.form.getlist("rowid") if value.isdigit()
+            value for value in request.form.getlist("rowid") if parse_id(value) is not None
         ][:1000]
         response = self.index_view()
         if isinstance(response, str):
             return response, 422
         return response
-
-    def _with_operation_link(self, text: str, operation_id: int) -> Markup:
-        link = url_for("audit.details_view", id=operation_id)
-        return Markup('{}. <a href="{}">{}</a>').format(
-            text, link, _("Operation #%(id)d", id=operation_id)
-        )

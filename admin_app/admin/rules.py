@@ -8,13 +8,13 @@ from markupsafe import Markup
 from wtforms import SelectField
 from wtforms.fields import SelectChoice
 
-from admin_app.admin.labels import SEGMENT_LABELS, reason_label
 from admin_app.admin.secure import SecureModelView
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import SEGMENTS, ReviewRule
+from admin_app.roles import Permission
 from admin_app.services import review
 from admin_app.services import review_rules as rule_service
+from admin_app.services.labels import SEGMENT_LABELS, reason_label
 from admin_app.web import format_number
 
 

@@ -13,13 +13,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_app.admin.labels import ACTION_LABELS
-from admin_app.admin.secure import SecureModelView, deny, parse_row_id
+from admin_app.admin.secure import SecureModelView, deny
 from admin_app.auth.redirects import local_or
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.models import Customer, ScheduledChange, StatusAction
+from admin_app.roles import Permission
 from admin_app.services import scheduling
+from admin_app.services.input_rules import parse_id
+from admin_app.services.labels import ACTION_LABELS
 from admin_app.timefmt import local_time
 
 
@@ -117,7 +118,7 @@ class ScheduledChangeView(SecureModelView):
         _l("Cancel the selected scheduled changes?"),
     )
     def action_cancel(self, ids):
-        change_ids = [number for number in (parse_row_id(i) for i in ids) if number is not None]
+        change_ids = [number for number in (parse_id(i) for i in ids) if number is not None]
         cancelled = scheduling.cancel(change_ids, actor=current_actor())
         flash(_cancelled_message(cancelled), "success")
         return redirect(self.get_url(".index_view"), code=303)
@@ -127,7 +128,7 @@ class ScheduledChangeView(SecureModelView):
         """The Cancel button of a customer's page: one pending change, then back."""
         if not self.can(Permission.CHANGE_STATUS):
             return deny(_("You are not allowed to change customer status."))
-        change_id = parse_row_id(request.form.get("change_id"))
+        change_id = parse_id(request.form.get("change_id"))
         cancelled = scheduling.cancel([change_id] if change_id else [], actor=current_actor())
         flash(_cancelled_message(cancelled), "success" if cancelled else "info")
         return redirect(local_or(request.form.get("url"), self.get_url(".index_view")), code=303)

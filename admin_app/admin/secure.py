@@ -4,9 +4,10 @@ Flask-WTF, explicit 403s instead of Flask-Admin's silent redirects, safe export 
 import enum
 import io
 import logging
-import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
@@ -19,44 +20,16 @@ from flask_wtf.form import _Auto
 from markupsafe import Markup
 from werkzeug.utils import secure_filename
 
-from admin_app.auth.roles import Permission, has_permission
 from admin_app.extensions import db
 from admin_app.i18n import TranslatedForm
+from admin_app.roles import Permission, has_permission
 from admin_app.security_log import security_event
 from admin_app.services.errors import ServiceError
+from admin_app.services.input_rules import parse_id
+from admin_app.spreadsheet import escape_spreadsheet_formula
 from admin_app.timefmt import local_time
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
-_MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
-
-
-def parse_row_id(value) -> int | None:
-    """A positive 32-bit id from request text, or None for anything else."""
-    if not isinstance(value, str) or not _ROW_ID.fullmatch(value):
-        return None
-    number = int(value)
-    return number if number <= _MAX_ROW_ID else None
-
-
 MAX_PAGE = 100_000
-
-
-# A number or a phone number ("-5", "+886 2 2345-6789", "+1 (555) 010-0000"): no letters or
-# function syntax, so a spreadsheet can at most do arithmetic with it; it is shown unchanged.
-_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ().\-/]*")
-
-
-def escape_spreadsheet_formula(value):
-    """Prefix a text cell that a spreadsheet would run as a formula (=, +, -, @, TAB, CR
-    first) with a quote, unless it is a plain number or phone number."""
-    if (
-        isinstance(value, str)
-        and value.startswith(FORMULA_PREFIXES)
-        and not _PLAIN_NUMBER.fullmatch(value)
-    ):
-        return "'" + value
-    return value
 
 
 def xlsx_cell_value(value):
@@ -315,7 +288,7 @@ class SecureModelView(PermissionMixin, ModelView):
 
     def get_one(self, id):
         # Flask-Admin hands ?id= to the database as is: "abc" or 2**40 is a 500 on PostgreSQL.
-        row_id = parse_row_id(id)
+        row_id = parse_id(id) if isinstance(id, str) else None
         return None if row_id is None else super().get_one(str(row_id))
 
     def action_denied_message(self, name: str) -> str | None:
@@ -389,6 +362,30 @@ class SecureModelView(PermissionMixin, ModelView):
         # Never flash database text (Flask-Admin shows str(exc) with SQL and parameters).
         current_app.logger.exception("admin view error in %s", self.endpoint)
         return False
+
+
+def list_tabs(view, param: str, current: Any, tabs: Iterable[dict]) -> list[dict]:
+    """The tabs over a list page (customers by status, review candidates by rule, the log by
+    kind): each tab dict gives its `value` (None: the default tab, no `param` in its address),
+    `label` and optionally `count` and other keys for the template. Each gets the list's
+    address with the current filters and search kept, `param` set and the page reset, and
+    `active` when its value is `current`."""
+    args = {k: v for k, v in request.args.items(multi=False) if k not in (param, "page")}
+    built = []
+    for tab in tabs:
+        value = tab["value"]
+        url = view.get_url(".index_view", **({} if value is None else {param: value}), **args)
+        built.append({**tab, "active": value == current, "url": url})
+    return built
+
+
+def operation_link(text: str, operation_id: int) -> Markup:
+    """`text`, then a link "Operation #N" to the operation's page in the log (flash messages)."""
+    return Markup('{}. <a href="{}">{}</a>').format(
+        text,
+        url_for("audit.details_view", id=operation_id),
+        _("Operation #%(id)d", id=operation_id),
+    )
 
 
 def badge(text: str, kind: str) -> Markup:

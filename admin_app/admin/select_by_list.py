@@ -16,14 +16,14 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from admin_app.admin.labels import ACTION_LABELS
 from admin_app.admin.secure import deny
-from admin_app.auth.roles import Permission
 from admin_app.auth.session import current_actor
 from admin_app.extensions import csrf
 from admin_app.models import StatusAction
+from admin_app.roles import Permission
 from admin_app.services import code_list, status_change
 from admin_app.services.errors import ServiceError, TooLarge
+from admin_app.services.labels import ACTION_LABELS
 
 # The body may hold the file and the form's other fields.
 REQUEST_LIMIT = code_list.MAX_FILE_BYTES + 1024 * 1024

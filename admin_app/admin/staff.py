@@ -8,9 +8,9 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from wtforms.validators import DataRequired, Length
 
 from admin_app.admin.secure import AdminForm, SecureModelView
-from admin_app.auth.roles import ROLES, Permission, Role
 from admin_app.auth.session import current_actor
 from admin_app.models import StaffUser
+from admin_app.roles import ROLES, Permission, Role
 from admin_app.services import staff
 
 ROLE_LABELS = {

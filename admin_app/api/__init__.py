@@ -13,9 +13,8 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Api
 
-from admin_app.api.errors import ApiError, api_error
+from admin_app.api.errors import API_PATH_PREFIX, ApiError, api_error
 from admin_app.api.schemas import ErrorSchema
-from admin_app.web import API_PATH_PREFIX
 
 API_SPEC_DEFAULTS = {
     "API_TITLE": "Customer Admin status API",

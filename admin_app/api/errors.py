@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 from admin_app.extensions import db
 from admin_app.services.errors import ServiceError
 
+API_PATH_PREFIX = "/api/"  # requests under it are API requests: JSON errors, no session
+
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",

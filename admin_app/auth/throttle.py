@@ -12,6 +12,7 @@ user exists, so known and unknown usernames behave the same. With several worker
 RATELIMIT_STORAGE_URI to a shared store (Redis); memory storage counts per process.
 """
 
+import importlib.util
 import time
 from datetime import timedelta
 
@@ -21,6 +22,18 @@ from limits import RateLimitItemPerSecond
 
 from admin_app.extensions import limiter
 from admin_app.security_log import security_event
+
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
+
+
+def require_storage_client(storage_uri: str) -> None:
+    """Refuse to start when RATELIMIT_STORAGE_URI names Redis but the `redis` client (the
+    optional extra `customer-admin[redis]`) is not installed."""
+    if storage_uri.startswith(REDIS_SCHEMES) and importlib.util.find_spec("redis") is None:
+        raise SystemExit(
+            "RATELIMIT_STORAGE_URI is a Redis address, but the redis client is not installed: "
+            "pip install 'customer-admin[redis]' (or use memory:// for a single process)."
+        )
 
 
 def normalise_username(username: str | None) -> str:

@@ -8,9 +8,9 @@ from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from admin_app.auth.roles import ROLES
 from admin_app.extensions import Model
 from admin_app.models.types import UTCDateTime, created_ts, intpk, updated_ts
+from admin_app.roles import ROLES
 
 
 def new_session_token() -> str:
@@ -34,7 +34,6 @@ class StaffUser(UserMixin, Model):
     # Rotated on logout, disable and role change: every older session cookie stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     failed_login_count: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[created_ts]
     updated_at: Mapped[updated_ts]

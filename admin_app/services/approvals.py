@@ -26,14 +26,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Table, func, select, update
 
-from admin_app.auth.roles import Permission, permissions_of
 from admin_app.extensions import db
 from admin_app.models import ApprovalRequest, Reason, StatusAction
 from admin_app.models.types import utcnow
+from admin_app.roles import Permission, permissions_of
 from admin_app.security_log import security_event
 from admin_app.services import revert, status_change
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from admin_app.services.transaction import write_transaction
 
@@ -158,7 +158,6 @@ def request_approval(
     Expired (snapshot gone)."""
     memo = memo or ""
     with write_transaction() as session:
-        lock_chain_head()
         request = status_change.load_request(snapshot_id)
         if request.created_by != actor.id:
             raise NotAllowed(_("This confirmation belongs to another user."))
@@ -219,7 +218,6 @@ def request_revert_approval(
     Conflict when a revert of that operation is already waiting for approval."""
     memo = memo or ""
     with write_transaction() as session:
-        lock_chain_head()
         operation = revert._revertible_operation(operation_id, confirming=True)
         existing = session.execute(
             select(ApprovalRequest.id).where(
@@ -351,7 +349,6 @@ def _decide(approval_id: int, status: str, *, actor: Actor, comment: str) -> Dec
     An expired request is marked expired (committed) and then refused."""
     expired_id = None
     with write_transaction() as session:
-        lock_chain_head()
         approval = _locked(session, approval_id)
         if status == CANCELLED:
             if approval.requested_by is None or approval.requested_by != actor.id:

@@ -9,7 +9,7 @@ its entries and the previous hash, and inserts the operation and its entries set
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -38,6 +38,8 @@ from admin_app.models.types import utcnow
 from admin_app.security_log import security_event
 from admin_app.services import log_head_guard
 from admin_app.services.actions import OperationAction
+from admin_app.services.input_rules import audit_text
+from admin_app.services.transaction import in_write_transaction
 
 ENTRIES_TABLE = cast(Table, AuditEntry.__table__)
 ENTRY_INSERT_BATCH = 2000
@@ -198,6 +200,23 @@ def _canonical_value(value: Any) -> Any:
     return value
 
 
+def changed_fields(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The `values` that differ from `row`'s attributes, compared as the log writes them."""
+    return {
+        name: value
+        for name, value in values.items()
+        if audit_text(getattr(row, name)) != audit_text(value)
+    }
+
+
+def field_entries(entity: str, row: Any, label: str, diff: Mapping[str, Any]) -> list[tuple]:
+    """One log entry per field in `diff`: `row`'s value before and the new one, as text."""
+    return [
+        (entity, row.id, label, name, audit_text(getattr(row, name)), audit_text(value))
+        for name, value in diff.items()
+    ]
+
+
 def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: str) -> str:
     """SHA-256 over the operation's hashed fields, each entry, and the previous hash."""
     digest = _operation_digest(row, prev_hash)
@@ -208,16 +227,14 @@ def operation_hash(row: dict[str, Any], entries: Iterable[Sequence], prev_hash: 
     return digest.hexdigest()
 
 
-def lock_chain_head() -> str:
-    """Lock the chain head row for this transaction and return the newest hash.
-
-    Every writer takes this lock first, so writers are serialised on PostgreSQL too (SQLite
-    already holds the writer lock); a check made after it cannot race another writer."""
-    locked = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1).with_for_update()
-    last_hash = db.session.execute(locked).scalar_one_or_none()
+def _chain_head_hash() -> str:
+    """The newest hash. The caller is inside `write_transaction()`, which already holds the
+    writers' lock (the head row on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    head = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+    last_hash = db.session.execute(head).scalar_one_or_none()
     if last_hash is None:  # the migration creates the row; this only heals a wiped table
         db.session.execute(insert(AuditChainHead).values(id=1, last_hash=GENESIS_HASH))
-        last_hash = db.session.execute(locked).scalar_one()
+        last_hash = db.session.execute(head).scalar_one()
     return last_hash
 
 
@@ -236,7 +253,9 @@ def append_operation(new: NewOperation) -> AppendedOperation:
 
     A database error here means the change cannot be audited: it is logged at CRITICAL
     (`audit_write_failed`) and re-raised, so the caller's transaction rolls back."""
-    prev_hash = lock_chain_head()
+    if not in_write_transaction():
+        raise RuntimeError("append_operation runs inside write_transaction(), which holds the lock")
+    prev_hash = _chain_head_hash()
     log_head_guard.check_before_append()
     try:
         appended = _insert(new, prev_hash)
@@ -263,7 +282,9 @@ def append_operation_from_select(new: NewOperation, entries: Select) -> Appended
     `append_operation` stores them."""
     if new.changed_count is None:
         raise ValueError("append_operation_from_select needs changed_count")
-    prev_hash = lock_chain_head()
+    if not in_write_transaction():
+        raise RuntimeError("append_operation runs inside write_transaction(), which holds the lock")
+    prev_hash = _chain_head_hash()
     log_head_guard.check_before_append()
     try:
         row = _operation_row(new, new.changed_count)

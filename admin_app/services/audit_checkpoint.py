@@ -36,7 +36,7 @@ from admin_app.models import AuditChainHead, AuditCheckpoint, AuditEntry, AuditO
 from admin_app.models.types import utcnow
 from admin_app.services.audit_verify import Finding, Link, Problem
 from admin_app.services.errors import CheckpointError
-from admin_app.services.transaction import write_transaction
+from admin_app.services.transaction import snapshot_session, write_transaction
 
 FORMAT = 1
 # Signed before the payload, so a signature made with the same key for anything else can
@@ -256,12 +256,7 @@ def take_checkpoint(signing_key: Ed25519PrivateKey) -> SignedCheckpoint:
 
     Raises CheckpointError when the chain head does not match the newest operation stored (a
     checkpoint must not vouch for a log that is already broken: run `audit verify`)."""
-    session = db.session
-    session.rollback()  # a fresh transaction, so the snapshot options below apply
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(
-            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        )
+    session = snapshot_session()
     try:
         head = session.execute(
             select(

@@ -35,7 +35,7 @@ from admin_app.services.audit import (
     canonical_json,
     entry_lines,
 )
-from admin_app.services.transaction import write_transaction
+from admin_app.services.transaction import snapshot_session, write_transaction
 
 STREAM_BATCH = 2000  # operations per fetch
 ENTRY_FETCH = 20_000  # entries per fetch (one round trip on PostgreSQL)
@@ -135,12 +135,7 @@ def verify_chain(
     SQLite), then commits one `audit_verifications` row. Returns what it found; raises only
     on database errors.
     """
-    session = db.session
-    session.rollback()  # a fresh transaction, so the snapshot options below apply
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(
-            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        )
+    session = snapshot_session()
     try:
         head = _read_head(session)
         stream = _LinkStream(session)

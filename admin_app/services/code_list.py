@@ -23,6 +23,7 @@ from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.services.customer_search import _lowered
 from admin_app.services.errors import InvalidInput, TooLarge
+from admin_app.spreadsheet import FORMULA_PREFIXES
 
 MAX_CODES = 100_000
 MAX_ROWS = 2 * MAX_CODES  # rows of a CSV/XLSX file, blank ones included
@@ -31,7 +32,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 LOOKUP_CHUNK = 10_000
 MAX_UNKNOWN_SHOWN = 50
 MAX_SUGGESTIONS = 3
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 # Header names that say "this column holds customer codes" (when no column is chosen).
 CODE_HEADERS = (
     "code",

@@ -9,13 +9,10 @@ from sqlalchemy import ColumnElement, String, func, literal, or_
 from sqlalchemy.sql.expression import collate
 
 from admin_app.models import Customer
+from admin_app.services.input_rules import escape_like
 
 SEARCH_COLUMNS = (Customer.code, Customer.name, Customer.email)
 MAX_TERM_LENGTH = 100
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _lowered(column, dialect: str):
@@ -31,7 +28,7 @@ def condition(search: str | None, *, dialect: str) -> ColumnElement[bool] | None
         term = term.lstrip("*").strip()
         if not term:
             return None
-        pattern = f"%{_escape_like(term)}%"
+        pattern = f"%{escape_like(term)}%"
         return or_(*(func.lower(column).like(pattern, escape="\\") for column in SEARCH_COLUMNS))
     if not term:
         return None

@@ -3,34 +3,30 @@
 Each call is one logged operation with one entry per changed field.
 """
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from admin_app.auth.roles import Permission, permissions_of
 from admin_app.models import SEGMENTS, Customer
 from admin_app.models.types import utcnow
+from admin_app.roles import Permission, permissions_of
+from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation
+from admin_app.services.audit import (
+    Actor,
+    NewOperation,
+    append_operation,
+    changed_fields,
+    field_entries,
+)
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
 
-EDITABLE_FIELDS = (
-    "code",
-    "name",
-    "email",
-    "phone",
-    "segment",
-    "credit_limit",
-    "balance",
-    "contract_end",
-)
 # Money fields: only roles with Permission.EDIT_CREDIT may set them (a clerk edits contacts).
 CREDIT_FIELDS = ("credit_limit", "balance")
-_MAX_LENGTHS = {"code": 32, "name": 200, "email": 254, "phone": 40}
 
 
 def may_edit_credit(actor: Actor) -> bool:
@@ -43,44 +39,19 @@ def _refuse_credit_changes(names, actor: Actor) -> None:
         raise NotAllowed(_("You are not allowed to change balances or credit limits."))
 
 
-def _audit_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _clean(changes: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            _("These fields cannot be edited: %(names)s.", names=", ".join(sorted(unknown)))
-        )
-    cleaned = {}
-    for name, value in changes.items():
-        if isinstance(value, str):
-            value = value.strip()
-            if "\x00" in value:
-                raise InvalidInput(_("%(field)s contains invalid characters.", field=name))
-            if len(value) > _MAX_LENGTHS.get(name, 200):
-                raise InvalidInput(_("%(field)s is too long.", field=name))
-            value = value or None
-        if name in ("credit_limit", "balance"):
-            try:
-                value = Decimal(value if value is not None else 0).quantize(Decimal("0.01"))
-            except (InvalidOperation, ValueError, TypeError):
-                raise InvalidInput(_("%(field)s must be a number.", field=name)) from None
-            if not value.is_finite() or abs(value) >= Decimal("1e12"):
-                raise InvalidInput(_("%(field)s is out of range.", field=name))
-        cleaned[name] = value
-    if "code" in cleaned and not cleaned["code"]:
-        raise InvalidInput(_("Code is required."))
-    if "name" in cleaned and not cleaned["name"]:
-        raise InvalidInput(_("Name is required."))
-    if "segment" in cleaned and cleaned["segment"] not in SEGMENTS:
-        raise InvalidInput(_("Segment must be one of: %(names)s.", names=", ".join(SEGMENTS)))
-    return cleaned
+RULES: dict[str, input_rules.Rule] = {
+    "code": input_rules.Text(_l("Code"), max_length=32, required=True),
+    "name": input_rules.Text(_l("Name"), max_length=200, required=True),
+    "email": input_rules.Text(_l("Email"), max_length=254),
+    "phone": input_rules.Text(_l("Phone"), max_length=40),
+    "segment": input_rules.Choice(
+        SEGMENTS, _l("Segment must be one of: %(names)s."), placeholder="names"
+    ),
+    "credit_limit": input_rules.Money(_l("Credit limit")),
+    "balance": input_rules.Money(_l("Balance")),
+    "contract_end": input_rules.OptionalDate(_l("Contract end")),
+}
+EDITABLE_FIELDS = tuple(RULES)
 
 
 def _ensure_code_free(session, code: str, customer_id: int | None = None) -> None:
@@ -93,7 +64,7 @@ def _ensure_code_free(session, code: str, customer_id: int | None = None) -> Non
 
 def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
     """Create an active customer and log it. Commits. Returns the new id."""
-    cleaned = _clean(fields)
+    cleaned = input_rules.clean(fields, RULES)
     if not cleaned.get("code") or not cleaned.get("name"):
         raise InvalidInput(_("Code and name are required."))
     _refuse_credit_changes([name for name in CREDIT_FIELDS if cleaned.get(name)], actor)
@@ -107,7 +78,7 @@ def create_customer(fields: dict[str, Any], *, actor: Actor) -> int:
                 actor=actor,
                 action=OperationAction.CUSTOMER_CREATE,
                 entries=[
-                    ("customer", customer.id, customer.code, name, None, _audit_text(value))
+                    ("customer", customer.id, customer.code, name, None, audit_text(value))
                     for name, value in cleaned.items()
                     if value is not None
                 ],
@@ -147,7 +118,7 @@ def update_details(
     customer changed since `expected_version`.
     """
     expected_version = _version(expected_version)
-    cleaned = _clean(changes)
+    cleaned = input_rules.clean(changes, RULES)
     with write_transaction() as session:
         customer = session.execute(
             select(Customer).where(Customer.id == customer_id).with_for_update()
@@ -158,25 +129,11 @@ def update_details(
             raise Conflict(_("This customer was changed by someone else. Reload and try again."))
         if "code" in cleaned:
             _ensure_code_free(session, cleaned["code"], customer_id)
-        diff = {
-            name: value
-            for name, value in cleaned.items()
-            if _audit_text(getattr(customer, name)) != _audit_text(value)
-        }
+        diff = changed_fields(customer, cleaned)
         if not diff:
             return 0
         _refuse_credit_changes(diff, actor)
-        entries = [
-            (
-                "customer",
-                customer.id,
-                customer.code,
-                name,
-                _audit_text(getattr(customer, name)),
-                _audit_text(value),
-            )
-            for name, value in diff.items()
-        ]
+        entries = field_entries("customer", customer, customer.code, diff)
         session.execute(
             update(Customer)
             .where(Customer.id == customer_id, Customer.version == customer.version)

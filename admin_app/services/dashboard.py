@@ -21,15 +21,10 @@ class DashboardSummary:
     last_verification: AuditVerification | None = None
 
 
-def status_counts() -> dict[str, int]:
-    """Customers per status, every status present (zero when none)."""
-    return customer_counts.status_counts()
-
-
 def summary(recent: int = 10) -> DashboardSummary:
     """Customers per status, and the `recent` newest business operations (sign-ins apart;
     none when `recent` is 0: for roles that may not read the log)."""
-    counts = status_counts()
+    counts = customer_counts.status_counts()
     operations = (
         db.session.execute(
             select(AuditOperation)

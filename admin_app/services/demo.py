@@ -13,9 +13,9 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
-from admin_app.auth.roles import ROLES
 from admin_app.models import Customer, Order, Reason, ReviewRule, StaffUser
 from admin_app.models.types import utcnow
+from admin_app.roles import ROLES
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput

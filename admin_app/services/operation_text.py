@@ -17,48 +17,25 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from admin_app.admin.labels import SEGMENT_LABELS, reason_label, status_label
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason
+from admin_app.services import labels
 from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
 from admin_app.services.authentication import UNKNOWN_USERNAME
+from admin_app.services.labels import SEGMENT_LABELS, reason_label, status_label
 from admin_app.timefmt import local_text
 
 SCOPE_NAMES_SHOWN = 5
 TIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
 
-ENTITY_LABELS = {
-    "customer": _l("Customer"),
-    "order": _l("Order"),
-    "staff_user": _l("Staff user"),
-    "reason": _l("Reason"),
-    "review_rule": _l("Review rule"),
-}
+# The log's sentences use the labels of services/labels.py, a few worded for a sentence.
 FIELD_LABELS = {
-    "status": _l("Status"),
+    **labels.FIELD_LABELS,
     "status_reason": _l("Status reason"),
-    "code": _l("Code"),
-    "name": _l("Name"),
-    "email": _l("Email"),
-    "phone": _l("Phone"),
-    "segment": _l("Segment"),
-    "credit_limit": _l("Credit limit"),
-    "balance": _l("Balance"),
-    "contract_end": _l("Contract end"),
-    "last_order_at": _l("Last order"),
     "review_kept_until": _l("Kept out of review until"),
-    "number": _l("Order number"),
-    "customer": _l("Customer"),
-    "amount": _l("Amount"),
-    "ordered_at": _l("Ordered at"),
-    "role": _l("Role"),
-    "is_active": _l("Active"),
-    "password": _l("Password"),
     "username": _l("Username"),
     "label": _l("Label"),
     "label_zh": _l("Chinese label"),
-    "enabled": _l("Enabled"),
-    "scheduled_status": _l("Scheduled status"),
 }
 LOGIN_OUTCOMES = {
     "ok": "",
@@ -107,7 +84,7 @@ def field_label(field: str) -> str:
 
 
 def entity_label(entity: str) -> str:
-    return str(ENTITY_LABELS.get(entity, entity))
+    return str(labels.ENTITY_LABELS.get(entity, entity))
 
 
 def reason_labels(codes: Iterable[str | None] = ()) -> dict[str, str]:

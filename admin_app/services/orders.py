@@ -7,10 +7,9 @@ so it is not an operation in the log). A placed order is one logged operation `o
 moves the customer's `last_order_at` forward and bumps its version.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -19,13 +18,12 @@ from sqlalchemy import func, insert, select, update
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerStatus, Order
 from admin_app.models.types import utcnow
+from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
-from admin_app.services.errors import CustomerNotActive, InvalidInput, NotFound
+from admin_app.services.audit import Actor, NewOperation, append_operation
+from admin_app.services.errors import CustomerNotActive, NotFound
 from admin_app.services.transaction import write_transaction
 
-MAX_AMOUNT = Decimal("1e12")
-AMOUNT_PATTERN = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 NUMBER_PREFIX = "SO"
 RECENT_ORDERS = 20
 
@@ -52,25 +50,7 @@ class PlacedOrder:
 def clean_amount(value) -> Decimal:
     """The amount as a positive Decimal with two places ("1,250.50" is accepted); raises
     InvalidInput for anything else (more decimals, exponents, NaN, zero, too large)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str):
-        value = value.strip().replace(",", "")
-        if not AMOUNT_PATTERN.fullmatch(value):
-            raise InvalidInput(_("The amount must be a number with at most two decimals."))
-    if not isinstance(value, (str, Decimal)):
-        raise InvalidInput(_("The amount must be a number."))
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise InvalidInput(_("The amount must be a number.")) from None
-    if not amount.is_finite() or int(amount.as_tuple().exponent) < -2:
-        raise InvalidInput(_("The amount must be a number with at most two decimals."))
-    if amount <= 0:
-        raise InvalidInput(_("The amount must be greater than zero."))
-    if amount >= MAX_AMOUNT:
-        raise InvalidInput(_("The amount is too large."))
-    return amount.quantize(Decimal("0.01"))
+    return input_rules.money(value, field=_("Amount"), positive=True)
 
 
 def _next_number(session) -> str:
@@ -94,7 +74,6 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
     amount = clean_amount(amount)
     with write_transaction() as session:
         # Chain head first, as status_change.execute does: one lock order for every writer.
-        lock_chain_head()
         customer = session.execute(
             select(Customer).where(Customer.id == customer_id).with_for_update()
         ).scalar_one_or_none()

@@ -11,14 +11,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import (
+    Actor,
+    NewOperation,
+    append_operation,
+    changed_fields,
+    field_entries,
+)
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
+from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
 
 CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -26,67 +35,23 @@ ACTION_FLAGS = ("for_deactivate", "for_freeze", "for_reactivate")
 BOOLEAN_FIELDS = (*ACTION_FLAGS, "memo_required", "requires_approval", "enabled")
 EDITABLE_FIELDS = ("label", "label_zh", "label_zh_hant", *BOOLEAN_FIELDS, "position")
 CREATE_FIELDS = ("code", *EDITABLE_FIELDS)
-LABEL_MAX_LENGTH = 120
 MAX_POSITION = 10_000
 
 
-def audit_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _clean_text(name: str, value: Any, *, required: bool) -> str | None:
-    text = "" if value is None else str(value).strip()
-    if "\x00" in text or not text.isprintable():
-        raise InvalidInput(_("%(field)s contains invalid characters.", field=name))
-    if len(text) > LABEL_MAX_LENGTH:
-        raise InvalidInput(
-            _(
-                "%(field)s is too long (at most %(max)d characters).",
-                field=name,
-                max=LABEL_MAX_LENGTH,
-            )
-        )
-    if required and not text:
-        raise InvalidInput(_("%(field)s is required.", field=name))
-    return text or None
-
-
-def _clean(fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise InvalidInput(
-            _("These fields cannot be changed: %(fields)s.", fields=", ".join(sorted(unknown)))
-        )
-    cleaned: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name == "code":
-            code = str(value or "").strip()
-            if not CODE_PATTERN.fullmatch(code):
-                raise InvalidInput(
-                    _("Code: 1 to 32 lowercase letters, digits or _, starting with a letter.")
-                )
-            cleaned[name] = code
-        elif name == "label":
-            cleaned[name] = _clean_text(_("Label"), value, required=True)
-        elif name == "label_zh":
-            cleaned[name] = _clean_text(_("Simplified Chinese label"), value, required=False)
-        elif name == "label_zh_hant":
-            cleaned[name] = _clean_text(_("Traditional Chinese label"), value, required=False)
-        elif name in BOOLEAN_FIELDS:
-            cleaned[name] = bool(value)
-        elif name == "position":
-            try:
-                position = int(value if value not in (None, "") else 0)
-            except (TypeError, ValueError):
-                raise InvalidInput(_("Position must be a whole number.")) from None
-            if not 0 <= position <= MAX_POSITION:
-                raise InvalidInput(_("Position must be between 0 and %(max)d.", max=MAX_POSITION))
-            cleaned[name] = position
-    return cleaned
+RULES: dict[str, input_rules.Rule] = {
+    "code": input_rules.Text(
+        _l("Code"),
+        max_length=32,
+        required=True,
+        pattern=CODE_PATTERN,
+        pattern_message=_l("Code: 1 to 32 lowercase letters, digits or _, starting with a letter."),
+    ),
+    "label": input_rules.Text(_l("Label"), required=True),
+    "label_zh": input_rules.Text(_l("Simplified Chinese label")),
+    "label_zh_hant": input_rules.Text(_l("Traditional Chinese label")),
+    **{name: bool for name in BOOLEAN_FIELDS},
+    "position": input_rules.WholeNumber(_l("Position in lists"), 0, MAX_POSITION, empty=0),
+}
 
 
 def _ensure_applies_to_an_action(values: dict[str, Any]) -> None:
@@ -97,7 +62,7 @@ def _ensure_applies_to_an_action(values: dict[str, Any]) -> None:
 def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
     """Create a reason and log it (one entry per field). Commits. Returns its id.
     Raises InvalidInput, or Conflict when the code is taken."""
-    cleaned = _clean(fields, CREATE_FIELDS)
+    cleaned = input_rules.clean(fields, RULES, only=CREATE_FIELDS)
     if "code" not in cleaned or "label" not in cleaned:
         raise InvalidInput(_("Code and label are required."))
     values = {
@@ -114,7 +79,6 @@ def create_reason(fields: dict[str, Any], *, actor: Actor) -> int:
     }
     _ensure_applies_to_an_action(values)
     with write_transaction() as session:
-        lock_chain_head()
         taken = session.execute(
             select(Reason.id).where(func.lower(Reason.code) == values["code"].lower())
         ).first()
@@ -144,35 +108,20 @@ def update_reason(reason_id: int, changes: dict[str, Any], *, actor: Actor) -> i
     """Apply `changes` (never the code) and log one entry per changed field. Commits.
     Returns how many fields changed (0: nothing written, nothing logged).
     Raises NotFound or InvalidInput."""
-    cleaned = _clean(changes, EDITABLE_FIELDS)
+    cleaned = input_rules.clean(changes, RULES, only=EDITABLE_FIELDS)
     with write_transaction() as session:
-        lock_chain_head()
         reason = session.execute(
             select(Reason).where(Reason.id == reason_id).with_for_update()
         ).scalar_one_or_none()
         if reason is None:
             raise NotFound(_("This reason does not exist."))
-        diff = {
-            name: value
-            for name, value in cleaned.items()
-            if audit_text(getattr(reason, name)) != audit_text(value)
-        }
+        diff = changed_fields(reason, cleaned)
         if not diff:
             return 0
         _ensure_applies_to_an_action(
             {flag: diff.get(flag, getattr(reason, flag)) for flag in ACTION_FLAGS}
         )
-        entries = [
-            (
-                "reason",
-                reason.id,
-                reason.code,
-                name,
-                audit_text(getattr(reason, name)),
-                audit_text(value),
-            )
-            for name, value in diff.items()
-        ]
+        entries = field_entries("reason", reason, reason.code, diff)
         session.execute(
             update(Reason)
             .where(Reason.id == reason_id)

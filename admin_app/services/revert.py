@@ -18,7 +18,7 @@ from admin_app.models import AuditEntry, AuditOperation, Customer, StatusAction
 from admin_app.models.types import utcnow
 from admin_app.services import history
 from admin_app.services.actions import REVERTIBLE_ACTIONS, OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import ConfirmationUsed, Conflict, InvalidInput, NotAllowed, NotFound
 from admin_app.services.status_change import (
     ID_CHUNK,
@@ -146,7 +146,6 @@ def execute(
         raise NotAllowed(_("This confirmation belongs to another user."))
     memo = memo or ""
     with write_transaction() as session:
-        lock_chain_head()
         _revertible_operation(operation_id, confirming=True)
         reason = validated_reason(None, reason_code, memo)
         _refuse_when_approval_required(operation_id, reason.code)

@@ -34,15 +34,15 @@ from admin_app.models import (
     ReviewRule,
 )
 from admin_app.models.types import utcnow
+from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput
 from admin_app.services.transaction import write_transaction
 
 REVIEW_COMPLETE = OperationAction.REVIEW_COMPLETE
 REVIEW_KEEP = OperationAction.REVIEW_KEEP
 MAX_KEEP_DAYS = 730
-MEMO_MAX_LENGTH = 1000
 ID_CHUNK = 5000
 STREAM_BATCH = 1000
 
@@ -353,14 +353,12 @@ def keep_in_review(
             _("The keep-until date must be after today and within %(max)d days.", max=MAX_KEEP_DAYS)
         )
     memo = (memo or "").strip()
-    if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("The memo must be at most %(max)d characters.", max=MEMO_MAX_LENGTH))
+    memo = input_rules.memo(memo)
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         raise InvalidInput(_("Select at least one customer."))
     entries: list[tuple] = []
     with write_transaction() as session:
-        lock_chain_head()
         now = utcnow()
         for start in range(0, len(ids), ID_CHUNK):
             chunk = ids[start : start + ID_CHUNK]
@@ -426,10 +424,8 @@ def complete_review(*, actor: Actor, memo: str = "") -> CompletedReview:
     """Record that the review was done: one `review_complete` operation whose scope holds the
     candidate count now and each enabled rule's count. Changes no customer. Commits once."""
     memo = (memo or "").strip()
-    if "\x00" in memo or len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(_("The memo must be at most %(max)d characters.", max=MEMO_MAX_LENGTH))
+    memo = input_rules.memo(memo)
     with write_transaction():
-        lock_chain_head()
         now = utcnow()
         rules = load_rules()
         counts = count_candidates(rules, now=now)

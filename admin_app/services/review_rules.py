@@ -9,97 +9,39 @@ are disabled, never deleted, so the review history keeps making sense.
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from admin_app.models import SEGMENTS, Reason, ReviewRule
 from admin_app.models.types import utcnow
+from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput, NotFound
-from admin_app.services.reasons import audit_text
+from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
 
-FIELDS = (
-    "name",
-    "name_zh",
-    "name_zh_hant",
-    "segment",
-    "inactivity_days",
-    "flag_over_credit",
-    "contract_ended_days",
-    "reason_id",
-    "enabled",
-)
 NAME_MAX_LENGTH = 120
 MAX_DAYS = 3650
 
 
-def _days(label: str, value: Any, *, minimum: int) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(_("%(field)s must be a whole number of days.", field=label)) from None
-    if not minimum <= days <= MAX_DAYS:
-        raise InvalidInput(
-            _(
-                "%(field)s must be between %(min)d and %(max)d days.",
-                field=label,
-                min=minimum,
-                max=MAX_DAYS,
-            )
-        )
-    return days
-
-
-def _clean(fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - set(FIELDS)
-    if unknown:
-        raise InvalidInput(
-            _("These fields cannot be changed: %(fields)s.", fields=", ".join(sorted(unknown)))
-        )
-    cleaned: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name == "name":
-            text = str(value or "").strip()
-            if not text or len(text) > NAME_MAX_LENGTH or not text.isprintable():
-                raise InvalidInput(
-                    _("Name: 1 to %(max)d printable characters.", max=NAME_MAX_LENGTH)
-                )
-            cleaned[name] = text
-        elif name in ("name_zh", "name_zh_hant"):
-            text = str(value or "").strip()
-            if len(text) > NAME_MAX_LENGTH or not text.isprintable():
-                raise InvalidInput(
-                    _("Name: 1 to %(max)d printable characters.", max=NAME_MAX_LENGTH)
-                )
-            cleaned[name] = text or None
-        elif name == "segment":
-            segment = str(value or "").strip() or None
-            if segment is not None and segment not in SEGMENTS:
-                raise InvalidInput(
-                    _(
-                        "Segment must be empty (all) or one of: %(segments)s.",
-                        segments=", ".join(SEGMENTS),
-                    )
-                )
-            cleaned[name] = segment
-        elif name == "inactivity_days":
-            cleaned[name] = _days(_("Inactive for"), value, minimum=1)
-        elif name == "contract_ended_days":
-            cleaned[name] = _days(_("Contract ended"), value, minimum=0)
-        elif name in ("flag_over_credit", "enabled"):
-            cleaned[name] = bool(value)
-        elif name == "reason_id":
-            if value in (None, ""):
-                cleaned[name] = None
-            else:
-                try:
-                    cleaned[name] = int(value)
-                except (TypeError, ValueError):
-                    raise InvalidInput(_("Unknown reason.")) from None
-    return cleaned
+RULES: dict[str, input_rules.Rule] = {
+    "name": input_rules.Text(_l("Name"), max_length=NAME_MAX_LENGTH, required=True),
+    "name_zh": input_rules.Text(_l("Name (Simplified Chinese)"), max_length=NAME_MAX_LENGTH),
+    "name_zh_hant": input_rules.Text(_l("Name (Traditional Chinese)"), max_length=NAME_MAX_LENGTH),
+    "segment": input_rules.Choice(
+        SEGMENTS,
+        _l("Segment must be empty (all) or one of: %(segments)s."),
+        optional=True,
+        placeholder="segments",
+    ),
+    "inactivity_days": input_rules.WholeNumber(_l("Inactive for"), 1, MAX_DAYS, days=True),
+    "flag_over_credit": bool,
+    "contract_ended_days": input_rules.WholeNumber(_l("Contract ended"), 0, MAX_DAYS, days=True),
+    "reason_id": input_rules.OptionalId(_l("Unknown reason.")),
+    "enabled": bool,
+}
+FIELDS = tuple(RULES)
 
 
 def _check(session, values: dict[str, Any]) -> str | None:
@@ -148,12 +90,11 @@ def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
         "contract_ended_days": None,
         "reason_id": None,
         "enabled": True,
-        **_clean(fields),
+        **input_rules.clean(fields, RULES),
     }
     if "name" not in values:
         raise InvalidInput(_("Name is required."))
     with write_transaction() as session:
-        lock_chain_head()
         _check(session, values)
         codes = _reason_codes(session)
         rule = ReviewRule(**values)
@@ -184,9 +125,8 @@ def create_rule(fields: dict[str, Any], *, actor: Actor) -> int:
 def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
     """Apply `changes` and log one entry per changed field. Commits. Returns how many fields
     changed (0: nothing written, nothing logged). Raises NotFound or InvalidInput."""
-    cleaned = _clean(changes)
+    cleaned = input_rules.clean(changes, RULES)
     with write_transaction() as session:
-        lock_chain_head()
         rule = session.execute(
             select(ReviewRule).where(ReviewRule.id == rule_id).with_for_update(of=ReviewRule)
         ).scalar_one_or_none()

@@ -54,7 +54,7 @@ from admin_app.models import (
 from admin_app.models.types import UTCDateTime, utcnow
 from admin_app.services import status_change
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Expired, InvalidInput, NotAllowed
 from admin_app.services.transaction import write_transaction
 from admin_app.timefmt import default_time_zone, is_time_zone
@@ -265,7 +265,6 @@ def _schedule(request_id, actor, reason_code, memo, action, when: When) -> Sched
     item = StatusChangeRequestItem
     allowed = [s.value for s in action.allowed_from]
     with write_transaction() as session:
-        lock_chain_head()
         request = _request(request_id)
         if request.created_by != actor.id:
             raise NotAllowed(_("This confirmation belongs to another user."))
@@ -477,7 +476,6 @@ def run_due(*, now: datetime | None = None, actor: Actor | None = None) -> RunRe
 def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
     sc = ScheduledChange
     with write_transaction() as session:
-        lock_chain_head()  # the one lock: a concurrent runner waits here, then finds the claim
         first = session.execute(
             select(sc.due_at, sc.action, sc.reason_code, sc.memo)
             .where(sc.status == PENDING, sc.due_at <= as_of)
@@ -618,7 +616,6 @@ def cancel(change_ids: Sequence[int], *, actor: Actor) -> int:
         return 0
     sc = ScheduledChange
     with write_transaction() as session:
-        lock_chain_head()
         rows = session.execute(
             select(sc.id, sc.customer_id, Customer.code, sc.action, sc.due_at)
             .join(Customer, Customer.id == sc.customer_id)

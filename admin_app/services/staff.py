@@ -11,13 +11,15 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
+from zxcvbn import zxcvbn
 
-from admin_app.auth.roles import ROLES, Role
 from admin_app.models import StaffUser
 from admin_app.models.user import new_session_token
+from admin_app.roles import ROLES, Role
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation, lock_chain_head
+from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
+from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
 
 PASSWORD_MIN_LENGTH = 12
@@ -57,6 +59,10 @@ def password_problem(password: str, username: str = "") -> str | None:
         return _("Password must not be the username.")
     if password.lower() in COMMON_PASSWORDS:
         return _("This password is too common; choose another.")
+    # zxcvbn estimates how many guesses the password takes (dictionaries, names, keyboard
+    # patterns, dates, l33t, the username); below 3 an offline attack on a leaked hash wins.
+    if zxcvbn(password, user_inputs=[username], max_length=PASSWORD_MAX_LENGTH)["score"] < 3:
+        return _("This password is too easy to guess; use a longer phrase of unrelated words.")
     return None
 
 
@@ -110,10 +116,6 @@ def create_user(username: str, *, role: str, password: str, actor: Actor) -> Sta
 PASSWORD_CHANGED = "(changed)"  # what the log records for a new password: never the password
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def update_user(
     user_id: int,
     *,
@@ -136,7 +138,8 @@ def update_user(
             )
         )
     with write_transaction() as session:
-        lock_chain_head()  # serialises staff changes, so two admins cannot demote each other
+        # The writers' lock (write_transaction) serialises staff changes, so two admins
+        # cannot demote each other.
         user = session.execute(
             select(StaffUser).where(StaffUser.id == user_id).with_for_update()
         ).scalar_one_or_none()
@@ -156,8 +159,8 @@ def update_user(
                     user.id,
                     user.username,
                     "is_active",
-                    _flag(user.is_active),
-                    _flag(is_active),
+                    audit_text(user.is_active),
+                    audit_text(is_active),
                 )
             )
             values["is_active"] = is_active

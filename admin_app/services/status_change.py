@@ -13,7 +13,6 @@ With `services.revert` (which puts an operation's customers back, the same way),
 that changes a customer's status.
 """
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from admin_app.models import (
     StatusChangeRequestItem,
 )
 from admin_app.models.types import utcnow
+from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import (
     Actor,
@@ -59,14 +59,11 @@ from admin_app.services.audit import (
     append_operation,
     append_operation_from_select,
     canonical_json,
-    lock_chain_head,
 )
-from admin_app.services.errors import ConfirmationUsed, Expired, InvalidInput, NotAllowed, TooLarge
+from admin_app.services.errors import ConfirmationUsed, Expired, InvalidInput, NotAllowed
+from admin_app.services.input_rules import MAX_ID, parse_rowids
 from admin_app.services.transaction import write_transaction
 
-ROWID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
-MAX_ROWID = 2**63 - 1
-MEMO_MAX_LENGTH = 1000
 ID_CHUNK = 5000
 RECENT_ORDER_DAYS = 30
 REQUEST_RETENTION = timedelta(days=1)
@@ -88,40 +85,6 @@ def parse_action(value: str | None) -> StatusAction:
         return StatusAction(value or "")
     except ValueError:
         raise InvalidInput(_("Unknown action.")) from None
-
-
-def parse_rowids(values: Sequence[str], *, limit: int) -> list[int]:
-    """Strictly parse checked row ids: positive decimal integers in BIGINT range, no signs,
-    spaces, leading zeros or non-ASCII digits. Duplicates collapse; order is kept."""
-    if not values:
-        raise InvalidInput(_("Select at least one customer. No customers were changed."))
-    ids: dict[int, None] = {}
-    for value in values:
-        if not isinstance(value, str) or not ROWID_PATTERN.fullmatch(value) or not value.isascii():
-            raise InvalidInput(
-                _(
-                    "Invalid customer id: %(value)s. No customers were changed.",
-                    value=repr(value[:40]),
-                )
-            )
-        number = int(value)
-        if number > MAX_ROWID:
-            raise InvalidInput(
-                _(
-                    "Invalid customer id: %(value)s. No customers were changed.",
-                    value=repr(value[:40]),
-                )
-            )
-        ids[number] = None
-    if len(ids) > limit:
-        raise TooLarge(
-            _(
-                'At most %(limit)s checked customers per operation; use "select all matching" '
-                "for more. No customers were changed.",
-                limit=format(limit, ","),
-            )
-        )  # noqa: E501
-    return list(ids)
 
 
 @dataclass(frozen=True)
@@ -266,7 +229,7 @@ def _snapshot_query(session, request_id: str, matching: Select, *, offset: int) 
 def matches_snapshot(request_id: str, posted_ids: Sequence[str]) -> bool:
     """True when `posted_ids` name exactly the customers of the request's snapshot."""
     try:
-        posted = set(parse_rowids(posted_ids, limit=MAX_ROWID))
+        posted = set(parse_rowids(posted_ids, limit=MAX_ID))
     except InvalidInput:
         return False
     snapshot = set(
@@ -494,12 +457,7 @@ def validated_reason(action: StatusAction | None, reason_code: str | None, memo:
         or (action is not None and not reason.applies_to(action.value))
     ):
         raise InvalidInput(_("This reason cannot be used for this action."), field="reason")
-    if "\x00" in memo:
-        raise InvalidInput(_("Memo contains invalid characters."), field="memo")
-    if len(memo) > MEMO_MAX_LENGTH:
-        raise InvalidInput(
-            _("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH), field="memo"
-        )
+    memo = input_rules.memo(memo)
     if reason.memo_required and not memo.strip():
         raise InvalidInput(_("This reason requires a memo."), field="memo")
     return reason
@@ -541,7 +499,6 @@ def execute(
     """
     memo = memo or ""
     with write_transaction() as session:
-        lock_chain_head()
         request = _load_request(request_id)
         if request.created_by != actor.id:
             raise NotAllowed(_("This confirmation belongs to another user."))

@@ -6,6 +6,8 @@ race another writer and two writers cannot deadlock:
   writers queue on the busy timeout instead of failing half-way with "database is locked".
 - PostgreSQL: the first statement locks the audit chain head row (SELECT ... FOR UPDATE).
   Every write appends to the operation log, which needs that lock anyway.
+This is the only place that takes the lock: `audit.append_operation` refuses to run outside a
+write transaction instead of locking on its own.
 """
 
 import sqlite3
@@ -25,6 +27,12 @@ from admin_app.services.errors import Busy, ConnectionLost, StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
+def in_write_transaction() -> bool:
+    """True inside the block of `write_transaction()` (so the writers' lock is held)."""
+    return _writing.get()
 
 
 @event.listens_for(Engine, "connect")
@@ -72,6 +80,18 @@ def _begin_sqlite_transaction(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
+def snapshot_session() -> scoped_session:
+    """The session in a fresh read transaction that sees one snapshot of the database
+    (REPEATABLE READ, read-only on PostgreSQL; SQLite's read transaction is one already)."""
+    session = db.session
+    session.rollback()  # a fresh transaction, so the snapshot options below apply
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+    return session
+
+
 @contextmanager
 def write_transaction() -> Iterator[scoped_session]:
     """Run the block in one new write transaction; commit on success, roll back on error.
@@ -92,6 +112,7 @@ def write_transaction() -> Iterator[scoped_session]:
         raise
     finally:
         _begin_immediate.reset(token)
+    writing = _writing.set(True)
     try:
         yield session
         session.commit()
@@ -104,6 +125,8 @@ def write_transaction() -> Iterator[scoped_session]:
         session.rollback()
         log_head_guard.forget_pending(session)
         raise
+    finally:
+        _writing.reset(writing)
     log_head_guard.record_committed(session)
 
 

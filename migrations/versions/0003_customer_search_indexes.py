@@ -1,7 +1,7 @@
 """customer search indexes: case-insensitive prefix search on code, name and email
 
 Expression indexes, different per database (PostgreSQL compares them in the "C" collation so
-a range scan is a prefix match). Autogenerate skips them (see extensions.include_object).
+a range scan is a prefix match). Autogenerate skips them (see migrations/hooks.py).
 
 Revision ID: 0003
 Revises: 0002

@@ -2,7 +2,7 @@
 
 An expression index on audit_entries (entity, lower(entity_label)), so the log's customer-code
 filter (services.history.operations_of_customer_code) finds `c000006` as `C000006` by index,
-not by scanning every entry. Made by hand; autogenerate skips it (extensions.include_object).
+not by scanning every entry. Made by hand; autogenerate skips it (migrations/hooks.py).
 The log's rows are not touched: every hash stays as it is.
 
 Revision ID: 0006

@@ -26,6 +26,12 @@ from tests.security.conftest import text
         ("password123456", "too common"),
         ("PASSWORD123456", "too common"),
         ("Maximilian-Jr", "must not be the username"),
+        # Not in the short list of common passwords, but zxcvbn sees keyboard rows, repeats,
+        # names with a year, and the username inside the password.
+        ("qwertyuiop[]", "too easy to guess"),
+        ("Kq7#Kq7#Kq7#Kq7#", "too easy to guess"),
+        ("jennifer2026!", "too easy to guess"),
+        ("maximilian-jr-12", "too easy to guess"),
     ],
 )
 def test_refused_passwords(app, password, problem):
@@ -38,7 +44,7 @@ def test_refused_passwords(app, password, problem):
 @pytest.mark.parametrize("length", [12, 64, 128])
 def test_long_passwords_round_trip_through_login(app, client, length):
     """ASVS 2.1.2: 12 to 128 characters are accepted, and the whole password counts."""
-    password = ("Kq7#" * 40)[:length]
+    password = "".join(chr(0x21 + (i * 37) % 94) for i in range(length))  # no pattern in it
     staff_service.create_user("longpass", role="clerk", password=password, actor=Actor.cli())
     assert (
         client.post("/login", data={"username": "longpass", "password": password}).status_code
@@ -55,6 +61,18 @@ def test_a_129_character_password_at_login_is_a_clean_400(client, staff):
     response = client.post("/login", data={"username": "admin", "password": "x" * 129})
     assert response.status_code == 400
     assert "Invalid username or password." in text(response)
+
+
+def test_a_passphrase_of_unrelated_words_is_accepted(app):
+    staff_service.create_user(
+        "pat", role="clerk", password="Summer-Taipei-Lantern", actor=Actor.cli()
+    )
+    assert staff_service.password_problem("tr0ub4dor&3x", "pat") is None
+
+
+def test_the_guessability_message_is_translated(app):
+    with app.test_request_context(headers={"Accept-Language": "zh-TW"}):
+        assert "太容易被猜到" in staff_service.password_problem("qwertyuiop[]", "pat")
 
 
 def test_cli_applies_the_policy(runner):
