@@ -66,7 +66,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReviewView(name=_l("Review"), endpoint="review"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
     admin.add_view(ApprovalView(name=_l("Approvals"), endpoint="approvals"))
-    admin.add_view(ScheduledChangeView(name=_l("Scheduled changes"), endpoint="scheduled"))
+    admin.add_view(ScheduledChangeView(name=_l("Scheduled"), endpoint="scheduled"))
     admin.add_view(AuditOperationView(AuditOperation, name=_l("Operation log"), endpoint="audit"))
     admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", category=_l("Settings")))
     admin.add_view(
