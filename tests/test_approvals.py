@@ -597,6 +597,7 @@ def test_a_large_change_with_a_future_date_waits_for_approval_then_is_scheduled(
     page = text(admin.get(f"/admin/approvals/{approval_id}/"))
     shown = re.search(r'<td id="approval-effective-at">(.*?)</td>', page)
     assert "Takes effect" in page and shown, page
+    assert 'id="approval-schedule-note"' in page
     assert "5:30" in shown.group(1) and 'title="2026-12-01 09:30 UTC"' in shown.group(1)
 
     done = decide(admin, approval_id, "approve")
