@@ -437,7 +437,7 @@ _MAX_FRAGMENTS = 1024
 
 
 def main_menu_key(admin_view) -> tuple | None:
-    """What the navbar's menu depends on: which views the role may open (auth/roles.py, one
+    """What the navbar's menu depends on: which views the role may open (admin_app/roles.py, one
     table in code), the language, the page's view (the highlighted item) and where the app is
     mounted. None (do not cache) for anyone not signed in."""
     role = getattr(current_user, "role", None) if current_user.is_authenticated else None

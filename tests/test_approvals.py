@@ -5,13 +5,21 @@ import json
 import logging
 import re
 import threading
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.models import ApprovalRequest, AuditOperation, Customer, Reason, StaffUser
-from admin_app.services import approvals, status_change
+from admin_app.models import (
+    ApprovalRequest,
+    AuditOperation,
+    Customer,
+    Reason,
+    ScheduledChange,
+    StaffUser,
+)
+from admin_app.services import approvals, scheduling, status_change
 from admin_app.services.audit import Actor
 from admin_app.services.errors import Conflict, NotAllowed
 from tests.conftest import PASSWORD, confirm_action, start_action, statuses
@@ -538,3 +546,163 @@ def test_the_revert_service_refuses_what_needs_approval(app, users):
             memo="x",
         )
     assert statuses(ids) == {i: "deactivated" for i in ids}
+
+
+# -- approval and scheduling together ---------------------------------------------------------
+
+
+def _utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def _scheduled() -> list[ScheduledChange]:
+    db.session.rollback()
+    query = sa.select(ScheduledChange).order_by(ScheduledChange.due_at, ScheduledChange.id)
+    return list(db.session.execute(query).scalars())
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _request_with_dates(client, ids, action="deactivate", **dates):
+    page, token = start_action(client, action, ids)
+    assert page.status_code == 200 and token, text(page)
+    return confirm_action(client, token, **dates)
+
+
+def _schedule_run(runner, now: str) -> str:
+    result = runner.invoke(args=["schedule", "run", "--now", now])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_large_change_with_a_future_date_waits_for_approval_then_is_scheduled(
+    app_clock, app, manager, admin, users, runner
+):
+    ids = make_customers(101)
+    approval_id = approval_id_of(_request_with_dates(manager, ids, effective_at="2026-12-01 09:30"))
+    # Sent for approval with its date: nothing changed, nothing scheduled yet.
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert _scheduled() == [] and operations("schedule_created") == []
+    stored = approval(approval_id)
+    assert (_aware(stored.effective_at), stored.until) == (_utc(2026, 12, 1, 9, 30), None)
+    [requested] = operations("approval_requested")
+    assert json.loads(requested.scope)["effective_at"] == "2026-12-01T09:30:00Z"
+    # The approver sees the date in their own time zone.
+    db.session.execute(
+        sa.update(StaffUser).where(StaffUser.username == "admin").values(time_zone="Asia/Taipei")
+    )
+    db.session.commit()
+    page = text(admin.get(f"/admin/approvals/{approval_id}/"))
+    shown = re.search(r'<td id="approval-effective-at">(.*?)</td>', page)
+    assert "Takes effect" in page and shown, page
+    assert 'id="approval-schedule-note"' in page
+    assert "5:30" in shown.group(1) and 'title="2026-12-01 09:30 UTC"' in shown.group(1)
+
+    done = decide(admin, approval_id, "approve")
+    assert done.status_code == 303, text(done)
+    flashed = text(admin.get(done.headers["Location"]))
+    assert f"Request #{approval_id} approved." in flashed
+    assert "101 customers scheduled for" in flashed
+    # Approved = scheduled exactly as a direct confirmation with that date, by the approver.
+    assert statuses(ids) == {i: "active" for i in ids}
+    rows = _scheduled()
+    assert [(r.customer_id, r.action, r.status) for r in rows] == [
+        (i, "deactivate", "pending") for i in ids
+    ]
+    assert {_aware(r.due_at) for r in rows} == {_utc(2026, 12, 1, 9, 30)}
+    assert {r.created_by for r in rows} == {users["admin"].id}
+    [created] = operations("schedule_created")
+    assert created.actor_username == "admin" and created.changed_count == 101
+    assert json.loads(created.scope)["approval"]["approval_request"] == approval_id
+    stored = approval(approval_id)
+    assert (stored.status, stored.result_operation_id) == ("approved", created.id)
+    assert operations("deactivate") == []
+
+    # The runner applies it when due (system actor): the policy never refuses it.
+    _schedule_run(runner, "2026-12-01T09:30:00Z")
+    assert statuses(ids) == {i: "deactivated" for i in ids}
+    [applied] = operations("deactivate")
+    assert (applied.actor_username, applied.changed_count) == ("system", 101)
+    assert json.loads(applied.scope)["scheduled_by"] == [created.id]
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_large_freeze_with_until_approved_applies_now_and_schedules_the_reactivation(
+    app_clock, manager, admin, users, runner
+):
+    ids = make_customers(101)
+    approval_id = approval_id_of(_request_with_dates(manager, ids, "freeze", until="2026-12-31"))
+    assert statuses(ids) == {i: "active" for i in ids} and _scheduled() == []
+    assert _aware(approval(approval_id).until) == _utc(2026, 12, 31)
+    page = text(admin.get(f"/admin/approvals/{approval_id}/"))
+    assert "Reactivate automatically on" in page and 'id="approval-until"' in page
+    assert 'id="approval-effective-at"' not in page
+
+    done = decide(admin, approval_id, "approve")
+    assert done.status_code == 303, text(done)
+    flashed = text(admin.get(done.headers["Location"]))
+    assert "Froze 101 customers" in flashed
+    assert "Reactivation of 101 customers scheduled for" in flashed
+    assert statuses(ids) == {i: "frozen" for i in ids}
+    [frozen] = operations("freeze")
+    assert frozen.actor_username == "admin"
+    assert json.loads(frozen.scope)["approval"]["approval_request"] == approval_id
+    rows = _scheduled()
+    assert {(r.action, _aware(r.due_at), r.expected_status, r.created_by) for r in rows} == {
+        ("reactivate", _utc(2026, 12, 31), "frozen", users["admin"].id)
+    }
+    assert len(rows) == 101
+    assert approval(approval_id).result_operation_id == frozen.id
+
+    _schedule_run(runner, "2026-12-31T00:00:00Z")
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
+def test_dates_passed_by_the_approval_apply_now_or_refuse_it(app_clock, app, manager):
+    ids = make_customers(101)
+    later = approval_id_of(
+        _request_with_dates(manager, ids, "freeze", effective_at="2026-11-26", until="2026-11-30")
+    )
+    others = make_customers(101, start=1001)
+    expired = approval_id_of(_request_with_dates(manager, others, "freeze", until="2026-11-27"))
+    # 2026-11-27 12:00: the first one's effective date has passed (its end has not); the
+    # second one's reactivation date has passed.
+    app_clock.advance(days=2)
+    admin = client_for(app, "admin")  # a fresh sign-in (a decision needs one)
+    assert decide(admin, later, "approve").status_code == 303
+    assert statuses(ids) == {i: "frozen" for i in ids}
+    rows = _scheduled()
+    assert {(r.action, _aware(r.due_at)) for r in rows} == {("reactivate", _utc(2026, 11, 30))}
+
+    refused = decide(admin, expired, "approve")
+    assert refused.status_code == 409
+    assert "its automatic reactivation date has passed" in text(refused)
+    assert statuses(others) == {i: "active" for i in others}
+    assert approval(expired).status == "pending" and len(_scheduled()) == 101
+
+
+def test_a_bad_date_on_a_change_that_needs_approval_rerenders_the_page(app_clock, manager):
+    ids = make_customers(101)
+    response = _request_with_dates(manager, ids, effective_at="2026-11-01")
+    assert response.status_code == 422
+    assert "The effective date is in the past." in text(response)
+    frozen = make_customers(101, status="frozen", start=1001)
+    response = _request_with_dates(manager, frozen, "reactivate", until="2026-12-31")
+    assert response.status_code == 422
+    assert "Only a freeze or a deactivation can end automatically." in text(response)
+    assert db.session.execute(sa.select(sa.func.count(ApprovalRequest.id))).scalar() == 0
+
+
+def test_the_scheduling_service_refuses_what_needs_approval(app_clock, app, users):
+    ids = make_customers(101)
+    actor = actor_of(users["manager"])
+    for dates in ({"effective_at": _utc(2026, 12, 1)}, {"until": _utc(2026, 12, 31)}):
+        request_id = status_change.create_request(
+            action=status_change.StatusAction.FREEZE, actor=actor, ids=ids
+        )
+        with pytest.raises(approvals.ApprovalRequired):
+            scheduling.confirm(request_id, actor=actor, reason_code="customer_request", **dates)
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert _scheduled() == [] and operations() == []

@@ -24,6 +24,7 @@ from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowe
 from admin_app.services.input_rules import parse_id
 from admin_app.services.labels import ACTION_LABELS
 from admin_app.services.operation_text import reason_labels
+from admin_app.timefmt import local_text
 
 STATUS_LABELS = {
     approvals.PENDING: _l("Pending"),
@@ -195,6 +196,21 @@ class ApprovalView(SecureBaseView):
         return redirect(self.get_url(".details_view", approval_id=approval_id), code=303)
 
     def _decided_message(self, decision: approvals.Decision) -> Markup:
+        scheduled = decision.scheduled
+        if scheduled is not None and decision.result is None:  # approved for a later date
+            text = _("Request #%(id)d approved.", id=decision.approval_id) + " "
+            text += ngettext(
+                "%(action)s %(num)d customer scheduled for %(when)s.",
+                "%(action)s %(num)d customers scheduled for %(when)s.",
+                scheduled.scheduled,
+                action=ACTION_LABELS[scheduled.action.value],
+                when=local_text(scheduled.effective_at, "short"),
+            )
+            return Markup('{} <a href="{}">{}</a>').format(
+                text,
+                url_for("audit.details_view", id=scheduled.operation_id),
+                _("Operation #%(id)d", id=scheduled.operation_id),
+            )
         if decision.result is None:
             return Markup("{}").format(
                 _("Request #%(id)d rejected. Nothing was changed.", id=decision.approval_id)
@@ -216,9 +232,17 @@ class ApprovalView(SecureBaseView):
             )
             text += _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
         link = url_for("audit.details_view", id=result.operation_id)
-        return Markup('{}. <a href="{}">{}</a>').format(
+        message = Markup('{}. <a href="{}">{}</a>').format(
             text, link, _("Operation #%(id)d", id=result.operation_id)
         )
+        if scheduled is not None and scheduled.scheduled:  # applied now, reactivation later
+            message += Markup(" ") + ngettext(
+                "Reactivation of %(num)d customer scheduled for %(when)s.",
+                "Reactivation of %(num)d customers scheduled for %(when)s.",
+                scheduled.scheduled,
+                when=local_text(scheduled.until, "short"),
+            )
+        return message
 
     @expose("/cancel/", methods=("POST",))
     def cancel_view(self):

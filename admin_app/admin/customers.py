@@ -699,13 +699,13 @@ class StatusChangeMixin(_GridBase):
         self._prepare_reason_choices(claim.action, form)
         if not form.validate():
             return self._render_confirmation(claim.request_id, form, status=422)
-        if approvals.needs_approval(claim.request_id, form.reason.data):
-            return self._request_approval(claim.request_id, form)
         try:
             # Dates (effective_at / until) go to services.scheduling; none: the change runs now.
             when = scheduling.parse_schedule(
                 form.effective_at.data, form.until.data, time_zone=select_time_zone()
             )
+            if approvals.needs_approval(claim.request_id, form.reason.data):
+                return self._request_approval(claim.request_id, form, when)  # with the dates
             if not when.is_now:
                 return self._confirm_scheduled(claim.request_id, form, when)
             result = status_change.execute(
@@ -731,15 +731,17 @@ class StatusChangeMixin(_GridBase):
         flash(self._result_message(result), "success")
         return redirect(local_or(form.url.data, self.get_url(".index_view")), code=303)
 
-    def _request_approval(self, request_id: str, form):
+    def _request_approval(self, request_id: str, form, when):
         """Four-eyes: the policy applies, so Confirm changes nothing; it stores an approval
-        request for this snapshot and shows it (services.approvals)."""
+        request for this snapshot, with its dates, and shows it (services.approvals)."""
         try:
             requested = approvals.request_approval(
                 request_id,
                 actor=current_actor(),
                 reason_code=form.reason.data,
                 memo=form.memo.data or "",
+                effective_at=when.effective_at,
+                until=when.until,
             )
         except InvalidInput as error:
             if not show_field_error(form, error):

@@ -32,6 +32,11 @@ class ApprovalRequest(Model):
     reason_code: Mapped[str] = mapped_column(String(32))
     memo: Mapped[str] = mapped_column(Text, default="")
     customer_count: Mapped[int] = mapped_column(default=0)  # changing when requested
+    # The confirmation's dates (services.scheduling), when it had any: approving schedules the
+    # change at `effective_at` (applies it now once that has passed) and the reactivation at
+    # `until`. NULL: the change runs when approved / never ends on its own.
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     requested_by_name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[created_ts]

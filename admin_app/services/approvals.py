@@ -14,11 +14,16 @@ direct confirmation (customers changed since the request are skipped) — with t
 the operation's actor and the request, its requester and the `approval_requested` operation in
 the operation's (hashed) scope. The requester can never decide their own request (checked by
 user id; 403 and a security event); a request older than `APPROVAL_MAX_AGE_HOURS` expires.
+
+Scheduled changes follow the same policy: `scheduling.confirm` refuses what needs approval, the
+request keeps the confirmation's `effective_at` / `until`, and `approve` runs
+`scheduling.apply_schedule` (the body of `scheduling.confirm`) in its transaction — an effective
+time passed meanwhile means now; a reactivation time passed meanwhile refuses the approval.
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app
@@ -31,7 +36,7 @@ from admin_app.models import ApprovalRequest, Reason, StatusAction
 from admin_app.models.types import utcnow
 from admin_app.roles import Permission, permissions_of
 from admin_app.security_log import security_event
-from admin_app.services import revert, status_change
+from admin_app.services import revert, scheduling, status_change
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -149,14 +154,22 @@ class Requested:
 
 
 def request_approval(
-    snapshot_id: str, *, actor: Actor, reason_code: str | None, memo: str = ""
+    snapshot_id: str,
+    *,
+    actor: Actor,
+    reason_code: str | None,
+    memo: str = "",
+    effective_at: datetime | None = None,
+    until: datetime | None = None,
 ) -> Requested:
     """Store an approval request for the snapshot `snapshot_id` (the confirmation its
-    requester previewed) with the reason and memo, and log `approval_requested`. Changes no
+    requester previewed) with the reason, memo and the confirmation's dates (`effective_at`,
+    `until`: checked by scheduling.check_schedule), and log `approval_requested`. Changes no
     customer. Commits. Raises NotAllowed (another user's snapshot), InvalidInput (reason /
-    memo), ConfirmationUsed (already executed), Conflict (already sent for approval),
+    memo / dates), ConfirmationUsed (already executed), Conflict (already sent for approval),
     Expired (snapshot gone)."""
     memo = memo or ""
+    when = scheduling.When(effective_at, until)
     with write_transaction() as session:
         request = status_change.load_request(snapshot_id)
         if request.created_by != actor.id:
@@ -175,6 +188,7 @@ def request_approval(
             )
         action = StatusAction(request.action)
         reason = status_change.validated_reason(action, reason_code, memo)
+        scheduling.check_schedule(action, when, now=utcnow())
         customers = status_change.changing_count(snapshot_id)
         approval = ApprovalRequest(
             status=PENDING,
@@ -183,6 +197,8 @@ def request_approval(
             reason_code=reason.code,
             memo=memo,
             customer_count=customers,
+            effective_at=effective_at,
+            until=until,
             requested_by=actor.id,
             requested_by_name=actor.username,
             created_at=utcnow(),
@@ -190,6 +206,11 @@ def request_approval(
         )
         session.add(approval)
         session.flush()
+        dates = {
+            name: scheduling._iso(value)
+            for name, value in (("effective_at", effective_at), ("until", until))
+            if value is not None
+        }
         operation = append_operation(
             NewOperation(
                 actor=actor,
@@ -201,6 +222,7 @@ def request_approval(
                     "status_action": action.value,
                     "customers": customers,
                     "selection": status_change._json(request.scope),
+                    **dates,
                 },
                 changed_count=0,
             )
@@ -275,6 +297,8 @@ class Decision:
     status: str
     operation_id: int  # the decision's operation (approval_approved / _rejected / _cancelled)
     result: status_change.OperationResult | None = None  # approved: the status change made
+    # approved with dates: what was scheduled (`scheduled.applied` is `result`, if any)
+    scheduled: scheduling.ScheduleResult | None = None
 
 
 def _locked(session, approval_id: int) -> ApprovalRequest:
@@ -374,7 +398,7 @@ def _act(session, approval: ApprovalRequest, status: str, *, actor: Actor, comme
         "requested_by_name": approval.requested_by_name,
         "request_operation": approval.request_operation_id,
     }
-    result = None
+    result = scheduled = None
     if status == APPROVED and approval.action == REVERT:
         result = revert.apply_revert(
             session,
@@ -393,16 +417,33 @@ def _act(session, approval: ApprovalRequest, status: str, *, actor: Actor, comme
         reason = session.execute(
             select(Reason).where(Reason.code == approval.reason_code)
         ).scalar_one()
-        result = status_change.apply_request(
-            session,
-            request,
-            actor=actor,
-            reason=reason,
-            memo=approval.memo,
-            chunk_size=current_app.config.get("STATUS_CHANGE_CHUNK_SIZE", status_change.ID_CHUNK),
-            scope={"approval": link},
-        )
-        link["operation"] = result.operation_id
+        when = _dates_now(approval)
+        if when.is_now:
+            result = status_change.apply_request(
+                session,
+                request,
+                actor=actor,
+                reason=reason,
+                memo=approval.memo,
+                chunk_size=current_app.config.get(
+                    "STATUS_CHANGE_CHUNK_SIZE", status_change.ID_CHUNK
+                ),
+                scope={"approval": link},
+            )
+            link["operation"] = result.operation_id
+        else:
+            # The same path as a direct confirmation with dates, with the approver as actor.
+            scheduled = scheduling.apply_schedule(
+                session,
+                request,
+                actor=actor,
+                reason=reason,
+                memo=approval.memo,
+                when=when,
+                scope={"approval": dict(link)},
+            )
+            result = scheduled.applied
+            link["operation"] = scheduled.operation_id
     action = {
         APPROVED: OperationAction.APPROVAL_APPROVED,
         REJECTED: OperationAction.APPROVAL_REJECTED,
@@ -423,10 +464,29 @@ def _act(session, approval: ApprovalRequest, status: str, *, actor: Actor, comme
         .where(ApprovalRequest.id == approval.id)
         .values(
             decision_operation_id=operation.id,
-            result_operation_id=result.operation_id if result else None,
+            result_operation_id=link.get("operation"),
         )
     )
-    return Decision(approval.id, status, operation.id, result)
+    return Decision(approval.id, status, operation.id, result, scheduled)
+
+
+def _dates_now(approval: ApprovalRequest) -> scheduling.When:
+    """The request's dates as of now, when it is approved: an effective time that has passed
+    means now (the change applies at once); a reactivation time that has passed refuses the
+    approval (Conflict: the change would be over before it began)."""
+    now = utcnow()
+    effective_at, until = _aware(approval.effective_at), _aware(approval.until)
+    if until is not None and until <= now:
+        raise Conflict(
+            _(
+                "Request #%(id)d can no longer be approved: its automatic reactivation date "
+                "has passed. Nothing was changed.",
+                id=approval.id,
+            )
+        )
+    if effective_at is not None and effective_at <= now:
+        effective_at = None
+    return scheduling.When(effective_at, until)
 
 
 def approve(approval_id: int, *, actor: Actor, comment: str = "") -> Decision:

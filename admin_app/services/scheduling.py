@@ -10,8 +10,12 @@ This module owns the `scheduled_changes` and `schedule_runs` tables:
 - `confirm` runs a previewed snapshot (services.status_change) with those times: a future
   `effective_at` changes nothing now and stores one pending row per previewed customer in one
   INSERT … SELECT from the snapshot, logged as ONE `schedule_created` operation; `until` alone
-  applies the change now (status_change.execute) and schedules the reactivation in the same
-  transaction.
+  applies the change now (as status_change.execute) and schedules the reactivation in the same
+  transaction. The four-eyes policy (services.approvals) applies to it as to a direct
+  confirmation: `confirm` refuses a change that needs approval; the approval request keeps the
+  dates and `approve` runs `apply_schedule` (the body of `confirm`) in its own transaction.
+  The runner is never refused by the policy: what it applies was approved (or under the
+  threshold) when it was scheduled.
 - `run_due` (the `flask schedule run` job) applies the pending changes that are due, in due
   order, one operation per batch that shares due time, action and reason, by the system actor:
   a set-based UPDATE of the customers whose status is still the expected one; the rest are
@@ -27,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
     Integer,
@@ -45,6 +50,7 @@ from sqlalchemy import (
 from admin_app.extensions import db
 from admin_app.models import (
     Customer,
+    Reason,
     ScheduledChange,
     ScheduleRun,
     StatusAction,
@@ -175,8 +181,10 @@ def confirm(
     A future `effective_at` changes no customer now: it stores a pending change per previewed
     customer still as previewed (and a pending reactivation at `until`), logged as one
     `schedule_created` operation that lists them. `until` alone applies the change now
-    (status_change.execute) and schedules the reactivation of the changed customers in the
-    same transaction. Raises InvalidInput (times, reason, memo; `field` names the field),
+    (as status_change.execute) and schedules the reactivation of the changed customers in the
+    same transaction. The four-eyes policy applies as to a direct confirmation: a change that
+    needs approval raises ApprovalRequired (send it with `approvals.request_approval`, which
+    keeps the dates). Raises InvalidInput (times, reason, memo; `field` names the field),
     NotAllowed, ConfirmationUsed, Expired. Commits once; on any error nothing changes.
     """
     memo = memo or ""
@@ -185,13 +193,38 @@ def confirm(
     check_schedule(action, when, now=utcnow())
     if when.is_now:
         raise ValueError("nothing to schedule: call status_change.execute")
-    if effective_at is None:
-        assert until is not None
-        return _apply_until(request_id, actor, reason_code, memo, action, until)
-    return _schedule(request_id, actor, reason_code, memo, action, when)
+    with write_transaction() as session:
+        request = _request(request_id)
+        if request.created_by != actor.id:
+            raise NotAllowed(_("This confirmation belongs to another user."))
+        status_change.ensure_unused(request_id)
+        reason = status_change.validated_reason(action, reason_code, memo)
+        status_change._refuse_when_approval_required(request_id, reason)
+        return apply_schedule(session, request, actor=actor, reason=reason, memo=memo, when=when)
 
 
-def _apply_until(request_id, actor, reason_code, memo, action, until) -> ScheduleResult:
+def apply_schedule(
+    session,
+    request: StatusChangeRequest,
+    *,
+    actor: Actor,
+    reason: Reason,
+    memo: str,
+    when: When,
+    scope: dict | None = None,
+) -> ScheduleResult:
+    """The body of `confirm`, inside the caller's write transaction (lock held, checks made,
+    `when` checked): schedule the snapshot's change at `when.effective_at`, or (None) apply it
+    now and schedule the reactivation at `when.until`. `scope` adds to the logged scopes. Also
+    runs an approved request with dates (services.approvals). Does not commit."""
+    action = StatusAction(request.action)
+    if when.effective_at is None:
+        assert when.until is not None
+        return _apply_until(session, request, actor, reason, memo, action, when.until, scope)
+    return _schedule(session, request, actor, reason, memo, action, when, scope)
+
+
+def _apply_until(session, request, actor, reason, memo, action, until, scope) -> ScheduleResult:
     scheduled: list[tuple[int, int]] = []  # (schedule operation id, rows)
 
     def schedule_reactivation(session, request, action, reason, operation, changed) -> None:
@@ -213,6 +246,7 @@ def _apply_until(request_id, actor, reason_code, memo, action, until) -> Schedul
                     "due_at": _iso(until),
                     "after_operation": operation.id,
                     "count": len(entries),
+                    **(scope or {}),
                 },
                 changed_count=len(entries),
             )
@@ -243,11 +277,14 @@ def _apply_until(request_id, actor, reason_code, memo, action, until) -> Schedul
         )
         scheduled.append((schedule_op.id, len(entries)))
 
-    result = status_change.execute(
-        request_id,
+    result = status_change.apply_request(
+        session,
+        request,
         actor=actor,
-        reason_code=reason_code,
+        reason=reason,
         memo=memo,
+        chunk_size=current_app.config.get("STATUS_CHANGE_CHUNK_SIZE", status_change.ID_CHUNK),
+        scope=scope,
         on_applied=schedule_reactivation,
     )
     return ScheduleResult(
@@ -261,88 +298,81 @@ def _apply_until(request_id, actor, reason_code, memo, action, until) -> Schedul
     )
 
 
-def _schedule(request_id, actor, reason_code, memo, action, when: When) -> ScheduleResult:
+def _schedule(session, request, actor, reason, memo, action, when: When, scope) -> ScheduleResult:
     item = StatusChangeRequestItem
     allowed = [s.value for s in action.allowed_from]
-    with write_transaction() as session:
-        request = _request(request_id)
-        if request.created_by != actor.id:
-            raise NotAllowed(_("This confirmation belongs to another user."))
-        status_change.ensure_unused(request_id)
-        reason = status_change.validated_reason(action, reason_code, memo)
-        # Bound to the preview: customers still in an allowed status and unchanged since.
-        as_previewed = (
-            item.request_id == request.id,
-            item.status.in_(allowed),
-            Customer.version == item.version,
-        )
-        targets = session.execute(
-            select(Customer.id, Customer.code, item.status)
-            .join(Customer, Customer.id == item.customer_id)
-            .where(*as_previewed)
-            .order_by(Customer.id)
-        ).all()
-        target = action.target.value
-        entries = [
-            ("customer", cid, code, SCHEDULED_FIELD, None, target) for cid, code, _ in targets
+    # Bound to the preview: customers still in an allowed status and unchanged since.
+    as_previewed = (
+        item.request_id == request.id,
+        item.status.in_(allowed),
+        Customer.version == item.version,
+    )
+    targets = session.execute(
+        select(Customer.id, Customer.code, item.status)
+        .join(Customer, Customer.id == item.customer_id)
+        .where(*as_previewed)
+        .order_by(Customer.id)
+    ).all()
+    target = action.target.value
+    entries = [("customer", cid, code, SCHEDULED_FIELD, None, target) for cid, code, _ in targets]
+    if when.until is not None:
+        entries += [
+            ("customer", cid, code, SCHEDULED_FIELD, None, StatusAction.REACTIVATE.target.value)
+            for cid, code, _ in targets
         ]
-        if when.until is not None:
-            entries += [
-                ("customer", cid, code, SCHEDULED_FIELD, None, StatusAction.REACTIVATE.target.value)
-                for cid, code, _ in targets
-            ]
-        eligible, skipped = status_change._snapshot_breakdown(request, action)
-        if eligible > len(targets):
-            skipped[status_change.SKIP_CHANGED] = eligible - len(targets)
-        operation = append_operation(
-            NewOperation(
-                actor=actor,
-                action=OperationAction.SCHEDULE_CREATED,
-                entries=entries,
-                reason_code=reason.code,
-                memo=memo,
-                scope={
-                    **status_change._json(request.scope),
-                    "selected": request.selected_count,
-                    "action": action.value,
-                    "due_at": _iso(when.effective_at),
-                    **({"until": _iso(when.until)} if when.until else {}),
-                    "count": len(targets),
-                },
-                changed_count=len(targets),
-                skipped_count=sum(skipped.values()),
-                confirmation_id=request_id,
-            )
+    eligible, skipped = status_change._snapshot_breakdown(request, action)
+    if eligible > len(targets):
+        skipped[status_change.SKIP_CHANGED] = eligible - len(targets)
+    operation = append_operation(
+        NewOperation(
+            actor=actor,
+            action=OperationAction.SCHEDULE_CREATED,
+            entries=entries,
+            reason_code=reason.code,
+            memo=memo,
+            scope={
+                **status_change._json(request.scope),
+                "selected": request.selected_count,
+                "action": action.value,
+                "due_at": _iso(when.effective_at),
+                **({"until": _iso(when.until)} if when.until else {}),
+                "count": len(targets),
+                **(scope or {}),
+            },
+            changed_count=len(targets),
+            skipped_count=sum(skipped.values()),
+            confirmation_id=request.id,
         )
-        rows = (
-            select(item.customer_id)
-            .join(Customer, Customer.id == item.customer_id)
-            .where(*as_previewed)
-        )
-        common = {
-            "reason_code": reason.code,
-            "memo": memo,
-            "actor": actor,
-            "group_id": request.id,
-            "operation_id": operation.id,
-        }
+    )
+    rows = (
+        select(item.customer_id)
+        .join(Customer, Customer.id == item.customer_id)
+        .where(*as_previewed)
+    )
+    common = {
+        "reason_code": reason.code,
+        "memo": memo,
+        "actor": actor,
+        "group_id": request.id,
+        "operation_id": operation.id,
+    }
+    _insert_rows(
+        session,
+        rows,
+        action=action,
+        due_at=when.effective_at,
+        expected_status=item.status,
+        **common,
+    )
+    if when.until is not None:
         _insert_rows(
             session,
             rows,
-            action=action,
-            due_at=when.effective_at,
-            expected_status=item.status,
+            action=StatusAction.REACTIVATE,
+            due_at=when.until,
+            expected_status=literal(target, String),
             **common,
         )
-        if when.until is not None:
-            _insert_rows(
-                session,
-                rows,
-                action=StatusAction.REACTIVATE,
-                due_at=when.until,
-                expected_status=literal(target, String),
-                **common,
-            )
     return ScheduleResult(
         operation_id=operation.id,
         action=action,

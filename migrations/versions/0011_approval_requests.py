@@ -3,6 +3,7 @@
 `approval_requests` holds status changes waiting for a second person, bound to their previewed
 snapshot (`status_change_requests`, SET NULL when the snapshot is purged after the decision).
 `reasons.requires_approval` (default false) marks reasons whose changes always need approval.
+`effective_at` / `until` keep the dates of a scheduled change sent for approval.
 Nothing hashed in the operation log changes.
 
 Revision ID: 0011
@@ -29,6 +30,8 @@ def upgrade():
         sa.Column("reason_code", sa.String(length=32), nullable=False),
         sa.Column("memo", sa.Text(), nullable=False),
         sa.Column("customer_count", sa.Integer(), nullable=False),
+        sa.Column("effective_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("requested_by", sa.Integer(), nullable=True),
         sa.Column("requested_by_name", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
