@@ -2,6 +2,8 @@
 UPDATE, at the entries INSERT or at COMMIT leaves nothing changed, no log rows and the
 confirmation unused. On SQLite and PostgreSQL."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -39,7 +41,8 @@ def test_failure_anywhere_in_the_execution_changes_nothing(reasons, actor, where
 
     def on_statement(conn, cursor, statement, parameters, context, executemany):
         text = statement.lstrip().upper()
-        if text.startswith("UPDATE CUSTOMERS"):
+        # Alone, or (PostgreSQL) as the CTE whose rows an INSERT keeps: WITH changed AS (UPDATE …
+        if re.match(r"(WITH\s+\w+\s+AS\s*\(\s*)?UPDATE CUSTOMERS\b", text):
             seen.append(statement)
             if where == "third UPDATE" and len(seen) == 3:
                 raise Injected(where)

@@ -122,11 +122,13 @@ def _dbapi_error(message: str) -> Exception:
 
 def _fail_on(statement_start: str, nth: int = 1):
     """A before_cursor_execute hook raising a driver OperationalError on the nth statement
-    that starts with `statement_start`."""
+    that starts with `statement_start` (or whose leading CTE does: PostgreSQL's chunk UPDATE
+    is `WITH changed AS (UPDATE customers …) INSERT …`)."""
     seen = []
 
     def hook(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(statement_start):
+        text = re.sub(r"^WITH\s+\w+\s+AS\s*\(\s*", "", statement.lstrip().upper())
+        if text.startswith(statement_start):
             seen.append(statement)
             if len(seen) == nth:
                 raise _dbapi_error("injected failure: disk I/O error")
