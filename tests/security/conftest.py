@@ -1,6 +1,7 @@
 """Helpers for the SECURITY.md cases: CSRF tokens, database snapshots ("nothing changed"),
 security events from the log, a clock for signed tokens, and a WHATWG URL resolver."""
 
+import hashlib
 import json
 import os
 import re
@@ -141,8 +142,13 @@ def pg_app_role(postgres_url, worker_id):
     """A PostgreSQL login role for the app, as README's deployment section grants it: rows of
     the ordinary tables, but only SELECT and INSERT on the audit tables (no UPDATE, DELETE,
     TRUNCATE, no ownership). Returns (role name, database URL as that role)."""
-    role = f"ca_security_app_{worker_id}".lower()
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    # Roles are the cluster's, not the database's: the database in the name keeps two test
+    # runs on one server (CI beside a developer's run) from dropping each other's role.
+    database = sa.engine.make_url(postgres_url).database or ""
+    role = f"ca_app_{hashlib.sha256(database.encode()).hexdigest()[:12]}_{worker_id}".lower()
+    # A new connection each time: a test that terminates the database's backends must not
+    # leave this fixture's teardown a dead pooled connection.
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")

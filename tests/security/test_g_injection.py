@@ -49,7 +49,7 @@ SEARCHABLE = {"/admin/customers/", "/admin/orders/", "/admin/audit/", "/admin/st
 
 def _row_count(body: str) -> int:
     """Rows of the list table (the header row and the "no items" row aside)."""
-    table = re.search(r'<table class="[^"]*model-list">.*?</thead>(.*?)</table>', body, re.S)
+    table = re.search(r'<table class="[^"]*model-list"[^>]*>.*?</thead>(.*?)</table>', body, re.S)
     if table is None or "There are no items in the table." in table.group(1):
         return 0
     return len(re.findall(r"<tr\b", table.group(1)))
