@@ -38,6 +38,7 @@ from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import InvalidInput
+from admin_app.services.selection_scope import ids_scope
 from admin_app.services.transaction import write_transaction
 
 REVIEW_COMPLETE = OperationAction.REVIEW_COMPLETE
@@ -393,9 +394,7 @@ def keep_in_review(
             )
         if not entries:
             return KeepResult(None, until, 0, len(ids))
-        scope = {"until": until.isoformat(), "count": len(ids)}
-        if len(ids) <= 1000:
-            scope["ids"] = ids
+        scope = ids_scope(ids, until=until.isoformat())
         operation = append_operation(
             NewOperation(
                 actor=actor,

@@ -22,7 +22,7 @@ from admin_app.auth.redirects import local_or
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import Customer, StatusAction
 from admin_app.roles import Permission
-from admin_app.services import approvals, scheduling, status_change
+from admin_app.services import approvals, scheduling, selection_scope, status_change
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
 from admin_app.services.labels import ACTION_LABELS, STATUS_LABELS
 from admin_app.timefmt import local_text, select_time_zone
@@ -131,10 +131,7 @@ class StatusChangeMixin(_GridBase):
         actor = current_actor()
         if request.form.get("select_all") == "1":
             matching = self._matching_query().with_entities(Customer.id).statement
-            scope: dict[str, object] = {
-                "mode": "filter",
-                "filter": request.query_string.decode()[:1000],
-            }
+            scope = selection_scope.filter_scope(request.query_string.decode())
             request_id = status_change.create_request(
                 action=action_name,
                 actor=actor,
@@ -146,9 +143,7 @@ class StatusChangeMixin(_GridBase):
             customer_ids = status_change.parse_rowids(
                 ids, limit=current_app.config["MAX_CHECKED_IDS"]
             )
-            scope = {"mode": "ids", "count": len(customer_ids)}
-            if len(customer_ids) <= 1000:
-                scope["ids"] = customer_ids
+            scope = selection_scope.ids_scope(customer_ids, mode="ids")
             request_id = status_change.create_request(
                 action=action_name,
                 actor=actor,
