@@ -178,58 +178,29 @@ def request_approval(
         existing = session.execute(
             select(ApprovalRequest.id).where(ApprovalRequest.snapshot_id == snapshot_id)
         ).scalar_one_or_none()
-        if existing is not None:
-            raise Conflict(
-                _(
-                    "This change was already sent for approval (request #%(id)d). "
-                    "Nothing has changed.",
-                    id=existing,
-                )
-            )
+        _refuse_if_already_sent(existing)
         action = StatusAction(request.action)
         reason = status_change.validated_reason(action, reason_code, memo)
         scheduling.check_schedule(action, when, now=utcnow())
         customers = status_change.changing_count(snapshot_id)
-        approval = ApprovalRequest(
-            status=PENDING,
-            snapshot_id=snapshot_id,
-            action=action.value,
-            reason_code=reason.code,
-            memo=memo,
-            customer_count=customers,
-            effective_at=effective_at,
-            until=until,
-            requested_by=actor.id,
-            requested_by_name=actor.username,
-            created_at=utcnow(),
-            comment="",
-        )
-        session.add(approval)
-        session.flush()
         dates = {
             name: scheduling._iso(value)
             for name, value in (("effective_at", effective_at), ("until", until))
             if value is not None
         }
-        operation = append_operation(
-            NewOperation(
-                actor=actor,
-                action=OperationAction.APPROVAL_REQUESTED,
-                reason_code=reason.code,
-                memo=memo,
-                scope={
-                    "approval_request": approval.id,
-                    "status_action": action.value,
-                    "customers": customers,
-                    "selection": status_change._json(request.scope),
-                    **dates,
-                },
-                changed_count=0,
-            )
+        return _store_request(
+            ApprovalRequest(
+                snapshot_id=snapshot_id,
+                action=action.value,
+                effective_at=effective_at,
+                until=until,
+            ),
+            actor=actor,
+            reason=reason,
+            memo=memo,
+            customers=customers,
+            scope={"selection": status_change._json(request.scope), **dates},
         )
-        approval.request_operation_id = operation.id
-        approval_id = approval.id
-    return Requested(approval_id, operation.id, customers)
 
 
 def request_revert_approval(
@@ -247,48 +218,67 @@ def request_revert_approval(
                 ApprovalRequest.status == PENDING,
             )
         ).scalar_one_or_none()
-        if existing is not None:
-            raise Conflict(
-                _(
-                    "This change was already sent for approval (request #%(id)d). "
-                    "Nothing has changed.",
-                    id=existing,
-                )
-            )
+        _refuse_if_already_sent(existing)
         reason = status_change.validated_reason(None, reason_code, memo)
         customers = revert.eligible_count(operation_id)
-        approval = ApprovalRequest(
-            status=PENDING,
-            action=REVERT,
-            reverts_operation_id=operation.id,
-            reason_code=reason.code,
+        return _store_request(
+            ApprovalRequest(action=REVERT, reverts_operation_id=operation.id),
+            actor=actor,
+            reason=reason,
             memo=memo,
-            customer_count=customers,
-            requested_by=actor.id,
-            requested_by_name=actor.username,
-            created_at=utcnow(),
-            comment="",
+            customers=customers,
+            scope={"reverts": operation_id},
         )
-        session.add(approval)
-        session.flush()
-        logged = append_operation(
-            NewOperation(
-                actor=actor,
-                action=OperationAction.APPROVAL_REQUESTED,
-                reason_code=reason.code,
-                memo=memo,
-                scope={
-                    "approval_request": approval.id,
-                    "status_action": REVERT,
-                    "customers": customers,
-                    "reverts": operation_id,
-                },
-                changed_count=0,
+
+
+def _refuse_if_already_sent(existing: int | None) -> None:
+    if existing is not None:
+        raise Conflict(
+            _(
+                "This change was already sent for approval (request #%(id)d). Nothing has changed.",
+                id=existing,
             )
         )
-        approval.request_operation_id = logged.id
-        approval_id = approval.id
-    return Requested(approval_id, logged.id, customers)
+
+
+def _store_request(
+    approval: ApprovalRequest,
+    *,
+    actor: Actor,
+    reason: Reason,
+    memo: str,
+    customers: int,
+    scope: dict,
+) -> Requested:
+    """Fill in and store the pending `approval` (its action and target already set) and log
+    its `approval_requested` operation, inside the caller's write transaction."""
+    approval.status = PENDING
+    approval.reason_code = reason.code
+    approval.memo = memo
+    approval.customer_count = customers
+    approval.requested_by = actor.id
+    approval.requested_by_name = actor.username
+    approval.created_at = utcnow()
+    approval.comment = ""
+    db.session.add(approval)
+    db.session.flush()
+    operation = append_operation(
+        NewOperation(
+            actor=actor,
+            action=OperationAction.APPROVAL_REQUESTED,
+            reason_code=reason.code,
+            memo=memo,
+            scope={
+                "approval_request": approval.id,
+                "status_action": approval.action,
+                "customers": customers,
+                **scope,
+            },
+            changed_count=0,
+        )
+    )
+    approval.request_operation_id = operation.id
+    return Requested(approval.id, operation.id, customers)
 
 
 @dataclass(frozen=True)
