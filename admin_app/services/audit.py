@@ -253,12 +253,18 @@ def append_operation(new: NewOperation) -> AppendedOperation:
 
     A database error here means the change cannot be audited: it is logged at CRITICAL
     (`audit_write_failed`) and re-raised, so the caller's transaction rolls back."""
+    return _append(new, lambda prev_hash: _insert(new, prev_hash))
+
+
+def _append(new: NewOperation, write: Callable[[str], AppendedOperation]) -> AppendedOperation:
+    """The head both appends share: check the lock and the log head guard, `write` the
+    operation after the chain head's hash, log a database error as `audit_write_failed`."""
     if not in_write_transaction():
         raise RuntimeError("append_operation runs inside write_transaction(), which holds the lock")
     prev_hash = _chain_head_hash()
     log_head_guard.check_before_append()
     try:
-        appended = _insert(new, prev_hash)
+        appended = write(prev_hash)
     except DBAPIError as exc:
         security_event(
             "audit_write_failed",
@@ -282,12 +288,10 @@ def append_operation_from_select(new: NewOperation, entries: Select) -> Appended
     `append_operation` stores them."""
     if new.changed_count is None:
         raise ValueError("append_operation_from_select needs changed_count")
-    if not in_write_transaction():
-        raise RuntimeError("append_operation runs inside write_transaction(), which holds the lock")
-    prev_hash = _chain_head_hash()
-    log_head_guard.check_before_append()
-    try:
-        row = _operation_row(new, new.changed_count)
+    changed_count = new.changed_count
+
+    def write(prev_hash: str) -> AppendedOperation:
+        row = _operation_row(new, changed_count)
         digest = _operation_digest(row, prev_hash)
         result = db.session.execute(entries.execution_options(yield_per=ENTRY_STREAM_BATCH))
         for rows in result.partitions():
@@ -301,17 +305,9 @@ def append_operation_from_select(new: NewOperation, entries: Select) -> Appended
                 entries.add_columns(literal(row["id"], Integer)),
             )
         )
-        appended = _advance_head(row)
-    except DBAPIError as exc:
-        security_event(
-            "audit_write_failed",
-            level=logging.CRITICAL,
-            action=new.action.value,
-            error=type(exc.orig or exc).__name__,
-        )
-        raise
-    log_head_guard.remember_appended(appended.id, appended.hash, prev_hash == GENESIS_HASH)
-    return appended
+        return _advance_head(row)
+
+    return _append(new, write)
 
 
 def _operation_digest(row: dict[str, Any], prev_hash: str):
