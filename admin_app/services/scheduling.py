@@ -60,7 +60,7 @@ from admin_app.models import (
 from admin_app.models.types import UTCDateTime, utcnow
 from admin_app.services import status_change
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation
+from admin_app.services.audit import Actor, AppendedOperation, NewOperation, append_operation
 from admin_app.services.errors import Expired, InvalidInput, NotAllowed
 from admin_app.services.transaction import write_transaction
 from admin_app.timefmt import default_time_zone, is_time_zone
@@ -224,6 +224,21 @@ def apply_schedule(
     return _schedule(session, request, actor, reason, memo, action, when, scope)
 
 
+def _log_schedule_created(actor, reason, memo, entries, scope, **counts) -> AppendedOperation:
+    """Log one `schedule_created` operation (its entries: the scheduled fields)."""
+    return append_operation(
+        NewOperation(
+            actor=actor,
+            action=OperationAction.SCHEDULE_CREATED,
+            entries=entries,
+            reason_code=reason.code,
+            memo=memo,
+            scope=scope,
+            **counts,
+        )
+    )
+
+
 def _apply_until(session, request, actor, reason, memo, action, until, scope) -> ScheduleResult:
     scheduled: list[tuple[int, int]] = []  # (schedule operation id, rows)
 
@@ -234,22 +249,19 @@ def _apply_until(session, request, actor, reason, memo, action, until, scope) ->
         ]
         if not entries:
             return
-        schedule_op = append_operation(
-            NewOperation(
-                actor=actor,
-                action=OperationAction.SCHEDULE_CREATED,
-                entries=entries,
-                reason_code=reason.code,
-                memo=memo,
-                scope={
-                    "action": StatusAction.REACTIVATE.value,
-                    "due_at": _iso(until),
-                    "after_operation": operation.id,
-                    "count": len(entries),
-                    **(scope or {}),
-                },
-                changed_count=len(entries),
-            )
+        schedule_op = _log_schedule_created(
+            actor,
+            reason,
+            memo,
+            entries,
+            {
+                "action": StatusAction.REACTIVATE.value,
+                "due_at": _iso(until),
+                "after_operation": operation.id,
+                "count": len(entries),
+                **(scope or {}),
+            },
+            changed_count=len(entries),
         )
         item = StatusChangeRequestItem
         # The customers this confirmation just changed: their version is the previewed one + 1
@@ -323,26 +335,23 @@ def _schedule(session, request, actor, reason, memo, action, when: When, scope) 
     eligible, skipped = status_change._snapshot_breakdown(request, action)
     if eligible > len(targets):
         skipped[status_change.SKIP_CHANGED] = eligible - len(targets)
-    operation = append_operation(
-        NewOperation(
-            actor=actor,
-            action=OperationAction.SCHEDULE_CREATED,
-            entries=entries,
-            reason_code=reason.code,
-            memo=memo,
-            scope={
-                **status_change._json(request.scope),
-                "selected": request.selected_count,
-                "action": action.value,
-                "due_at": _iso(when.effective_at),
-                **({"until": _iso(when.until)} if when.until else {}),
-                "count": len(targets),
-                **(scope or {}),
-            },
-            changed_count=len(targets),
-            skipped_count=sum(skipped.values()),
-            confirmation_id=request.id,
-        )
+    operation = _log_schedule_created(
+        actor,
+        reason,
+        memo,
+        entries,
+        {
+            **status_change._json(request.scope),
+            "selected": request.selected_count,
+            "action": action.value,
+            "due_at": _iso(when.effective_at),
+            **({"until": _iso(when.until)} if when.until else {}),
+            "count": len(targets),
+            **(scope or {}),
+        },
+        changed_count=len(targets),
+        skipped_count=sum(skipped.values()),
+        confirmation_id=request.id,
     )
     rows = (
         select(item.customer_id)
