@@ -33,6 +33,7 @@ from admin_app.models import AuditOperation
 from admin_app.roles import Permission
 from admin_app.services import approvals, history, operation_text, revert, status_change
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
+from admin_app.services.audit import HASHED_OPERATION_FIELDS
 from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.services.input_rules import parse_id
 from admin_app.spreadsheet import escape_spreadsheet_formula
@@ -175,6 +176,18 @@ def _memo(key, label):
     return render
 
 
+# Shown folded under "Technical details" on an operation's page.
+TECHNICAL_DETAILS = (
+    "actor_id",
+    "client_ip",
+    "user_agent",
+    "request_id",
+    "confirmation_id",
+    "prev_hash",
+    "hash",
+)
+
+
 class AuditOperationView(SecureModelView):
     required_permission = Permission.VIEW_AUDIT
     can_export = True
@@ -245,29 +258,10 @@ class AuditOperationView(SecureModelView):
         "source": _format_source,
         "memo": _format_memo_short,
     }
-    column_details_list = (
-        "id",
-        "created_at",
-        "actor_username",
-        "actor_role",
-        "action",
-        "reason_code",
-        "memo",
-        "scope",
-        "changed_count",
-        "skipped_count",
-        "source",
-        "reverts_operation_id",
-    )
-    # Shown folded under "Technical details" on an operation's page.
-    technical_details_list = (
-        "actor_id",
-        "client_ip",
-        "user_agent",
-        "request_id",
-        "confirmation_id",
-        "prev_hash",
-        "hash",
+    technical_details_list = TECHNICAL_DETAILS
+    # The hashed columns but the technical ones.
+    column_details_list = tuple(
+        name for name in HASHED_OPERATION_FIELDS if name not in TECHNICAL_DETAILS
     )
     column_formatters_detail = {
         "created_at": _format_when,
@@ -279,23 +273,9 @@ class AuditOperationView(SecureModelView):
         "scope": _format_scope,
         "reverts_operation_id": _format_reverts,
     }
+    # The hashed columns (but the confirmation id), the hashes, then the codes in words.
     column_export_list = (
-        "id",
-        "created_at",
-        "actor_id",
-        "actor_username",
-        "actor_role",
-        "action",
-        "reason_code",
-        "memo",
-        "scope",
-        "changed_count",
-        "skipped_count",
-        "source",
-        "client_ip",
-        "user_agent",
-        "request_id",
-        "reverts_operation_id",
+        *(name for name in HASHED_OPERATION_FIELDS if name != "confirmation_id"),
         "prev_hash",
         "hash",
         "action_label",
