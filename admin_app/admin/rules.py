@@ -80,17 +80,8 @@ class ReviewRuleView(SecureModelView):
     }
     column_default_sort = ("id", False)
     column_sortable_list = ("name", "enabled")
-    form_columns = (
-        "name",
-        "name_zh",
-        "name_zh_hant",
-        "segment",
-        "inactivity_days",
-        "flag_over_credit",
-        "contract_ended_days",
-        "reason",
-        "enabled",
-    )
+    # The list's columns but the computed "matches".
+    form_columns = tuple(name for name in column_list if name != "matches")
     form_overrides = {"segment": SelectField}
     form_args = {
         "name_zh": {"description": _l("Optional; empty: the English name is shown.")},
