@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from admin_app.admin.audit import REVERT_SKIP_MESSAGES
 from admin_app.admin.customers import done_message, skip_messages
+from admin_app.admin.customers.status_flow import skipped_text
 from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show_field_error
 from admin_app.admin.secure import SecureBaseView, deny
 from admin_app.auth.session import current_actor, reauthenticate
@@ -225,12 +226,8 @@ class ApprovalView(SecureBaseView):
             text += done_message(result.action, result.changed)
         if result.skipped and approvals.get(decision.approval_id).action == approvals.REVERT:
             text += _(", skipped %(num)d", num=result.skipped_total)
-        elif result.skipped:
-            messages = skip_messages(result.action)
-            details = ", ".join(
-                f"{count} {messages[reason]}" for reason, count in result.skipped.items()
-            )
-            text += _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
+        else:
+            text += skipped_text(result)
         link = url_for("audit.details_view", id=result.operation_id)
         message = Markup('{}. <a href="{}">{}</a>').format(
             text, link, _("Operation #%(id)d", id=result.operation_id)

@@ -17,7 +17,7 @@ from admin_app.admin import confirmation
 from admin_app.admin.customers.grid import _CustomerGrid
 from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.secure import deny
+from admin_app.admin.secure import deny, operation_link
 from admin_app.auth.redirects import local_or
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import Customer, StatusAction
@@ -72,6 +72,15 @@ def done_message(action_name: StatusAction, count: int) -> str:
     if action_name == StatusAction.FREEZE:
         return ngettext("Froze %(num)d customer", "Froze %(num)d customers", count)
     return ngettext("Reactivated %(num)d customer", "Reactivated %(num)d customers", count)
+
+
+def skipped_text(result: status_change.OperationResult) -> str:
+    """ ", skipped N (counts and why)" after a status change's sentence, or "" if none was."""
+    if not result.skipped:
+        return ""
+    messages = skip_messages(result.action)
+    details = ", ".join(f"{count} {messages[reason]}" for reason, count in result.skipped.items())
+    return _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
 
 
 # Mixins are typed as the grid they are mixed into (their methods use its attributes); at run
@@ -415,14 +424,5 @@ class StatusChangeMixin(_GridBase):
         form.reason.choices = reason_choices(reasons)
 
     def _result_message(self, result) -> Markup:
-        text = done_message(result.action, result.changed)
-        if result.skipped:
-            messages = skip_messages(result.action)
-            details = ", ".join(
-                f"{count} {messages[reason]}" for reason, count in result.skipped.items()
-            )
-            text += _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
-        link = url_for("audit.details_view", id=result.operation_id)
-        return Markup('{}. <a href="{}">{}</a>').format(
-            text, link, _("Operation #%(id)d", id=result.operation_id)
-        )
+        text = done_message(result.action, result.changed) + skipped_text(result)
+        return operation_link(text, result.operation_id)
