@@ -9,7 +9,7 @@ import csv
 import json
 from datetime import UTC, datetime, time
 
-from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask import Response, abort, flash, redirect, request, stream_with_context
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
@@ -27,7 +27,13 @@ from markupsafe import Markup, escape
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.secure import SecureModelView, deny, list_tabs, operation_link
+from admin_app.admin.secure import (
+    SecureModelView,
+    deny,
+    list_tabs,
+    operation_link,
+    sent_for_approval,
+)
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditOperation
 from admin_app.roles import Permission
@@ -455,16 +461,7 @@ class AuditOperationView(SecureModelView):
             if not show_field_error(form, error):
                 raise
             return self._render_revert(operation_id, form, status=422, confirming=True)
-        flash(
-            _(
-                "Sent for approval (request #%(id)d); nothing has changed yet.",
-                id=requested.approval_id,
-            ),
-            "info",
-        )
-        return redirect(
-            url_for("approvals.details_view", approval_id=requested.approval_id), code=303
-        )
+        return sent_for_approval(requested.approval_id)
 
     def _render_revert(self, operation_id: int, form, status: int = 200, confirming: bool = False):
         preview = revert.preview(operation_id, max_rows=100, confirming=confirming)

@@ -388,5 +388,17 @@ def operation_link(text: str, operation_id: int) -> Markup:
     )
 
 
+def sent_for_approval(approval_id: int):
+    """Flash that a change waits for approval request `approval_id` and show that request."""
+    flash(
+        _(
+            "Sent for approval (request #%(id)d); nothing has changed yet.",
+            id=approval_id,
+        ),
+        "info",
+    )
+    return redirect(url_for("approvals.details_view", approval_id=approval_id), code=303)
+
+
 def badge(text: str, kind: str) -> Markup:
     return Markup('<span class="badge badge-{}">{}</span>').format(kind, text)

@@ -17,7 +17,7 @@ from admin_app.admin import confirmation
 from admin_app.admin.customers.grid import _CustomerGrid
 from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
-from admin_app.admin.secure import deny, operation_link
+from admin_app.admin.secure import deny, operation_link, sent_for_approval
 from admin_app.auth.redirects import local_or
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import Customer, StatusAction
@@ -367,16 +367,7 @@ class StatusChangeMixin(_GridBase):
             current_user.username,
             requested.approval_id,
         )
-        flash(
-            _(
-                "Sent for approval (request #%(id)d); nothing has changed yet.",
-                id=requested.approval_id,
-            ),
-            "info",
-        )
-        return redirect(
-            url_for("approvals.details_view", approval_id=requested.approval_id), code=303
-        )
+        return sent_for_approval(requested.approval_id)
 
     def _confirm_scheduled(self, request_id: str, form, when):
         """The confirmation with an effective date and/or an end date (services.scheduling:
