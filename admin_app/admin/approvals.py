@@ -185,16 +185,20 @@ class ApprovalView(SecureBaseView):
             return self._render_details(approvals.get(approval_id), form, status=422)
         except Conflict as error:
             # Decided by someone else meanwhile (or expired): say so on the request's page.
-            return self._render_details(
-                approvals.get(approval_id),
-                ApprovalDecisionForm(formdata=None),
-                status=409,
-                error=error.message,
-            )
+            return self._render_conflict(approval_id, error)
         except NotAllowed:
             raise
         flash(self._decided_message(result), "success" if decision == "approve" else "info")
         return redirect(self.get_url(".details_view", approval_id=approval_id), code=303)
+
+    def _render_conflict(self, approval_id: int, error: Conflict):
+        """The request's page again, with why the decision or cancel was refused (409)."""
+        return self._render_details(
+            approvals.get(approval_id),
+            ApprovalDecisionForm(formdata=None),
+            status=409,
+            error=error.message,
+        )
 
     def _decided_message(self, decision: approvals.Decision) -> Markup:
         scheduled = decision.scheduled
@@ -249,12 +253,7 @@ class ApprovalView(SecureBaseView):
         try:
             approvals.cancel(approval_id, actor=current_actor())
         except Conflict as error:
-            return self._render_details(
-                approvals.get(approval_id),
-                ApprovalDecisionForm(formdata=None),
-                status=409,
-                error=error.message,
-            )
+            return self._render_conflict(approval_id, error)
         flash(
             _("Request #%(id)d cancelled. Nothing was changed.", id=approval_id),
             "info",
