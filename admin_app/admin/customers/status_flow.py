@@ -74,6 +74,17 @@ def done_message(action_name: StatusAction, count: int) -> str:
     return ngettext("Reactivated %(num)d customer", "Reactivated %(num)d customers", count)
 
 
+def _dated_confirmation(form, when: scheduling.When) -> dict:
+    """The confirm form's answers, with its dates, as the dated services take them."""
+    return {
+        "actor": current_actor(),
+        "reason_code": form.reason.data,
+        "memo": form.memo.data or "",
+        "effective_at": when.effective_at,
+        "until": when.until,
+    }
+
+
 def skipped_text(result: status_change.OperationResult) -> str:
     """ ", skipped N (counts and why)" after a status change's sentence, or "" if none was."""
     if not result.skipped:
@@ -350,14 +361,7 @@ class StatusChangeMixin(_GridBase):
         """Four-eyes: the policy applies, so Confirm changes nothing; it stores an approval
         request for this snapshot, with its dates, and shows it (services.approvals)."""
         try:
-            requested = approvals.request_approval(
-                request_id,
-                actor=current_actor(),
-                reason_code=form.reason.data,
-                memo=form.memo.data or "",
-                effective_at=when.effective_at,
-                until=when.until,
-            )
+            requested = approvals.request_approval(request_id, **_dated_confirmation(form, when))
         except InvalidInput as error:
             if not show_field_error(form, error):
                 raise
@@ -372,14 +376,7 @@ class StatusChangeMixin(_GridBase):
     def _confirm_scheduled(self, request_id: str, form, when):
         """The confirmation with an effective date and/or an end date (services.scheduling:
         its refusals, like the reason's, come back beside their field)."""
-        outcome = scheduling.confirm(
-            request_id,
-            actor=current_actor(),
-            reason_code=form.reason.data,
-            memo=form.memo.data or "",
-            effective_at=when.effective_at,
-            until=when.until,
-        )
+        outcome = scheduling.confirm(request_id, **_dated_confirmation(form, when))
         if outcome.applied is not None:
             text = self._result_message(outcome.applied)
             if outcome.scheduled:
