@@ -32,9 +32,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import AuditChainHead, AuditCheckpoint, AuditEntry, AuditOperation
+from admin_app.models import AuditCheckpoint, AuditEntry, AuditOperation
 from admin_app.models.types import utcnow
-from admin_app.services.audit_verify import Finding, Link, Problem
+from admin_app.services.audit_verify import Finding, Link, Problem, read_head
 from admin_app.services.errors import CheckpointError
 from admin_app.services.transaction import snapshot_session, write_transaction
 
@@ -258,13 +258,7 @@ def take_checkpoint(signing_key: Ed25519PrivateKey) -> SignedCheckpoint:
     checkpoint must not vouch for a log that is already broken: run `audit verify`)."""
     session = snapshot_session()
     try:
-        head = session.execute(
-            select(
-                AuditChainHead.last_operation_id,
-                AuditChainHead.last_hash,
-                AuditChainHead.operation_count,
-            ).where(AuditChainHead.id == 1)
-        ).first()
+        head = read_head(session)
         newest = session.execute(
             select(AuditOperation.id, AuditOperation.hash)
             .order_by(AuditOperation.id.desc())

@@ -137,7 +137,7 @@ def verify_chain(
     """
     session = snapshot_session()
     try:
-        head = _read_head(session)
+        head = read_head(session)
         stream = _LinkStream(session)
         links = watcher.watch(stream) if watcher is not None else stream
         checked, finding = check_links(links, head, progress=progress)
@@ -344,7 +344,8 @@ def _check_head(last: tuple[int, str] | None, checked: int, head: Head | None) -
     return None
 
 
-def _read_head(session) -> Head | None:
+def read_head(session) -> Head | None:
+    """The chain head row (last operation id, its hash, the operation count), or None."""
     row = session.execute(
         select(
             AuditChainHead.last_operation_id,
