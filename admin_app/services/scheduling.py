@@ -540,9 +540,22 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
             ).scalars()
         )
         total = session.execute(select(func.count()).where(*in_batch)).scalar_one()
+        # Which rows still fit (the customer is in the status the change expects), decided
+        # before anything changes: the UPDATE below changes exactly these customers.
+        still_fits = (
+            exists()
+            .where(Customer.id == sc.customer_id, Customer.status == sc.expected_status)
+            .correlate_except(Customer)
+        )
+        session.execute(
+            update(sc)
+            .where(*in_batch)
+            .values(skip_reason=case((still_fits, None), else_=literal("status", String)))
+            .execution_options(synchronize_session=False)
+        )
         stamp = utcnow()
         target = action.target.value
-        fits = (Customer.id == sc.customer_id, *in_batch, Customer.status == sc.expected_status)
+        fits = (Customer.id == sc.customer_id, *in_batch, sc.skip_reason.is_(None))
         change = (
             update(CUSTOMERS)
             .where(*fits)
@@ -572,19 +585,15 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
             if changed:
                 session.execute(change)
         changed = sorted(dict((cid, (cid, code, old)) for cid, code, old in changed).values())
+        was_skipped = (*in_batch, sc.skip_reason.is_not(None))
         skipped_rows = session.execute(
             select(Customer.code, Customer.status)
             .join(sc, sc.customer_id == Customer.id)
-            .where(*in_batch, ~_was_applied(target, stamp))
+            .where(*was_skipped)
             .order_by(Customer.code)
             .limit(SKIPPED_SHOWN)
         ).all()
-        skipped = (
-            total
-            - session.execute(
-                select(func.count()).where(*in_batch, _was_applied(target, stamp))
-            ).scalar_one()
-        )
+        skipped = session.execute(select(func.count()).where(*was_skipped)).scalar_one()
         operation = append_operation(
             NewOperation(
                 actor=actor,
@@ -604,14 +613,12 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
                 skipped_count=skipped,
             )
         )
-        applied = _was_applied(target, stamp)
         # The claim: only rows still pending are finished, and by this runner alone.
         session.execute(
             update(sc)
             .where(*in_batch)
             .values(
-                status=case((applied, DONE), else_=SKIPPED),
-                skip_reason=case((applied, None), else_=literal("status", String)),
+                status=case((sc.skip_reason.is_(None), DONE), else_=SKIPPED),
                 result_operation_id=operation.id,
                 finished_at=stamp,
             )
@@ -626,20 +633,6 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
         skipped=skipped,
         skipped_codes=[(code, status) for code, status in skipped_rows],
         scheduled_by=scheduled_by,
-    )
-
-
-def _was_applied(target: str, stamp: datetime):
-    """The batch row's customer was changed by this batch (status set at `stamp`)."""
-    sc = ScheduledChange
-    return (
-        exists()
-        .where(
-            Customer.id == sc.customer_id,
-            Customer.status == target,
-            Customer.status_changed_at == stamp,
-        )
-        .correlate_except(Customer)
     )
 
 
