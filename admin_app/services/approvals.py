@@ -184,7 +184,7 @@ def request_approval(
         scheduling.check_schedule(action, when, now=utcnow())
         customers = status_change.changing_count(snapshot_id)
         dates = {
-            name: scheduling._iso(value)
+            name: scheduling.scope_iso(value)
             for name, value in (("effective_at", effective_at), ("until", until))
             if value is not None
         }

@@ -62,8 +62,9 @@ from admin_app.services import status_change
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, AppendedOperation, NewOperation, append_operation
 from admin_app.services.errors import Expired, InvalidInput, NotAllowed
+from admin_app.services.selection_scope import ids_scope
 from admin_app.services.transaction import write_transaction
-from admin_app.timefmt import default_time_zone, is_time_zone
+from admin_app.timefmt import default_time_zone, is_time_zone, utc_iso
 
 PENDING = "pending"
 DONE = "done"
@@ -256,7 +257,7 @@ def _apply_until(session, request, actor, reason, memo, action, until, scope) ->
             entries,
             {
                 "action": StatusAction.REACTIVATE.value,
-                "due_at": _iso(until),
+                "due_at": scope_iso(until),
                 "after_operation": operation.id,
                 "count": len(entries),
                 **(scope or {}),
@@ -344,8 +345,8 @@ def _schedule(session, request, actor, reason, memo, action, when: When, scope) 
             **status_change._json(request.scope),
             "selected": request.selected_count,
             "action": action.value,
-            "due_at": _iso(when.effective_at),
-            **({"until": _iso(when.until)} if when.until else {}),
+            "due_at": scope_iso(when.effective_at),
+            **({"until": scope_iso(when.until)} if when.until else {}),
             "count": len(targets),
             **(scope or {}),
         },
@@ -440,10 +441,9 @@ def _insert_rows(
     )
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def scope_iso(value: datetime | None) -> str | None:
+    """A scope's time (timefmt.utc_iso); None stays None."""
+    return utc_iso(value) or None
 
 
 # -- the runner -------------------------------------------------------------------------------
@@ -606,7 +606,7 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
                 scope={
                     "mode": "scheduled",
                     "scheduled_by": scheduled_by,
-                    "due_at": _iso(first.due_at),
+                    "due_at": scope_iso(first.due_at),
                     "count": total,
                 },
                 changed_count=len(changed),
@@ -671,7 +671,7 @@ def cancel(change_ids: Sequence[int], *, actor: Actor) -> int:
                     )
                     for row in rows
                 ],
-                scope={"count": len(rows), "ids": [row.id for row in rows][:1000]},
+                scope=ids_scope([row.id for row in rows]),
                 changed_count=len(rows),
             )
         )
@@ -736,10 +736,11 @@ def next_pending_subquery(customer_id_column):
 class Overview:
     """The dashboard's view of the schedule."""
 
-    due_soon: int  # pending changes due in the next UPCOMING_DAYS days
+    due_soon: int  # pending changes due in the next `days` days
     pending: int
     last_run: datetime | None
     runner_late: bool  # the last run is over a day old (or none yet while changes wait)
+    days: int = UPCOMING_DAYS
 
 
 def overview(now: datetime | None = None) -> Overview:
