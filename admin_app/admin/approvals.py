@@ -13,10 +13,11 @@ from flask_login import current_user, login_fresh
 from markupsafe import Markup
 
 from admin_app.admin.audit import REVERT_SKIP_MESSAGES
+from admin_app.admin.confirmation import preview_page, preview_pager
 from admin_app.admin.customers import done_message, skip_messages
 from admin_app.admin.customers.status_flow import skipped_text
 from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show_field_error
-from admin_app.admin.secure import SecureBaseView, deny
+from admin_app.admin.secure import SecureBaseView, deny, operation_link
 from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.roles import Permission
 from admin_app.services import approvals, revert
@@ -97,8 +98,7 @@ class ApprovalView(SecureBaseView):
     def _render_details(self, approval, form, status: int = 200, error: str | None = None):
         shown = approvals.shown_status(approval)
         size = current_app.config["CONFIRMATION_PREVIEW_ROWS"]
-        asked = request.args.get("page", "")
-        page = int(asked) if asked.isdigit() and len(asked) < 7 else 0
+        page = preview_page()
         preview = revert_preview = None
         if shown == approvals.PENDING and approval.action == approvals.REVERT:
             try:
@@ -114,18 +114,11 @@ class ApprovalView(SecureBaseView):
         pending = shown == approvals.PENDING
         pager = None
         if preview is not None:
-            current = preview.offset // size
 
             def url(number):
                 return self.get_url(".details_view", approval_id=approval.id, page=number or None)
 
-            pager = {
-                "first": preview.offset + 1 if preview.rows else 0,
-                "last": preview.offset + len(preview.rows),
-                "total": preview.listed,
-                "prev_url": url(current - 1) if current > 0 else None,
-                "next_url": url(current + 1) if preview.offset + size < preview.listed else None,
-            }
+            pager = preview_pager(preview, size, url)
         body = self.render(
             "admin/approvals/details.html",
             approval=approval,
@@ -232,10 +225,7 @@ class ApprovalView(SecureBaseView):
             text += _(", skipped %(num)d", num=result.skipped_total)
         else:
             text += skipped_text(result)
-        link = url_for("audit.details_view", id=result.operation_id)
-        message = Markup('{}. <a href="{}">{}</a>').format(
-            text, link, _("Operation #%(id)d", id=result.operation_id)
-        )
+        message = operation_link(text, result.operation_id)
         if scheduled is not None and scheduled.scheduled:  # applied now, reactivation later
             message += Markup(" ") + ngettext(
                 "Reactivation of %(num)d customer scheduled for %(when)s.",

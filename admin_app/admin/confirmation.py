@@ -4,9 +4,10 @@ The snapshot itself lives server-side (services.status_change); the token only n
 the selection cannot be edited in the form. Single use is enforced by the service, in the same
 transaction as the change."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -40,3 +41,21 @@ def verify(token: str | None) -> ConfirmationClaim:
     except (BadSignature, ValueError, TypeError):
         raise InvalidInput(_("This confirmation is not valid. Please start again.")) from None
     return ConfirmationClaim(str(request_id), int(user_id), str(action))
+
+
+def preview_page() -> int:
+    """The page of a confirmation's customer list the address asks for (`?page=`, from 0)."""
+    asked = request.args.get("page", "")
+    return int(asked) if asked.isdigit() and len(asked) < 7 else 0
+
+
+def preview_pager(preview, size: int, url: Callable[[int | None], str]) -> dict:
+    """The pager under a confirmation's customer list (`url(page)` addresses a page)."""
+    page = preview.offset // size
+    return {
+        "first": preview.offset + 1 if preview.rows else 0,
+        "last": preview.offset + len(preview.rows),
+        "total": preview.listed,
+        "prev_url": url(page - 1) if page > 0 else None,
+        "next_url": url(page + 1) if preview.offset + size < preview.listed else None,
+    }

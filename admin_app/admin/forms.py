@@ -6,7 +6,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from admin_app.i18n import TranslatedForm
-from admin_app.services.input_rules import MEMO_MAX_LENGTH
+from admin_app.services.input_rules import COMMENT_MAX_LENGTH, MEMO_MAX_LENGTH
 
 
 class ConfirmStatusChangeForm(TranslatedForm):
@@ -71,7 +71,7 @@ class ApprovalDecisionForm(TranslatedForm):
     (required to reject; the service checks it)."""
 
     decision = HiddenField()
-    comment = TextAreaField(_l("Comment"), validators=[Length(max=1000)])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=COMMENT_MAX_LENGTH)])
 
 
 class CancelApprovalForm(TranslatedForm):

@@ -36,10 +36,10 @@ from admin_app.models import ApprovalRequest, Reason, StatusAction
 from admin_app.models.types import utcnow
 from admin_app.roles import Permission, permissions_of
 from admin_app.security_log import security_event
-from admin_app.services import revert, scheduling, status_change
+from admin_app.services import input_rules, revert, scheduling, status_change
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
-from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from admin_app.services.errors import Conflict, NotAllowed, NotFound
 from admin_app.services.transaction import write_transaction
 
 PENDING = "pending"
@@ -48,7 +48,6 @@ REJECTED = "rejected"
 CANCELLED = "cancelled"
 EXPIRED = "expired"
 REVERT = "revert"  # the action of a request to revert an operation
-COMMENT_MAX_LENGTH = 1000
 # Core UPDATEs (conditional claims): the ORM's bulk-update bookkeeping has nothing to do here.
 APPROVALS = cast(Table, ApprovalRequest.__table__)
 
@@ -69,8 +68,8 @@ def policy() -> Policy:
         select(Reason.code).where(Reason.requires_approval.is_(True)).order_by(Reason.code)
     ).scalars()
     return Policy(
-        threshold=int(current_app.config.get("APPROVAL_THRESHOLD") or 0),
-        max_age_hours=int(current_app.config.get("APPROVAL_MAX_AGE_HOURS") or 72),
+        threshold=_threshold(),
+        max_age_hours=_max_age_hours(),
         reason_codes=tuple(codes),
     )
 
@@ -81,7 +80,7 @@ def needs_approval(snapshot_id: str, reason_code: str | None) -> bool:
     `status_change.describe`/`execute` count them), or the reason requires approval."""
     if _reason_requires_approval(reason_code):
         return True
-    threshold = int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
+    threshold = _threshold()
     return threshold > 0 and status_change.changing_count(snapshot_id) > threshold
 
 
@@ -90,7 +89,7 @@ def revert_needs_approval(operation_id: int, reason_code: str | None) -> bool:
     customers would go back now, or the reason requires approval."""
     if _reason_requires_approval(reason_code):
         return True
-    threshold = int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
+    threshold = _threshold()
     return threshold > 0 and revert.eligible_count(operation_id) > threshold
 
 
@@ -126,18 +125,20 @@ def may_approve(actor_role: str | None) -> bool:
     return Permission.APPROVE_STATUS_CHANGES in permissions_of(actor_role)
 
 
+def _threshold() -> int:
+    return int(current_app.config.get("APPROVAL_THRESHOLD") or 0)
+
+
+def _max_age_hours() -> int:
+    return int(current_app.config.get("APPROVAL_MAX_AGE_HOURS") or 72)
+
+
 def _max_age() -> timedelta:
-    return timedelta(hours=int(current_app.config.get("APPROVAL_MAX_AGE_HOURS") or 72))
-
-
-def _aware(value):
-    if value is not None and value.tzinfo is None:  # SQLite returns naive UTC
-        return value.replace(tzinfo=utcnow().tzinfo)
-    return value
+    return timedelta(hours=_max_age_hours())
 
 
 def is_expired(approval: ApprovalRequest) -> bool:
-    return approval.status == PENDING and utcnow() - _aware(approval.created_at) > _max_age()
+    return approval.status == PENDING and utcnow() - approval.created_at > _max_age()
 
 
 def shown_status(approval: ApprovalRequest) -> str:
@@ -344,20 +345,6 @@ def _claim(session, approval: ApprovalRequest, status: str, actor: Actor, commen
     return claimed.rowcount == 1
 
 
-def _clean_comment(comment: str, *, required: bool) -> str:
-    comment = (comment or "").strip()
-    if "\x00" in comment:
-        raise InvalidInput(_("Comment contains invalid characters."), field="comment")
-    if len(comment) > COMMENT_MAX_LENGTH:
-        raise InvalidInput(
-            _("Comment is too long (at most %(num)d characters).", num=COMMENT_MAX_LENGTH),
-            field="comment",
-        )
-    if required and not comment:
-        raise InvalidInput(_("Say why you reject this request."), field="comment")
-    return comment
-
-
 def _decide(approval_id: int, status: str, *, actor: Actor, comment: str) -> Decision:
     """The one path of every decision: lock, check, claim, act, log — in one transaction.
     An expired request is marked expired (committed) and then refused."""
@@ -465,7 +452,7 @@ def _dates_now(approval: ApprovalRequest) -> scheduling.When:
     means now (the change applies at once); a reactivation time that has passed refuses the
     approval (Conflict: the change would be over before it began)."""
     now = utcnow()
-    effective_at, until = _aware(approval.effective_at), _aware(approval.until)
+    effective_at, until = approval.effective_at, approval.until
     if until is not None and until <= now:
         raise Conflict(
             _(
@@ -486,7 +473,7 @@ def approve(approval_id: int, *, actor: Actor, comment: str = "") -> Decision:
     permission: 403 with a security event), Conflict (decided already, cancelled, expired),
     NotFound."""
     return _decide(
-        approval_id, APPROVED, actor=actor, comment=_clean_comment(comment, required=False)
+        approval_id, APPROVED, actor=actor, comment=input_rules.comment(comment, required=False)
     )
 
 
@@ -494,7 +481,7 @@ def reject(approval_id: int, *, actor: Actor, comment: str) -> Decision:
     """Reject request `approval_id`; the comment is required (InvalidInput on field
     "comment"). Logs `approval_rejected`. Commits. Same refusals as `approve`."""
     return _decide(
-        approval_id, REJECTED, actor=actor, comment=_clean_comment(comment, required=True)
+        approval_id, REJECTED, actor=actor, comment=input_rules.comment(comment, required=True)
     )
 
 
@@ -540,15 +527,18 @@ def list_requests(*, requested_by: int | None = None, limit: int = 200) -> list[
     return list(db.session.execute(query.limit(limit)).scalars())
 
 
+def _live_pending() -> tuple:
+    """Pending and not yet past their age."""
+    return (
+        ApprovalRequest.status == PENDING,
+        ApprovalRequest.created_at >= utcnow() - _max_age(),
+    )
+
+
 def pending_count() -> int:
     """Pending requests not yet past their age: one COUNT on the status index."""
     return db.session.execute(
-        select(func.count())
-        .select_from(ApprovalRequest)
-        .where(
-            ApprovalRequest.status == PENDING,
-            ApprovalRequest.created_at >= utcnow() - _max_age(),
-        )
+        select(func.count()).select_from(ApprovalRequest).where(*_live_pending())
     ).scalar_one()
 
 
@@ -557,12 +547,7 @@ def pending_ids(limit: int) -> list[int]:
     index range on status, no COUNT on any page)."""
     return list(
         db.session.execute(
-            select(ApprovalRequest.id)
-            .where(
-                ApprovalRequest.status == PENDING,
-                ApprovalRequest.created_at >= utcnow() - _max_age(),
-            )
-            .limit(limit)
+            select(ApprovalRequest.id).where(*_live_pending()).limit(limit)
         ).scalars()
     )
 

@@ -24,6 +24,7 @@ from admin_app.services.errors import InvalidInput, TooLarge
 MAX_ID = 2**31 - 1  # every id column is INTEGER (32-bit on PostgreSQL)
 _ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
 MEMO_MAX_LENGTH = 1000
+COMMENT_MAX_LENGTH = MEMO_MAX_LENGTH
 LABEL_MAX_LENGTH = 120
 MONEY_LIMIT = Decimal("1e12")  # Numeric(14, 2): twelve digits before the point
 _MONEY_TEXT = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,2})?")
@@ -86,6 +87,22 @@ def memo(value: str | None) -> str:
         raise InvalidInput(
             _("Memo is too long (at most %(num)d characters).", num=MEMO_MAX_LENGTH), field="memo"
         )
+    return text
+
+
+def comment(value: str | None, *, required: bool) -> str:
+    """A decision's comment (an approval's), stripped: no NUL, at most COMMENT_MAX_LENGTH
+    characters; `required`: not empty."""
+    text = (value or "").strip()
+    if "\x00" in text:
+        raise InvalidInput(_("Comment contains invalid characters."), field="comment")
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise InvalidInput(
+            _("Comment is too long (at most %(num)d characters).", num=COMMENT_MAX_LENGTH),
+            field="comment",
+        )
+    if required and not text:
+        raise InvalidInput(_("Say why you reject this request."), field="comment")
     return text
 
 

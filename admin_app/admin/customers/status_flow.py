@@ -198,8 +198,7 @@ class StatusChangeMixin(_GridBase):
         names the snapshot, never a token (tokens stay out of URLs); the page signs a new one
         for the same claim."""
         action_name = self._owned_request(request_id)
-        asked = request.args.get("page", "")
-        page = int(asked) if asked.isdigit() and len(asked) < 7 else 0
+        page = confirmation.preview_page()
         token = confirmation.sign(
             confirmation.ConfirmationClaim(request_id, current_user.id, action_name.value)
         )
@@ -290,8 +289,6 @@ class StatusChangeMixin(_GridBase):
         return body, status, {"Cache-Control": "no-store"}
 
     def _pager(self, preview, size: int) -> dict:
-        page = preview.offset // size
-
         def url(number):
             return self.get_url(
                 ".preview_view",
@@ -300,13 +297,7 @@ class StatusChangeMixin(_GridBase):
                 page=number or None,
             )
 
-        return {
-            "first": preview.offset + 1 if preview.rows else 0,
-            "last": preview.offset + len(preview.rows),
-            "total": preview.listed,
-            "prev_url": url(page - 1) if page > 0 else None,
-            "next_url": url(page + 1) if preview.offset + size < preview.listed else None,
-        }
+        return confirmation.preview_pager(preview, size, url)
 
     # -- step 2: the confirmation POST runs the service once ----------------------------------
 
