@@ -174,10 +174,9 @@ def _entry_encoder() -> Callable[[Any], str]:
     return encode if encode(sample) == _CANONICAL.encode(sample) else _CANONICAL.encode
 
 
-_encode_entry = _entry_encoder()
 # The canonical JSON of one entry (a tuple or list in ENTRY_FIELDS order), as operation_hash
-# writes it: for code that hashes entries itself (services/audit_verify.py's streaming walk).
-encode_entry = _encode_entry
+# writes it.
+_encode_entry = _entry_encoder()
 
 
 def entry_lines(entries: Sequence[Sequence]) -> str:
@@ -187,7 +186,9 @@ def entry_lines(entries: Sequence[Sequence]) -> str:
     Encoded in ONE call as the JSON array of the entries, `[[…],[…]]`, which is then split at
     its "],[" separators: an entry holds scalars only, so there are exactly len(entries) - 1 of
     them unless a text value contains "],[" itself, in which case each entry is encoded on its
-    own."""
+    own. No entries: no text."""
+    if not entries:
+        return ""
     lines = _encode_entry(entries)[1:-1]
     if lines.count("],[") == len(entries) - 1:
         return "\n" + lines.replace("],[", "]\n[")

@@ -694,14 +694,7 @@ def _chunk_update(in_chunk: tuple, action: StatusAction, reason, actor, now):
 
 def _snapshot_breakdown(request, action: StatusAction) -> tuple[int, dict[str, int]]:
     """How many snapshot customers the action applies to, and how many it skips, by why."""
-    item = StatusChangeRequestItem
-    by_status = dict(
-        db.session.execute(
-            select(item.status, func.count())
-            .where(item.request_id == request.id)
-            .group_by(item.status)
-        ).all()
-    )
+    by_status = _snapshot_statuses(request.id)
     eligible = sum(n for status, n in by_status.items() if status in action.allowed_from)
     skipped = {
         SKIP_ALREADY: by_status.get(action.target.value, 0),
@@ -713,3 +706,20 @@ def _snapshot_breakdown(request, action: StatusAction) -> tuple[int, dict[str, i
         SKIP_MISSING: request.missing_count,
     }
     return eligible, {reason: n for reason, n in skipped.items() if n}
+
+
+def _snapshot_statuses(request_id: str) -> dict[str, int]:
+    """The snapshot's customers counted by the status each had when it was taken: one GROUP BY,
+    kept for the session. A snapshot never changes once taken, so the approval check, the
+    execution and its report on one confirmation share one count."""
+    counted = db.session.info.setdefault("snapshot_statuses", {})
+    if request_id not in counted:
+        item = StatusChangeRequestItem
+        counted[request_id] = dict(
+            db.session.execute(
+                select(item.status, func.count())
+                .where(item.request_id == request_id)
+                .group_by(item.status)
+            ).all()
+        )
+    return counted[request_id]
