@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.auth.redirects import is_local_path
 from admin_app.services.actions import action_label
-from admin_app.services.labels import entity_label, entry_value, field_label, status_label
+from admin_app.services.labels import status_label
 from admin_app.services.operation_text import log_time
 from admin_app.web import allow_inline_handlers, csp_nonce
 
@@ -87,9 +87,6 @@ def init_admin(app: Flask) -> Admin:
     )
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals.update(
-        entity_label=entity_label,
-        field_label=field_label,
-        entry_value=entry_value,
         role_label=lambda role: str(ROLE_LABELS.get(role, role)),
     )
     app.jinja_env.globals["action_label"] = action_label

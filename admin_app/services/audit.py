@@ -1,8 +1,9 @@
 """Appending to the operation log, and the hash chain that makes it tamper-evident.
 
 `append_operation` is the only writer of `audit_operations` / `audit_entries`. It runs inside
-the caller's write transaction (it never commits): it locks the chain head, so appends are
-serialised and the chain cannot fork, computes the operation's hash over its canonical content,
+the caller's write transaction (it never commits, and refuses to run outside one): that
+transaction holds the writers' lock, so appends are serialised and the chain cannot fork. It
+computes the operation's hash over its canonical content,
 its entries and the previous hash, and inserts the operation and its entries set-based.
 """
 

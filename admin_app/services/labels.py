@@ -65,32 +65,6 @@ FIELD_LABELS = {
     "is_active": _l("Active"),
     "password": _l("Password"),
 }
-BOOLEAN_VALUES = {"true": _l("Yes"), "false": _l("No")}
-SOURCE_LABELS = {"web": _l("Web"), "cli": _l("Command line")}
-
-
-def source_label(source: str) -> str:
-    return str(SOURCE_LABELS.get(source, source))
-
-
-def entity_label(entity: str) -> str:
-    return str(ENTITY_LABELS.get(entity, entity))
-
-
-def field_label(field: str) -> str:
-    return str(FIELD_LABELS.get(field, field))
-
-
-def entry_value(field: str, value: str | None) -> str | None:
-    """A logged value as the page shows it: statuses, segments and yes/no translated; anything
-    else (codes, names, amounts, dates) as stored. The CSV export keeps the stored text."""
-    if value is None:
-        return None
-    if field in ("status", "scheduled_status"):
-        return status_label(value)
-    if field == "segment":
-        return str(SEGMENT_LABELS.get(value, value))
-    return str(BOOLEAN_VALUES.get(value, value))
 
 
 def status_label(status: str) -> str:

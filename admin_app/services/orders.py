@@ -47,12 +47,6 @@ class PlacedOrder:
     operation_id: int
 
 
-def clean_amount(value) -> Decimal:
-    """The amount as a positive Decimal with two places ("1,250.50" is accepted); raises
-    InvalidInput for anything else (more decimals, exponents, NaN, zero, too large)."""
-    return input_rules.money(value, field=_("Amount"), positive=True)
-
-
 def _next_number(session) -> str:
     """The next free order number. The caller holds the chain-head lock, so writers are
     serialised and the number cannot be taken between this read and the insert."""
@@ -71,9 +65,8 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
     so an edit form opened before the order is detected as stale. Raises InvalidInput (amount),
     NotFound (no such customer) or CustomerNotActive (frozen / deactivated; nothing written).
     """
-    amount = clean_amount(amount)
+    amount = input_rules.money(amount, field=_("Amount"), positive=True)
     with write_transaction() as session:
-        # Chain head first, as status_change.execute does: one lock order for every writer.
         customer = session.execute(
             select(Customer).where(Customer.id == customer_id).with_for_update()
         ).scalar_one_or_none()

@@ -16,7 +16,7 @@ from admin_app.models import SEGMENTS, Reason, ReviewRule
 from admin_app.models.types import utcnow
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
-from admin_app.services.audit import Actor, NewOperation, append_operation
+from admin_app.services.audit import Actor, NewOperation, append_operation, changed_fields
 from admin_app.services.errors import InvalidInput, NotFound
 from admin_app.services.input_rules import audit_text
 from admin_app.services.transaction import write_transaction
@@ -132,7 +132,7 @@ def update_rule(rule_id: int, changes: dict[str, Any], *, actor: Actor) -> int:
         ).scalar_one_or_none()
         if rule is None:
             raise NotFound(_("This review rule does not exist."))
-        diff = {name: value for name, value in cleaned.items() if getattr(rule, name) != value}
+        diff = changed_fields(rule, cleaned)
         if not diff:
             return 0
         _check(session, {name: diff.get(name, getattr(rule, name)) for name in FIELDS})
