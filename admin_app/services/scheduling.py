@@ -61,7 +61,7 @@ from admin_app.models.types import UTCDateTime, utcnow
 from admin_app.services import status_change
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, AppendedOperation, NewOperation, append_operation
-from admin_app.services.errors import Expired, InvalidInput, NotAllowed
+from admin_app.services.errors import InvalidInput
 from admin_app.services.selection_scope import ids_scope
 from admin_app.services.transaction import write_transaction
 from admin_app.timefmt import default_time_zone, is_time_zone, utc_iso
@@ -161,13 +161,6 @@ class ScheduleResult:
     applied: status_change.OperationResult | None = None
 
 
-def _request(request_id: str) -> StatusChangeRequest:
-    request = db.session.get(StatusChangeRequest, request_id) if len(request_id) <= 64 else None
-    if request is None:
-        raise Expired(_("This confirmation has expired. Please start again."))
-    return request
-
-
 def confirm(
     request_id: str,
     *,
@@ -190,17 +183,14 @@ def confirm(
     """
     memo = memo or ""
     when = When(effective_at, until)
-    action = StatusAction(_request(request_id).action)
+    action = StatusAction(status_change.load_request(request_id).action)
     check_schedule(action, when, now=utcnow())
     if when.is_now:
         raise ValueError("nothing to schedule: call status_change.execute")
     with write_transaction() as session:
-        request = _request(request_id)
-        if request.created_by != actor.id:
-            raise NotAllowed(_("This confirmation belongs to another user."))
-        status_change.ensure_unused(request_id)
-        reason = status_change.validated_reason(action, reason_code, memo)
-        status_change._refuse_when_approval_required(request_id, reason)
+        request, reason = status_change.checked_request(
+            request_id, actor=actor, reason_code=reason_code, memo=memo
+        )
         return apply_schedule(session, request, actor=actor, reason=reason, memo=memo, when=when)
 
 

@@ -257,22 +257,18 @@ def _purge_old_requests(session) -> None:
     session.execute(delete(StatusChangeRequest).where(StatusChangeRequest.id.in_(stale)))
 
 
-def _load_request(request_id: str) -> StatusChangeRequest:
-    request = db.session.get(StatusChangeRequest, request_id)
+def load_request(request_id: str) -> StatusChangeRequest:
+    """The snapshot `request_id`; raises Expired when it is gone (or could never exist)."""
+    request = db.session.get(StatusChangeRequest, request_id) if len(request_id) <= 64 else None
     if request is None:
         raise Expired(_("This confirmation has expired. Please start again."))
     return request
 
 
-def load_request(request_id: str) -> StatusChangeRequest:
-    """The snapshot `request_id`; raises Expired when it is gone."""
-    return _load_request(request_id)
-
-
 def changing_count(request_id: str) -> int:
     """How many customers of the snapshot the action applies to (as `describe` and `execute`
     count them: by the status each had when the snapshot was taken)."""
-    request = _load_request(request_id)
+    request = load_request(request_id)
     return _snapshot_breakdown(request, StatusAction(request.action))[0]
 
 
@@ -287,7 +283,7 @@ def _warning_conditions() -> dict:
 def changed_since(request_id: str) -> int:
     """How many customers the snapshot's action would apply to have changed (or are gone)
     since the snapshot: `execute` skips them."""
-    request = _load_request(request_id)
+    request = load_request(request_id)
     item = StatusChangeRequestItem
     allowed = [s.value for s in StatusAction(request.action).allowed_from]
     unchanged = (
@@ -323,7 +319,7 @@ def describe(
     """What executing the request would do now: counts, warnings, and one page of rows of
     each kind (`max_rows` from position `offset` of the changing rows, in code order; with
     `only`, just the changing rows that warning concerns)."""
-    request = _load_request(request_id)
+    request = load_request(request_id)
     action = StatusAction(request.action)
     item = StatusChangeRequestItem
     in_request = item.request_id == request_id
@@ -374,7 +370,7 @@ def iter_preview_rows(request_id: str, *, batch: int = 1000):
     """Every customer of the request's snapshot, changing ones first, each in code order, as
     PreviewRow (`skip` says why one would be skipped); streamed in batches. Raises Expired
     (request gone) at once, not when iterated."""
-    request = _load_request(request_id)
+    request = load_request(request_id)
     action = StatusAction(request.action)
     item = StatusChangeRequestItem
     allowed = item.status.in_([s.value for s in action.allowed_from])
@@ -499,13 +495,9 @@ def execute(
     """
     memo = memo or ""
     with write_transaction() as session:
-        request = _load_request(request_id)
-        if request.created_by != actor.id:
-            raise NotAllowed(_("This confirmation belongs to another user."))
-        ensure_unused(request_id)
-        action = StatusAction(request.action)
-        reason = validated_reason(action, reason_code, memo)
-        _refuse_when_approval_required(request_id, reason)
+        request, reason = checked_request(
+            request_id, actor=actor, reason_code=reason_code, memo=memo
+        )
         return apply_request(
             session,
             request,
@@ -515,6 +507,23 @@ def execute(
             chunk_size=chunk_size,
             on_applied=on_applied,
         )
+
+
+def checked_request(
+    request_id: str, *, actor: Actor, reason_code: str | None, memo: str
+) -> tuple[StatusChangeRequest, Reason]:
+    """Inside the caller's write transaction, the checks every confirmation of snapshot
+    `request_id` passes (now, or with dates): the actor's own snapshot, not used yet, a reason
+    valid for its action with this memo, and no four-eyes approval needed. Returns the snapshot
+    and the reason; raises NotAllowed, ConfirmationUsed, InvalidInput, ApprovalRequired,
+    Expired."""
+    request = load_request(request_id)
+    if request.created_by != actor.id:
+        raise NotAllowed(_("This confirmation belongs to another user."))
+    ensure_unused(request_id)
+    reason = validated_reason(StatusAction(request.action), reason_code, memo)
+    _refuse_when_approval_required(request_id, reason)
+    return request, reason
 
 
 def _refuse_when_approval_required(request_id: str, reason: Reason) -> None:
