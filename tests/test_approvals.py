@@ -162,11 +162,33 @@ def test_a_reason_marked_requires_approval_needs_it_whatever_the_size(app, manag
     saved = admin.post(f"/admin/reasons/edit/?id={reason_id}", data=form)
     assert saved.status_code == 302
     listing = text(admin.get("/admin/reasons/"))
-    assert "Reasons that always require approval: customer_request." in listing
+    assert "Reasons that always require approval: Customer request." in listing
     ids = make_customers(2)
     approval_id = approval_id_of(request_change(manager, ids))
     assert statuses(ids) == {i: "active" for i in ids}
     assert approval(approval_id).customer_count == 2
+
+
+@pytest.mark.parametrize(
+    "locale, shown",
+    [("en", "Suspected fraud or Customer request"), ("zh_Hant_TW", "疑似詐欺或客戶要求")],
+)
+def test_the_confirmation_names_the_reasons_that_need_approval_by_their_labels(
+    app, manager, locale, shown
+):
+    db.session.execute(
+        sa.update(Reason)
+        .where(Reason.code.in_(("customer_request", "fraud_suspected")))
+        .values(requires_approval=True)
+    )
+    db.session.execute(
+        sa.update(Reason).where(Reason.code == "fraud_suspected").values(position=-1)
+    )
+    db.session.commit()
+    manager.post("/locale", data={"locale": locale})
+    page, _token = start_action(manager, "deactivate", make_customers(1))
+    [note] = re.findall(r'id="approval-note">([^<]*)<', text(page))
+    assert note.endswith(shown + ("。" if locale != "en" else "."))
 
 
 def test_the_service_refuses_to_execute_what_needs_approval(app, users):

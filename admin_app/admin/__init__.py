@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.auth.redirects import is_local_path
 from admin_app.services.actions import action_label
-from admin_app.services.labels import status_label
+from admin_app.services.labels import label_list, status_label
 from admin_app.services.operation_text import log_time
 from admin_app.web import allow_inline_handlers, csp_nonce
 
@@ -90,6 +90,7 @@ def init_admin(app: Flask) -> Admin:
         role_label=lambda role: str(ROLE_LABELS.get(role, role)),
     )
     app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.globals["label_list"] = label_list
     app.jinja_env.globals["pending_approvals"] = pending_badge
     app.jinja_env.filters["log_time"] = log_time
     allow_inline_handlers(

@@ -40,6 +40,7 @@ from admin_app.services import input_rules, revert, scheduling, status_change
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, NotAllowed, NotFound
+from admin_app.services.labels import label_list, reason_label
 from admin_app.services.transaction import write_transaction
 
 PENDING = "pending"
@@ -60,17 +61,19 @@ class ApprovalRequired(Conflict):
 class Policy:
     threshold: int  # 0: no size rule
     max_age_hours: int
-    reason_codes: tuple[str, ...]  # reasons that always need approval
+    reasons: tuple[str, ...]  # labels (page's language) of the reasons that always need it
 
 
 def policy() -> Policy:
-    codes = db.session.execute(
-        select(Reason.code).where(Reason.requires_approval.is_(True)).order_by(Reason.code)
+    reasons = db.session.execute(
+        select(Reason)
+        .where(Reason.requires_approval.is_(True))
+        .order_by(Reason.position, Reason.code)
     ).scalars()
     return Policy(
         threshold=_threshold(),
         max_age_hours=_max_age_hours(),
-        reason_codes=tuple(codes),
+        reasons=tuple(reason_label(reason) for reason in reasons),
     )
 
 
@@ -113,10 +116,10 @@ def confirmation_note(changing: int) -> str:
             "changes until another approver approves it.",
             rules.threshold,
         )
-    if rules.reason_codes:
+    if rules.reasons:
         return _(
-            "With one of these reasons Confirm sends the change for approval: %(codes)s.",
-            codes=", ".join(rules.reason_codes),
+            "With one of these reasons Confirm sends the change for approval: %(reasons)s.",
+            reasons=label_list(rules.reasons, style="or"),
         )
     return ""
 

@@ -1,5 +1,7 @@
 """Display labels for stored codes (status, segment, action), translated per request."""
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from admin_app.i18n import localized
@@ -74,6 +76,11 @@ def status_label(status: str) -> str:
 def reason_label(reason) -> str:
     """The reason's label in the page's language (English when none is stored for it)."""
     return localized(reason, "label")
+
+
+def label_list(labels, style: str = "standard") -> str:
+    """Labels joined as the page's language lists words ("A, B, and C"; "A、B和C")."""
+    return format_list(list(labels), style=style, locale=get_locale() or "en")
 
 
 def rule_name(rule) -> str:
