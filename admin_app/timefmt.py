@@ -102,6 +102,14 @@ def _time_tag(value: datetime, shown: str) -> Markup:
     )
 
 
+_MONTH_WIDTHS = {3: "abbreviated", 4: "wide", 5: "narrow"}
+
+
+def _date_field_known(key: str) -> bool:
+    """A date pattern field PageTimes formats itself: y, d and M in their plain widths."""
+    return bool(re.fullmatch(r"y{1,4}|d{1,2}|M{1,5}", key))
+
+
 class PageTimes:
     """local_time() for the many times of one list page: the same markup, with the locale,
     the zone and Babel's patterns looked up once instead of for every value (Flask-Babel's
@@ -122,20 +130,41 @@ class PageTimes:
         self._time_format = str(self._time.format)  # "%(h)s:%(mm)s:%(ss)s %(a)s"
         keys: list[str] | None = re.findall(r"%\((\w+)\)s", self._time_format)
         self._time_keys = keys if all(key[0] in "hHmsabB" for key in keys or ()) else None
+        self._date_format = str(self._date.format)  # "%(MMM)s %(d)s, %(y)s"
+        keys = re.findall(r"%\((\w+)\)s", self._date_format)
+        self._date_keys = keys if all(_date_field_known(key) for key in keys) else None
 
     def text(self, value: datetime | date) -> str:
         """What local_text() gives for `value` (a date stays a date)."""
         if not isinstance(value, datetime):
-            return self._date.apply(value, self._locale)
+            return self._date_text(value)
         local = _as_utc(value).astimezone(self._zone)
         if hasattr(self._zone, "normalize"):  # pytz, as Flask-Babel's zones are
             local = self._zone.normalize(local)
         day = local.date()
         if day not in self._days:  # a log page's rows mostly share their day
-            self._days[day] = self._date.apply(day, self._locale)
+            self._days[day] = self._date_text(day)
         return self._datetime.replace("{0}", self._time_text(local.timetz())).replace(
             "{1}", self._days[day]
         )
+
+    def _date_text(self, day: date) -> str:
+        """The date pattern applied as Babel applies it (years, months by number or name,
+        days); a pattern with other fields goes to Babel."""
+        if self._date_keys is None:
+            return self._date.apply(day, self._locale)
+        fields = {}
+        for key in self._date_keys:
+            width = len(key)
+            if key[0] == "y":
+                fields[key] = str(day.year % 100 if width == 2 else day.year).zfill(width)
+            elif key[0] == "d":
+                fields[key] = str(day.day).zfill(width)
+            elif width <= 2:  # M, MM
+                fields[key] = str(day.month).zfill(width)
+            else:
+                fields[key] = self._locale.months["format"][_MONTH_WIDTHS[width]][day.month]
+        return self._date_format % fields
 
     def _time_text(self, value) -> str:
         """The time pattern applied as Babel's DateTimePattern.apply does (~20 µs a call):

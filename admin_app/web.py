@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import (
     Flask,
@@ -26,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from werkzeug.datastructures import iter_multi_items
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -138,6 +140,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["main_menu_key"] = main_menu_key
     app.jinja_env.globals["page_fragment"] = page_fragment
+    app.jinja_env.globals["admin_static_url"] = admin_static_url
     app.jinja_env.globals["keep_page_fragment"] = keep_page_fragment
     app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.filters["local_time"] = local_time
@@ -445,6 +448,51 @@ def main_menu_key(admin_view) -> tuple | None:
     if role is None or endpoint is None:
         return None
     return ("main_menu", role, str(get_locale()), endpoint, request.script_root)
+
+
+# Werkzeug's query encoding (werkzeug.urls._urlencode): the characters it leaves as they are.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def view_url(endpoint: str, **values) -> str:
+    """url_for(endpoint, **values), the same text, for the many links of one page to the same
+    address with other query arguments (sort, pager, filters): the path is built once per
+    request and endpoint, the query encoded as Werkzeug encodes unknown arguments. An
+    endpoint with path variables, defaults or more than one rule, and url_for's own options
+    (_external, ...), go to url_for."""
+    if not values or any(name.startswith("_") for name in values):
+        return url_for(endpoint, **values)
+    paths = g.setdefault("_view_paths", {})
+    if endpoint not in paths:
+        paths[endpoint] = _fixed_path(endpoint)
+    path = paths[endpoint]
+    if path is None:
+        return url_for(endpoint, **values)
+    query = urlencode(
+        [item for item in iter_multi_items(values) if item[1] is not None], safe=_QUERY_SAFE
+    )
+    return f"{path}?{query}" if query else path
+
+
+def _fixed_path(endpoint: str) -> str | None:
+    """The one address of `endpoint` when it has no path variables (None otherwise)."""
+    name = endpoint
+    if name.startswith("."):  # relative to the request's blueprint, as url_for resolves it
+        name = f"{request.blueprint}{name}" if request.blueprint else name[1:]
+    rules = list(current_app.url_map.iter_rules(name)) if name in current_app.view_functions else []
+    if len(rules) != 1 or rules[0].arguments or rules[0].defaults:
+        return None
+    return url_for(endpoint)
+
+
+def admin_static_url(admin_endpoint: str, **values) -> str:
+    """url_for of one of Flask-Admin's static files, kept per app and script root (the
+    address of a file and version never changes while the app runs)."""
+    key = ("static-url", request.script_root, admin_endpoint, *sorted(values.items()))
+    url = page_fragment(key)
+    if url is None:
+        url = keep_page_fragment(key, url_for(f"{admin_endpoint}.static", **values))
+    return url
 
 
 def page_fragment(key):

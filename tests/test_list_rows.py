@@ -10,12 +10,13 @@ from decimal import Decimal
 import flask_babel
 import pytest
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import force_locale, format_decimal
 
 from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.timefmt import PageTimes, local_time
-from admin_app.web import format_money, format_number, money_formatter
+from admin_app.web import format_money, format_number, money_formatter, view_url
 from tests.audit_support import append, customer_entries
 from tests.conftest import PASSWORD, make_customers
 
@@ -39,7 +40,7 @@ def _moments(count: int) -> list:
 def test_page_times_show_what_local_time_shows(app, zone):
     app.config["APP_TIMEZONE"] = zone
     with app.test_request_context("/"):
-        for locale in LOCALES:
+        for locale in (*LOCALES, "de_DE", "fr_FR", "ja_JP"):  # other date patterns too
             with force_locale(locale):
                 flask_babel.refresh()
                 assert str(flask_babel.get_timezone()) == zone
@@ -172,3 +173,29 @@ def test_the_kept_menu_follows_role_page_and_language(app, client, login):
     assert "Operation log" in _menu(other.get("/admin/customers/").get_data(as_text=True))
     other.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
     assert "客戶" in _menu(other.get("/admin/customers/").get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"page": 2, "sort": 1, "desc": None, "page_size": 50},
+        {"search": "李 & Co/?x=1+2 #3", "flt0_status_equals": ["active", "frozen"]},
+        {"url": "/admin/customers/?page_size=50&status=frozen", "id": 7},
+        {"_external": True, "page": 1},
+    ],
+)
+def test_view_links_are_what_url_for_builds(app, values):
+    """web.view_url builds a page's many links to its own lists without a url_for each."""
+    with app.test_request_context("/admin/customers/"):
+        app.preprocess_request()
+        for endpoint in (
+            "customers.index_view",
+            "customers.details_view",
+            "audit.index_view",
+            "approvals.details_view",  # a path variable: url_for builds it
+            "static",
+        ):
+            if endpoint in ("approvals.details_view", "static"):
+                values = {**values, ("approval_id" if endpoint != "static" else "filename"): 3}
+            assert view_url(endpoint, **values) == url_for(endpoint, **values), endpoint

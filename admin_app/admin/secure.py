@@ -28,6 +28,7 @@ from admin_app.services.errors import ServiceError
 from admin_app.services.input_rules import parse_id
 from admin_app.spreadsheet import escape_spreadsheet_formula
 from admin_app.timefmt import local_time
+from admin_app.web import view_url
 
 MAX_PAGE = 100_000
 
@@ -134,6 +135,9 @@ class PermissionMixin:
 
     def inaccessible_callback(self, name, **kwargs):
         return deny()
+
+    def get_url(self, endpoint: str, **kwargs) -> str:
+        return view_url(endpoint, **kwargs)
 
 
 class SecureIndexView(PermissionMixin, AdminIndexView):

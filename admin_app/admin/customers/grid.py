@@ -15,7 +15,7 @@ from flask_admin.contrib.sqla.filters import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectField
 
 from admin_app.admin.secure import SecureModelView, badge, list_tabs
@@ -322,13 +322,17 @@ class _CustomerGrid(SecureModelView):
         per call); see admin/list_rows.py."""
         badges: dict[str, Markup] = {}
         segments: dict[str, str] = {}
-        over_credit = str(_l("Over credit limit"))
+        over_credit = escape(_l("Over credit limit"))
         money = money_formatter()
+
+        scheduled = g.get("scheduled_customers", {})
 
         def status(model):
             if model.status not in badges:
                 badges[model.status] = status_badge(model.status)
-            return badges[model.status] + _scheduled_badge(model.id)
+            if model.id in scheduled:
+                return badges[model.status] + _scheduled_badge(model.id)
+            return badges[model.status]
 
         def segment(model):
             if model.segment not in segments:
@@ -339,8 +343,9 @@ class _CustomerGrid(SecureModelView):
             text = f"{money(model.balance)} / {money(model.credit_limit)}"
             if model.is_over_credit:
                 return Markup(
-                    '<span class="text-danger font-weight-bold" title="{}">{}</span>'
-                ).format(over_credit, text)
+                    f'<span class="text-danger font-weight-bold" title="{over_credit}">'
+                    f"{escape(text)}</span>"
+                )
             return text
 
         return {"status": status, "segment": segment, "balance": balance}
