@@ -199,8 +199,5 @@ class PageTimes:
         shown = escape(self.text(value))
         if not isinstance(value, datetime):
             return Markup(f'<time datetime="{value.isoformat()}">{shown}</time>')
-        utc = _as_utc(value)
-        return Markup(
-            f'<time datetime="{utc:%Y-%m-%dT%H:%M:%SZ}" title="{utc:%Y-%m-%d %H:%M} UTC">'
-            f"{shown}</time>"
-        )
+        iso = _as_utc(value).replace(tzinfo=None, microsecond=0).isoformat()  # no strftime
+        return Markup(f'<time datetime="{iso}Z" title="{iso[:10]} {iso[11:16]} UTC">{shown}</time>')

@@ -310,11 +310,10 @@ class AuditOperationView(SecureModelView):
         def id_link(model):
             return Markup(f'<a href="{details}{model.id}">#{model.id}</a>')
 
-        def reason(model):
-            code = model.reason_code
+        def reason(code):
             if not code:
                 return ""
-            return Markup('<span title="{}">{}</span>').format(code, reasons.get(code, code))
+            return Markup(f'<span title="{escape(code)}">{escape(reasons.get(code, code))}</span>')
 
         return {
             "id": id_link,
@@ -322,7 +321,7 @@ class AuditOperationView(SecureModelView):
             "action": _memo(lambda model: model.action, action_label),
             "actor_role": _memo(lambda model: model.actor_role, operation_text.role_label),
             "source": _memo(lambda model: model.source, operation_text.source_label),
-            "reason_code": reason,
+            "reason_code": _memo(lambda model: model.reason_code, reason),
             "actor_username": lambda model: operation_text.actor_name(model),
             "memo": lambda model: _format_memo_short(self, None, model, "memo"),
         }

@@ -92,9 +92,9 @@ def reason_labels(codes: Iterable[str | None] = ()) -> dict[str, str]:
     once per request); a code not in the table maps to itself."""
     labels = g.get("_reason_labels") if has_app_context() else None
     if labels is None:
+        columns = (Reason.code, Reason.label, Reason.label_zh, Reason.label_zh_hant)
         labels = {
-            reason.code: reason_label(reason)
-            for reason in db.session.execute(select(Reason)).scalars()
+            reason.code: reason_label(reason) for reason in db.session.execute(select(*columns))
         }
         if has_app_context():
             g._reason_labels = labels
