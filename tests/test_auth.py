@@ -70,6 +70,19 @@ def test_inactive_user_gets_the_wrong_password_answer(client, login, staff):
     assert reasons == ['{"outcome":"bad_password"}', '{"outcome":"inactive"}']
 
 
+@pytest.mark.parametrize("user_id", ["²", "٣", "+1", "01", "99999999999999999999", "", "x"])
+def test_a_session_naming_no_valid_user_id_is_signed_out(client, login, staff, user_id):
+    """A signed session whose user id is not a row id (another app's cookie, an old format)
+    signs out: no 500, no database error for a number past the column's range."""
+    login("admin")
+    with client.session_transaction() as session:
+        token = session["_user_id"].partition(":")[2]
+        session["_user_id"] = f"{user_id}:{token}"
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
 @pytest.mark.parametrize(
     "target",
     [

@@ -22,6 +22,7 @@ from admin_app.models import StaffUser
 from admin_app.models.types import utcnow
 from admin_app.security_log import request_id, security_event
 from admin_app.services.audit import Actor
+from admin_app.services.input_rules import parse_id
 
 
 def init_session(app: Flask) -> None:
@@ -38,11 +39,11 @@ def init_session(app: Flask) -> None:
 
 
 def load_user(user_id: str) -> StaffUser | None:
-    numeric_id, _, token = user_id.partition(":")
-    if not numeric_id.isdigit() or not token:
+    staff_id, token = _claimed(user_id)
+    if staff_id is None or not token:
         _reject("malformed")
         return None
-    user = db.session.get(StaffUser, int(numeric_id))
+    user = db.session.get(StaffUser, staff_id)
     if user is None:
         _reject("unknown_user")
         return None
@@ -53,6 +54,12 @@ def load_user(user_id: str) -> StaffUser | None:
         _reject("revoked", user.id)
         return None
     return user
+
+
+def _claimed(session_user_id) -> tuple[int | None, str]:
+    """The staff id (None unless a valid row id) and token of a session's "<id>:<token>"."""
+    numeric_id, _, token = str(session_user_id).partition(":")
+    return parse_id(numeric_id), token
 
 
 def _reject(reason: str, user_id: int | None = None) -> None:
@@ -92,8 +99,7 @@ def _expire_session() -> None:
         return
     config = current_app.config
     now = _now()
-    claimed = str(session["_user_id"]).partition(":")[0]
-    claimed_id = int(claimed) if claimed.isdigit() else None
+    claimed_id, _token = _claimed(session["_user_id"])
     last_seen, login_at = session.get("last_seen"), session.get("login_at")
     if type(last_seen) is not int or type(login_at) is not int:
         # Every login starts both clocks: a session without them was not made by this app's
