@@ -7,8 +7,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import dates
-from flask import current_app, has_app_context
-from flask_babel import format_date, format_datetime, get_timezone
+from flask import current_app, g, has_app_context, has_request_context
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from markupsafe import Markup, escape
 
 # The choices offered on the preferences page; any other valid IANA name may be typed.
@@ -23,6 +23,7 @@ COMMON_TIME_ZONES = (
     "America/New_York",
 )
 MAX_TIME_ZONE_LENGTH = 64
+PAGE_TIME_FORMATS = ("full", "long", "medium", "short")
 
 
 def is_time_zone(name: str) -> bool:
@@ -42,7 +43,6 @@ def default_time_zone() -> str:
 
 def select_time_zone() -> str:
     """Flask-Babel's timezone_selector: the signed-in staff user's zone, else APP_TIMEZONE."""
-    from flask import has_request_context
     from flask_login import current_user
 
     if has_request_context() and current_user and current_user.is_authenticated:
@@ -65,6 +65,9 @@ def local_text(value: datetime | date | None, format: str = "medium") -> str:
     """Plain text in the user's zone and locale; a date stays a date (no zone shift)."""
     if value is None:
         return ""
+    times = _request_times(format)
+    if times is not None:
+        return times.text(value)
     if not isinstance(value, datetime):
         return format_date(value, format)
     return format_datetime(_as_utc(value), format)
@@ -81,9 +84,24 @@ def local_time(value: datetime | date | None, format: str = "medium") -> Markup:
     """`<time datetime="…Z" title="2026-12-02 17:06 UTC">2026/12/3 上午1:06</time>`."""
     if value is None:
         return Markup("")
+    times = _request_times(format)
+    if times is not None:
+        return times.tag(value)
     if not isinstance(value, datetime):
         return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), local_text(value))
     return _time_tag(value, local_text(value, format))
+
+
+def _request_times(format: str) -> "PageTimes | None":
+    """The request's PageTimes for this format, locale and zone, made on first use: Babel's
+    patterns resolved once per page rather than per time shown (None outside a request)."""
+    if format not in PAGE_TIME_FORMATS or not has_request_context():
+        return None
+    key = (format, str(get_locale()), str(get_timezone()))
+    kept = g.setdefault("_page_times", {})
+    if key not in kept:
+        kept[key] = PageTimes(format)  # type: ignore[arg-type]
+    return kept[key]
 
 
 def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
@@ -116,8 +134,6 @@ class PageTimes:
     format_datetime resolves all three per call, which was most of a time cell's cost)."""
 
     def __init__(self, format: Literal["full", "long", "medium", "short"] = "medium"):
-        from flask_babel import get_locale
-
         self._locale = get_locale()
         self._zone = get_timezone()
         self._datetime = str(dates.get_datetime_format(format, locale=self._locale)).replace(

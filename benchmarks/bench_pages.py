@@ -9,7 +9,8 @@ beside `/healthz`, so the ratios hold on a shared machine even when absolute tim
 
 Pages: the review queue (/admin/review/), the dashboard (/admin/), the rules page
 (/admin/rules/), the details page of the customer with the longest history, the grid and the
-log (page 1 and page 1,000). One logged-in admin (the generator's `admin`), one request at a
+log (page 1 and page 1,000), and when benchmarks/seed_workflows.py has added some, the
+approvals list, the newest approval request and the scheduled changes. One logged-in admin (the generator's `admin`), one request at a
 time, in rounds (each round requests every page once), so a burst of load on the machine hits
 every page alike. Each line shows the app's own time too (Server-Timing).
 
@@ -57,7 +58,25 @@ def pages(url: str) -> dict[str, str]:
         "grid-active": "/admin/customers/?status=active",
         "log": "/admin/audit/",
         "log-1000": "/admin/audit/?page=999",
+        **workflow_pages(url),
     }
+
+
+def workflow_pages(url: str) -> dict[str, str]:
+    """The approvals list, the newest request and the scheduled changes, when there are any
+    (benchmarks/seed_workflows.py adds them to a generated database)."""
+    engine = sa.create_engine(sqlalchemy_url(url))
+    with engine.connect() as conn:
+        newest = conn.execute(sa.text("SELECT max(id) FROM approval_requests")).scalar()
+        scheduled = conn.execute(sa.text("SELECT count(*) FROM scheduled_changes")).scalar()
+    engine.dispose()
+    found = {}
+    if newest:
+        found["approvals"] = "/admin/approvals/"
+        found["approval request"] = f"/admin/approvals/{newest}/"
+    if scheduled:
+        found[f"scheduled ({scheduled:,})"] = "/admin/scheduled/"
+    return found
 
 
 def app_ms(response) -> float:
