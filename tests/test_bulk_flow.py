@@ -467,6 +467,16 @@ def test_confirmation_page_lists_100_rows_per_page(admin_client, app):
     assert shown == set(ids)
 
 
+@pytest.mark.parametrize("asked", ["²", "٣", "-1", "1.5", "x", "99999999999"])
+def test_a_page_number_that_is_not_one_shows_the_first_page(admin_client, asked):
+    ids = make_customers(3)
+    page, _token = start_action(admin_client, "freeze", ids)
+    url = _page_url(text(page))
+    shown = admin_client.get(url, query_string={"page": asked})
+    assert shown.status_code == 200
+    assert text(shown).count("data-customer-id=") == 3
+
+
 def test_status_tabs_count_and_keep_other_filters(admin_client):
     make_customers(4)
     make_customers(2, status="frozen", start=10)

@@ -30,6 +30,16 @@ def test_ids_up_to_the_integer_columns_pass():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
+    [("0", 0), ("007", 7), (" 12 ", 12), ("999999999", 999_999_999), ("1000000000", None)]
+    + [(text, None) for text in ("²", "٣", "１", "-1", "+1", "1.0", "", "x")]
+    + [(None, None), (3, None)],
+)
+def test_counts_are_ascii_whole_numbers(value, expected):
+    assert input_rules.parse_count(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
     [("1,250.5", Decimal("1250.50")), (Decimal("3.000"), Decimal("3.00")), (None, Decimal("0"))],
 )
 def test_money_reads_amounts(value, expected):

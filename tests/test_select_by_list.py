@@ -85,6 +85,8 @@ def test_csv_with_bom_crlf_and_header_picked_by_name_or_number():
     assert code_list.parse_csv(data, "1").codes == ["Alpha", "Beta", "Gamma"]
     with pytest.raises(InvalidInput, match="no column named “number”"):
         code_list.parse_csv(data, "number")
+    with pytest.raises(InvalidInput, match="no column named “²”"):  # "²".isdigit() is True
+        code_list.parse_csv(data, "²")
 
 
 def test_csv_in_gbk_with_semicolons():

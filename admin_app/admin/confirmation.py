@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from admin_app.services.errors import Expired, InvalidInput
+from admin_app.services.input_rules import parse_count
 
 _SALT = "customer-status-confirmation"
 
@@ -45,8 +46,7 @@ def verify(token: str | None) -> ConfirmationClaim:
 
 def preview_page() -> int:
     """The page of a confirmation's customer list the address asks for (`?page=`, from 0)."""
-    asked = request.args.get("page", "")
-    return int(asked) if asked.isdigit() and len(asked) < 7 else 0
+    return parse_count(request.args.get("page")) or 0
 
 
 def preview_pager(preview, size: int, url: Callable[[int | None], str]) -> dict:

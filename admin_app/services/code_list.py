@@ -23,6 +23,7 @@ from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.services.customer_search import _lowered
 from admin_app.services.errors import InvalidInput, TooLarge
+from admin_app.services.input_rules import parse_count
 from admin_app.spreadsheet import FORMULA_PREFIXES
 
 MAX_CODES = 100_000
@@ -144,8 +145,9 @@ def _column_index(header: Sequence[object], column: str | None) -> int:
     whose header names customer codes, else the first."""
     names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
     wanted = (column or "").strip()
-    if wanted.isdigit() and int(wanted) >= 1:
-        index = int(wanted) - 1
+    number = parse_count(wanted)
+    if number:
+        index = number - 1
         if index >= max(len(names), 1):
             raise InvalidInput(
                 _("The file has no column %(column)s. Nothing was changed.", column=wanted)

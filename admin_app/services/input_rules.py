@@ -161,6 +161,16 @@ class Choice:
 # -- numbers ------------------------------------------------------------------------------------
 
 
+_COUNT_TEXT = re.compile(r"[0-9]{1,9}")
+
+
+def parse_count(value: Any) -> int | None:
+    """A whole number 0 … 999,999,999 written in ASCII digits (a page number, a column
+    number), or None: no signs, spaces or other scripts' digits (`"²".isdigit()` is True)."""
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if _COUNT_TEXT.fullmatch(text) else None
+
+
 def money(value: Any, *, field: Any, positive: bool = False) -> Decimal:
     """An amount with at most two decimals ("1,250.50" is accepted) below MONEY_LIMIT;
     `positive`: greater than zero. Empty is 0.00 unless `positive`. Raises InvalidInput."""
