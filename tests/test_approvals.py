@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from admin_app.admin import approvals as approval_admin
 from admin_app.extensions import db
 from admin_app.models import (
     ApprovalRequest,
@@ -398,6 +399,38 @@ def _requested(users, count=101) -> tuple[int, list[int]]:
     )
     requested = approvals.request_approval(snapshot, actor=actor, reason_code="customer_request")
     return requested.approval_id, ids
+
+
+def test_the_list_shows_a_page_at_a_time(monkeypatch, admin, manager, users):
+    monkeypatch.setattr(approval_admin, "LIST_PAGE_SIZE", 3)
+    actor = actor_of(users["manager"])
+    made = []
+    for number in range(7):
+        [customer] = make_customers(1, start=100 + number)
+        snapshot = status_change.create_request(
+            action=status_change.StatusAction.FREEZE, actor=actor, ids=[customer]
+        )
+        made.append(
+            approvals.request_approval(
+                snapshot, actor=actor, reason_code="customer_request"
+            ).approval_id
+        )
+
+    def listed(page):
+        body = text(admin.get("/admin/approvals/", query_string={"page": page}))
+        return [int(n) for n in re.findall(r'data-approval-id="(\d+)"', body)], body
+
+    first, body = listed("")
+    assert first == made[::-1][:3]  # newest first
+    assert "1–3 of 7" in body and 'id="approvals-prev"' in body
+    assert 'id="approvals-next" href="/admin/approvals/?page=1"' in body
+    shown = first + listed(1)[0] + listed(2)[0]
+    assert sorted(shown) == sorted(made)
+    last, body = listed(2)
+    assert len(last) == 1 and "7–7 of 7" in body
+    assert listed(99)[0] == last  # past the end: the last page
+    assert listed("²")[0] == first
+    assert text(manager.get("/admin/approvals/")).count("data-approval-id=") == 3
 
 
 def test_two_approvers_at_once_execute_exactly_once(app, users):

@@ -13,7 +13,7 @@ from flask_login import current_user, login_fresh
 from markupsafe import Markup
 
 from admin_app.admin.audit import REVERT_SKIP_MESSAGES
-from admin_app.admin.confirmation import preview_page, preview_pager
+from admin_app.admin.confirmation import asked_page, page_links, preview_pager
 from admin_app.admin.customers import done_message, skip_messages
 from admin_app.admin.customers.status_flow import skipped_text
 from admin_app.admin.forms import ApprovalDecisionForm, CancelApprovalForm, show_field_error
@@ -45,6 +45,7 @@ STATUS_BADGES = {
 
 
 BADGE_MAX = 99
+LIST_PAGE_SIZE = 50
 
 
 def pending_badge() -> str:
@@ -70,10 +71,21 @@ class ApprovalView(SecureBaseView):
 
     @expose("/")
     def index(self):
-        rows = approvals.list_requests(requested_by=None if self._approver() else current_user.id)
+        requested_by = None if self._approver() else current_user.id
+        total = approvals.count_requests(requested_by=requested_by)
+        last_page = max(total - 1, 0) // LIST_PAGE_SIZE  # a page past the end shows the last
+        offset = min(asked_page(), last_page) * LIST_PAGE_SIZE
+        rows = approvals.list_requests(
+            requested_by=requested_by, limit=LIST_PAGE_SIZE, offset=offset
+        )
+
+        def url(number):
+            return self.get_url(".index", page=number or None)
+
         return self.render(
             "admin/approvals/list.html",
             rows=rows,
+            pager=page_links(offset, len(rows), total, LIST_PAGE_SIZE, url),
             shown_status=approvals.shown_status,
             status_labels=STATUS_LABELS,
             status_badges=STATUS_BADGES,
@@ -98,7 +110,7 @@ class ApprovalView(SecureBaseView):
     def _render_details(self, approval, form, status: int = 200, error: str | None = None):
         shown = approvals.shown_status(approval)
         size = current_app.config["CONFIRMATION_PREVIEW_ROWS"]
-        page = preview_page()
+        page = asked_page()
         preview = revert_preview = None
         if shown == approvals.PENDING and approval.action == approvals.REVERT:
             try:

@@ -44,18 +44,24 @@ def verify(token: str | None) -> ConfirmationClaim:
     return ConfirmationClaim(str(request_id), int(user_id), str(action))
 
 
-def preview_page() -> int:
-    """The page of a confirmation's customer list the address asks for (`?page=`, from 0)."""
+def asked_page() -> int:
+    """The page of a list the address asks for (`?page=`, from 0; 0 for anything else)."""
     return parse_count(request.args.get("page")) or 0
 
 
 def preview_pager(preview, size: int, url: Callable[[int | None], str]) -> dict:
     """The pager under a confirmation's customer list (`url(page)` addresses a page)."""
-    page = preview.offset // size
+    return page_links(preview.offset, len(preview.rows), preview.listed, size, url)
+
+
+def page_links(offset: int, shown: int, total: int, size: int, url) -> dict:
+    """What admin/_pager.html shows under a list of `total` shown `size` at a time, this page
+    holding `shown` from `offset`: "first–last of total" and the Previous / Next addresses."""
+    page = offset // size
     return {
-        "first": preview.offset + 1 if preview.rows else 0,
-        "last": preview.offset + len(preview.rows),
-        "total": preview.listed,
+        "first": offset + 1 if shown else 0,
+        "last": offset + shown,
+        "total": total,
         "prev_url": url(page - 1) if page > 0 else None,
-        "next_url": url(page + 1) if preview.offset + size < preview.listed else None,
+        "next_url": url(page + 1) if offset + size < total else None,
     }

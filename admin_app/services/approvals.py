@@ -515,19 +515,29 @@ def get(approval_id: int) -> ApprovalRequest:
     return approval
 
 
-def list_requests(*, requested_by: int | None = None, limit: int = 200) -> list[ApprovalRequest]:
-    """Pending requests first (oldest first), then the others (newest first); with
-    `requested_by`, only that user's."""
-    query = select(ApprovalRequest)
-    if requested_by is not None:
-        query = query.where(ApprovalRequest.requested_by == requested_by)
+def list_requests(
+    *, requested_by: int | None = None, limit: int = 50, offset: int = 0
+) -> list[ApprovalRequest]:
+    """Pending requests first, then the others, each newest first (by decision, else request
+    time); `limit` of them from `offset`; with `requested_by`, only that user's."""
+    query = select(ApprovalRequest).where(*_of_requester(requested_by))
     pending_first = (ApprovalRequest.status != PENDING).label("decided")
     query = query.order_by(
         pending_first,
         func.coalesce(ApprovalRequest.decided_at, ApprovalRequest.created_at).desc(),
         ApprovalRequest.id.desc(),
     )
-    return list(db.session.execute(query.limit(limit)).scalars())
+    return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
+
+
+def count_requests(*, requested_by: int | None = None) -> int:
+    """How many requests list_requests pages through."""
+    query = select(func.count()).select_from(ApprovalRequest)
+    return db.session.execute(query.where(*_of_requester(requested_by))).scalar_one()
+
+
+def _of_requester(requested_by: int | None) -> tuple:
+    return () if requested_by is None else (ApprovalRequest.requested_by == requested_by,)
 
 
 def _live_pending() -> tuple:

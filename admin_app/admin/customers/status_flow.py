@@ -198,7 +198,7 @@ class StatusChangeMixin(_GridBase):
         names the snapshot, never a token (tokens stay out of URLs); the page signs a new one
         for the same claim."""
         action_name = self._owned_request(request_id)
-        page = confirmation.preview_page()
+        page = confirmation.asked_page()
         token = confirmation.sign(
             confirmation.ConfirmationClaim(request_id, current_user.id, action_name.value)
         )
