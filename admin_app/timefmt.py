@@ -108,6 +108,9 @@ def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
     """The local calendar day of a moment (e.g. "completed on"), with the UTC time on hover."""
     if value is None:
         return Markup("")
+    times = _request_times(format)
+    if times is not None:
+        return times.day_tag(value)
     if not isinstance(value, datetime):
         return local_time(value, format)
     return _time_tag(value, format_date(_as_utc(value), format))
@@ -154,15 +157,21 @@ class PageTimes:
         """What local_text() gives for `value` (a date stays a date)."""
         if not isinstance(value, datetime):
             return self._date_text(value)
+        local = self._local(value)
+        return self._datetime.replace("{0}", self._time_text(local.timetz())).replace(
+            "{1}", self._day_text(local.date())
+        )
+
+    def _local(self, value: datetime) -> datetime:
         local = _as_utc(value).astimezone(self._zone)
         if hasattr(self._zone, "normalize"):  # pytz, as Flask-Babel's zones are
             local = self._zone.normalize(local)
-        day = local.date()
+        return local
+
+    def _day_text(self, day: date) -> str:
         if day not in self._days:  # a log page's rows mostly share their day
             self._days[day] = self._date_text(day)
-        return self._datetime.replace("{0}", self._time_text(local.timetz())).replace(
-            "{1}", self._days[day]
-        )
+        return self._days[day]
 
     def _date_text(self, day: date) -> str:
         """The date pattern applied as Babel applies it (years, months by number or name,
@@ -212,7 +221,17 @@ class PageTimes:
         """What local_time() gives for `value`."""
         if value is None:
             return Markup("")
-        shown = escape(self.text(value))
+        return self._tag(value, self.text(value))
+
+    def day_tag(self, value: datetime | date | None) -> Markup:
+        """What local_date() gives for `value`: the local calendar day of a moment."""
+        if not isinstance(value, datetime):
+            return self.tag(value)
+        return self._tag(value, self._day_text(self._local(value).date()))
+
+    @staticmethod
+    def _tag(value: datetime | date, text: str) -> Markup:
+        shown = escape(text)
         if not isinstance(value, datetime):
             return Markup(f'<time datetime="{value.isoformat()}">{shown}</time>')
         iso = _as_utc(value).replace(tzinfo=None, microsecond=0).isoformat()  # no strftime

@@ -147,6 +147,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.filters["local_text"] = local_text
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["money_formatter"] = money_formatter
     app.jinja_env.filters["number"] = format_number
 
 

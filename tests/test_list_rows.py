@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from admin_app.extensions import db
 from admin_app.models import Customer
-from admin_app.timefmt import PageTimes, local_time
+from admin_app.timefmt import PageTimes, local_date, local_time
 from admin_app.web import format_money, format_number, money_formatter, view_url
 from tests.audit_support import append, customer_entries
 from tests.conftest import PASSWORD, make_customers
@@ -37,15 +37,16 @@ def _moments(count: int) -> list:
     return values
 
 
-def babel_time(value, format: str = "medium") -> str:
-    """A time tag as Flask-Babel alone writes it: what PageTimes and local_time must match."""
+def babel_time(value, format: str = "medium", *, day: bool = False) -> str:
+    """A time tag as Flask-Babel alone writes it: what PageTimes and local_time must match
+    (`day`: the local calendar day only, as local_date shows it)."""
     if value is None:
         return ""
     if not isinstance(value, datetime):
         shown = flask_babel.format_date(value, format)
         return f'<time datetime="{value.isoformat()}">{escape(shown)}</time>'
     utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    shown = flask_babel.format_datetime(utc, format)
+    shown = (flask_babel.format_date if day else flask_babel.format_datetime)(utc, format)
     return (
         f'<time datetime="{utc:%Y-%m-%dT%H:%M:%SZ}" title="{utc:%Y-%m-%d %H:%M} UTC">'
         f"{escape(shown)}</time>"
@@ -66,6 +67,8 @@ def test_page_times_show_what_babel_shows(app, zone):
                         expected = babel_time(value, format)
                         assert times.tag(value) == expected, (locale, zone, format, value)
                         assert local_time(value, format) == expected, (locale, zone, value)
+                        day = babel_time(value, format, day=True)
+                        assert times.day_tag(value) == local_date(value, format) == day
         assert PageTimes().tag(None) == local_time(None) == babel_time(None) == ""
 
 

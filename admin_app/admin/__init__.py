@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.auth.redirects import is_local_path
 from admin_app.services.actions import action_label
-from admin_app.services.labels import label_list, status_label
+from admin_app.services.labels import customer_status_labels, label_list, status_label
 from admin_app.services.operation_text import log_time
 from admin_app.web import allow_inline_handlers, csp_nonce
 
@@ -86,6 +86,7 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["customer_status_labels"] = customer_status_labels
     app.jinja_env.globals.update(
         role_label=lambda role: str(ROLE_LABELS.get(role, role)),
     )

@@ -73,6 +73,11 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def customer_status_labels() -> dict[str, str]:
+    """Every status's label in the page's language (for a table of many rows)."""
+    return {status: str(label) for status, label in STATUS_LABELS.items()}
+
+
 def reason_label(reason) -> str:
     """The reason's label in the page's language (English when none is stored for it)."""
     return localized(reason, "label")
