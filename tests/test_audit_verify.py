@@ -2,6 +2,8 @@
 database access (triggers out of the way) fails with exit 1 and names the first bad operation.
 Runs on SQLite and PostgreSQL."""
 
+import itertools
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +15,7 @@ from admin_app.models import AuditOperation, AuditVerification
 from admin_app.models.audit import GENESIS_HASH
 from admin_app.services import audit_verify, customers, staff
 from admin_app.services.audit import HASHED_OPERATION_FIELDS, operation_hash
-from admin_app.services.audit_verify import Head, Link, Problem, check_links
+from admin_app.services.audit_verify import Head, Link, Problem, check_links, read_ahead
 from tests.audit_support import ACTOR, append, build_log, customer_entries, entry_ids, tamper
 
 
@@ -403,3 +405,27 @@ def test_checker_needs_the_head_to_match_the_count():
 def test_checker_reports_a_missing_head_row():
     _, finding = check_links(_chain([1, 2]), None)
     assert finding.problem == Problem.HEAD_MISMATCH
+
+
+def test_read_ahead_keeps_order_raises_the_readers_error_and_stops_when_closed():
+    assert list(read_ahead(iter([[1], [2, 3], [4]]))) == [[1], [2, 3], [4]]
+
+    def failing():
+        yield [1]
+        raise RuntimeError("connection lost")
+
+    with pytest.raises(RuntimeError, match="connection lost"):
+        list(read_ahead(failing()))
+
+    produced = []
+
+    def endless():
+        for number in itertools.count():
+            produced.append(number)
+            yield [number]
+
+    batches = read_ahead(endless(), depth=2)
+    assert next(batches) == [0]
+    batches.close()  # the reader stops: no thread is left waiting to hand over a batch
+    assert not any(t.name == "audit-verify-read-ahead" for t in threading.enumerate())
+    assert len(produced) <= 4

@@ -15,12 +15,14 @@ outside the database are checked without a second pass or more memory.
 
 import enum
 import hashlib
+import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby, islice
 from operator import itemgetter
+from queue import Full, Queue
 from typing import Protocol
 
 from sqlalchemy import select
@@ -429,12 +431,58 @@ def _entry_rows(session) -> Iterator[tuple]:
         cursor = driver_connection.cursor(name="audit_verify_entries")  # server-side
     else:
         cursor = driver_connection.cursor()
+    batches: Iterator[list] = iter(())
     try:
         cursor.execute(statement)
-        while rows := cursor.fetchmany(ENTRY_FETCH):
+        batches = iter(lambda: cursor.fetchmany(ENTRY_FETCH), [])
+        if connection.dialect.name == "postgresql":
+            # The next batch is fetched while this one is hashed: psycopg waits for the server
+            # without the GIL. (One connection, so one snapshot; psycopg serialises its use.)
+            batches = read_ahead(batches)
+        for rows in batches:
             yield from rows
     finally:
+        if isinstance(batches, Generator):
+            batches.close()  # stops the reading thread before its cursor closes
         cursor.close()
+
+
+def read_ahead(batches: Iterator[list], depth: int = 2) -> Generator[list]:
+    """`batches`, read on a second thread up to `depth` ahead of the consumer. An error on
+    that thread is raised here; closing this generator early stops the thread."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.05)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not offer(batch):
+                    return
+        except BaseException as error:  # noqa: BLE001 - raised again by the consumer
+            offer(error)
+            return
+        offer(done)
+
+    reader = threading.Thread(target=produce, name="audit-verify-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _record(finding: Finding | None, checked: int, message: str) -> tuple[int, datetime]:

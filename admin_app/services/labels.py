@@ -1,5 +1,7 @@
 """Display labels for stored codes (status, segment, action), translated per request."""
 
+from typing import Literal
+
 from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -83,7 +85,7 @@ def reason_label(reason) -> str:
     return localized(reason, "label")
 
 
-def label_list(labels, style: str = "standard") -> str:
+def label_list(labels, style: Literal["standard", "or"] = "standard") -> str:
     """Labels joined as the page's language lists words ("A, B, and C"; "A、B和C")."""
     return format_list(list(labels), style=style, locale=get_locale() or "en")
 
