@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import text
 from werkzeug.datastructures import iter_multi_items
 from werkzeug.exceptions import HTTPException
@@ -141,6 +142,9 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["main_menu_key"] = main_menu_key
     app.jinja_env.globals["page_fragment"] = page_fragment
     app.jinja_env.globals["admin_static_url"] = admin_static_url
+    app.jinja_env.globals["page_part_key"] = page_part_key
+    app.jinja_env.globals["kept_page_part"] = kept_page_part
+    app.jinja_env.globals["keep_page_part"] = keep_page_part
     app.jinja_env.globals["keep_page_fragment"] = keep_page_fragment
     app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.filters["local_time"] = local_time
@@ -511,6 +515,32 @@ def keep_page_fragment(key, html):
             fragments.clear()
         fragments[key] = html
     return html
+
+
+# Where the request's CSP nonce was in a kept fragment (a nonce is URL-safe base64: never this).
+_NONCE_HOLE = "\x00nonce\x00"
+
+
+def page_part_key(admin_view, part: str) -> tuple:
+    """The key of a part of an admin page that is the same for every page of this view, role
+    and language but for the CSP nonce: its stylesheet and script tags, the list's scripts
+    and filter definitions (each the same HTML as Flask-Admin renders; see app_base.html)."""
+    role = current_user.role if current_user.is_authenticated else None
+    return ("page-part", part, admin_view.endpoint, role, str(get_locale()), request.script_root)
+
+
+def kept_page_part(key):
+    """A part kept by keep_page_part, with this request's nonce (None: render it)."""
+    kept = page_fragment(key)
+    return None if kept is None else Markup(kept.replace(_NONCE_HOLE, csp_nonce()))
+
+
+def keep_page_part(key, html) -> Markup:
+    """Keep `html` (rendered with this request's nonce) for later pages; returns it."""
+    nonce = csp_nonce()
+    if nonce and _NONCE_HOLE not in html:
+        keep_page_fragment(key, str(html).replace(nonce, _NONCE_HOLE))
+    return Markup(html)
 
 
 def _start_timer() -> None:

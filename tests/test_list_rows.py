@@ -197,6 +197,48 @@ def test_the_kept_menu_follows_role_page_and_language(app, client, login):
     assert "客戶" in _menu(other.get("/admin/customers/").get_data(as_text=True))
 
 
+def _nonces(response) -> tuple[set[str], str]:
+    """The nonces on the page's tags, and the one its Content-Security-Policy allows."""
+    allowed = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    return set(re.findall(r'nonce="([^"]+)"', response.get_data(as_text=True))), allowed.group(1)
+
+
+def _data(html: str, element_id: str) -> str | None:
+    found = re.search(rf'<div id="{element_id}" class="d-none">(.*?)</div>', html)
+    return found.group(1) if found else None
+
+
+@pytest.mark.parametrize("path", ["/admin/customers/", "/admin/audit/", "/admin/"])
+def test_kept_page_parts_carry_each_pages_own_nonce(client, login, path):
+    """Script and stylesheet tags are rendered once and kept (web.keep_page_part): every
+    later page must still carry its own request's nonce, and only that one."""
+    login("admin")
+    pages = [client.get(path) for _ in range(3)]
+    seen = set()
+    for page in pages:
+        nonces, allowed = _nonces(page)
+        assert nonces == {allowed}
+        seen |= nonces
+    assert len(seen) == 3
+
+
+def test_kept_list_scripts_follow_role_and_language(app, client, login):
+    login("admin")
+    admin_page = client.get("/admin/customers/").get_data(as_text=True)
+    clerk = app.test_client()
+    clerk.post("/login", data={"username": "clerk", "password": PASSWORD})
+    clerk_page = clerk.get("/admin/customers/").get_data(as_text=True)
+    assert _data(admin_page, "actions-confirmation-data") == "{}"  # admins have actions
+    assert _data(clerk_page, "actions-confirmation-data") is None  # a clerk has no actions
+    client.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
+    chinese = client.get("/admin/customers/?search=x").get_data(as_text=True)
+    assert _data(chinese, "message-data") != _data(admin_page, "message-data")
+    assert "Status" not in _data(chinese, "filter-groups-data")
+    assert _data(chinese, "active-filters-data") == "[]"
+    filtered = client.get("/admin/customers/?flt0_status_equals=frozen").get_data(as_text=True)
+    assert "frozen" in _data(filtered, "active-filters-data")  # this request's, never kept
+
+
 @pytest.mark.parametrize(
     "values",
     [
