@@ -47,23 +47,21 @@ def active_batches(count: int, size: int, *, skip: int):
     return [ids[start : start + size] for start in range(0, len(ids) - size + 1, size)]
 
 
-def seed(requests: int, schedules: int, size: int) -> None:
-    manager, admin = actor("manager"), actor("admin")
-    freeze = StatusAction.FREEZE
-    for batch in active_batches(requests, size, skip=0):
-        snapshot = status_change.create_request(action=freeze, actor=manager, ids=batch)
+def seed_requests(count: int, size: int) -> None:
+    manager = actor("manager")
+    for batch in active_batches(count, size, skip=0):
+        snapshot = status_change.create_request(
+            action=StatusAction.FREEZE, actor=manager, ids=batch
+        )
         approvals.request_approval(snapshot, actor=manager, reason_code="non_payment")
-    now = utcnow()
-    for number, batch in enumerate(active_batches(schedules, size, skip=requests * size)):
-        snapshot = status_change.create_request(action=freeze, actor=admin, ids=batch)
+
+
+def seed_schedules(count: int, size: int, *, skip: int) -> None:
+    admin, now = actor("admin"), utcnow()
+    for number, batch in enumerate(active_batches(count, size, skip=skip)):
+        snapshot = status_change.create_request(action=StatusAction.FREEZE, actor=admin, ids=batch)
         due = now + timedelta(days=1 + number % 30, hours=number % 24)
         scheduling.confirm(snapshot, actor=admin, reason_code="non_payment", effective_at=due)
-    pending = db.session.execute(
-        sa.select(sa.func.count()).where(ScheduledChange.status == scheduling.PENDING)
-    ).scalar_one()
-    print(
-        f"pending approval requests: {approvals.pending_count()}; pending scheduled changes: {pending}"
-    )
 
 
 def main() -> None:
@@ -75,10 +73,13 @@ def main() -> None:
     # Every request of --batch customers needs approval; a schedule by an admin does not.
     app = migrated_app(database_url(), APPROVAL_THRESHOLD=args.batch - 1)
     with app.app_context():
-        seed(args.requests, 0, args.batch)
-    app.config["APPROVAL_THRESHOLD"] = 0
-    with app.app_context():
-        seed(0, args.schedules, args.batch)
+        seed_requests(args.requests, args.batch)
+        app.config["APPROVAL_THRESHOLD"] = 0
+        seed_schedules(args.schedules, args.batch, skip=args.requests * args.batch)
+        pending = db.session.execute(
+            sa.select(sa.func.count()).where(ScheduledChange.status == scheduling.PENDING)
+        ).scalar_one()
+        print(f"pending approval requests: {approvals.pending_count()}; scheduled: {pending}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from admin_app.services.status_change import (
     ID_CHUNK,
     OperationResult,
     PreviewRow,
+    status_columns,
     validated_reason,
 )
 from admin_app.services.transaction import write_transaction
@@ -224,13 +225,6 @@ def _apply(session, going_back, reason_code: str, actor: Actor) -> None:
             session.execute(
                 update(Customer)
                 .where(Customer.id.in_(ids[start : start + ID_CHUNK]))
-                .values(
-                    status=target,
-                    status_reason=reason_code,
-                    status_changed_at=now,
-                    status_changed_by=actor.id,
-                    version=Customer.version + 1,
-                    updated_at=now,
-                )
+                .values(status_columns(target, reason_code, actor.id, now))
                 .execution_options(synchronize_session=False)
             )

@@ -549,14 +549,7 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
         change = (
             update(CUSTOMERS)
             .where(*fits)
-            .values(
-                status=target,
-                status_reason=first.reason_code,
-                status_changed_at=stamp,
-                status_changed_by=None,
-                version=Customer.version + 1,
-                updated_at=stamp,
-            )
+            .values(status_change.status_columns(target, first.reason_code, None, stamp))
         )
         if session.get_bind().dialect.name == "postgresql":
             changed = [

@@ -685,19 +685,25 @@ def _chunk_condition(request, action: StatusAction, start: int, chunk_size: int)
     )
 
 
+def status_columns(status: str, reason_code: str, actor_id: int | None, now) -> dict:
+    """What a status change writes on a customer row, for every writer (a confirmation, the
+    schedule runner, a revert): the status, why, when, by whom, and a new version."""
+    return {
+        "status": status,
+        "status_reason": reason_code,
+        "status_changed_at": now,
+        "status_changed_by": actor_id,
+        "version": Customer.version + 1,
+        "updated_at": now,
+    }
+
+
 def _chunk_update(in_chunk: tuple, action: StatusAction, reason, actor, now):
     # A Core UPDATE: the ORM's bulk-update bookkeeping has nothing to do here.
     return (
         update(cast(Table, Customer.__table__))
         .where(*in_chunk)
-        .values(
-            status=action.target.value,
-            status_reason=reason.code,
-            status_changed_at=now,
-            status_changed_by=actor.id,
-            version=Customer.version + 1,
-            updated_at=now,
-        )
+        .values(status_columns(action.target.value, reason.code, actor.id, now))
     )
 
 

@@ -1,26 +1,17 @@
 """The customer details page of /admin/customers/: the customer's history (for those who may
 see the operation log), recent orders and pending scheduled changes."""
 
-from typing import TYPE_CHECKING
-
 from flask import url_for
 
-from admin_app.admin.customers.grid import _CustomerGrid
+from admin_app.admin.customers.grid import GridMixin
 from admin_app.models import StatusAction
 from admin_app.roles import Permission
 from admin_app.services import orders as order_service
 from admin_app.services import scheduling
 from admin_app.services.labels import ACTION_LABELS, status_label
 
-# Mixins are typed as the grid they are mixed into (their methods use its attributes); at run
-# time they are plain classes, so the view's MRO stays SelectByList → StatusChange → Details → grid.
-if TYPE_CHECKING:
-    _GridBase = _CustomerGrid
-else:
-    _GridBase = object
 
-
-class CustomerDetailsMixin(_GridBase):
+class CustomerDetailsMixin(GridMixin):
     """What the details page shows beside the customer's own fields."""
 
     def render(self, template, **kwargs):

@@ -2,6 +2,7 @@
 tabs and their counts, the edit form (never the status)."""
 
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from flask import g, request
 from flask_admin.contrib.sqla.filters import (
@@ -396,3 +397,11 @@ class _CustomerGrid(SecureModelView):
 
     def _form_changes(self, form) -> dict:
         return {name: form[name].data for name in customer_service.EDITABLE_FIELDS if name in form}
+
+
+# Mixins are typed as the grid they are mixed into (their methods use its attributes); at run
+# time they are plain classes, so the view's MRO stays SelectByList → StatusChange → Details → grid.
+if TYPE_CHECKING:
+    GridMixin = _CustomerGrid
+else:
+    GridMixin = object

@@ -1,8 +1,6 @@
 """The bulk status flow of /admin/customers/: action POST → confirmation page (and its GET,
 pages and CSV export) → confirm POST, and the sentences it shows."""
 
-from typing import TYPE_CHECKING
-
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
@@ -14,7 +12,7 @@ from flask_login import current_user, login_fresh
 from markupsafe import Markup
 
 from admin_app.admin import confirmation
-from admin_app.admin.customers.grid import _CustomerGrid
+from admin_app.admin.customers.grid import GridMixin
 from admin_app.admin.exports import csv_response
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
 from admin_app.admin.secure import deny, operation_link, sent_for_approval
@@ -94,15 +92,7 @@ def skipped_text(result: status_change.OperationResult) -> str:
     return _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
 
 
-# Mixins are typed as the grid they are mixed into (their methods use its attributes); at run
-# time they are plain classes, so the view's MRO stays SelectByList → StatusChange → Details → grid.
-if TYPE_CHECKING:
-    _GridBase = _CustomerGrid
-else:
-    _GridBase = object
-
-
-class StatusChangeMixin(_GridBase):
+class StatusChangeMixin(GridMixin):
     """The bulk flow of the customer grid: action POST → confirmation page → confirm POST."""
 
     # -- the details page: the status actions of one customer --------------------------------
@@ -150,27 +140,21 @@ class StatusChangeMixin(_GridBase):
         return_url = get_redirect_target() or self.get_url(".index_view")
         actor = current_actor()
         if request.form.get("select_all") == "1":
-            matching = self._matching_query().with_entities(Customer.id).statement
-            scope = selection_scope.filter_scope(request.query_string.decode())
-            request_id = status_change.create_request(
-                action=action_name,
-                actor=actor,
-                matching=matching,
-                scope=scope,
-                return_url=return_url,
-            )
+            selection = {
+                "matching": self._matching_query().with_entities(Customer.id).statement,
+                "scope": selection_scope.filter_scope(request.query_string.decode()),
+            }
         else:
             customer_ids = status_change.parse_rowids(
                 ids, limit=current_app.config["MAX_CHECKED_IDS"]
             )
-            scope = selection_scope.ids_scope(customer_ids, mode="ids")
-            request_id = status_change.create_request(
-                action=action_name,
-                actor=actor,
-                ids=customer_ids,
-                scope=scope,
-                return_url=return_url,
-            )
+            selection = {
+                "ids": customer_ids,
+                "scope": selection_scope.ids_scope(customer_ids, mode="ids"),
+            }
+        request_id = status_change.create_request(
+            action=action_name, actor=actor, return_url=return_url, **selection
+        )
         return self.confirmation_response(action_name, request_id, return_url)
 
     def confirmation_response(self, action_name: StatusAction, request_id: str, return_url: str):
