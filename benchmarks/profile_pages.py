@@ -125,6 +125,8 @@ def main() -> None:
     env = {
         "GUNICORN_CMD_ARGS": "-c benchmarks/gunicorn_profile.py",
         "PROFILE_DIR": str(out),
+        # The confirm profiled is one admin's change executing now: no second approver.
+        "APPROVAL_THRESHOLD": "0",
     }
     pages = {
         "healthz": "/healthz",
@@ -150,7 +152,7 @@ def main() -> None:
             client.http.headers.update(headers)
             response, token = client.start_action(action, ids)
             if token is None:
-                raise SystemExit(f"preview: HTTP {response.status_code}")
+                raise SystemExit(f"preview: no confirmation token (HTTP {response.status_code})")
             client.http.headers.update({"X-Profile-Label": "confirm"} if number else {})
             response = client.confirm(token)
             client.http.headers.pop("X-Profile-Label", None)

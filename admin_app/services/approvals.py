@@ -77,11 +77,12 @@ def policy() -> Policy:
     )
 
 
-def needs_approval(snapshot_id: str, reason_code: str | None) -> bool:
-    """True when confirming snapshot `snapshot_id` with `reason_code` needs a second person:
-    more than APPROVAL_THRESHOLD customers would change (counted from the snapshot, as
-    `status_change.describe`/`execute` count them), or the reason requires approval."""
-    if _reason_requires_approval(reason_code):
+def needs_approval(snapshot_id: str, reason: Reason | str | None) -> bool:
+    """True when confirming snapshot `snapshot_id` with `reason` (a Reason already loaded, or
+    a code) needs a second person: more than APPROVAL_THRESHOLD customers would change
+    (counted from the snapshot, as `status_change.describe`/`execute` count them), or the
+    reason requires approval."""
+    if _reason_requires_approval(reason):
         return True
     threshold = _threshold()
     return threshold > 0 and status_change.changing_count(snapshot_id) > threshold
@@ -96,7 +97,9 @@ def revert_needs_approval(operation_id: int, reason_code: str | None) -> bool:
     return threshold > 0 and revert.eligible_count(operation_id) > threshold
 
 
-def _reason_requires_approval(reason_code: str | None) -> bool:
+def _reason_requires_approval(reason_code: Reason | str | None) -> bool:
+    if isinstance(reason_code, Reason):
+        return reason_code.requires_approval
     return bool(
         reason_code
         and db.session.execute(

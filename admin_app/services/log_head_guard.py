@@ -27,6 +27,7 @@ from admin_app.models.audit import AuditChainHead, AuditOperation
 from admin_app.services.errors import LogWentBack
 
 SESSION_KEY = "log_head_mark"
+FIRST_HASH_KEY = "log_first_hash"
 
 
 @dataclass(frozen=True)
@@ -50,29 +51,41 @@ def read_mark(path: Path) -> HeadMark | None:
 
 def check_before_append() -> None:
     """Called with the chain head locked: refuse to extend a log that went back."""
+    db.session.info.pop(FIRST_HASH_KEY, None)
     path = marker_path()
     mark = read_mark(path) if path else None
     if mark is None:
         return
-    problem = went_back(mark)
+    problem, first_hash = _compare(mark)
     if problem:
         raise LogWentBack(problem)
+    db.session.info[FIRST_HASH_KEY] = first_hash  # for remember_appended, in this transaction
 
 
 def went_back(mark: HeadMark) -> str | None:
     """Why the database's log is behind `mark`, or None when it is not."""
-    first_hash = _first_hash()
+    return _compare(mark)[0]
+
+
+def _compare(mark: HeadMark) -> tuple[str | None, str | None]:
+    """(why the log is behind `mark` or None, the first operation's hash), in one round trip:
+    the first operation's hash, the head, and the marked operation's hash now."""
+    first_hash, head_id, marked_hash = db.session.execute(
+        select(
+            _first_hash_query().scalar_subquery(),
+            select(AuditChainHead.last_operation_id)
+            .where(AuditChainHead.id == 1)
+            .scalar_subquery(),
+            select(AuditOperation.hash)
+            .where(AuditOperation.id == mark.operation_id)
+            .scalar_subquery(),
+        )
+    ).one()
     if first_hash is None or first_hash != mark.first_hash:
-        return None  # a new or another database
-    head_id = (
-        db.session.scalar(select(AuditChainHead.last_operation_id).where(AuditChainHead.id == 1))
-        or 0
-    )
-    marked_hash = db.session.scalar(
-        select(AuditOperation.hash).where(AuditOperation.id == mark.operation_id)
-    )
+        return None, first_hash  # a new or another database
+    head_id = head_id or 0
     if head_id >= mark.operation_id and marked_hash == mark.hash:
-        return None
+        return None, first_hash
     return _(
         "The operation log went back: this server last saw operation #%(seen)s, the database "
         "now ends at #%(now)s (restored from an older copy?). Nothing was changed, and no "
@@ -80,22 +93,30 @@ def went_back(mark: HeadMark) -> str | None:
         '"flask --app wsgi backup acknowledge-restore".',
         seen=mark.operation_id,
         now=head_id,
-    )
+    ), first_hash
+
+
+def _first_hash_query():
+    return select(AuditOperation.hash).order_by(AuditOperation.id).limit(1)
 
 
 def _first_hash() -> str | None:
-    return db.session.scalar(select(AuditOperation.hash).order_by(AuditOperation.id).limit(1))
+    return db.session.scalar(_first_hash_query())
 
 
 def remember_appended(operation_id: int, operation_hash: str, prev_is_genesis: bool) -> None:
-    """Note the new head on the session; `record_committed` writes it after the commit."""
+    """Note the new head on the session; `record_committed` writes it after the commit. The
+    first operation's hash is the one `check_before_append` read in this transaction, if any."""
     if marker_path() is None:
         return
-    first_hash = operation_hash if prev_is_genesis else _first_hash()
+    first_hash: str | None = operation_hash
+    if not prev_is_genesis:
+        first_hash = db.session.info.get(FIRST_HASH_KEY) or _first_hash()
     db.session.info[SESSION_KEY] = HeadMark(operation_id, operation_hash, first_hash or "")
 
 
 def record_committed(session) -> None:
+    session.info.pop(FIRST_HASH_KEY, None)
     mark = session.info.pop(SESSION_KEY, None)
     path = marker_path()
     if mark is None or path is None:
@@ -107,6 +128,7 @@ def record_committed(session) -> None:
 
 
 def forget_pending(session) -> None:
+    session.info.pop(FIRST_HASH_KEY, None)
     session.info.pop(SESSION_KEY, None)
 
 

@@ -529,7 +529,7 @@ def checked_request(
 def _refuse_when_approval_required(request_id: str, reason: Reason) -> None:
     from admin_app.services import approvals  # approvals builds on this module
 
-    if approvals.needs_approval(request_id, reason.code):
+    if approvals.needs_approval(request_id, reason):
         raise approvals.ApprovalRequired(
             _("This change needs a second person's approval; send it for approval instead.")
         )
@@ -550,7 +550,7 @@ def apply_request(
     apply the snapshot's action and append its operation (`scope` adds to the logged scope).
     Also runs an approved request (services.approvals). Does not commit."""
     action = StatusAction(request.action)
-    if on_applied is None and session.get_bind().dialect.name == "postgresql":
+    if on_applied is None and _streams(session, request, chunk_size):
         return _execute_streamed(
             session, request.id, request, action, reason, actor, memo, chunk_size, scope
         )
@@ -576,6 +576,15 @@ def apply_request(
     if on_applied is not None:
         on_applied(session, request, action, reason, operation, changed)
     return OperationResult(operation.id, action, len(changed), skipped)
+
+
+def _streams(session, request: StatusChangeRequest, chunk_size: int) -> bool:
+    """PostgreSQL streams a snapshot of more than one chunk through the database, in memory
+    that does not grow with it. One chunk is cheaper held in Python: no temporary table to
+    create and drop, no second pass over the changed rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return request.selected_count - request.missing_count > chunk_size
 
 
 def _execute_streamed(
@@ -630,44 +639,56 @@ def _execute_streamed(
     return OperationResult(operation.id, action, changed_count, skipped)
 
 
+# A temporary table (dropped at the end of the transaction) for the changed customers. Defined
+# once, so the statements that name it are compiled once (SQLAlchemy's cache keys tables by
+# identity).
+_CHANGED_TABLE = Table(
+    "status_change_changed",
+    MetaData(),
+    Column("customer_id", Integer, primary_key=True),
+    Column("code", String),
+    Column("old_status", String),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
 def _changed_table(session) -> Table:
-    """A temporary table (dropped at the end of the transaction) for the changed customers."""
-    table = Table(
-        "status_change_changed",
-        MetaData(),
-        Column("customer_id", Integer, primary_key=True),
-        Column("code", String),
-        Column("old_status", String),
-        prefixes=["TEMPORARY"],
-        postgresql_on_commit="DROP",
-    )
-    table.create(session.connection())
-    return table
+    _CHANGED_TABLE.create(session.connection())
+    return _CHANGED_TABLE
 
 
 def _apply_in_chunks(session, request, action, reason, actor, chunk_size):
-    """SQLite: UPDATE the snapshot chunk by chunk; returns (id, code, old status) of each
-    change (PostgreSQL: `_execute_streamed`, except when a hook needs the changed rows).
+    """UPDATE the snapshot chunk by chunk; returns (id, code, old status) of each change
+    (PostgreSQL streams a larger snapshot: `_streams`).
 
     A customer changes only if its version is still the previewed one (so its old status is
     the snapshot's) and its status allows the action. Each chunk is one UPDATE ... FROM the
-    snapshot by a range of its positions: no id lists travel to the database. SQLite's
-    RETURNING cannot name the snapshot, so the changed rows are read with the same condition
-    first. The transaction holds the writer lock (see services.transaction), so nothing can
-    change a row between that read and the UPDATE.
+    snapshot by a range of its positions: no id lists travel to the database. PostgreSQL's
+    UPDATE returns the changed rows with the snapshot's status. SQLite's RETURNING cannot name
+    the snapshot, so there the changed rows are read with the same condition first; the
+    transaction holds the writer lock (see services.transaction), so nothing can change a row
+    between that read and the UPDATE.
     """
     item = StatusChangeRequestItem
     total = request.selected_count - request.missing_count  # the snapshot's seq runs 1..total
+    returning = session.get_bind().dialect.name == "postgresql"
     now = utcnow()
     changed: list[tuple[int, str, str]] = []
     for start in range(0, total, chunk_size):
         in_chunk = _chunk_condition(request, action, start, chunk_size)
-        eligible = session.execute(
-            select(Customer.id, Customer.code, item.status).where(*in_chunk)
-        ).all()
-        if eligible:
-            session.execute(_chunk_update(in_chunk, action, reason, actor, now))
-            changed.extend(tuple(row) for row in eligible)
+        update_chunk = _chunk_update(in_chunk, action, reason, actor, now)
+        if returning:
+            rows = session.execute(
+                update_chunk.returning(Customer.id, Customer.code, item.status)
+            ).all()
+        else:
+            rows = session.execute(
+                select(Customer.id, Customer.code, item.status).where(*in_chunk)
+            ).all()
+            if rows:
+                session.execute(update_chunk)
+        changed.extend(tuple(row) for row in rows)
     return changed
 
 
