@@ -6,10 +6,17 @@ import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, AuditOperation, Customer, StatusAction
+from admin_app.models import (
+    AuditEntry,
+    AuditOperation,
+    Customer,
+    StatusAction,
+    StatusChangeRequest,
+    StatusChangeRequestItem,
+)
 from admin_app.services import status_change
 from admin_app.services.audit import Actor
-from admin_app.services.errors import Conflict, InvalidInput, NotAllowed, TooLarge
+from admin_app.services.errors import Conflict, Expired, InvalidInput, NotAllowed, TooLarge
 from tests.conftest import make_customers, statuses
 
 ALLOWED = {
@@ -120,6 +127,23 @@ def test_snapshot_is_exact_new_matching_customers_are_not_touched(reasons, actor
     result = status_change.execute(request_id, actor=actor, reason_code="customer_request")
     assert result.changed == 3
     assert statuses(late) == {i: "active" for i in late}
+
+
+def test_old_previews_are_purged_with_every_item_of_their_snapshot(app_clock, reasons, actor):
+    """Items have no foreign key to their request (migration 0015): the purge itself removes
+    them with it, so no snapshot is left behind half-deleted."""
+    ids = make_customers(5)
+    old = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
+    app_clock.advance(days=2)  # past the preview retention
+    new = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids[:2])
+    item = StatusChangeRequestItem
+    kept = db.session.execute(
+        sa.select(item.request_id, sa.func.count()).group_by(item.request_id)
+    ).all()
+    assert dict(kept) == {new: 2}
+    assert db.session.get(StatusChangeRequest, old) is None
+    with pytest.raises(Expired):
+        status_change.describe(old)
 
 
 def test_large_selection_is_processed_in_chunks_as_one_operation(reasons, actor):

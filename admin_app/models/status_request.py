@@ -24,13 +24,16 @@ class StatusChangeRequest(Model):
 
 
 class StatusChangeRequestItem(Model):
-    """One previewed customer: its status and version when the preview was made."""
+    """One previewed customer: its status and version when the preview was made.
+
+    No foreign key to the snapshot's request: items are written only by
+    `status_change.create_request`, in the transaction that inserts their request, and deleted
+    with it (`_purge_old_requests`). A per-row key check was most of the time a large preview
+    took (migration 0015)."""
 
     __tablename__ = "status_change_request_items"
 
-    request_id: Mapped[str] = mapped_column(
-        ForeignKey("status_change_requests.id", ondelete="CASCADE"), primary_key=True
-    )
+    request_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     customer_id: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
