@@ -2,7 +2,9 @@
 UTC time on hover. Stored times stay UTC; exports keep ISO 8601 UTC (`utc_iso`)."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -114,6 +116,12 @@ def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
     if not isinstance(value, datetime):
         return local_time(value, format)
     return _time_tag(value, format_date(_as_utc(value), format))
+
+
+def date_formatter(format: str = "medium") -> Callable[[datetime | date | None], Markup]:
+    """local_date with the page's PageTimes looked up once (for the many dates of a table)."""
+    times = _request_times(format)
+    return times.day_tag if times is not None else partial(local_date, format=format)
 
 
 def _time_tag(value: datetime, shown: str) -> Markup:

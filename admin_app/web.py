@@ -39,6 +39,7 @@ from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 from admin_app.timefmt import (
     COMMON_TIME_ZONES,
+    date_formatter,
     is_time_zone,
     local_date,
     local_text,
@@ -152,6 +153,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["money_formatter"] = money_formatter
+    app.jinja_env.globals["date_formatter"] = date_formatter
     app.jinja_env.filters["number"] = format_number
 
 

@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from admin_app.extensions import db
 from admin_app.models import Customer
-from admin_app.timefmt import PageTimes, local_date, local_time
+from admin_app.timefmt import PageTimes, date_formatter, local_date, local_time
 from admin_app.web import format_money, format_number, money_formatter, view_url
 from tests.audit_support import append, customer_entries
 from tests.conftest import PASSWORD, make_customers
@@ -63,13 +63,19 @@ def test_page_times_show_what_babel_shows(app, zone):
                 assert str(flask_babel.get_timezone()) == zone
                 for format in ("medium", "short"):
                     times = PageTimes(format)
+                    dates = date_formatter(format)  # what a table's template uses
                     for value in _moments(100):
                         expected = babel_time(value, format)
                         assert times.tag(value) == expected, (locale, zone, format, value)
                         assert local_time(value, format) == expected, (locale, zone, value)
                         day = babel_time(value, format, day=True)
                         assert times.day_tag(value) == local_date(value, format) == day
+                        assert dates(value) == day, (locale, zone, format, value)
         assert PageTimes().tag(None) == local_time(None) == babel_time(None) == ""
+        assert date_formatter()(None) == ""
+    with app.app_context():  # no request: Flask-Babel's own formatting
+        moment = datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC)
+        assert date_formatter()(moment) == local_date(moment)
 
 
 def test_money_and_numbers_match_babel_in_every_language(app):

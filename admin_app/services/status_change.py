@@ -189,9 +189,7 @@ def _snapshot_ids(session, request_id: str, ids: Sequence[int]) -> int:
     taken = 0
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
-        taken += _snapshot_query(
-            session, request_id, select(Customer.id).where(_id_in(session, chunk)), offset=taken
-        )
+        taken += _snapshot_where(session, request_id, _id_in(session, chunk), offset=taken)
     return taken
 
 
@@ -205,13 +203,21 @@ def _id_in(session, ids: Sequence[int]):
 def _snapshot_query(session, request_id: str, matching: Select, *, offset: int) -> int:
     """INSERT ... SELECT the matching customers into the snapshot; returns how many."""
     matched_ids = matching.order_by(None).subquery()
+    return _snapshot_where(
+        session, request_id, Customer.id.in_(select(matched_ids.c.id)), offset=offset
+    )
+
+
+def _snapshot_where(session, request_id: str, condition, *, offset: int) -> int:
+    """INSERT ... SELECT the customers meeting `condition` into the snapshot, numbered from
+    offset + 1 in id order; returns how many."""
     rows = select(
         literal(request_id),
         (func.row_number().over(order_by=Customer.id) + offset),
         Customer.id,
         Customer.status,
         Customer.version,
-    ).where(Customer.id.in_(select(matched_ids.c.id)))
+    ).where(condition)
     session.execute(
         insert(StatusChangeRequestItem).from_select(
             ["request_id", "seq", "customer_id", "status", "version"], rows
@@ -326,9 +332,7 @@ def describe(
     allowed = item.status.in_([s.value for s in action.allowed_from])
 
     eligible, skipped = _snapshot_breakdown(request, action)
-    joined = (
-        select(item, Customer).join(Customer, Customer.id == item.customer_id).where(in_request)
-    )
+    joined = _snapshot_customers(request_id)
     conditions = _warning_conditions() if action in WARNING_ACTIONS else {}
     warnings = {name: 0 for name in (WARN_OPEN_BALANCE, WARN_RECENT_ORDERS)}
     if conditions:
@@ -372,13 +376,8 @@ def iter_preview_rows(request_id: str, *, batch: int = 1000):
     (request gone) at once, not when iterated."""
     request = load_request(request_id)
     action = StatusAction(request.action)
-    item = StatusChangeRequestItem
-    allowed = item.status.in_([s.value for s in action.allowed_from])
-    joined = (
-        select(item, Customer)
-        .join(Customer, Customer.id == item.customer_id)
-        .where(item.request_id == request_id)
-    )
+    allowed = StatusChangeRequestItem.status.in_([s.value for s in action.allowed_from])
+    joined = _snapshot_customers(request_id)
     return _iter_rows((joined.where(allowed), joined.where(~allowed)), action, batch)
 
 
@@ -393,29 +392,51 @@ def _iter_rows(queries, action: StatusAction, batch: int):
             offset += batch
 
 
+def _snapshot_customers(request_id: str) -> Select:
+    """The snapshot's customers joined to their rows now: the columns a PreviewRow shows (plain
+    rows, not ORM objects: a preview page or an export reads many)."""
+    item = StatusChangeRequestItem
+    return (
+        select(
+            Customer.id,
+            Customer.code,
+            Customer.name,
+            item.status.label("snapshot_status"),
+            item.version.label("snapshot_version"),
+            Customer.status,
+            Customer.version,
+            Customer.balance,
+            Customer.credit_limit,
+            Customer.last_order_at,
+        )
+        .join(Customer, Customer.id == item.customer_id)
+        .where(item.request_id == request_id)
+    )
+
+
 def _preview_rows(
     query: Select, limit: int, action: StatusAction, offset: int = 0
 ) -> list[PreviewRow]:
     rows = []
     ordered = query.order_by(Customer.code, Customer.id).offset(offset).limit(limit)
-    for item, customer in db.session.execute(ordered):
+    for row in db.session.execute(ordered):
         skip = None
-        if item.status == action.target.value:
+        if row.snapshot_status == action.target.value:
             skip = SKIP_ALREADY
-        elif item.status not in action.allowed_from:
+        elif row.snapshot_status not in action.allowed_from:
             skip = SKIP_NOT_ALLOWED
-        elif customer.version != item.version:
+        elif row.version != row.snapshot_version:
             skip = SKIP_CHANGED
         rows.append(
             PreviewRow(
-                id=customer.id,
-                code=customer.code,
-                name=customer.name,
-                status=item.status,
-                current_status=customer.status,
-                balance=customer.balance,
-                credit_limit=customer.credit_limit,
-                last_order_at=customer.last_order_at,
+                id=row.id,
+                code=row.code,
+                name=row.name,
+                status=row.snapshot_status,
+                current_status=row.status,
+                balance=row.balance,
+                credit_limit=row.credit_limit,
+                last_order_at=row.last_order_at,
                 skip=skip,
             )
         )
