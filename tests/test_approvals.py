@@ -203,6 +203,24 @@ def test_the_service_refuses_to_execute_what_needs_approval(app, users):
     assert statuses(ids) == {i: "active" for i in ids}
 
 
+def test_the_service_refuses_one_customer_with_a_reason_that_needs_approval(app, users):
+    db.session.execute(
+        sa.update(Reason).where(Reason.code == "fraud_suspected").values(requires_approval=True)
+    )
+    db.session.commit()
+    ids = make_customers(1)
+    actor = actor_of(users["manager"])
+    request_id = status_change.create_request(
+        action=status_change.StatusAction.FREEZE, actor=actor, ids=ids
+    )
+    with pytest.raises(approvals.ApprovalRequired):
+        status_change.execute(
+            request_id, actor=actor, reason_code="fraud_suspected", memo="Chargebacks"
+        )
+    assert statuses(ids) == {ids[0]: "active"}
+    assert status_change.execute(request_id, actor=actor, reason_code="customer_request").changed
+
+
 # -- deciding ---------------------------------------------------------------------------------
 
 

@@ -97,13 +97,14 @@ def revert_needs_approval(operation_id: int, reason_code: str | None) -> bool:
     return threshold > 0 and revert.eligible_count(operation_id) > threshold
 
 
-def _reason_requires_approval(reason_code: Reason | str | None) -> bool:
-    if isinstance(reason_code, Reason):
-        return reason_code.requires_approval
+def _reason_requires_approval(reason: Reason | str | None) -> bool:
+    """Whether `reason` (a loaded Reason, or a code to look up) always needs an approver."""
+    if isinstance(reason, Reason):
+        return reason.requires_approval
     return bool(
-        reason_code
+        reason
         and db.session.execute(
-            select(Reason.requires_approval).where(Reason.code == reason_code)
+            select(Reason.requires_approval).where(Reason.code == reason)
         ).scalar()
     )
 
