@@ -281,7 +281,7 @@ def test_postgresql_streams_a_snapshot_of_more_than_one_chunk(
     Python (memory flat at 1,000,000 customers). One chunk: the UPDATE returns them, with no
     temporary table to create and drop. Either way the same entries are logged."""
     if backend != "postgresql":
-        pytest.skip("SQLite reads each chunk's changed rows into Python")
+        pytest.skip("streaming the changed rows is PostgreSQL's")
     ids = make_customers(30)
     request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
     with statements() as seen:

@@ -40,6 +40,14 @@ class Server:
     process: subprocess.Popen
     access_log: Path
     error_log: Path
+    spread_arrived: Path | None = None
+
+    def spread_workers(self) -> set[str]:
+        """Pids of the workers that took a request to the `spread` path (known before the
+        request went on; an access log line is written only after its response)."""
+        if self.spread_arrived is None:
+            return set()
+        return {entry.name for entry in self.spread_arrived.iterdir()}
 
     def worker_pids_seen(self, path: str) -> set[str]:
         """Worker pids that served requests for `path` (access log lines: "<pid> status
@@ -114,8 +122,33 @@ def app_spec(database_url: str, **config) -> str:
     return f'admin_app:create_app("development", {arguments})'
 
 
+# A gunicorn config for `spread`: a sync worker takes its next connection only after it has
+# answered the one it holds, so holding each request to the path until every worker holds one
+# makes requests fired together land on different workers, whatever the machine's load.
+SPREAD_CONFIG = """
+import os
+import time
+from pathlib import Path
+
+ARRIVED = Path({arrived!r})
+
+
+def pre_request(worker, req):
+    if req.path != {path!r}:
+        return
+    (ARRIVED / str(os.getpid())).touch()
+    deadline = time.monotonic() + {seconds}  # a cap, for a test that sends too few requests
+    while len(list(ARRIVED.iterdir())) < {workers} and time.monotonic() < deadline:
+        time.sleep(0.01)
+"""
+
+
 @contextmanager
-def gunicorn(spec: str, tmp_path: Path, *, workers: int = 2) -> Iterator[Server]:
+def gunicorn(
+    spec: str, tmp_path: Path, *, workers: int = 2, spread: str | None = None
+) -> Iterator[Server]:
+    """gunicorn serving `spec`. With `spread` (a path), the first requests to that path wait
+    until every worker has one: send at least `workers` of them at once."""
     port = free_port()
     access_log, error_log = tmp_path / "access.log", tmp_path / "error.log"
     env = {
@@ -144,6 +177,17 @@ def gunicorn(spec: str, tmp_path: Path, *, workers: int = 2) -> Iterator[Server]
         str(error_log),
         spec,
     ]
+    arrived = None
+    if spread is not None:
+        arrived = tmp_path / "spread-arrived"
+        arrived.mkdir()
+        config = tmp_path / "spread.conf.py"
+        config.write_text(
+            SPREAD_CONFIG.format(
+                arrived=str(arrived), path=spread, workers=workers, seconds=STARTUP_SECONDS
+            )
+        )
+        command[3:3] = ["--config", str(config)]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -152,7 +196,7 @@ def gunicorn(spec: str, tmp_path: Path, *, workers: int = 2) -> Iterator[Server]
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    server = Server(f"http://127.0.0.1:{port}", port, process, access_log, error_log)
+    server = Server(f"http://127.0.0.1:{port}", port, process, access_log, error_log, arrived)
     try:
         _wait_until_ready(server, workers)
         yield server
