@@ -62,6 +62,29 @@ def test_preview_changes_nothing_and_confirm_changes_exactly_the_preview(admin_c
     assert f'href="/admin/audit/details/?id={operation_id}">Operation #{operation_id}' in grid
 
 
+def _skipped_table(page: str) -> dict[str, str]:
+    """The confirmation's "will be skipped" table: customer id → why (empty when absent)."""
+    table = re.search(r'<table[^>]*id="skipped-customers".*?</table>', page, flags=re.S)
+    if table is None:
+        return {}
+    rows = re.findall(r'<tr data-customer-id="(\d+)">(.*?)</tr>', table.group(0), flags=re.S)
+    return {cid: re.findall(r"<td>([^<]*)</td>", cells)[-1] for cid, cells in rows}
+
+
+def test_the_confirmation_lists_the_customers_it_will_skip_and_why(admin_client):
+    active = make_customers(2)
+    frozen = make_customers(1, start=10, status="frozen")
+    deactivated = make_customers(1, start=20, status="deactivated")
+    page, _token = start_action(admin_client, "freeze", active + frozen + deactivated)
+    assert _skipped_table(text(page)) == {
+        str(frozen[0]): "already frozen",
+        str(deactivated[0]): "deactivated, so they cannot be frozen",
+    }
+    page, _token = start_action(admin_client, "freeze", active)
+    assert "Customers that will be skipped" not in text(page)
+    assert _skipped_table(text(page)) == {}
+
+
 def test_nonexistent_and_duplicate_ids(admin_client):
     [one] = make_customers(1)
     page, token = start_action(admin_client, "freeze", [one, one, one, 999999])

@@ -359,7 +359,12 @@ def describe(
         eligible=eligible,
         skipped=skipped,
         rows=_preview_rows(changing, max_rows, action, offset=offset),
-        skipped_rows=_preview_rows(joined.where(~allowed), max_rows, action),
+        # Rows skipped by their snapshot status, read only when the snapshot's counts have any.
+        skipped_rows=(
+            _preview_rows(joined.where(~allowed), max_rows, action)
+            if skipped.get(SKIP_ALREADY) or skipped.get(SKIP_NOT_ALLOWED)
+            else []
+        ),
         with_open_balance=warnings[WARN_OPEN_BALANCE],
         with_recent_orders=warnings[WARN_RECENT_ORDERS],
         return_url=request.return_url,
