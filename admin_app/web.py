@@ -140,13 +140,10 @@ def init_web(app: Flask, babel) -> None:
     app.add_url_rule("/locale", "set_locale", _set_locale, methods=["POST"])
     app.add_url_rule("/preferences", "preferences", _preferences, methods=["GET", "POST"])
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
-    app.jinja_env.globals["main_menu_key"] = main_menu_key
-    app.jinja_env.globals["page_fragment"] = page_fragment
     app.jinja_env.globals["admin_static_url"] = admin_static_url
     app.jinja_env.globals["page_part_key"] = page_part_key
     app.jinja_env.globals["kept_page_part"] = kept_page_part
     app.jinja_env.globals["keep_page_part"] = keep_page_part
-    app.jinja_env.globals["keep_page_fragment"] = keep_page_fragment
     app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
@@ -446,17 +443,6 @@ _FRAGMENTS = "customer_admin.fragments"
 _MAX_FRAGMENTS = 1024
 
 
-def main_menu_key(admin_view) -> tuple | None:
-    """What the navbar's menu depends on: which views the role may open (admin_app/roles.py, one
-    table in code), the language, the page's view (the highlighted item) and where the app is
-    mounted. None (do not cache) for anyone not signed in."""
-    role = getattr(current_user, "role", None) if current_user.is_authenticated else None
-    endpoint = getattr(admin_view, "endpoint", None)
-    if role is None or endpoint is None:
-        return None
-    return ("main_menu", role, str(get_locale()), endpoint, request.script_root)
-
-
 # Werkzeug's query encoding (werkzeug.urls._urlencode): the characters it leaves as they are.
 _QUERY_SAFE = "!$'()*,/:;?@"
 
@@ -525,8 +511,10 @@ _NONCE_HOLE = "\x00nonce\x00"
 
 def page_part_key(admin_view, part: str) -> tuple:
     """The key of a part of an admin page that is the same for every page of this view, role
-    and language but for the CSP nonce: its stylesheet and script tags, the list's scripts
-    and filter definitions (each the same HTML as Flask-Admin renders; see app_base.html)."""
+    and language but for the CSP nonce: its navbar menu (which views the role may open,
+    admin_app/roles.py; the page's view highlighted), stylesheet and script tags, the list's
+    scripts and filter definitions (each the same HTML as Flask-Admin renders; see
+    app_base.html). The address the app is mounted at is part of it."""
     role = current_user.role if current_user.is_authenticated else None
     return ("page-part", part, admin_view.endpoint, role, str(get_locale()), request.script_root)
 

@@ -187,7 +187,7 @@ def _menu(html: str) -> str:
 
 
 def test_the_kept_menu_follows_role_page_and_language(app, client, login):
-    """The navbar's menu is rendered once per role, view and language (web.main_menu_key)."""
+    """The navbar's menu is rendered once per role, view and language (web.page_part_key)."""
     login("clerk")
     first = _menu(client.get("/admin/customers/").get_data(as_text=True))
     again = _menu(client.get("/admin/customers/").get_data(as_text=True))

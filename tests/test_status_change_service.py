@@ -1,6 +1,7 @@
 """The status change service: the rules, on SQLite and PostgreSQL."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -144,6 +145,15 @@ def test_old_previews_are_purged_with_every_item_of_their_snapshot(app_clock, re
     assert db.session.get(StatusChangeRequest, old) is None
     with pytest.raises(Expired):
         status_change.describe(old)
+
+
+def test_warnings_count_only_the_customers_that_will_change(reasons, actor):
+    """A customer skipped (already frozen) is not counted in "have an open balance"."""
+    owing = {"balance": Decimal("50.00")}
+    ids = make_customers(2, **owing) + make_customers(1, start=10, status="frozen", **owing)
+    request_id = status_change.create_request(action=StatusAction.FREEZE, actor=actor, ids=ids)
+    preview = status_change.describe(request_id)
+    assert (preview.eligible, preview.with_open_balance) == (2, 2)
 
 
 def test_large_selection_is_processed_in_chunks_as_one_operation(reasons, actor):

@@ -327,9 +327,7 @@ def describe(
     `only`, just the changing rows that warning concerns)."""
     request = load_request(request_id)
     action = StatusAction(request.action)
-    item = StatusChangeRequestItem
-    in_request = item.request_id == request_id
-    allowed = item.status.in_([s.value for s in action.allowed_from])
+    allowed = StatusChangeRequestItem.status.in_([s.value for s in action.allowed_from])
 
     eligible, skipped = _snapshot_breakdown(request, action)
     joined = _snapshot_customers(request_id)
@@ -337,10 +335,9 @@ def describe(
     warnings = {name: 0 for name in (WARN_OPEN_BALANCE, WARN_RECENT_ORDERS)}
     if conditions:
         counts = db.session.execute(
-            select(*(func.count(case((condition, 1))) for condition in conditions.values()))
-            .select_from(item)
-            .join(Customer, Customer.id == item.customer_id)
-            .where(in_request, allowed)
+            joined.with_only_columns(
+                *(func.count(case((condition, 1))) for condition in conditions.values())
+            ).where(allowed)
         ).one()
         warnings.update(zip(conditions, counts, strict=True))
     if only not in conditions:
