@@ -56,7 +56,7 @@ class ApiSessionInterface(SecureCookieSessionInterface):
 
 
 def init_api(app: Flask) -> StatusApi:
-    from admin_app.api.routes import bp, docs_page
+    from admin_app.api.routes import bp, code_spans, docs_page
     from admin_app.extensions import csrf
 
     for key, value in API_SPEC_DEFAULTS.items():
@@ -68,5 +68,6 @@ def init_api(app: Flask) -> StatusApi:
     api.register_blueprint(bp)
     app.register_error_handler(ApiError, api_error)
     app.add_url_rule("/api/v1/docs", "api_docs_page", docs_page)
+    app.add_template_filter(code_spans, "code_spans")
     app.extensions["status_api"] = api
     return api

@@ -2,12 +2,14 @@
 
 import json
 import math
+import re
 import time
 
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from limits import parse as parse_limit
+from markupsafe import Markup, escape
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
@@ -223,4 +225,45 @@ def docs_page():
     """/api/v1/docs: a readable page of the OpenAPI document, rendered here (no external
     scripts or styles); public like the document itself."""
     spec = current_app.extensions["status_api"].spec.to_dict()
-    return render_template("api/docs.html", spec=spec)
+    return render_template(
+        "api/docs.html", spec=spec, response_text=_response_text(spec), type_name=_type_name
+    )
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text) -> Markup:
+    """The `code` spans of the API's descriptions (Markdown) as <code>, the rest escaped."""
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text or ""))))
+
+
+def _ref_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def _response_text(spec: dict):
+    """A response's description, through its `$ref` to the shared responses when it has one."""
+    shared = spec.get("components", {}).get("responses", {})
+
+    def text(response: dict) -> str:
+        if "$ref" in response:
+            response = shared.get(_ref_name(response["$ref"]), {})
+        return response.get("description") or ""
+
+    return text
+
+
+def _type_name(definition: dict) -> str:
+    """A schema property's type in a word: its type, the schema it refers to, or the first of
+    its alternatives (a nullable reference is `anyOf` the schema and null)."""
+    if "$ref" in definition:
+        return _ref_name(definition["$ref"])
+    if definition.get("type") == "array" and isinstance(definition.get("items"), dict):
+        return f"array of {_type_name(definition['items'])}"
+    if definition.get("type"):
+        return definition["type"]
+    for choice in definition.get("anyOf") or definition.get("allOf") or ():
+        if choice.get("$ref") or choice.get("type"):
+            return _type_name(choice)
+    return ""
