@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import text
 from werkzeug.datastructures import iter_multi_items
 from werkzeug.exceptions import HTTPException
@@ -110,6 +110,13 @@ def html_lang() -> str:
     return HTML_LANG.get(str(get_locale()), "en")
 
 
+def sentences(*parts) -> Markup:
+    """Sentences one after another as the page's language writes them: a space after an
+    English full stop, none after a Chinese one ("。" already ends the sentence)."""
+    gap = "" if str(get_locale()).startswith("zh") else " "
+    return Markup(gap).join(escape(part) for part in parts if part)
+
+
 def init_web(app: Flask, babel) -> None:
     init_security_log(app)
     if app.config.get("TRUSTED_PROXIES"):
@@ -126,6 +133,7 @@ def init_web(app: Flask, babel) -> None:
     )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["sentences"] = sentences
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)

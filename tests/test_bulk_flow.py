@@ -42,7 +42,7 @@ def test_preview_changes_nothing_and_confirm_changes_exactly_the_preview(admin_c
     assert page.headers["Cache-Control"] == "no-store"
     body = text(page)
     assert "3 customers will change to Deactivated." in body
-    assert "1 already deactivated" in body
+    assert "already deactivated: 1" in body
     assert 'name="reason"' in body and 'name="memo"' in body
     assert statuses(ids) == {i: "active" for i in ids}
     assert operation_count() == 0
@@ -58,7 +58,7 @@ def test_preview_changes_nothing_and_confirm_changes_exactly_the_preview(admin_c
     assert statuses(ids) == {i: "deactivated" for i in ids}
     grid = text(admin_client.get(done.headers["Location"]))
     operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar()
-    assert "Deactivated 3 customers, skipped 1 (1 already deactivated)." in grid
+    assert "Deactivated 3 customers, skipped 1 (already deactivated: 1)." in grid
     assert f'href="/admin/audit/details/?id={operation_id}">Operation #{operation_id}' in grid
 
 
@@ -89,7 +89,7 @@ def test_nonexistent_and_duplicate_ids(admin_client):
     [one] = make_customers(1)
     page, token = start_action(admin_client, "freeze", [one, one, one, 999999])
     assert "1 customer will change to Frozen." in text(page)
-    assert "1 no longer exist" in text(page)
+    assert "no longer exist: 1" in text(page)
     confirm_action(admin_client, token)
     db.session.rollback()
     entries = db.session.execute(sa.select(AuditEntry.entity_id)).scalars().all()

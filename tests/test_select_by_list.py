@@ -184,7 +184,7 @@ def test_paste_confirm_changes_the_listed_customers_and_logs_the_list(admin_clie
     body = text(page)
     assert page.status_code == 200
     assert "3 customers will change to Frozen." in body
-    assert "1 already frozen" in body
+    assert "already frozen: 1" in body
     assert "List of 6 codes (4 found)." in body
     assert "1 duplicate counted once." in body
     assert re.search(
@@ -207,7 +207,7 @@ def test_paste_confirm_changes_the_listed_customers_and_logs_the_list(admin_clie
         frozen: "frozen",
     }
     grid = text(admin_client.get(done.headers["Location"]))
-    assert "Froze 3 customers, skipped 1 (1 already frozen)." in grid
+    assert "Froze 3 customers, skipped 1 (already frozen: 1)." in grid
     operation = db.session.execute(
         sa.select(AuditOperation).where(AuditOperation.action == "freeze")
     ).scalar_one()

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.auth.redirects import is_local_path
 from admin_app.services.actions import action_label
-from admin_app.services.labels import customer_status_labels, label_list, status_label
+from admin_app.services.labels import customer_status_labels, label_list, role_label, status_label
 from admin_app.services.operation_text import log_time
 from admin_app.web import allow_inline_handlers, csp_nonce
 
@@ -47,7 +47,7 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.review import ReviewView
     from admin_app.admin.rules import ReviewRuleView
     from admin_app.admin.scheduled import ScheduledChangeView
-    from admin_app.admin.staff import ROLE_LABELS, StaffView
+    from admin_app.admin.staff import StaffView
     from admin_app.models import AuditOperation, Order, Reason, ReviewRule
 
     # Flask-Admin 2.2.1's is_safe_url lets "http:/evil.example" through (SECURITY.md #6); its
@@ -87,9 +87,7 @@ def init_admin(app: Flask) -> Admin:
     )
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["customer_status_labels"] = customer_status_labels
-    app.jinja_env.globals.update(
-        role_label=lambda role: str(ROLE_LABELS.get(role, role)),
-    )
+    app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.globals["label_list"] = label_list
     app.jinja_env.globals["pending_approvals"] = pending_badge

@@ -42,6 +42,7 @@ from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.audit import HASHED_OPERATION_FIELDS
 from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.services.input_rules import parse_id
+from admin_app.services.labels import role_label
 from admin_app.spreadsheet import escape_spreadsheet_formula
 from admin_app.timefmt import PageTimes, local_time
 
@@ -129,7 +130,7 @@ def _format_actor(view, context, model, name):
 
 
 def _format_role(view, context, model, name):
-    return operation_text.role_label(model.actor_role)
+    return role_label(model.actor_role)
 
 
 def _format_source(view, context, model, name):
@@ -319,7 +320,7 @@ class AuditOperationView(SecureModelView):
             "id": id_link,
             "created_at": lambda model: times.tag(model.created_at),
             "action": _memo(lambda model: model.action, action_label),
-            "actor_role": _memo(lambda model: model.actor_role, operation_text.role_label),
+            "actor_role": _memo(lambda model: model.actor_role, role_label),
             "source": _memo(lambda model: model.source, operation_text.source_label),
             "reason_code": _memo(lambda model: model.reason_code, reason),
             "actor_username": lambda model: operation_text.actor_name(model),

@@ -12,7 +12,7 @@ from admin_app.models import Reason
 from admin_app.roles import Permission
 from admin_app.services import approvals
 from admin_app.services import reasons as reason_service
-from admin_app.services.labels import FIELD_LABELS
+from admin_app.services.labels import FIELD_LABELS, label_list
 
 
 def _format_usage(view, context, model, name):
@@ -21,7 +21,7 @@ def _format_usage(view, context, model, name):
         return Markup('<span class="text-muted">{}</span>').format(_("not used"))
     return Markup('<span class="reason-usage" data-code="{}">{}</span>').format(
         model.code,
-        ", ".join(
+        label_list(
             (
                 ngettext("%(num)d operation", "%(num)d operations", usage.operations),
                 ngettext("%(num)d customer", "%(num)d customers", usage.customers),

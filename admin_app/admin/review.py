@@ -25,14 +25,15 @@ from admin_app.services import review, status_change
 from admin_app.services.errors import InvalidInput
 from admin_app.services.input_rules import parse_id
 from admin_app.services.labels import ACTION_LABELS, SEGMENT_LABELS, rule_name
+from admin_app.timefmt import local_date
 
 DEFAULT_KEEP_DAYS = 90
 REVIEW_ACTIONS = ("deactivate", "freeze")
 
 
 def _format_date_only(view, context, model, name):
-    value = getattr(model, name)
-    return value.strftime("%Y-%m-%d") if value is not None else ""
+    """The day of a moment in the viewer's zone and language, as the other dates of the page."""
+    return local_date(getattr(model, name))
 
 
 def _format_matched(view, context, model, name):

@@ -36,7 +36,7 @@ def _format_matches(view, context, model, name):
 
 
 def _format_reason(view, context, model, name):
-    return model.reason.code if model.reason is not None else ""
+    return reason_label(model.reason) if model.reason is not None else ""
 
 
 class ReviewRuleView(SecureModelView):

@@ -17,7 +17,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.form import _Auto
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.utils import secure_filename
 
 from admin_app.extensions import db
@@ -28,7 +28,7 @@ from admin_app.services.errors import ServiceError
 from admin_app.services.input_rules import parse_id
 from admin_app.spreadsheet import escape_spreadsheet_formula
 from admin_app.timefmt import local_time
-from admin_app.web import view_url
+from admin_app.web import format_money, view_url
 
 MAX_PAGE = 100_000
 
@@ -88,6 +88,10 @@ def _format_date(view, value, name):
     return format_date(value, "medium")
 
 
+def _format_money(view, value, name):
+    return format_money(value)
+
+
 def _export_datetime(view, value, name):
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
@@ -96,7 +100,11 @@ def _export_date(view, value, name):
     return value.isoformat()
 
 
-TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _format_datetime, date: _format_date}
+# Times in the viewer's zone and language, dates in the language, amounts as money: in lists
+# and on details pages alike (Flask-Admin's own detail formatters print the stored value).
+_SHOWN = {datetime: _format_datetime, date: _format_date, Decimal: _format_money}
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, **_SHOWN}
+DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **_SHOWN}
 EXPORT_TYPE_FORMATTERS = {
     **typefmt.EXPORT_FORMATTERS,
     datetime: _export_datetime,
@@ -161,6 +169,7 @@ class SecureModelView(PermissionMixin, ModelView):
     export_types = ["csv", "xlsx"]
     export_max_rows = 100_000
     column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
 
     def __init__(self, model, **kwargs):
@@ -385,11 +394,12 @@ def list_tabs(view, param: str, current: Any, tabs: Iterable[dict]) -> list[dict
 
 def operation_link(text: str, operation_id: int) -> Markup:
     """`text`, then a link "Operation #N" to the operation's page in the log (flash messages)."""
-    return Markup('{}. <a href="{}">{}</a>').format(
-        text,
+    link = Markup('<a href="{}">{}</a>').format(
         url_for("audit.details_view", id=operation_id),
         _("Operation #%(id)d", id=operation_id),
     )
+    # The sentence's full stop is the language's ("。" in Chinese): part of the message.
+    return Markup(_("%(text)s. %(link)s", text=escape(text), link=link))
 
 
 def sent_for_approval(approval_id: int):

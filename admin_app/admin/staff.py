@@ -10,16 +10,11 @@ from wtforms.validators import DataRequired, Length
 from admin_app.admin.secure import AdminForm, SecureModelView
 from admin_app.auth.session import current_actor
 from admin_app.models import StaffUser
-from admin_app.roles import ROLES, Permission, Role
+from admin_app.roles import ROLES, Permission
 from admin_app.services import staff
+from admin_app.services.labels import ROLE_LABELS, role_label
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("Admin"),
-    Role.MANAGER: _l("Manager"),
-    Role.CLERK: _l("Clerk"),
-    Role.AUDITOR: _l("Auditor"),
-}
-ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[Role(role)]) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 PASSWORD_RULES = _l(
     "At least 12 and at most 128 characters; not the username; not a common password."
 )
@@ -55,7 +50,7 @@ class StaffEditForm(AdminForm):
 
 
 def _format_role(view, context, model, name):
-    return ROLE_LABELS.get(model.role, model.role)
+    return role_label(model.role)
 
 
 class StaffView(SecureModelView):

@@ -19,6 +19,14 @@ SEGMENT_LABELS = {
     "wholesale": _l("Wholesale"),
     "distributor": _l("Distributor"),
 }
+# Staff roles, and "system" for what the command line does without a staff user.
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "manager": _l("Manager"),
+    "clerk": _l("Clerk"),
+    "auditor": _l("Auditor"),
+    "system": _l("System"),
+}
 # The status actions' labels, from the one registry of actions.
 ACTION_LABELS = {
     code: ACTIONS[OperationAction(code)].label for code in actions_in(ActionGroup.STATUS_CHANGE)
@@ -73,6 +81,10 @@ FIELD_LABELS = {
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
 
 
 def customer_status_labels() -> dict[str, str]:

@@ -22,7 +22,7 @@ from admin_app.models import AuditOperation, Customer, Reason
 from admin_app.services import labels
 from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
 from admin_app.services.authentication import UNKNOWN_USERNAME
-from admin_app.services.labels import SEGMENT_LABELS, reason_label, status_label
+from admin_app.services.labels import SEGMENT_LABELS, reason_label, role_label, status_label
 from admin_app.timefmt import local_text
 
 SCOPE_NAMES_SHOWN = 5
@@ -43,12 +43,6 @@ LOGIN_OUTCOMES = {
     "bad_password": _l("Wrong password"),
     "inactive": _l("Account disabled"),
 }
-ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "manager": _l("Manager"),
-    "clerk": _l("Clerk"),
-    "auditor": _l("Auditor"),
-}
 SOURCE_LABELS = {"web": _l("Web"), "cli": _l("Command line"), "api": _l("API")}
 # Grid query parameters that are not a filter the user chose.
 _NOT_FILTERS = {"page", "page_size", "sort", "desc", "url"}
@@ -57,10 +51,6 @@ _NOT_FILTERS = {"page", "page_size", "sort", "desc", "url"}
 def log_time(value) -> str:
     """The one format of timestamps in the log's pages (UTC unless a time zone is chosen)."""
     return local_text(value, TIME_FORMAT)
-
-
-def role_label(role: str) -> str:
-    return str(ROLE_LABELS.get(role, role))
 
 
 def source_label(source: str) -> str:
@@ -112,7 +102,7 @@ def value_label(field: str, value: str | None, reasons: dict[str, str] | None = 
     if field == "segment":
         return str(SEGMENT_LABELS.get(value, value))
     if field == "role":
-        return str(ROLE_LABELS.get(value, value))
+        return role_label(value)
     if field in ("is_active", "enabled"):
         return _("Yes") if value.lower() in ("true", "1") else _("No")
     return value

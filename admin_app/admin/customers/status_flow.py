@@ -22,8 +22,9 @@ from admin_app.models import Customer, StatusAction
 from admin_app.roles import Permission
 from admin_app.services import approvals, scheduling, selection_scope, status_change
 from admin_app.services.errors import Conflict, InvalidInput, NotAllowed
-from admin_app.services.labels import ACTION_LABELS, STATUS_LABELS
+from admin_app.services.labels import ACTION_LABELS, STATUS_LABELS, label_list
 from admin_app.timefmt import local_text, select_time_zone
+from admin_app.web import format_number
 
 ALREADY_MESSAGES = {
     StatusAction.DEACTIVATE: _l("already deactivated"),
@@ -88,8 +89,16 @@ def skipped_text(result: status_change.OperationResult) -> str:
     if not result.skipped:
         return ""
     messages = skip_messages(result.action)
-    details = ", ".join(f"{count} {messages[reason]}" for reason, count in result.skipped.items())
+    details = label_list(
+        counted_skip(messages[reason], count) for reason, count in result.skipped.items()
+    )
     return _(", skipped %(num)d (%(details)s)", num=result.skipped_total, details=details)
+
+
+def counted_skip(message, count: int) -> str:
+    """ "already frozen: 3": why some customers are skipped, and how many (a count before the
+    words needs a measure word in Chinese; after a colon it reads in every language)."""
+    return _("%(reason)s: %(num)s", reason=message, num=format_number(count))
 
 
 class StatusChangeMixin(GridMixin):

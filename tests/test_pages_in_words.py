@@ -1,0 +1,195 @@
+"""Pages say things in words and in the reader's formats, never as stored codes or raw values,
+and Chinese pages punctuate as Chinese does (what a screenshot review of every page in three
+languages found, 2026-12-06), on SQLite and PostgreSQL."""
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.models import Customer, ReviewRule, StatusAction
+from admin_app.services import status_change
+from admin_app.services.audit import Actor
+from tests.conftest import confirm_action, make_customers, start_action
+
+LOCALES = {"en": "en", "zh_Hans": "zh_Hans_CN", "zh_Hant": "zh_Hant_TW"}
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def visible(html: str) -> str:
+    """The page's text without tags and attributes (roughly what a reader sees)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def admin(client, login, reasons):
+    login("admin")
+    return client
+
+
+def speak(client, language: str):
+    client.post("/locale", data={"locale": LOCALES[language], "next": "/admin/"})
+    return client
+
+
+def test_customer_details_show_times_and_money_as_the_grid_does(admin):
+    (customer_id,) = make_customers(1, credit_limit=Decimal("10000.00"))
+    customer = db.session.get(Customer, customer_id)
+    customer.last_order_at = datetime(2026, 11, 4, 8, 30, tzinfo=UTC)
+    db.session.commit()
+    details = page(admin, f"/admin/customers/details/?id={customer_id}")
+    shown = visible(details)
+    assert "10,000.00" in shown and "10000.00" not in shown
+    assert "Nov 4, 2026" in shown
+    assert "+00:00" not in shown and "08:30:00" not in shown
+
+
+def test_the_review_queue_dates_its_last_orders_as_its_other_dates(admin, review_rules):
+    (customer_id,) = make_customers(1)
+    customer = db.session.get(Customer, customer_id)
+    customer.last_order_at = datetime(2025, 7, 3, 9, 0, tzinfo=UTC)  # over 180 days ago
+    db.session.commit()
+    queue = visible(page(admin, "/admin/review/"))
+    assert "Jul 3, 2025" in queue
+    assert "2025-07-03" not in queue
+
+
+def test_rules_name_their_preselected_reason(admin, review_rules):
+    rule = (
+        db.session.execute(sa.select(ReviewRule).where(ReviewRule.reason_id.is_not(None)))
+        .scalars()
+        .first()
+    )
+    code, label = rule.reason.code, rule.reason.label
+    rules = visible(page(admin, "/admin/rules/"))
+    assert label in rules
+    assert f" {code} " not in rules
+
+
+@pytest.mark.parametrize(
+    ("language", "system", "administrator"),
+    [
+        ("en", "System", "Administrator"),
+        ("zh_Hans", "系统", "管理员"),
+        ("zh_Hant", "系統", "管理員"),
+    ],
+)
+def test_roles_read_as_words_everywhere(admin, language, system, administrator):
+    ids = make_customers(1)
+    request_id = status_change.create_request(
+        action=StatusAction.FREEZE, actor=Actor.cli(), ids=ids, scope={"mode": "ids"}
+    )
+    status_change.execute(request_id, actor=Actor.cli(), reason_code="customer_request")
+    speak(admin, language)
+    roles = re.findall(r'<td class="col-actor_role">([^<]*)</td>', page(admin, "/admin/audit/"))
+    assert system in roles and "system" not in roles  # the command line's operation
+    staff = [
+        cell.strip()
+        for cell in re.findall(r"<td class=\"col-role\">([^<]*)</td>", page(admin, "/admin/staff/"))
+    ]
+    assert administrator in staff and "Admin" not in staff  # one word per role
+
+
+@pytest.mark.parametrize(
+    ("language", "done"),
+    [
+        ("en", r"Froze 2 customers\. <a [^>]+>Operation #\d+</a>"),
+        ("zh_Hans", r"已冻结 2 个客户。<a [^>]+>操作 #\d+</a>"),
+        ("zh_Hant", r"已凍結 2 位客戶。<a [^>]+>操作 #\d+</a>"),
+    ],
+)
+def test_the_result_message_ends_its_sentence_as_the_language_does(admin, language, done):
+    ids = make_customers(2)
+    speak(admin, language)
+    _preview, token = start_action(admin, "freeze", ids)
+    result = confirm_action(admin, token)
+    assert result.status_code == 303
+    assert re.search(done, page(admin, "/admin/customers/"))
+
+
+@pytest.mark.parametrize(
+    ("language", "skipped"),
+    [("en", "already frozen: 1"), ("zh_Hans", "已冻结：1"), ("zh_Hant", "已凍結：1")],
+)
+def test_skipped_customers_are_counted_after_their_reason(admin, language, skipped):
+    ids = make_customers(2) + make_customers(1, start=3, status="frozen")
+    speak(admin, language)
+    preview, _token = start_action(admin, "freeze", ids)
+    assert skipped in visible(preview.get_data(as_text=True))
+
+
+@pytest.mark.config(APPROVAL_THRESHOLD=2)
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "If approved now: 3 customers will change to Deactivated."),
+        ("zh_Hans", "如果现在批准：3 个客户将变为停用。"),
+        ("zh_Hant", "如果現在核准：3 位客戶將變為停用。"),
+    ],
+)
+def test_an_approval_request_says_what_approving_now_does_in_one_sentence(
+    admin, language, sentence
+):
+    ids = make_customers(3)
+    _preview, token = start_action(admin, "deactivate", ids)
+    requested = confirm_action(admin, token)
+    assert requested.status_code == 303
+    speak(admin, language)
+    summary = page(admin, requested.headers["Location"])
+    strong = re.search(r'id="confirm-summary">\s*<strong>(.*?)</strong>', summary, re.S).group(1)
+    assert strong.strip() == sentence
+
+
+@pytest.mark.parametrize(
+    ("language", "usage"),
+    [
+        ("en", "0 operations, 0 customers, and 1 rule"),
+        ("zh_Hans", "0 个操作、0 个客户和1 条规则"),  # CLDR's list: no space around 和
+        ("zh_Hant", "0 個操作、0 位客戶和1 條規則"),
+    ],
+)
+def test_a_reasons_use_is_listed_in_words(admin, review_rules, language, usage):
+    speak(admin, language)
+    reasons = page(admin, "/admin/reasons/")
+    uses = re.findall(r'<span class="reason-usage" data-code="[^"]+">([^<]*)</span>', reasons)
+    assert usage in uses
+
+
+@pytest.mark.parametrize(
+    ("language", "intro"),
+    [
+        ("en", "not kept out of the review. No review has been completed yet."),
+        ("zh_Hans", "。尚未完成任何审查。"),
+        ("zh_Hant", "。尚未完成任何審查。"),
+    ],
+)
+def test_sentences_follow_each_other_as_the_language_writes_them(admin, language, intro):
+    speak(admin, language)
+    queue = page(admin, "/admin/review/")
+    paragraph = re.search(r'id="review-intro">(.*?)</p>', queue, re.S).group(1)
+    assert intro in paragraph.strip()
+
+
+def test_an_error_page_does_not_name_another_page(client, login):
+    login("clerk")
+    refused = client.get("/admin/audit/")
+    assert refused.status_code == 403
+    body = refused.get_data(as_text=True)
+    assert "Not allowed" in body
+    assert not re.search(r"<h4[^>]*>\s*(<[^>]+>\s*)*Dashboard", body)
+
+
+def test_the_api_page_is_readable_on_a_phone_and_shows_code_as_code(client):
+    docs = page(client, "/api/v1/docs")
+    assert 'name="viewport"' in docs
+    assert "<code>can_trade</code>" in docs and "`" not in visible(docs)
+    assert re.search(r"<code>400</code>\s*Bad Request", docs)  # shared responses described
+    assert re.search(r"<code>status_reason</code> <em>Reason</em>", docs)
