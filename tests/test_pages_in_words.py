@@ -193,3 +193,23 @@ def test_the_api_page_is_readable_on_a_phone_and_shows_code_as_code(client):
     assert "<code>can_trade</code>" in docs and "`" not in visible(docs)
     assert re.search(r"<code>400</code>\s*Bad Request", docs)  # shared responses described
     assert re.search(r"<code>status_reason</code> <em>Reason</em>", docs)
+
+
+@pytest.mark.config(APPROVAL_THRESHOLD=2)
+def test_an_approval_request_marks_the_customers_changed_since_it_was_made(admin):
+    ids = make_customers(3)
+    _preview, token = start_action(admin, "deactivate", ids)
+    requested = confirm_action(admin, token)
+    assert requested.status_code == 303
+    request_id = status_change.create_request(
+        action=StatusAction.FREEZE, actor=Actor.cli(), ids=ids[:1], scope={"mode": "ids"}
+    )
+    status_change.execute(request_id, actor=Actor.cli(), reason_code="customer_request")
+    details = page(admin, requested.headers["Location"])
+    assert "If approved now: 2 customers will change to Deactivated." in details
+    assert "Customers in the request" in details
+    changed = re.search(rf'<tr data-customer-id="{ids[0]}"[^>]*>(.*?)</tr>', details, re.S)
+    assert 'data-skip="changed"' in changed.group(0)
+    assert "Frozen · skipped: changed since the preview" in visible(changed.group(1))
+    unchanged = re.search(rf'<tr data-customer-id="{ids[1]}"[^>]*>(.*?)</tr>', details, re.S)
+    assert "Active → Deactivated" in visible(unchanged.group(1)).replace("  ", " ")
