@@ -20,6 +20,13 @@ def localized(obj, field: str, locale=None) -> str:
     return text or getattr(obj, field)
 
 
+def written_without_spaces(locale=None) -> bool:
+    """True for the page's Chinese: sentences follow "。" with no space, and items of a list
+    are separated by "、" (English: a space, and ", ")."""
+    locale = locale if locale is not None else get_locale()
+    return str(locale or "en").startswith("zh")
+
+
 # WTForms' messages ("This field is required."): its bundled catalogs first, then ours, which
 # win (flask_babel merges directories in order). Ours add zh_Hant_TW: gettext would otherwise
 # fall back from zh_Hant_TW to WTForms' "zh", which is Simplified.

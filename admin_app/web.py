@@ -35,6 +35,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from admin_app.api.errors import API_PATH_PREFIX
 from admin_app.auth.redirects import local_or
 from admin_app.extensions import db
+from admin_app.i18n import written_without_spaces
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 from admin_app.timefmt import (
@@ -113,7 +114,7 @@ def html_lang() -> str:
 def sentences(*parts) -> Markup:
     """Sentences one after another as the page's language writes them: a space after an
     English full stop, none after a Chinese one ("。" already ends the sentence)."""
-    gap = "" if str(get_locale()).startswith("zh") else " "
+    gap = "" if written_without_spaces() else " "
     return Markup(gap).join(escape(part) for part in parts if part)
 
 

@@ -532,4 +532,4 @@ def test_reason_in_use_sentence_uses_plurals(client, login, reasons, staff):
     ).scalar_one()
     login("admin")
     edit = text(client.get(f"/admin/reasons/edit/?id={reason_id}"))
-    assert "in use by 1 operation, 1 customer, 0 review rules, so it cannot be deleted" in edit
+    assert "in use by 1 operation, 1 customer, and 0 review rules, so it cannot be deleted" in edit

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.models import Customer, ReviewRule, StatusAction
+from admin_app.models import Customer, Reason, ReviewRule, StatusAction
 from admin_app.services import status_change
 from admin_app.services.audit import Actor
 from tests.conftest import confirm_action, make_customers, start_action
@@ -213,3 +213,68 @@ def test_an_approval_request_marks_the_customers_changed_since_it_was_made(admin
     assert "Frozen · skipped: changed since the preview" in visible(changed.group(1))
     unchanged = re.search(rf'<tr data-customer-id="{ids[1]}"[^>]*>(.*?)</tr>', details, re.S)
     assert "Active → Deactivated" in visible(unchanged.group(1)).replace("  ", " ")
+
+
+def test_the_preferences_page_is_headed_by_its_own_name(admin):
+    preferences = page(admin, "/preferences")
+    assert not re.search(r"<h4[^>]*>\s*(<[^>]+>\s*)*Dashboard", preferences)
+    assert "<h2>Preferences</h2>" in preferences
+
+
+def test_the_log_names_the_zone_its_times_are_in(admin):
+    admin.post("/preferences", data={"time_zone": "Asia/Taipei"})
+    log = page(admin, "/admin/audit/")
+    assert "When (Asia/Taipei)" in log
+    assert ">When (UTC)<" not in visible(log).replace(" ", "")  # the filters still say UTC
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [("en", "T00001 Test Customer 1, T00002"), ("zh_Hans", "T00001 Test Customer 1、T00002")],
+)
+def test_an_operations_customers_are_listed_as_the_language_lists(admin, language, names):
+    ids = make_customers(2)
+    speak(admin, language)
+    _preview, token = start_action(admin, "freeze", ids)
+    confirm_action(admin, token)
+    operation = re.search(
+        r'href="(/admin/audit/details/\?id=\d+)"', page(admin, "/admin/customers/")
+    )
+    assert names in visible(page(admin, operation.group(1)))
+
+
+@pytest.mark.parametrize(
+    ("language", "usage"),
+    [
+        ("en", "customer_request : in use by 1 operation, 1 customer, and 0 review rules,"),
+        ("zh_Hans", "customer_request ：正被 1 个操作、1 个客户和0 条审查规则使用，"),
+    ],
+)
+def test_a_reason_in_use_says_so_in_one_sentence(admin, language, usage):
+    ids = make_customers(1)
+    _preview, token = start_action(admin, "freeze", ids)
+    confirm_action(admin, token)  # reason customer_request
+    speak(admin, language)
+    reason_id = db.session.execute(
+        sa.select(Reason.id).where(Reason.code == "customer_request")
+    ).scalar_one()
+    assert usage in visible(page(admin, f"/admin/reasons/edit/?id={reason_id}"))
+
+
+def test_forms_and_tables_label_what_they_hold(admin, review_rules):
+    (customer_id,) = make_customers(1)
+    edit = page(admin, f"/admin/customers/edit/?id={customer_id}")
+    assert re.search(r'<label for="balance"[^>]*>Balance\s', edit)  # not the list's pair
+    queue = page(admin, "/admin/review/")
+    assert 'placeholder="Code or name contains…"' in queue
+    speak(admin, "zh_Hant")
+    _preview, token = start_action(admin, "freeze", [customer_id])
+    confirm_action(admin, token)
+    details = page(admin, f"/admin/customers/details/?id={customer_id}")
+    assert "<th>操作編號</th>" in details  # not a second "操作" beside the action's
+
+
+def test_the_approval_policy_reads_as_one_paragraph_in_chinese(admin):
+    speak(admin, "zh_Hant")
+    policy = re.search(r'id="approval-policy">(.*?)</div>', page(admin, "/admin/approvals/"), re.S)
+    assert "。 " not in policy.group(1) and "。" in policy.group(1)

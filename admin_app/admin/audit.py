@@ -22,6 +22,7 @@ from flask_admin.contrib.sqla.filters import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_fresh
 from markupsafe import Markup, escape
 
@@ -44,7 +45,7 @@ from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.services.input_rules import parse_id
 from admin_app.services.labels import role_label
 from admin_app.spreadsheet import escape_spreadsheet_formula
-from admin_app.timefmt import PageTimes, local_time
+from admin_app.timefmt import PageTimes, local_time, time_zone_name
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
 # stored codes, then the same in words (the labels in the exporting user's language).
@@ -216,7 +217,8 @@ class AuditOperationView(SecureModelView):
     )
     column_labels = {
         "id": "#",
-        "created_at": _l("When (UTC)"),
+        # The list shows times in the reader's zone (its filters take UTC, and say so).
+        "created_at": LazyString(lambda: _("When (%(zone)s)", zone=time_zone_name())),
         "actor_id": _l("Actor id"),
         "actor_username": _l("Actor"),
         "actor_role": _l("Role"),

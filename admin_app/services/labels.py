@@ -6,7 +6,7 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from admin_app.i18n import localized
+from admin_app.i18n import localized, written_without_spaces
 from admin_app.services.actions import ACTIONS, ActionGroup, OperationAction, actions_in
 
 STATUS_LABELS = {
@@ -100,6 +100,12 @@ def reason_label(reason) -> str:
 def label_list(labels, style: Literal["standard", "or"] = "standard") -> str:
     """Labels joined as the page's language lists words ("A, B, and C"; "A、B和C")."""
     return format_list(list(labels), style=style, locale=get_locale() or "en")
+
+
+def enumeration(items) -> str:
+    """Items one after another with the language's separator ("A, B, …"; "A、B、…"): for
+    codes, names and lists that go on, where label_list's "and" does not belong."""
+    return ("、" if written_without_spaces() else ", ").join(items)
 
 
 def rule_name(rule) -> str:

@@ -22,7 +22,13 @@ from admin_app.models import AuditOperation, Customer, Reason
 from admin_app.services import labels
 from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
 from admin_app.services.authentication import UNKNOWN_USERNAME
-from admin_app.services.labels import SEGMENT_LABELS, reason_label, role_label, status_label
+from admin_app.services.labels import (
+    SEGMENT_LABELS,
+    enumeration,
+    reason_label,
+    role_label,
+    status_label,
+)
 from admin_app.timefmt import local_text
 
 SCOPE_NAMES_SHOWN = 5
@@ -186,7 +192,7 @@ def _customer_names(ids: list[int]) -> str:
     names = [rows[customer_id] for customer_id in shown if customer_id in rows]
     if len(ids) > len(shown):
         names.append("…")
-    return ", ".join(names)
+    return enumeration(names)
 
 
 def _filter_words(query_string: str) -> str:
@@ -204,7 +210,7 @@ def _filter_words(query_string: str) -> str:
         elif name.startswith("flt"):
             column = name.split("_", 1)[-1].replace("_", " ")
             words.append(_("%(filter)s “%(value)s”", filter=column, value=value))
-    return ", ".join(words)
+    return enumeration(words)
 
 
 def describe_scope(operation: AuditOperation) -> str:
@@ -217,7 +223,7 @@ def describe_scope(operation: AuditOperation) -> str:
         return _(
             "Scheduled change due %(when)s (scheduled by operation %(ids)s)",
             when=_scope_time(scope.get("due_at")),
-            ids=", ".join(f"#{value}" for value in scope.get("scheduled_by", [])),
+            ids=enumeration(f"#{value}" for value in scope.get("scheduled_by", [])),
         )
     if operation.action == OperationAction.SCHEDULE_CREATED.value:
         return _schedule_words(scope, operation.changed_count)

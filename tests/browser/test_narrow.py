@@ -69,7 +69,7 @@ SWITCH_LANGUAGE = """(code) => {
 }"""
 
 
-def _phone_pages(page, live_server, customer_id: int) -> dict[str, str]:
+def _phone_pages(page, live_server, customer_id: int, code: str) -> dict[str, str]:
     """Every kind of page, the confirmation included, after one deactivation: the customer's
     details then have a history and the log an operation with entries."""
     details = f"{live_server}/admin/customers/details/?id={customer_id}"
@@ -92,6 +92,8 @@ def _phone_pages(page, live_server, customer_id: int) -> dict[str, str]:
         "details": details,
         "log": f"{live_server}/admin/audit/",
         "operation": f"{live_server}{operation}",
+        "revert": f"{live_server}/admin/audit/revert/preview/?id={operation.rsplit('=', 1)[-1]}",
+        "log filtered": f"{live_server}/admin/audit/?flt0_customer_code_equals={code}",
         "review": f"{live_server}/admin/review/",
         "approvals": f"{live_server}/admin/approvals/",
         "scheduled": f"{live_server}/admin/scheduled/",
@@ -103,7 +105,11 @@ def _phone_pages(page, live_server, customer_id: int) -> dict[str, str]:
 def test_pages_do_not_scroll_sideways_at_375_px(seeded, live_server, phone):
     page = phone
     log_in(page, live_server)
-    pages = _phone_pages(page, live_server, _customer_id(seeded))
+    customer_id = _customer_id(seeded)
+    with seeded.app_context():
+        code = db.session.get(Customer, customer_id).code
+        db.session.remove()
+    pages = _phone_pages(page, live_server, customer_id, code)
     results, stacked = {}, {}
     for language in ("en", "zh_Hant_TW", "zh_Hans_CN"):
         page.goto(pages["grid"])

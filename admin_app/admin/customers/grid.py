@@ -198,7 +198,10 @@ class _CustomerGrid(SecureModelView):
 
     form_columns = (*customer_service.EDITABLE_FIELDS, "version")
     form_overrides = {"segment": SelectField}
-    form_args = {"segment": {"choices": [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]}}
+    form_args = {
+        "segment": {"choices": [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]},
+        "balance": {"label": _l("Balance")},  # the list column is the pair "Balance / credit limit"
+    }
     form_extra_fields = {"version": HiddenField()}
     refusal_status = True
 
