@@ -278,3 +278,36 @@ def test_the_approval_policy_reads_as_one_paragraph_in_chinese(admin):
     speak(admin, "zh_Hant")
     policy = re.search(r'id="approval-policy">(.*?)</div>', page(admin, "/admin/approvals/"), re.S)
     assert "。 " not in policy.group(1) and "。" in policy.group(1)
+
+
+def test_a_refused_value_is_shown_next_to_its_field_and_changes_nothing(admin):
+    (customer_id,) = make_customers(1)
+    refused = admin.post(
+        f"/admin/customers/edit/?id={customer_id}",
+        data={
+            "code": "T00001",
+            "name": "Renamed",
+            "segment": "retail",
+            "credit_limit": "12.345",
+            "balance": "0",
+            "version": "1",
+        },
+    )
+    assert refused.status_code == 400
+    body = refused.get_data(as_text=True)
+    field = re.search(r'id="credit_limit"[^>]*>(.*?)</div>\s*</div>', body, re.S)
+    assert 'class="form-control is-invalid"' in re.search(
+        r"<input[^>]*id=\"credit_limit\"[^>]*>", body
+    ).group(0)
+    assert "must be a number with at most two decimals" in field.group(1)
+    assert 'class="alert alert-danger' not in body.split('id="credit_limit"')[0][-3000:]
+    db.session.rollback()
+    assert db.session.get(Customer, customer_id).name == "Test Customer 1"
+
+
+def test_a_new_staff_user_is_a_clerk_unless_chosen(admin):
+    form = page(admin, "/admin/staff/new/")
+    selected = re.search(
+        r'<select[^>]*name="role"[^>]*>.*?<option selected value="(\w+)"', form, re.S
+    )
+    assert selected.group(1) == "clerk"

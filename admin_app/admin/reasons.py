@@ -98,11 +98,11 @@ class ReasonView(SecureModelView):
     def create_model(self, form):
         fields = {name: form[name].data for name in reason_service.CREATE_FIELDS if name in form}
         return self.create_through_service(
-            lambda: reason_service.create_reason(fields, actor=current_actor())
+            lambda: reason_service.create_reason(fields, actor=current_actor()), form
         )
 
     def update_model(self, form, model):
         changes = {name: form[name].data for name in reason_service.EDITABLE_FIELDS if name in form}
         return self.update_through_service(
-            lambda: reason_service.update_reason(model.id, changes, actor=current_actor())
+            lambda: reason_service.update_reason(model.id, changes, actor=current_actor()), form
         )

@@ -132,12 +132,13 @@ class ReviewRuleView(SecureModelView):
 
     def create_model(self, form):
         return self.create_through_service(
-            lambda: rule_service.create_rule(self._form_fields(form), actor=current_actor())
+            lambda: rule_service.create_rule(self._form_fields(form), actor=current_actor()), form
         )
 
     def update_model(self, form, model):
         return self.update_through_service(
             lambda: rule_service.update_rule(
                 model.id, self._form_fields(form), actor=current_actor()
-            )
+            ),
+            form,
         )

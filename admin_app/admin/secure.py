@@ -267,30 +267,34 @@ class SecureModelView(PermissionMixin, ModelView):
     # with the service's status (400, 409) where the view sets `refusal_status`, else 200.
     refusal_status = False
 
-    def create_through_service(self, create):
+    def create_through_service(self, create, form=None):
         """`create()` returns the new row or its id; False (form shown again) on refusal."""
         try:
             created = create()
         except ServiceError as exc:
-            self._refused(exc)
+            self._refused(exc, form)
             return False
         record = self.get_one(str(created)) if isinstance(created, int) else created
         g.created_record = record
         return record
 
-    def update_through_service(self, update) -> bool:
+    def update_through_service(self, update, form=None) -> bool:
         """`update()` returns how much changed; False (form shown again) on refusal."""
         try:
             changed = update()
         except ServiceError as exc:
-            self._refused(exc)
+            self._refused(exc, form)
             return False
         if not changed:
             flash(_("Nothing changed."), "info")
         return True
 
-    def _refused(self, exc: ServiceError) -> None:
-        flash(exc.message, "error")
+    def _refused(self, exc: ServiceError, form=None) -> None:
+        """The refusal next to the field it names (the form is shown again), else on top."""
+        from admin_app.admin.forms import show_field_error
+
+        if form is None or not show_field_error(form, exc):
+            flash(exc.message, "error")
         g.form_refusal_status = exc.http_status
 
     def _with_refusal_status(self, response):

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 from admin_app.admin.secure import AdminForm, SecureModelView
 from admin_app.auth.session import current_actor
 from admin_app.models import StaffUser
-from admin_app.roles import ROLES, Permission
+from admin_app.roles import ROLES, Permission, Role
 from admin_app.services import staff
 from admin_app.services.labels import ROLE_LABELS, role_label
 
@@ -23,7 +23,8 @@ NEW_PASSWORD = {"autocomplete": "new-password"}
 
 class StaffCreateForm(AdminForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    # The least powerful role unless chosen: a slip must not create an administrator.
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.CLERK.value)
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired()],

@@ -288,7 +288,14 @@ def clean(
         raise InvalidInput(
             _("These fields cannot be changed: %(fields)s.", fields=", ".join(sorted(unknown)))
         )
-    return {name: rules[name](value) for name, value in fields.items()}
+    cleaned = {}
+    for name, value in fields.items():
+        try:
+            cleaned[name] = rules[name](value)
+        except InvalidInput as error:
+            error.field = error.field or name  # so a form shows it next to that field
+            raise
+    return cleaned
 
 
 # -- search and the log -------------------------------------------------------------------------

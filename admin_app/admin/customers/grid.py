@@ -383,7 +383,8 @@ class _CustomerGrid(SecureModelView):
         return self.create_through_service(
             lambda: customer_service.create_customer(
                 self._form_changes(form), actor=current_actor()
-            )
+            ),
+            form,
         )
 
     def update_model(self, form, model):
@@ -395,7 +396,8 @@ class _CustomerGrid(SecureModelView):
                 self._form_changes(form),
                 expected_version=posted[0] if len(posted) == 1 else None,
                 actor=current_actor(),
-            )
+            ),
+            form,
         )
 
     def _form_changes(self, form) -> dict:
