@@ -139,3 +139,19 @@ def test_focus_lands_on_the_first_field_of_a_form_page(seeded, live_server, page
     log_in(page, live_server)
     page.goto(f"{live_server}/admin/customers/new/")
     assert page.evaluate("document.activeElement.name") == "code"
+
+
+def test_the_navbar_keeps_one_line_on_a_laptop(seeded, live_server, page):
+    """1200 px, English (the longest menu): every item on one line, the role on hover (with
+    the role shown the menu takes a second line up to about 1,300 px)."""
+    page.set_viewport_size({"width": 1200, "height": 800})
+    log_in(page, live_server)
+    page.goto(f"{live_server}/admin/customers/")
+    with page.expect_navigation():
+        page.evaluate(SWITCH_LANGUAGE, "en")
+    tops = page.evaluate(
+        "[...document.querySelectorAll('nav.navbar .nav-link, #current-user, nav.navbar button')]"
+        ".filter(e => e.offsetParent).map(e => Math.round(e.getBoundingClientRect().top / 20))"
+    )
+    assert len(set(tops)) == 1
+    assert page.get_attribute("#current-user", "title") == "Administrator"
