@@ -320,7 +320,10 @@ def test_grid_confirmation_log_and_order_refusal_in_traditional_chinese(traditio
     grid = traditional_client.get("/admin/customers/").get_data(as_text=True)
     assert '<html lang="zh-Hant-TW">' in grid
     assert "客戶" in grid and "對選取項目" in grid and "每頁 20 筆" in grid and "匯出" in grid
-    assert "admin · 管理員" in grid and 'title="依「編號」排序"' in grid
+    assert (
+        'admin<span class="current-role"> · 管理員</span>' in grid
+        and 'title="依「編號」排序"' in grid
+    )
     assert untranslated(grid, "zh_Hant_TW") == set()
     assert simplified_only(grid) == set()
     page, _ = start_action(traditional_client, "deactivate", ids)

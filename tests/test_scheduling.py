@@ -363,6 +363,13 @@ def test_dashboard_warns_when_the_runner_is_late_and_counts_the_next_week(
     page = text(manager.get("/admin/"))
     assert 'id="schedule-runner-late"' in page
     assert re.search(r'id="schedule-due-soon"[^>]*>\s*1\b', page)
+    # A manager runs no server commands: told whom to tell, not the command.
+    assert "tell an administrator" in page and "flask schedule run" not in page
+    manager.post("/logout")
+    login("admin")
+    assert "flask schedule run" in dashboard(manager)  # the same client, now an admin's
+    manager.post("/logout")
+    login("manager")
     run(runner)
     assert 'id="schedule-runner-late"' not in dashboard(manager)
     app_clock.advance(hours=23)

@@ -22,7 +22,7 @@ class DashboardView(SecureIndexView):
             "admin/index.html",
             summary=dashboard.summary(recent=10 if can_view_log else 0),
             can_view_log=can_view_log,
-            can_verify_log=self.can(Permission.MANAGE_SETTINGS),
+            can_run_commands=self.can(Permission.MANAGE_SETTINGS),
             review=dashboard.review_status(current_app.config["REVIEW_INTERVAL_DAYS"]),
             status_chart=build_status_chart(dashboard.weekly_status_changes()),
             checkpoint=(dashboard.checkpoint_status() if self.can(Permission.VIEW_AUDIT) else None),
