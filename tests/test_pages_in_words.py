@@ -311,3 +311,15 @@ def test_a_new_staff_user_is_a_clerk_unless_chosen(admin):
         r'<select[^>]*name="role"[^>]*>.*?<option selected value="(\w+)"', form, re.S
     )
     assert selected.group(1) == "clerk"
+
+
+def test_a_list_without_row_icons_has_no_empty_column_for_them(admin):
+    ids = make_customers(1)
+    _preview, token = start_action(admin, "freeze", ids)
+    scheduled = confirm_action(admin, token, effective_at="2099-01-01")
+    assert scheduled.status_code == 303
+    pending = page(admin, "/admin/scheduled/")
+    assert "T00001" in pending
+    assert "list-buttons-column" not in pending and "<th>&nbsp;</th>" not in pending
+    grid = page(admin, "/admin/customers/")  # its rows have view and edit icons
+    assert "list-buttons-column" in grid and "<th>&nbsp;</th>" in grid

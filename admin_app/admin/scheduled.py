@@ -58,6 +58,7 @@ def _format_reason(view, context, model, name):
 class ScheduledChangeView(SecureModelView):
     required_permission = Permission.VIEW_CUSTOMERS
     can_view_details = False
+    column_display_actions = False  # no details or edit page: no icons, no empty column
     can_export = False
     list_template = "admin/scheduled/list.html"
     column_list = ("customer_id", "action", "due_at", "reason_code", "memo", "created_at")

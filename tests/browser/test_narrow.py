@@ -119,6 +119,9 @@ def test_pages_do_not_scroll_sideways_at_375_px(seeded, live_server, phone):
             page.goto(url)
             results[(language, name)] = page.evaluate(OVERFLOW)
             stacked[(language, name)] = page.evaluate(STACKED_HEADERS)
+    page.goto(f"{pages['grid']}?search=no-such-customer")
+    empty = page.locator(".list-empty").bounding_box()
+    assert empty["x"] >= 0 and empty["x"] + empty["width"] <= 375  # all of it on the screen
     # In a mobile layout a too-wide page also widens innerWidth (the page is zoomed out), so
     # both are compared with the screen's 375 px.
     bad = {key: r for key, r in results.items() if r["scroll"] > 375 or r["inner"] != 375}
