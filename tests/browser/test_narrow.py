@@ -14,7 +14,7 @@ OVERFLOW = """() => {
   const wide = [];
   for (const el of document.querySelectorAll('body *')) {
     const box = el.getBoundingClientRect();
-    if (box.right > width + 1 && !el.closest('.table-responsive, .status-tabs')) {
+    if (box.right > width + 1 && !el.closest('.table-responsive, .status-tabs, .chart-scroll')) {
       wide.push(el.tagName + '#' + el.id + '.' + el.className);
     }
   }
