@@ -119,6 +119,8 @@ def test_pages_do_not_scroll_sideways_at_375_px(seeded, live_server, phone):
             page.goto(url)
             results[(language, name)] = page.evaluate(OVERFLOW)
             stacked[(language, name)] = page.evaluate(STACKED_HEADERS)
+    page.goto(pages["dashboard"])  # the weekly chart at its drawing size, scrolled in its box
+    assert page.locator("#status-chart").bounding_box()["width"] >= 720
     page.goto(f"{pages['grid']}?search=no-such-customer")
     empty = page.locator(".list-empty").bounding_box()
     assert empty["x"] >= 0 and empty["x"] + empty["width"] <= 375  # all of it on the screen
