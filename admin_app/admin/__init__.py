@@ -41,6 +41,7 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.approvals import ApprovalView, pending_badge
     from admin_app.admin.audit import AuditOperationView
     from admin_app.admin.customers import CustomerView
+    from admin_app.admin.customers.status_flow import counted_skip
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.orders import OrderView
     from admin_app.admin.reasons import ReasonView
@@ -88,6 +89,7 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["customer_status_labels"] = customer_status_labels
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["counted_skip"] = counted_skip
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.globals["label_list"] = label_list
     app.jinja_env.globals["pending_approvals"] = pending_badge

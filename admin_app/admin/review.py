@@ -98,10 +98,6 @@ class ReviewView(SecureModelView):
     column_sortable_list = ("code", "name", "segment", "balance", "last_order_at", "contract_end")
     column_default_sort = ("code", False)
     column_searchable_list = ("code", "name")
-
-    def search_placeholder(self) -> str:
-        return _("Code or name contains…")  # Flask-Admin's own joins the labels with ", "
-
     column_filters = (
         FilterEqual(
             Customer.segment, _l("Segment"), options=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS]
@@ -111,6 +107,9 @@ class ReviewView(SecureModelView):
 
     def __init__(self, **kwargs):
         super().__init__(Customer, **kwargs)
+
+    def search_placeholder(self) -> str:
+        return _("Code or name contains…")  # Flask-Admin's own joins the labels with ", "
 
     # -- the candidates: the rules are read once per request ---------------------------------
 

@@ -20,6 +20,7 @@ from flask_wtf.form import _Auto
 from markupsafe import Markup, escape
 from werkzeug.utils import secure_filename
 
+from admin_app.admin.forms import show_field_error
 from admin_app.extensions import db
 from admin_app.i18n import TranslatedForm
 from admin_app.roles import Permission, has_permission
@@ -291,8 +292,6 @@ class SecureModelView(PermissionMixin, ModelView):
 
     def _refused(self, exc: ServiceError, form=None) -> None:
         """The refusal next to the field it names (the form is shown again), else on top."""
-        from admin_app.admin.forms import show_field_error
-
         if form is None or not show_field_error(form, exc):
             flash(exc.message, "error")
         g.form_refusal_status = exc.http_status
