@@ -9,7 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import dates
-from flask import current_app, g, has_app_context, has_request_context
+from flask import current_app, has_app_context, has_request_context
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from markupsafe import Markup, escape
 
@@ -95,15 +95,25 @@ def local_time(value: datetime | date | None, format: str = "medium") -> Markup:
 
 
 def _request_times(format: str) -> "PageTimes | None":
-    """The request's PageTimes for this format, locale and zone, made on first use: Babel's
-    patterns resolved once per page rather than per time shown (None outside a request)."""
+    """page_times() for this format, or None outside a request or for a format it does not
+    know (a custom pattern)."""
     if format not in PAGE_TIME_FORMATS or not has_request_context():
         return None
+    return page_times(format)  # type: ignore[arg-type]
+
+
+# The PageTimes made so far, one per format, locale and zone (a handful in practice).
+_KEPT_TIMES: dict[tuple[str, str, str], "PageTimes"] = {}
+
+
+def page_times(format: Literal["full", "long", "medium", "short"] = "medium") -> "PageTimes":
+    """The PageTimes of the request's locale and zone: made once per worker, so Babel's
+    patterns, day periods and the text of each day are worked out once, not on every page."""
     key = (format, str(get_locale()), str(get_timezone()))
-    kept = g.setdefault("_page_times", {})
-    if key not in kept:
-        kept[key] = PageTimes(format)  # type: ignore[arg-type]
-    return kept[key]
+    times = _KEPT_TIMES.get(key)
+    if times is None:
+        times = _KEPT_TIMES.setdefault(key, PageTimes(format))
+    return times
 
 
 def local_date(value: datetime | date | None, format: str = "medium") -> Markup:
@@ -132,6 +142,7 @@ def _time_tag(value: datetime, shown: str) -> Markup:
 
 
 _MONTH_WIDTHS = {3: "abbreviated", 4: "wide", 5: "narrow"}
+_MAX_KEPT_DAYS = 20_000  # the days a worker keeps the text of, per format, locale and zone
 
 
 def _date_field_known(key: str) -> bool:
@@ -177,9 +188,12 @@ class PageTimes:
         return local
 
     def _day_text(self, day: date) -> str:
-        if day not in self._days:  # a log page's rows mostly share their day
-            self._days[day] = self._date_text(day)
-        return self._days[day]
+        text = self._days.get(day)
+        if text is None:  # a log page's rows mostly share their day
+            if len(self._days) >= _MAX_KEPT_DAYS:
+                self._days.clear()
+            text = self._days[day] = self._date_text(day)
+        return text
 
     def _date_text(self, day: date) -> str:
         """The date pattern applied as Babel applies it (years, months by number or name,

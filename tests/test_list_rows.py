@@ -14,6 +14,7 @@ from flask import url_for
 from flask_babel import force_locale, format_decimal
 from markupsafe import escape
 
+from admin_app import timefmt
 from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.timefmt import PageTimes, date_formatter, local_date, local_time
@@ -180,6 +181,24 @@ def test_page_times_around_noon_and_midnight(app, zone):
                 times = PageTimes()
                 for value in moments:
                     assert times.tag(value) == babel_time(value), (locale, zone, value)
+
+
+def test_a_workers_kept_page_times_follow_the_language_and_forget_old_days(app, monkeypatch):
+    """page_times() is kept per worker for each format, language and zone; the days it keeps
+    the text of are bounded, and a day it has forgotten is written again the same way."""
+    monkeypatch.setattr(timefmt, "_MAX_KEPT_DAYS", 3)
+    days = [datetime(2026, 1, 1, 12, tzinfo=UTC) + timedelta(days=n) for n in range(8)]
+    with app.test_request_context("/"):
+        kept = {}
+        for locale in LOCALES:
+            with force_locale(locale):
+                flask_babel.refresh()
+                kept[locale] = timefmt.page_times()
+                assert timefmt.page_times() is kept[locale]
+                for value in days + days:
+                    assert kept[locale].tag(value) == babel_time(value), (locale, value)
+                assert len(kept[locale]._days) <= 3
+    assert len({id(times) for times in kept.values()}) == len(LOCALES)
 
 
 def _menu(html: str) -> str:

@@ -45,7 +45,7 @@ from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.services.input_rules import parse_id
 from admin_app.services.labels import role_label
 from admin_app.spreadsheet import escape_spreadsheet_formula
-from admin_app.timefmt import PageTimes, local_time, time_zone_name
+from admin_app.timefmt import local_time, page_times, time_zone_name
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
 # stored codes, then the same in words (the labels in the exporting user's language).
@@ -306,7 +306,7 @@ class AuditOperationView(SecureModelView):
     def list_cell_renderers(self) -> dict:
         """The list's cells as the formatters above give them, with each label looked up
         once per page and the times through one PageTimes (admin/list_rows.py)."""
-        times = PageTimes()
+        times = page_times()
         details = str(escape(self.get_url(".details_view"))) + "?id="
         reasons = operation_text.reason_labels()
 

@@ -21,7 +21,7 @@ from flask_admin.model.template import EditRowAction, ViewRowAction
 from markupsafe import Markup, escape
 
 from admin_app.admin.secure import _format_date, _format_datetime
-from admin_app.timefmt import PageTimes
+from admin_app.timefmt import PageTimes, page_times
 
 CellRenderer = Callable[[object], object]
 
@@ -30,7 +30,7 @@ def _cell_renderers(view, names: Iterable[str]) -> dict[str, CellRenderer]:
     """One function per column: the view's own fast one, else Flask-Admin's formatting
     (column formatter, then type formatter) with times and dates through one PageTimes."""
     fast = view.list_cell_renderers()
-    times = PageTimes()
+    times = page_times()
     renderers: dict[str, CellRenderer] = {}
     for name in names:
         if name in fast:

@@ -5,6 +5,8 @@ Case-insensitive prefix of code, name or email, answered from expression indexes
 A term starting with '*' is a "contains" search (a full scan: slower, but sometimes needed).
 """
 
+from functools import lru_cache
+
 from sqlalchemy import ColumnElement, String, func, literal, or_
 from sqlalchemy.sql.expression import collate
 
@@ -23,7 +25,13 @@ def _lowered(column, dialect: str):
 
 def condition(search: str | None, *, dialect: str) -> ColumnElement[bool] | None:
     """The WHERE condition for `search`, or None for an empty search."""
-    term = (search or "").strip()[:MAX_TERM_LENGTH].lower()
+    return _condition((search or "").strip()[:MAX_TERM_LENGTH].lower(), dialect)
+
+
+@lru_cache(maxsize=256)
+def _condition(term: str, dialect: str) -> ColumnElement[bool] | None:
+    # Kept per term: a grid request asks for it three times (page, status counts, "is the grid
+    # narrowed?") and the expression, immutable, serves any number of statements.
     if term.startswith("*"):
         term = term.lstrip("*").strip()
         if not term:

@@ -88,13 +88,14 @@ def reason_labels(codes: Iterable[str | None] = ()) -> dict[str, str]:
     once per request); a code not in the table maps to itself."""
     labels = g.get("_reason_labels") if has_app_context() else None
     if labels is None:
-        columns = (Reason.code, Reason.label, Reason.label_zh, Reason.label_zh_hant)
-        labels = {
-            reason.code: reason_label(reason) for reason in db.session.execute(select(*columns))
-        }
+        labels = {reason.code: reason_label(reason) for reason in db.session.execute(_REASONS)}
         if has_app_context():
             g._reason_labels = labels
     return {**{code: code for code in codes if code}, **labels}
+
+
+# reason_labels' statement, built once (every log page reads it).
+_REASONS = select(Reason.code, Reason.label, Reason.label_zh, Reason.label_zh_hant)
 
 
 def value_label(field: str, value: str | None, reasons: dict[str, str] | None = None) -> str:
