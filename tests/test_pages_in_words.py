@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.models import Customer, Reason, ReviewRule, StatusAction
-from admin_app.services import status_change
+from admin_app.models import AuditOperation, Customer, Reason, ReviewRule, StatusAction
+from admin_app.services import orders, status_change
 from admin_app.services.audit import Actor
 from tests.conftest import confirm_action, make_customers, start_action
 
@@ -323,3 +323,32 @@ def test_a_list_without_row_icons_has_no_empty_column_for_them(admin):
     assert "list-buttons-column" not in pending and "<th>&nbsp;</th>" not in pending
     grid = page(admin, "/admin/customers/")  # its rows have view and edit icons
     assert "list-buttons-column" in grid and "<th>&nbsp;</th>" in grid
+
+
+def test_details_pages_have_no_unlabelled_filter_box(admin, staff):
+    """Flask-Admin's details pages open with a box labelled only "Filter" that hid table rows
+    (and broke on a typed "("): the customer, order and operation pages have none."""
+    (customer_id,) = make_customers(1)
+    clerk = staff["clerk"]
+    order = orders.place_order(
+        customer_id, "10", actor=Actor(id=clerk.id, username=clerk.username, role=clerk.role)
+    )
+    operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar_one()
+    for url in (
+        f"/admin/customers/details/?id={customer_id}",
+        f"/admin/orders/details/?id={order.id}",
+        f"/admin/audit/details/?id={operation_id}",
+    ):
+        html = page(admin, url)
+        assert 'id="fa_filter"' not in html and "fa_filter_container" not in html, url
+
+
+def test_order_details_name_every_field_in_the_readers_language(admin, staff):
+    (customer_id,) = make_customers(1)
+    clerk = staff["clerk"]
+    order = orders.place_order(
+        customer_id, "10", actor=Actor(id=clerk.id, username=clerk.username, role=clerk.role)
+    )
+    shown = visible(page(speak(admin, "zh_Hans"), f"/admin/orders/details/?id={order.id}"))
+    assert "记录时间" in shown and "下单时间" in shown
+    assert "Created At" not in shown

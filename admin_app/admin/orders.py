@@ -110,6 +110,7 @@ class OrderView(SecureModelView):
         "customer.code": _l("Customer code"),
         "amount": _l("Amount"),
         "ordered_at": _l("Ordered at"),
+        "created_at": _l("Recorded at"),
     }
     column_formatters = {"customer.status": _format_customer_status, "amount": _format_amount}
     column_formatters_export = {
