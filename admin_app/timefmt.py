@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import dates
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 # The choices offered on the preferences page; any other valid IANA name may be typed.
@@ -57,6 +58,25 @@ def select_time_zone() -> str:
 def time_zone_name() -> str:
     """The zone the current page shows times in (for captions such as "Times in Asia/Taipei")."""
     return str(get_timezone())
+
+
+# The names IANA gives UTC itself (not zones that are at UTC+0 for part of the year).
+UTC_ZONE_NAMES = frozenset(
+    {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"}
+)
+
+
+def shows_utc() -> bool:
+    """The page shows its times in UTC itself: hovering one for UTC would show the same."""
+    return time_zone_name() in UTC_ZONE_NAMES
+
+
+def times_caption() -> str:
+    """The caption over a list of times: "Times in Asia/Taipei (hover a time for UTC)." or,
+    in UTC, "Times in UTC."."""
+    if shows_utc():
+        return _("Times in UTC.")
+    return _("Times in %(zone)s (hover a time for UTC).", zone=time_zone_name())
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -46,7 +46,9 @@ from admin_app.timefmt import (
     local_text,
     local_time,
     select_time_zone,
+    shows_utc,
     time_zone_name,
+    times_caption,
 )
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文"}
@@ -154,6 +156,8 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["kept_page_part"] = kept_page_part
     app.jinja_env.globals["keep_page_part"] = keep_page_part
     app.jinja_env.globals["time_zone_name"] = time_zone_name
+    app.jinja_env.globals["shows_utc"] = shows_utc
+    app.jinja_env.globals["times_caption"] = times_caption
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
     app.jinja_env.filters["local_date"] = local_date

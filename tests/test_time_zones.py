@@ -47,6 +47,34 @@ def test_taipei_user_sees_the_next_day_with_utc_on_hover(client, login, staff, a
     assert HOVER in dashboard and "Dec 3, 2026, 1:06:00\u202fAM" in dashboard
 
 
+HOVER_HINT = {"en": "hover a time", "zh_Hans_CN": "鼠标悬停", "zh_Hant_TW": "滑鼠"}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans_CN", "zh_Hant_TW"])
+def test_a_page_in_utc_does_not_offer_utc_on_hover(client, login, staff, locale):
+    """The log, the scheduled changes and the preferences say "in UTC" plainly when the reader's
+    zone is UTC (hovering a time would show the same time); in any other zone they offer UTC."""
+    _choose(staff["admin"], "UTC")
+    login("admin")
+    client.post("/locale", data={"locale": locale, "next": "/admin/"})
+    in_utc = {
+        "en": ("Times in UTC.", "Times are shown in UTC, as they are stored."),
+        "zh_Hans_CN": ("时间以 UTC 显示。", "时间以 UTC 显示，与存储的时间相同。"),
+        "zh_Hant_TW": ("時間以 UTC 顯示。", "時間以 UTC 顯示，與儲存的時間相同。"),
+    }[locale]
+    pages = ["/admin/audit/", "/admin/scheduled/", "/preferences"]
+    for url, caption in zip(pages, (in_utc[0], in_utc[0], in_utc[1]), strict=True):
+        html = client.get(url).get_data(as_text=True)
+        assert caption in html, url
+        assert HOVER_HINT[locale] not in html, url
+
+    _choose(staff["admin"], "Asia/Taipei")
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        assert "Asia/Taipei" in html and HOVER_HINT[locale] in html, url
+        assert in_utc[0] not in html, url
+
+
 def test_taipei_user_reading_chinese_gets_the_local_format(client, login, staff, app_clock):
     _operation_at_evening(app_clock)
     _choose(staff["auditor"], "Asia/Taipei")
