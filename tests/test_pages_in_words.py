@@ -151,16 +151,19 @@ def test_an_approval_request_says_what_approving_now_does_in_one_sentence(
 @pytest.mark.parametrize(
     ("language", "usage"),
     [
-        ("en", "0 operations, 0 customers, and 1 rule"),
-        ("zh_Hans", "0 个操作、0 个客户和1 条规则"),  # CLDR's list: no space around 和
-        ("zh_Hant", "0 個操作、0 位客戶和1 條規則"),
+        ("en", "0 operations, 0 customers, and 1 review rule"),
+        ("zh_Hans", "0 个操作、0 个客户和1 条审查规则"),  # CLDR's list: no space around 和
+        ("zh_Hant", "0 個操作、0 位客戶和1 條審查規則"),
     ],
 )
 def test_a_reasons_use_is_listed_in_words(admin, review_rules, language, usage):
+    """The reasons list and a reason's edit page say what uses it in the same words."""
     speak(admin, language)
     reasons = page(admin, "/admin/reasons/")
-    uses = re.findall(r'<span class="reason-usage" data-code="[^"]+">([^<]*)</span>', reasons)
-    assert usage in uses
+    uses = re.findall(r'<span class="reason-usage" data-code="([^"]+)">([^<]*)</span>', reasons)
+    code = next(code for code, text in uses if text == usage)
+    reason_id = db.session.execute(sa.select(Reason.id).where(Reason.code == code)).scalar_one()
+    assert usage in visible(page(admin, f"/admin/reasons/edit/?id={reason_id}"))
 
 
 @pytest.mark.parametrize(

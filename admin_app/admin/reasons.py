@@ -15,19 +15,24 @@ from admin_app.services import reasons as reason_service
 from admin_app.services.labels import FIELD_LABELS, label_list
 
 
+def usage_text(usage) -> str:
+    """What refers to a reason, in words: "1 operation, 2 customers and 0 review rules" (the
+    list's "Used by" column and the edit page say it the same way)."""
+    return label_list(
+        (
+            ngettext("%(num)d operation", "%(num)d operations", usage.operations),
+            ngettext("%(num)d customer", "%(num)d customers", usage.customers),
+            ngettext("%(num)d review rule", "%(num)d review rules", usage.rules),
+        )
+    )
+
+
 def _format_usage(view, context, model, name):
     usage = (context.get("reason_usage") or {}).get(model.code)
     if usage is None or not usage.in_use:
         return Markup('<span class="text-muted">{}</span>').format(_("not used"))
     return Markup('<span class="reason-usage" data-code="{}">{}</span>').format(
-        model.code,
-        label_list(
-            (
-                ngettext("%(num)d operation", "%(num)d operations", usage.operations),
-                ngettext("%(num)d customer", "%(num)d customers", usage.customers),
-                ngettext("%(num)d rule", "%(num)d rules", usage.rules),
-            )
-        ),
+        model.code, usage_text(usage)
     )
 
 
@@ -91,6 +96,7 @@ class ReasonView(SecureModelView):
     def render(self, template, **kwargs):
         if template in (self.list_template, self.edit_template):
             kwargs["reason_usage"] = reason_service.usage()
+            kwargs["usage_text"] = usage_text
         if template == self.list_template:
             kwargs["policy"] = approvals.policy()
         return super().render(template, **kwargs)
