@@ -122,8 +122,10 @@ def _request_times(format: str) -> "PageTimes | None":
     return page_times(format)  # type: ignore[arg-type]
 
 
-# The PageTimes made so far, one per format, locale and zone (a handful in practice).
+# The PageTimes made so far, one per format, locale and zone (a handful in practice; any IANA
+# zone may be chosen, so they are bounded too).
 _KEPT_TIMES: dict[tuple[str, str, str], "PageTimes"] = {}
+_MAX_KEPT_TIMES = 64
 
 
 def page_times(format: Literal["full", "long", "medium", "short"] = "medium") -> "PageTimes":
@@ -132,6 +134,8 @@ def page_times(format: Literal["full", "long", "medium", "short"] = "medium") ->
     key = (format, str(get_locale()), str(get_timezone()))
     times = _KEPT_TIMES.get(key)
     if times is None:
+        if len(_KEPT_TIMES) >= _MAX_KEPT_TIMES:
+            _KEPT_TIMES.clear()
         times = _KEPT_TIMES.setdefault(key, PageTimes(format))
     return times
 

@@ -201,6 +201,18 @@ def test_a_workers_kept_page_times_follow_the_language_and_forget_old_days(app, 
     assert len({id(times) for times in kept.values()}) == len(LOCALES)
 
 
+def test_a_worker_keeps_page_times_for_a_bounded_number_of_zones(app, monkeypatch):
+    monkeypatch.setattr(timefmt, "_KEPT_TIMES", {})
+    monkeypatch.setattr(timefmt, "_MAX_KEPT_TIMES", 2)
+    value = datetime(2026, 12, 2, 17, 6, tzinfo=UTC)
+    with app.test_request_context("/"):
+        for zone in ("Asia/Taipei", "Europe/London", "America/New_York", "Asia/Tokyo"):
+            app.config["APP_TIMEZONE"] = zone
+            flask_babel.refresh()
+            assert timefmt.page_times().tag(value) == babel_time(value), zone
+            assert len(timefmt._KEPT_TIMES) <= 2
+
+
 def _menu(html: str) -> str:
     return html.split('<ul class="nav navbar-nav mr-auto">', 1)[1].split("</ul>", 1)[0]
 
