@@ -13,7 +13,7 @@ from flask import Response, abort, current_app, flash, g, redirect, request, ses
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
-from flask_babel import format_date, get_locale
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.form import _Auto
@@ -173,6 +173,14 @@ class SecureModelView(PermissionMixin, ModelView):
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+
+    def get_filter_arg(self, index: int, flt) -> str:
+        """A filter's name in URLs (`flt0_segment_equals`), from its English label whatever the
+        page's language: Flask-Admin names it after the label as translated for the request, but
+        reads it back by the names it made at start-up, in English, so on a Chinese page every
+        sort, page and page-size link lost the list's filters."""
+        with force_locale("en"):
+            return super().get_filter_arg(index, flt)
 
     def __init__(self, model, **kwargs):
         super().__init__(model, db, **kwargs)
