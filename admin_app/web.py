@@ -34,6 +34,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_app.api.errors import API_PATH_PREFIX
 from admin_app.auth.redirects import local_or
+from admin_app.auth.session import SIGNED_OUT_LOCALE
 from admin_app.extensions import db
 from admin_app.i18n import written_without_spaces
 from admin_app.security_log import init_security_log, security_event
@@ -83,6 +84,9 @@ def select_locale() -> str:
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if isinstance(user_locale, str) and user_locale in languages:
         return user_locale
+    signed_out = session.get(SIGNED_OUT_LOCALE)  # the pages' language before a logout
+    if isinstance(signed_out, str) and signed_out in languages:
+        return signed_out
     return browser_locale(request.accept_languages, languages)
 
 

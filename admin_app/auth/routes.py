@@ -3,6 +3,7 @@
 import logging
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
@@ -10,7 +11,7 @@ from werkzeug.exceptions import TooManyRequests
 from admin_app.auth import bp, throttle
 from admin_app.auth.forms import LoginForm
 from admin_app.auth.redirects import local_or
-from admin_app.auth.session import current_actor, start_session
+from admin_app.auth.session import current_actor, end_session, start_session
 from admin_app.extensions import limiter
 from admin_app.security_log import security_event
 from admin_app.services import authentication
@@ -67,11 +68,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    language = str(get_locale())  # the login page that follows stays in it
     if current_user.is_authenticated:
         authentication.logout(current_user._get_current_object(), client=current_actor())
         security_event("logout", level=logging.INFO)
         logout_user()
-    session.clear()
-    session["_remember"] = "clear"  # Flask-Login deletes the remember-me cookie too
+    end_session(language)
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -105,7 +105,7 @@ def _expire_session() -> None:
         # Every login starts both clocks: a session without them was not made by this app's
         # login, and fresh clocks would make it last forever.
         security_event("session_rejected", reason="no_clocks", claimed_user_id=claimed_id)
-        _end_session()
+        end_session()
         return
     idle = now - last_seen > config["IDLE_TIMEOUT"].total_seconds()
     too_old = now - login_at > config["ABSOLUTE_SESSION_LIFETIME"].total_seconds()
@@ -116,16 +116,34 @@ def _expire_session() -> None:
             reason="idle" if idle else "absolute_lifetime",
             user_id=claimed_id,
         )
-        _end_session()
+        end_session(_language_of(claimed_id))
         session["idle_expired"] = True
         return
     session["last_seen"] = now
 
 
-def _end_session() -> None:
-    """Forget the login and drop the remember-me cookie with it."""
+def end_session(language: str | None = None) -> None:
+    """Forget the login and drop the remember-me cookie with it. `language`, the one the pages
+    were read in, is kept for the login page that follows (`SIGNED_OUT_LOCALE`: a reader of
+    Chinese whose browser asks for English was sent to an English login page); it is not
+    carried into the next login, where that user's own language applies."""
     session.clear()
     session["_remember"] = "clear"
+    if language in current_app.config["LANGUAGES"]:
+        session[SIGNED_OUT_LOCALE] = language
+
+
+def _language_of(staff_id: int | None) -> str | None:
+    """The language an expiring session's pages were in: chosen in the menu, else the staff
+    user's own (read without logging the user in: this runs before the user is loaded)."""
+    chosen = session.get("locale")
+    if chosen:
+        return chosen
+    user = db.session.get(StaffUser, staff_id) if staff_id is not None else None
+    return user.locale if user is not None else None
+
+
+SIGNED_OUT_LOCALE = "signed_out_locale"
 
 
 def reauthenticate(next_url: str):

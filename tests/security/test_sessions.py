@@ -232,3 +232,30 @@ def test_no_session_or_secret_tokens_in_urls(client, login, reasons):
     assert len(urls) > 20
     for url in urls:
         assert not re.search(r"[?&](session|csrf_token|token|remember_token)=", url), url
+
+
+def _prefer(user: StaffUser, locale: str | None) -> None:
+    user.locale = locale
+    db.session.commit()
+
+
+@pytest.mark.parametrize("ending", ["logout", "idle"])
+def test_the_login_page_after_a_session_ends_stays_in_the_readers_language(
+    client, login, staff, clock_minutes, ending
+):
+    """A reader of Traditional Chinese (their own setting; the browser asks for English) who
+    logs out or is timed out gets the login page in Chinese, not English; the next person to
+    log in on that browser still gets their own language."""
+    _prefer(staff["manager"], "zh_Hant_TW")
+    _prefer(staff["clerk"], "zh_Hans_CN")
+    login("manager")
+    if ending == "logout":
+        page = text(client.post("/logout", follow_redirects=True))
+        assert "您已登出。" in page
+    else:
+        clock_minutes(31)
+        client.get("/admin/")
+        page = text(client.get("/login"))
+    assert "帳號" in page and "Username" not in page
+    login("clerk")
+    assert "客户" in text(client.get("/admin/customers/"))
