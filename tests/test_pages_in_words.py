@@ -379,3 +379,36 @@ def test_sort_page_and_page_size_links_keep_the_filter_in_every_language(admin, 
     assert len(links) > 5, url
     for link in set(links) - set(reset):
         assert wanted in link, link
+
+
+def test_a_saved_record_is_named_in_words_in_the_readers_language(client, login, reasons):
+    """The flash after a save named an order by its Python repr ("<Order SO…>") and a reason
+    by its English label on a Chinese page."""
+    (customer_id,) = make_customers(1)
+    login("clerk")
+    speak(client, "zh_Hans")
+    saved = client.post(
+        "/admin/orders/new/",
+        data={"customer": str(customer_id), "amount": "5"},
+        follow_redirects=True,
+    )
+    db.session.rollback()
+    number = db.session.execute(sa.select(orders.Order.number)).scalar_one()
+    assert f"已创建 {number}。" in visible(saved.get_data(as_text=True))
+
+    reason = db.session.execute(sa.select(Reason).where(Reason.code == "non_payment")).scalar_one()
+    view = next(
+        v for v in client.application.extensions["admin"][0]._views if v.endpoint == "reasons"
+    )
+    with client.application.test_request_context("/", headers={"Accept-Language": "zh-TW"}):
+        assert view.saved_message(reason, created=False) == f"已儲存 {reason.label_zh_hant}。"
+
+
+@pytest.mark.parametrize(("language", "yes"), [("en", "Yes"), ("zh_Hans", "是"), ("zh_Hant", "是")])
+def test_yes_and_no_icons_are_named_in_words(admin, review_rules, language, yes):
+    """The check icons of the reasons, rules and staff lists said "enabled: true" on hover."""
+    speak(admin, language)
+    for url in ("/admin/reasons/", "/admin/rules/", "/admin/staff/"):
+        html = page(admin, url)
+        assert ": true" not in html and ": false" not in html, url
+        assert f'title="{yes}" aria-hidden="true"></span><span class="sr-only">{yes}</span>' in html

@@ -150,6 +150,9 @@ class OrderView(SecureModelView):
     def __init__(self, model=Order, **kwargs):
         super().__init__(model, **kwargs)
 
+    def record_name(self, model) -> str:
+        return model.number
+
     def create_model(self, form):
         customer = form.customer.data
         placed = self.create_through_service(

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.session import current_actor
+from admin_app.i18n import localized
 from admin_app.models import Reason
 from admin_app.roles import Permission
 from admin_app.services import approvals
@@ -87,6 +88,9 @@ class ReasonView(SecureModelView):
 
     def __init__(self, model=Reason, **kwargs):
         super().__init__(model, **kwargs)
+
+    def record_name(self, model) -> str:
+        return localized(model, "label")
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

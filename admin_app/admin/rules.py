@@ -10,6 +10,7 @@ from wtforms.fields import SelectChoice
 
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.session import current_actor
+from admin_app.i18n import localized
 from admin_app.models import SEGMENTS, ReviewRule
 from admin_app.roles import Permission
 from admin_app.services import review
@@ -107,6 +108,9 @@ class ReviewRuleView(SecureModelView):
 
     def __init__(self, model=ReviewRule, **kwargs):
         super().__init__(model, **kwargs)
+
+    def record_name(self, model) -> str:
+        return localized(model, "name")
 
     def render(self, template, **kwargs):
         if template == self.list_template:

@@ -101,9 +101,25 @@ def _export_date(view, value, name):
     return value.isoformat()
 
 
-# Times in the viewer's zone and language, dates in the language, amounts as money: in lists
-# and on details pages alike (Flask-Admin's own detail formatters print the stored value).
-_SHOWN = {datetime: _format_datetime, date: _format_date, Decimal: _format_money}
+def _format_bool(view, value, name):
+    """Flask-Admin's check or minus icon, named "Yes" / "No" in the reader's language (its own
+    says "enabled: true" on hover)."""
+    word = _("Yes") if value else _("No")
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup(
+        '<span class="fa {}" title="{}" aria-hidden="true"></span><span class="sr-only">{}</span>'
+    ).format(icon, word, word)
+
+
+# Times in the viewer's zone and language, dates in the language, amounts as money, yes or no
+# in words: in lists and on details pages alike (Flask-Admin's own detail formatters print the
+# stored value).
+_SHOWN = {
+    datetime: _format_datetime,
+    date: _format_date,
+    Decimal: _format_money,
+    bool: _format_bool,
+}
 TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, **_SHOWN}
 DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **_SHOWN}
 EXPORT_TYPE_FORMATTERS = {
@@ -234,8 +250,13 @@ class SecureModelView(PermissionMixin, ModelView):
     def saved_message(self, model, *, created: bool) -> str:
         """The flash after a save, naming the record (a subclass may say it better)."""
         if created:
-            return _("%(record)s created.", record=str(model))
-        return _("%(record)s saved.", record=str(model))
+            return _("%(record)s created.", record=self.record_name(model))
+        return _("%(record)s saved.", record=self.record_name(model))
+
+    def record_name(self, model) -> str:
+        """How a record is named to a reader (its label in the reader's language, never a
+        Python repr)."""
+        return str(model)
 
     def _name_the_saved_record(self, model, *, created: bool) -> None:
         """Replace Flask-Admin's "Record was successfully saved." with saved_message()."""
