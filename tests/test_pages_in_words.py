@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule, StatusAction
-from admin_app.services import orders, status_change
+from admin_app.services import api_tokens, orders, status_change
+from admin_app.services import reasons as reasons_service
 from admin_app.services.audit import Actor
-from tests.conftest import confirm_action, make_customers, start_action
+from tests.conftest import PASSWORD, confirm_action, make_customers, start_action
 
 LOCALES = {"en": "en", "zh_Hans": "zh_Hans_CN", "zh_Hant": "zh_Hant_TW"}
 
@@ -412,3 +413,43 @@ def test_yes_and_no_icons_are_named_in_words(admin, review_rules, language, yes)
         html = page(admin, url)
         assert ": true" not in html and ": false" not in html, url
         assert f'title="{yes}" aria-hidden="true"></span><span class="sr-only">{yes}</span>' in html
+
+
+def _newest_operation_page(client) -> str:
+    """The newest operation's page, without its technical details (raw JSON, on purpose)."""
+    operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar_one()
+    html = page(client, f"/admin/audit/details/?id={operation_id}")
+    return visible(re.sub(r'<details.*?</details>', "", html, flags=re.S))
+
+
+def test_an_operations_entries_show_labels_and_local_values_not_codes(admin, staff):
+    """The log's entries named API tokens and their times by code ("api_token", "expires_at")
+    with ISO times and "never", a reason's switches "true" / "false"."""
+    speak(admin, "zh_Hans")
+    actor = Actor(id=staff["admin"].id, username="admin", role="admin")
+    api_tokens.create_token("erp-sync", expires_days=None, actor=actor)
+    shown = _newest_operation_page(admin)
+    assert "API 令牌" in shown and "到期时间" in shown and "永不" in shown
+    for code in ("api_token", "expires_at", "never"):
+        assert code not in shown, code
+
+    api_tokens.revoke_token("erp-sync", actor=actor)
+    shown = _newest_operation_page(admin)
+    assert "已吊销" in shown and "revoked_at" not in shown
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", shown)  # an ISO time
+
+    reason = db.session.execute(sa.select(Reason).where(Reason.code == "duplicate")).scalar_one()
+    reasons_service.update_reason(reason.id, {"for_freeze": True}, actor=actor)
+    shown = _newest_operation_page(admin)
+    assert "否" in shown and "是" in shown
+    assert "true" not in shown and "false" not in shown
+
+
+def test_a_failed_login_with_an_unknown_name_reads_as_an_unknown_user(admin, client):
+    client.post("/logout")
+    client.post("/login", data={"username": "nobody-here", "password": "wrong-password-1"})
+    client.post("/login", data={"username": "admin", "password": PASSWORD})
+    speak(admin, "zh_Hant")
+    sign_ins = visible(page(admin, "/admin/audit/?tab=sign_ins"))
+    assert "（未知使用者）" in sign_ins and "(unknown)" not in sign_ins
+    assert " ? " not in sign_ins

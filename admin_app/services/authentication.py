@@ -31,6 +31,7 @@ def _dummy_hash() -> str:
 
 # Logged instead of an unknown username: what was typed is often a password in the wrong box.
 UNKNOWN_USERNAME = "(unknown)"
+UNKNOWN_ROLE = "?"  # the role logged with UNKNOWN_USERNAME
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def authenticate(username: str, password: str, *, client: Actor) -> LoginResult:
                 client,
                 UNKNOWN_USERNAME,
                 None,
-                "?",
+                UNKNOWN_ROLE,
                 "unknown_user",
                 typed_digest=typed_username_digest(username),
             )

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app.i18n import localized, written_without_spaces
 from admin_app.services.actions import ACTIONS, ActionGroup, OperationAction, actions_in
+from admin_app.services.authentication import UNKNOWN_ROLE
 
 STATUS_LABELS = {
     "active": _l("Active"),
@@ -39,6 +40,7 @@ ENTITY_LABELS = {
     "reason": _l("Reason"),
     "review_rule": _l("Review rule"),
     "staff_user": _l("Staff user"),
+    "api_token": _l("API token"),
 }
 FIELD_LABELS = {
     "status": _l("Status"),
@@ -76,6 +78,8 @@ FIELD_LABELS = {
     "role": _l("Role"),
     "is_active": _l("Active"),
     "password": _l("Password"),
+    "expires_at": _l("Expires"),
+    "revoked_at": _l("Revoked"),
 }
 
 
@@ -84,6 +88,8 @@ def status_label(status: str) -> str:
 
 
 def role_label(role: str) -> str:
+    if role == UNKNOWN_ROLE:
+        return "—"
     return str(ROLE_LABELS.get(role, role))
 
 

@@ -9,6 +9,7 @@ name with markup shows as text.
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 from flask import g, has_app_context
@@ -29,6 +30,7 @@ from admin_app.services.labels import (
     role_label,
     status_label,
 )
+from admin_app.services.staff import PASSWORD_CHANGED
 from admin_app.timefmt import local_text
 
 SCOPE_NAMES_SHOWN = 5
@@ -67,11 +69,11 @@ def actor_name(operation: AuditOperation) -> str:
     """Who, as shown. A failed login with an unknown username logged before usernames were
     hashed holds what was typed (often a password): it shows as the marker new rows store.
     The stored row is not changed (it is hashed); its CSV export still carries it."""
-    if (
+    if operation.actor_username == UNKNOWN_USERNAME or (
         operation.action == OperationAction.LOGIN_FAILED.value
         and _scope(operation).get("outcome") == "unknown_user"
     ):
-        return UNKNOWN_USERNAME
+        return _("(unknown user)")
     return operation.actor_username
 
 
@@ -110,9 +112,43 @@ def value_label(field: str, value: str | None, reasons: dict[str, str] | None = 
         return str(SEGMENT_LABELS.get(value, value))
     if field == "role":
         return role_label(value)
-    if field in ("is_active", "enabled"):
+    if field in YES_NO_FIELDS:
         return _("Yes") if value.lower() in ("true", "1") else _("No")
+    if field == "reason":  # a review rule's reason, by code
+        return (reasons or reason_labels([value])).get(value, value)
+    if field == "password" and value == PASSWORD_CHANGED:
+        return _("(changed)")
+    if field in TIME_FIELDS:
+        return _time_value(value)
     return value
+
+
+# Logged fields whose values are true / false, and those logged as ISO 8601 times.
+YES_NO_FIELDS = frozenset(
+    {
+        "is_active",
+        "enabled",
+        "for_deactivate",
+        "for_freeze",
+        "for_reactivate",
+        "memo_required",
+        "requires_approval",
+        "flag_over_credit",
+    }
+)
+TIME_FIELDS = frozenset({"ordered_at", "last_order_at", "expires_at", "revoked_at"})
+
+
+def _time_value(value: str) -> str:
+    """A logged time in the reader's zone and language ("never": a token that does not
+    expire); anything else as it was logged."""
+    if value == "never":
+        return _("Never")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return local_text(moment)
 
 
 @dataclass(frozen=True)
