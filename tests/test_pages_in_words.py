@@ -419,7 +419,7 @@ def _newest_operation_page(client) -> str:
     """The newest operation's page, without its technical details (raw JSON, on purpose)."""
     operation_id = db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar_one()
     html = page(client, f"/admin/audit/details/?id={operation_id}")
-    return visible(re.sub(r'<details.*?</details>', "", html, flags=re.S))
+    return visible(re.sub(r"<details.*?</details>", "", html, flags=re.S))
 
 
 def test_an_operations_entries_show_labels_and_local_values_not_codes(admin, staff):
