@@ -358,6 +358,18 @@ def _http_error(exc: HTTPException):
     return response, status, headers
 
 
+# Flask-WTF's reasons for refusing a form (English only), in the reader's language.
+CSRF_REASONS = {
+    "The CSRF token is missing.": _l("The CSRF token is missing."),
+    "The CSRF session token is missing.": _l("The CSRF session token is missing."),
+    "The CSRF token has expired.": _l("The CSRF token has expired."),
+    "The CSRF token is invalid.": _l("The CSRF token is invalid."),
+    "The CSRF tokens do not match.": _l("The CSRF tokens do not match."),
+    "The referrer header is missing.": _l("The referrer header is missing."),
+    "The referrer does not match the host.": _l("The referrer does not match the host."),
+}
+
+
 def _csrf_error(exc: CSRFError):
     """400 with Flask-WTF's reason, logged, and a way back to where the user can start again."""
     user = current_user if current_user.is_authenticated else None
@@ -365,7 +377,7 @@ def _csrf_error(exc: CSRFError):
     restart_url = local_or(request.form.get("url"), url_for("admin.index"))
     return render_error(
         400,
-        _(exc.description),
+        str(CSRF_REASONS.get(exc.description, exc.description)),
         restart_url=restart_url,
         hint=_(
             "Nothing was changed. The form was too old or not sent from this site; "

@@ -453,3 +453,17 @@ def test_a_failed_login_with_an_unknown_name_reads_as_an_unknown_user(admin, cli
     sign_ins = visible(page(admin, "/admin/audit/?tab=sign_ins"))
     assert "（未知使用者）" in sign_ins and "(unknown)" not in sign_ins
     assert " ? " not in sign_ins
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"), [("zh_Hans", "不是有效的选择"), ("zh_Hant", "不是有效的選擇")]
+)
+def test_an_unknown_customer_on_the_order_form_is_refused_in_the_readers_language(
+    client, login, language, refusal
+):
+    make_customers(1)
+    login("clerk")
+    speak(client, language)
+    response = client.post("/admin/orders/new/", data={"customer": "99999", "amount": "5"})
+    shown = visible(response.get_data(as_text=True))
+    assert refusal in shown and "Not a valid choice" not in shown

@@ -153,3 +153,17 @@ def test_t05_expired_csrf_token_gets_a_friendly_restart_page(admin, clock):
     assert 'href="/admin/customers/?status=active" id="restart-link"' in body
     assert "Nothing was changed." in body
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("locale", "reason"),
+    [("zh_Hans_CN", "缺少表单安全令牌（CSRF）。"), ("zh_Hant_TW", "缺少表單安全權杖（CSRF）。")],
+)
+def test_the_refusal_is_said_in_the_readers_language(admin, locale, reason):
+    """Flask-WTF gives its reasons in English; the page says them in the reader's language
+    (the security log keeps Flask-WTF's words)."""
+    token = page_csrf(admin, "/admin/customers/")
+    admin.post("/locale", data={"locale": locale, "next": "/admin/", "csrf_token": token})
+    response, _token = start_action(admin, "deactivate", make_customers(1))
+    assert response.status_code == 400
+    assert reason in text(response) and "The CSRF token is missing." not in text(response)
