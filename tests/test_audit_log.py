@@ -182,6 +182,25 @@ def test_filters_select_exactly_the_matching_operations(client, login, varied_lo
     assert _listed(client, query) == [varied_log[i] for i in expected]
 
 
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("fraud_suspected", (1,)),
+        ("Suspected+fraud", (1,)),
+        ("FRAUD_SUSPECTED", (1,)),
+        ("疑似詐欺", (1,)),  # Traditional
+        ("逾期未付款", (0,)),  # Simplified
+        ("nothing+like+it", ()),
+    ],
+)
+def test_the_reason_filter_takes_what_the_reader_reads(
+    client, login, reasons, varied_log, typed, expected
+):
+    """The log stores reason codes; a reader types a label in their language (or the code)."""
+    login("auditor")
+    assert _listed(client, f"?flt0_reason_equals={typed}") == [varied_log[i] for i in expected]
+
+
 def test_action_filter_offers_the_known_actions(client, login):
     login("auditor")
     page = client.get("/admin/audit/").get_data(as_text=True)

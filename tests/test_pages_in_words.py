@@ -2,6 +2,7 @@
 and Chinese pages punctuate as Chinese does (what a screenshot review of every page in three
 languages found, 2026-12-06), on SQLite and PostgreSQL."""
 
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -467,3 +468,15 @@ def test_an_unknown_customer_on_the_order_form_is_refused_in_the_readers_languag
     response = client.post("/admin/orders/new/", data={"customer": "99999", "amount": "5"})
     shown = visible(response.get_data(as_text=True))
     assert refusal in shown and "Not a valid choice" not in shown
+
+
+def test_the_staff_role_filter_offers_roles_by_their_names(admin, staff):
+    """The role filter took free text matched against stored codes: typing 职员 found no one."""
+    speak(admin, "zh_Hans")
+    html = page(admin, "/admin/staff/")
+    groups = re.search(r'id="filter-groups-data" class="d-none">(.*?)</div>', html, re.S).group(1)
+    role_filter = next(f for f in json.loads(groups)["角色"] if f["options"])
+    assert ["clerk", "职员"] in role_filter["options"]
+    listed = page(admin, f"/admin/staff/?flt0_{role_filter['arg']}=clerk")
+    names = re.findall(r'<td class="col-username">([^<]*)</td>', listed)
+    assert [name.strip() for name in names] == ["clerk"]

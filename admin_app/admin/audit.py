@@ -25,6 +25,7 @@ from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_fresh
 from markupsafe import Markup, escape
+from sqlalchemy import or_
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
@@ -39,6 +40,7 @@ from admin_app.auth.session import current_actor, reauthenticate
 from admin_app.models import AuditOperation
 from admin_app.roles import Permission
 from admin_app.services import approvals, history, operation_text, revert, status_change
+from admin_app.services import reasons as reasons_service
 from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
 from admin_app.services.audit import HASHED_OPERATION_FIELDS
 from admin_app.services.errors import InvalidInput, NotAllowed
@@ -93,6 +95,22 @@ class CustomerCodeFilter(BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         return query.filter(AuditOperation.id.in_(history.operations_of_customer_code(value)))
+
+    def operation(self):
+        return _l("equals")
+
+
+class ReasonFilter(BaseSQLAFilter):
+    """Operations with the reason the reader names: its code or its label in any language (the
+    log stores codes; a reader types what the pages show)."""
+
+    def validate(self, value) -> bool:
+        return 0 < len(value.strip()) <= 200
+
+    def apply(self, query, value, alias=None):
+        code = AuditOperation.reason_code
+        named = reasons_service.codes_named(value)
+        return query.filter(or_(code == value.strip().lower(), code.in_(named)))
 
     def operation(self):
         return _l("equals")
@@ -251,7 +269,7 @@ class AuditOperationView(SecureModelView):
             _l("Action"),
             options=[(action.value, info.label) for action, info in ACTIONS.items()],
         ),
-        FilterEqual(AuditOperation.reason_code, _l("Reason")),
+        ReasonFilter(AuditOperation.reason_code, _l("Reason")),
         DayRangeFilter(AuditOperation.created_at, _l("Day (UTC)")),
         DateTimeGreaterFilter(AuditOperation.created_at, _l("When (UTC)")),
         DateTimeSmallerFilter(AuditOperation.created_at, _l("When (UTC)")),

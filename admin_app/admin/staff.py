@@ -2,6 +2,7 @@
 reset password; every change goes through services.staff (logged, last admin protected)."""
 
 from flask import flash
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
@@ -77,7 +78,12 @@ class StaffView(SecureModelView):
     column_formatters = {"role": _format_role}
     column_default_sort = ("username", False)
     column_searchable_list = ("username",)
-    column_filters = ("role", "is_active")
+    column_filters = (
+        FilterEqual(
+            StaffUser.role, _l("Role"), options=[(role, ROLE_LABELS[role]) for role in ROLES]
+        ),
+        "is_active",
+    )
     column_export_exclude_list = ("password_hash", "session_token")
 
     def __init__(self, **kwargs):

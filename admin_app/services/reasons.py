@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
@@ -176,3 +176,11 @@ def usage() -> dict[str, ReasonUsage]:
         code: ReasonUsage(operations.get(code, 0), customers.get(code, 0), rules.get(code, 0))
         for code in codes
     }
+
+
+def codes_named(text: str):
+    """The codes of the reasons `text` names: their code or a label in any language, in any
+    letter case (a SELECT to use in IN: what a reader types in a filter is what they read)."""
+    wanted = text.strip().lower()
+    names = (Reason.code, Reason.label, Reason.label_zh, Reason.label_zh_hant)
+    return select(Reason.code).where(or_(*(func.lower(name) == wanted for name in names)))
