@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, StatusAction
@@ -192,6 +193,36 @@ def test_a_filter_scope_reads_as_a_sentence(app, staff, reasons):
     from admin_app.services.operation_text import describe_scope
 
     assert describe_scope(operation) == "All 4 customers matching: status Frozen, search “lotus”"
+
+
+@pytest.mark.parametrize(
+    ("locale", "sentence"),
+    [
+        (
+            "en",
+            "All 4 customers matching: Segment equals “Retail”, Over credit limit is “Yes”, "
+            "Contract end between “2026-01-01 – 2026-01-31”",
+        ),
+        (
+            "zh_Hans_CN",
+            "符合条件的全部 4 个客户：客户类别 等于“零售”、超出信用额度 是“是”、"
+            "合同到期 介于“2026-01-01 – 2026-01-31”",
+        ),
+    ],
+)
+def test_a_grid_filter_in_the_scope_reads_in_words(app, staff, reasons, locale, sentence):
+    """A select-all's filters read "status equals“active”" (the link's names and stored codes)."""
+    ids = make_customers(4, status="frozen")
+    query = (
+        "flt0_segment_equals=retail&flt1_over_credit_limit_is=1"
+        "&flt2_contract_end_between=2026-01-01+to+2026-01-31"
+    )
+    operation_id = _deactivate(staff["admin"], ids, scope={"mode": "filter", "filter": query})
+    operation = db.session.get(AuditOperation, operation_id)
+    from admin_app.services.operation_text import describe_scope
+
+    with app.test_request_context("/"), force_locale(locale):
+        assert describe_scope(operation) == sentence
 
 
 def test_a_revert_reads_as_a_revert_of_its_operation(client, login, staff, reasons):

@@ -245,9 +245,43 @@ def _filter_words(query_string: str) -> str:
         elif name == "search":
             words.append(_("search “%(text)s”", text=value))
         elif name.startswith("flt"):
-            column = name.split("_", 1)[-1].replace("_", " ")
-            words.append(_("%(filter)s “%(value)s”", filter=column, value=value))
+            words.append(_filter_phrase(name.split("_", 1)[-1], value))
     return enumeration(words)
+
+
+# The customer grid's filters as its links name them (`flt0_segment_equals`: the column, then
+# Flask-Admin's operation), in words; a filter not known here is shown as it is named.
+_FILTER_COLUMNS = {
+    "status": _l("Status"),
+    "segment": _l("Segment"),
+    "last_order": _l("Last order"),
+    "contract_end": _l("Contract end"),
+    "over_credit_limit": _l("Over credit limit"),
+    "scheduled": _l("Scheduled"),
+}
+_FILTER_OPERATIONS = {
+    "equals": _l("equals"),
+    "smaller_than": _l("smaller than"),
+    "greater_than": _l("greater than"),
+    "between": _l("between"),
+    "is": _l("is"),
+}
+
+
+def _filter_phrase(argument: str, value: str) -> str:
+    """`segment_equals` = `retail` as "Segment equals “Retail”"."""
+    for operation, operation_label in _FILTER_OPERATIONS.items():
+        column = argument.removesuffix("_" + operation)
+        if column != argument and column in _FILTER_COLUMNS:
+            if column in ("over_credit_limit", "scheduled"):  # yes / no filters: "1" or "0"
+                value = _("Yes") if value == "1" else _("No")
+            elif operation == "between":  # Flask-Admin's "2026-01-01 to 2026-01-31"
+                value = value.replace(" to ", " – ")
+            else:
+                value = value_label(column, value)
+            words = f"{_FILTER_COLUMNS[column]} {operation_label}"
+            return _("%(filter)s “%(value)s”", filter=words, value=value)
+    return _("%(filter)s “%(value)s”", filter=argument.replace("_", " "), value=value)
 
 
 def describe_scope(operation: AuditOperation) -> str:
