@@ -254,6 +254,10 @@ def test_admin_approves_and_the_log_links_request_approval_and_change(app, manag
     assert f'href="/admin/approvals/{approval_id}/"' in details
     requested = text(admin.get(f"/admin/audit/details/?id={stored.request_operation_id}"))
     assert f'href="/admin/approvals/{approval_id}/"' in requested
+    assert f'decision: <a href="/admin/audit/details/?id={granted.id}"' in requested
+    admin.post("/locale", data={"locale": "zh_Hans_CN", "next": "/admin/"})
+    chinese = text(admin.get(f"/admin/audit/details/?id={stored.request_operation_id}"))
+    assert f'决定： <a href="/admin/audit/details/?id={granted.id}"' in chinese  # a Chinese colon
     # The log stays verifiable with the approval in the hashed scope.
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
 

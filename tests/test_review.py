@@ -618,6 +618,11 @@ def test_the_queue_exports_as_csv_and_xlsx_with_its_rules(client, login, populat
     queue = text(client.get(f"/admin/review/?rule={rule}"))
     assert [row[0] for row in rows[1:]] == codes_on(queue)
     assert all("Retail: no order for 365 days" in row[7] for row in rows[1:])
+    client.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
+    chinese = list(
+        csv.reader(io.StringIO(text(client.get(f"/admin/review/export/csv/?rule={rule}"))))
+    )
+    assert all("零售：365 天無訂單" in row[7] for row in chinese[1:])  # the reader's rule names
     assert all(row[2] == "Retail" for row in rows[1:])
     sheet = load_workbook(
         io.BytesIO(client.get(f"/admin/review/export/xlsx/?rule={rule}").data)

@@ -24,7 +24,7 @@ from admin_app.roles import Permission
 from admin_app.services import review, status_change
 from admin_app.services.errors import InvalidInput
 from admin_app.services.input_rules import parse_id
-from admin_app.services.labels import ACTION_LABELS, SEGMENT_LABELS, rule_name
+from admin_app.services.labels import ACTION_LABELS, SEGMENT_LABELS, enumeration, rule_name
 from admin_app.timefmt import local_date
 
 DEFAULT_KEEP_DAYS = 90
@@ -187,7 +187,7 @@ class ReviewView(SecureModelView):
 
     def export_matched_rules(self, model) -> str:
         candidate = g.get("review_export_matches", {}).get(model.id)
-        return ", ".join(rule.name for rule in candidate.rules) if candidate else ""
+        return enumeration(rule_name(rule) for rule in candidate.rules) if candidate else ""
 
     # -- actions: rendered here, posted to the customer grid's bulk flow ---------------------
 
