@@ -124,6 +124,29 @@ def sentences(*parts) -> Markup:
     return Markup(gap).join(escape(part) for part in parts if part)
 
 
+def widget_texts() -> dict | None:
+    """The words of Flask-Admin's date pickers and search boxes in the page's language
+    (static/widgets.js gives them to the libraries, whose own are English: None for English)."""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return None
+    days = locale.days["stand-alone"]["narrow"]  # Babel: 0 = Monday
+    months = locale.months["format"]["abbreviated"]
+    return {
+        "apply": _("Apply"),
+        "cancel": _("Cancel"),
+        "from": _("From"),
+        "to": _("To"),
+        "daysOfWeek": [days[(index + 6) % 7] for index in range(7)],  # from Sunday
+        "monthNames": [months[number] for number in range(1, 13)],
+        "firstDay": (locale.first_week_day + 1) % 7,  # 0 = Sunday
+        "noMatches": _("No matches found"),
+        "inputTooShort": _("Type {num} more characters"),
+        "loadingMore": _("Loading more results…"),
+        "searching": _("Searching…"),
+    }
+
+
 def init_web(app: Flask, babel) -> None:
     init_security_log(app)
     if app.config.get("TRUSTED_PROXIES"):
@@ -161,6 +184,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["keep_page_part"] = keep_page_part
     app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.globals["shows_utc"] = shows_utc
+    app.jinja_env.globals["widget_texts"] = widget_texts
     app.jinja_env.globals["times_caption"] = times_caption
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
