@@ -17,20 +17,21 @@ OPEN_A_RANGE_PICKER = """() => {
     days: [...picker.querySelectorAll('thead tr:last-child th')].slice(0, 7)
       .map(cell => cell.textContent).join(' '),
     noMatches: $.fn.select2.defaults.formatNoMatches(),
+    menu: document.querySelector('.navbar-toggler').getAttribute('aria-label'),
   };
 }"""
 
 
 @pytest.mark.parametrize(
-    ("code", "apply", "days", "no_matches"),
+    ("code", "apply", "days", "no_matches", "menu"),
     [
-        ("zh_Hans_CN", "应用", "一 二 三 四 五 六 日", "没有匹配项"),  # weeks from Monday
-        ("zh_Hant_TW", "套用", "日 一 二 三 四 五 六", "沒有符合的項目"),  # from Sunday
-        ("en", "Apply", "Su Mo Tu We Th Fr Sa", "No matches found"),
+        ("zh_Hans_CN", "应用", "一 二 三 四 五 六 日", "没有匹配项", "切换导航菜单"),  # from Monday
+        ("zh_Hant_TW", "套用", "日 一 二 三 四 五 六", "沒有符合的項目", "切換導覽選單"),  # Sunday
+        ("en", "Apply", "Su Mo Tu We Th Fr Sa", "No matches found", "Toggle navigation"),
     ],
 )
 def test_date_pickers_and_search_boxes_speak_the_pages_language(
-    seeded, live_server, page, code, apply, days, no_matches
+    seeded, live_server, page, code, apply, days, no_matches, menu
 ):
     log_in(page, live_server)
     page.goto(f"{live_server}/admin/customers/")
@@ -38,4 +39,4 @@ def test_date_pickers_and_search_boxes_speak_the_pages_language(
         page.evaluate(SWITCH_LANGUAGE, code)
     page.goto(f"{live_server}/admin/customers/")
     shown = page.evaluate(OPEN_A_RANGE_PICKER)
-    assert shown == {"apply": apply, "days": days, "noMatches": no_matches}
+    assert shown == {"apply": apply, "days": days, "noMatches": no_matches, "menu": menu}
