@@ -14,6 +14,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule, StatusAction
 from admin_app.services import api_tokens, orders, status_change
 from admin_app.services import reasons as reasons_service
+from admin_app.services import review_rules as review_rules_service
 from admin_app.services.audit import Actor
 from tests.conftest import PASSWORD, confirm_action, make_customers, start_action
 
@@ -480,3 +481,38 @@ def test_the_staff_role_filter_offers_roles_by_their_names(admin, staff):
     listed = page(admin, f"/admin/staff/?flt0_{role_filter['arg']}=clerk")
     names = re.findall(r'<td class="col-username">([^<]*)</td>', listed)
     assert [name.strip() for name in names] == ["clerk"]
+
+
+def test_saving_an_unchanged_form_says_only_that_nothing_changed(admin):
+    """It said "Nothing changed." and "Customer … saved." together."""
+    (customer_id,) = make_customers(1)
+    customer = db.session.get(Customer, customer_id)
+    fields = {
+        "code": customer.code,
+        "name": customer.name,
+        "segment": customer.segment,
+        "credit_limit": str(customer.credit_limit),
+        "balance": str(customer.balance),
+        "email": customer.email,
+        "version": str(customer.version),
+    }
+    shown = visible(
+        admin.post(
+            f"/admin/customers/edit/?id={customer_id}", data=fields, follow_redirects=True
+        ).get_data(as_text=True)
+    )
+    assert "Nothing changed." in shown and "saved" not in shown
+
+
+def test_the_review_rule_and_reason_an_operation_changed_are_named_in_the_readers_language(
+    admin, staff, review_rules
+):
+    """The log's entries named a rule by its English name and a reason by its code."""
+    actor = Actor(id=staff["admin"].id, username="admin", role="admin")
+    reason = db.session.execute(sa.select(Reason).where(Reason.code == "over_credit")).scalar_one()
+    reasons_service.update_reason(reason.id, {"memo_required": True}, actor=actor)
+    speak(admin, "zh_Hant")
+    assert "餘額超過信用額度" in _newest_operation_page(admin)
+    rule_id = review_rules["Retail: no order for 365 days"]
+    review_rules_service.update_rule(rule_id, {"inactivity_days": 400}, actor=actor)
+    assert "零售：365 天無訂單" in _newest_operation_page(admin)

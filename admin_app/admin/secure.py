@@ -268,6 +268,11 @@ class SecureModelView(PermissionMixin, ModelView):
         generic = admin_gettext(
             "Record was successfully created." if created else "Record was successfully saved."
         )
+        if g.pop("nothing_saved", False):
+            session["_flashes"] = [
+                (category, text) for category, text in flashes if text != generic
+            ]
+            return
         message = self.saved_message(model, created=created)
         session["_flashes"] = [
             (category, message if text == generic else text) for category, text in flashes
@@ -318,6 +323,7 @@ class SecureModelView(PermissionMixin, ModelView):
             return False
         if not changed:
             flash(_("Nothing changed."), "info")
+            g.nothing_saved = True  # no "… saved." beside it (_name_the_saved_record)
         return True
 
     def _refused(self, exc: ServiceError, form=None) -> None:

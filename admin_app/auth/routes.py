@@ -35,6 +35,8 @@ def login():
     status = 200
     if session.pop("idle_expired", False):
         flash(_("Your session expired after a period of inactivity. Please log in again."), "info")
+    if session.pop("lifetime_expired", False):
+        flash(_("Your session reached its longest allowed time. Please log in again."), "info")
     if form.validate_on_submit():
         username = form.username.data
         if not throttle.take_attempt(username):

@@ -117,7 +117,7 @@ def _expire_session() -> None:
             user_id=claimed_id,
         )
         end_session(_language_of(claimed_id))
-        session["idle_expired"] = True
+        session["idle_expired" if idle else "lifetime_expired"] = True
         return
     session["last_seen"] = now
 

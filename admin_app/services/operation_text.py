@@ -19,7 +19,8 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import AuditOperation, Customer, Reason
+from admin_app.i18n import localized
+from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
 from admin_app.services import labels
 from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
 from admin_app.services.authentication import UNKNOWN_USERNAME
@@ -190,6 +191,19 @@ def describe_entries(entries: list) -> list[EntryView]:
         if row.field == "status_reason"
         for value in (row.old_value, row.new_value)
     )
+    rules = _rule_names({row.entity_id for row in entries if row.entity == "review_rule"})
+
+    def name_of(row) -> str:
+        """The record's name as the reader reads it today (a rule's and a reason's in their
+        language; the log keeps the code or English name it had)."""
+        if row.entity == "customer":
+            return names.get(row.entity_id, "")
+        if row.entity == "reason":
+            return reasons.get(row.entity_label, "")
+        if row.entity == "review_rule":
+            return rules.get(row.entity_id, "")
+        return ""
+
     return [
         EntryView(
             id=row.id,
@@ -197,7 +211,7 @@ def describe_entries(entries: list) -> list[EntryView]:
             entity_name=entity_label(row.entity),
             entity_id=row.entity_id,
             code=row.entity_label,
-            name=names.get(row.entity_id, "") if row.entity == "customer" else "",
+            name=name_of(row),
             field=row.field,
             field_name=field_label(row.field),
             old_value=row.old_value,
@@ -207,6 +221,15 @@ def describe_entries(entries: list) -> list[EntryView]:
         )
         for row in entries
     ]
+
+
+def _rule_names(rule_ids: set) -> dict[int, str]:
+    """Review rules' names in the reader's language, by id (one query)."""
+    rule_ids.discard(None)
+    if not rule_ids:
+        return {}
+    rows = db.session.execute(select(ReviewRule).where(ReviewRule.id.in_(rule_ids))).scalars()
+    return {rule.id: localized(rule, "name") for rule in rows}
 
 
 def _scope(operation: AuditOperation) -> dict:

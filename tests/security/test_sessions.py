@@ -140,6 +140,8 @@ def test_absolute_lifetime_ends_an_active_session(client, login, clock_minutes):
         assert client.get("/admin/").status_code == 200, minutes
     clock_minutes(12 * 60 + 1)
     assert client.get("/admin/").status_code == 302
+    page = text(client.get("/login"))  # it says why, and not "inactivity"
+    assert "reached its longest allowed time" in page and "inactivity" not in page
 
 
 MISSING = object()
