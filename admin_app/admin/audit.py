@@ -25,7 +25,6 @@ from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_fresh
 from markupsafe import Markup, escape
-from sqlalchemy import or_
 
 from admin_app.admin import confirmation
 from admin_app.admin.forms import ConfirmStatusChangeForm, reason_choices, show_field_error
@@ -84,8 +83,8 @@ def _action_filtered() -> bool:
     )
 
 
-class CustomerCodeFilter(BaseSQLAFilter):
-    """Operations with an entry for the customer with this code, in any letter case."""
+class _TypedEqualsFilter(BaseSQLAFilter):
+    """ "equals" a text the reader types (trimmed, 1 to 200 characters)."""
 
     def validate(self, value) -> bool:
         return 0 < len(value.strip()) <= 200
@@ -93,27 +92,23 @@ class CustomerCodeFilter(BaseSQLAFilter):
     def clean(self, value: str) -> str:
         return value.strip()
 
+    def operation(self):
+        return _l("equals")
+
+
+class CustomerCodeFilter(_TypedEqualsFilter):
+    """Operations with an entry for the customer with this code, in any letter case."""
+
     def apply(self, query, value, alias=None):
         return query.filter(AuditOperation.id.in_(history.operations_of_customer_code(value)))
 
-    def operation(self):
-        return _l("equals")
 
-
-class ReasonFilter(BaseSQLAFilter):
+class ReasonFilter(_TypedEqualsFilter):
     """Operations with the reason the reader names: its code or its label in any language (the
     log stores codes; a reader types what the pages show)."""
 
-    def validate(self, value) -> bool:
-        return 0 < len(value.strip()) <= 200
-
     def apply(self, query, value, alias=None):
-        code = AuditOperation.reason_code
-        named = reasons_service.codes_named(value)
-        return query.filter(or_(code == value.strip().lower(), code.in_(named)))
-
-    def operation(self):
-        return _l("equals")
+        return query.filter(reasons_service.named_by(AuditOperation.reason_code, value))
 
 
 class DayRangeFilter(DateBetweenFilter):

@@ -8,12 +8,11 @@ from markupsafe import Markup
 
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.session import current_actor
-from admin_app.i18n import localized
 from admin_app.models import Reason
 from admin_app.roles import Permission
 from admin_app.services import approvals
 from admin_app.services import reasons as reason_service
-from admin_app.services.labels import FIELD_LABELS, label_list
+from admin_app.services.labels import FIELD_LABELS, label_list, reason_label
 
 
 def usage_text(usage) -> str:
@@ -90,7 +89,7 @@ class ReasonView(SecureModelView):
         super().__init__(model, **kwargs)
 
     def record_name(self, model) -> str:
-        return localized(model, "label")
+        return reason_label(model)
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

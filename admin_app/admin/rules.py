@@ -10,12 +10,11 @@ from wtforms.fields import SelectChoice
 
 from admin_app.admin.secure import SecureModelView
 from admin_app.auth.session import current_actor
-from admin_app.i18n import localized
 from admin_app.models import SEGMENTS, ReviewRule
 from admin_app.roles import Permission
 from admin_app.services import review
 from admin_app.services import review_rules as rule_service
-from admin_app.services.labels import SEGMENT_LABELS, reason_label
+from admin_app.services.labels import SEGMENT_LABELS, reason_label, rule_name
 from admin_app.web import format_number
 
 
@@ -110,7 +109,7 @@ class ReviewRuleView(SecureModelView):
         super().__init__(model, **kwargs)
 
     def record_name(self, model) -> str:
-        return localized(model, "name")
+        return rule_name(model)
 
     def render(self, template, **kwargs):
         if template == self.list_template:

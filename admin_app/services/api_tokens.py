@@ -23,6 +23,8 @@ from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.transaction import write_transaction
 
+NEVER_EXPIRES = "never"  # what the log records for a token without an end
+
 TOKEN_PREFIX = "cak_"  # "customer admin key": recognisable in logs and by secret scanners
 TOKEN_BYTES = 32
 SHOWN_PREFIX_CHARS = 12  # cak_ and 8 random characters, shown in lists
@@ -108,7 +110,7 @@ def create_token(name: str, *, expires_days: int | None, actor: Actor) -> Create
                         name,
                         "expires_at",
                         None,
-                        expires_at.isoformat() if expires_at else "never",
+                        expires_at.isoformat() if expires_at else NEVER_EXPIRES,
                     )
                 ],
             )

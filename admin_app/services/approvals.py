@@ -544,11 +544,11 @@ def _of_requester(requested_by: int | None) -> tuple:
     return () if requested_by is None else (ApprovalRequest.requested_by == requested_by,)
 
 
-def _live_pending() -> tuple:
-    """Pending and not yet past their age."""
+def _live_pending(cutoff=None) -> tuple:
+    """Pending and not yet past their age (made after `cutoff`, by default now less the age)."""
     return (
         ApprovalRequest.status == PENDING,
-        ApprovalRequest.created_at >= utcnow() - _max_age(),
+        ApprovalRequest.created_at >= (utcnow() - _max_age() if cutoff is None else cutoff),
     )
 
 
@@ -569,10 +569,7 @@ def pending_ids(limit: int) -> list[int]:
 # pending_ids' statement, built once (it runs on every page an approver opens).
 _LIVE_PENDING_IDS = (
     select(ApprovalRequest.id)
-    .where(
-        ApprovalRequest.status == PENDING,
-        ApprovalRequest.created_at >= bindparam("cutoff", type_=ApprovalRequest.created_at.type),
-    )
+    .where(*_live_pending(bindparam("cutoff", type_=ApprovalRequest.created_at.type)))
     .limit(bindparam("limit", type_=Integer))
 )
 

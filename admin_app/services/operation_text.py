@@ -19,10 +19,10 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.i18n import localized
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule
 from admin_app.services import labels
 from admin_app.services.actions import ActionGroup, OperationAction, action_group, action_label
+from admin_app.services.api_tokens import NEVER_EXPIRES
 from admin_app.services.authentication import UNKNOWN_USERNAME
 from admin_app.services.labels import (
     SEGMENT_LABELS,
@@ -143,7 +143,7 @@ TIME_FIELDS = frozenset({"ordered_at", "last_order_at", "expires_at", "revoked_a
 def _time_value(value: str) -> str:
     """A logged time in the reader's zone and language ("never": a token that does not
     expire); anything else as it was logged."""
-    if value == "never":
+    if value == NEVER_EXPIRES:
         return _("Never")
     try:
         moment = datetime.fromisoformat(value)
@@ -229,7 +229,7 @@ def _rule_names(rule_ids: set) -> dict[int, str]:
     if not rule_ids:
         return {}
     rows = db.session.execute(select(ReviewRule).where(ReviewRule.id.in_(rule_ids))).scalars()
-    return {rule.id: localized(rule, "name") for rule in rows}
+    return {rule.id: labels.rule_name(rule) for rule in rows}
 
 
 def _scope(operation: AuditOperation) -> dict:

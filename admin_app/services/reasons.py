@@ -178,9 +178,11 @@ def usage() -> dict[str, ReasonUsage]:
     }
 
 
-def codes_named(text: str):
-    """The codes of the reasons `text` names: their code or a label in any language, in any
-    letter case (a SELECT to use in IN: what a reader types in a filter is what they read)."""
+def named_by(code_column, text: str):
+    """A condition on a column of reason codes: the reason `text` names, by its code or a
+    label in any language, in any letter case (what a reader types in a filter is what they
+    read; a code no longer in the table still matches itself)."""
     wanted = text.strip().lower()
     names = (Reason.code, Reason.label, Reason.label_zh, Reason.label_zh_hant)
-    return select(Reason.code).where(or_(*(func.lower(name) == wanted for name in names)))
+    named = select(Reason.code).where(or_(*(func.lower(name) == wanted for name in names)))
+    return or_(code_column == wanted, code_column.in_(named))
