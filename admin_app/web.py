@@ -71,6 +71,10 @@ ERROR_TITLES = {
 }
 
 
+# The app.extensions key of the admin view that renders pages outside the menu.
+OUTSIDE_MENU = "admin_app.outside_menu"
+
+
 def select_locale() -> str:
     """The staff user's chosen language, else the browser's, else English (CLI: English)."""
     if not has_request_context():  # the CLI, or a second app built inside another's context
@@ -300,10 +304,7 @@ def _preferences():
         current=current_user.time_zone,
         default_zone=current_app.config["APP_TIMEZONE"],
     )
-    from flask_admin import BaseView
-
-    admin = current_app.extensions["admin"][0]
-    return BaseView.render(admin.index_view, "admin/preferences.html", **context), status
+    return render_outside_menu("admin/preferences.html", **context), status
 
 
 def _redirect_home():
@@ -334,14 +335,18 @@ def render_error(status: int, message: str, reference: str | None = None, **cont
     return render_template("errors/error.html", **context), status
 
 
-def _render_in_admin_layout(context: dict) -> str | None:
-    from flask_admin import BaseView
+def render_outside_menu(template: str, **context) -> str:
+    """`template` in the admin layout for a page that is no menu item (preferences, error
+    pages): the menu shows with no item highlighted (the dashboard's view would light up
+    "Dashboard"). The view is admin/__init__.OutsideMenuView."""
+    return current_app.extensions[OUTSIDE_MENU].render(template, **context)
 
-    admins = current_app.extensions.get("admin") or []
-    if not admins:
+
+def _render_in_admin_layout(context: dict) -> str | None:
+    if OUTSIDE_MENU not in current_app.extensions:
         return None
     try:
-        return BaseView.render(admins[0].index_view, "errors/admin_error.html", **context)
+        return render_outside_menu("errors/admin_error.html", **context)
     except Exception:  # noqa: BLE001 - an error page must not fail; fall back to the plain one
         current_app.logger.exception("the admin error page failed; showing the plain one")
         return None

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import flask_admin.babel
 import flask_admin.helpers
-from flask import Flask
-from flask_admin import Admin
+from flask import Flask, abort
+from flask_admin import Admin, BaseView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
@@ -13,7 +13,7 @@ from admin_app.auth.redirects import is_local_path
 from admin_app.services.actions import action_label
 from admin_app.services.labels import customer_status_labels, label_list, role_label, status_label
 from admin_app.services.operation_text import log_time
-from admin_app.web import allow_inline_handlers, csp_nonce
+from admin_app.web import OUTSIDE_MENU, allow_inline_handlers, csp_nonce
 
 # The inline handlers Flask-Admin's Bootstrap 4 templates render: the "With selected" items
 # (admin/actions.html) and the "Add Filter" items (admin/model/layout.html).
@@ -34,6 +34,15 @@ def use_admin_overrides() -> None:
     if ADMIN_OVERRIDES not in directories:
         directories.append(ADMIN_OVERRIDES)
         flask_admin.babel.domain.cache.clear()
+
+
+class OutsideMenuView(BaseView):
+    """The admin layout's view for pages that are no menu item (web.render_outside_menu). It
+    is not added to the admin: no menu item is its, so none is highlighted."""
+
+    @expose("/")
+    def index(self):  # Flask-Admin wants a default view; this one is never routed
+        abort(404)
 
 
 def init_admin(app: Flask) -> Admin:
@@ -86,6 +95,9 @@ def init_admin(app: Flask) -> Admin:
             category=_l("Settings"),
         )
     )
+    outside_menu = OutsideMenuView(endpoint="outside_menu")
+    outside_menu.admin = admin
+    app.extensions[OUTSIDE_MENU] = outside_menu
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["customer_status_labels"] = customer_status_labels
     app.jinja_env.globals["role_label"] = role_label
