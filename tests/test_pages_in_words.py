@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer, Reason, ReviewRule, StatusAction
-from admin_app.services import api_tokens, orders, status_change
+from admin_app.services import api_tokens, labels, orders, status_change
 from admin_app.services import reasons as reasons_service
 from admin_app.services import review_rules as review_rules_service
 from admin_app.services.audit import Actor
@@ -227,6 +228,41 @@ def test_the_preferences_page_is_headed_by_its_own_name(admin):
     assert "<h2>Preferences</h2>" in preferences
 
 
+@pytest.mark.parametrize(
+    ("language", "listed"),
+    [
+        ("en", "frozen: 3 and Wholesale"),
+        ("zh_Hans", "已冻结：3 和 Wholesale"),
+        ("zh_Hant", "零售、批發和大盤商"),
+    ],
+)
+def test_lists_space_a_number_or_latin_word_beside_the_chinese_and(app, language, listed):
+    items = {
+        "en": ["frozen: 3", "Wholesale"],
+        "zh_Hans": ["已冻结：3", "Wholesale"],
+        "zh_Hant": ["零售", "批發", "大盤商"],
+    }[language]
+    locale = {"en": "en", "zh_Hans": "zh_Hans_CN", "zh_Hant": "zh_Hant_TW"}[language]
+    with app.test_request_context("/"), force_locale(locale):
+        assert labels.label_list(items) == listed
+
+
+def _highlighted_menu_items(html: str) -> list[str]:
+    menu = html.split('id="admin-navbar-collapse"', 1)[1].split("navbar-right", 1)[0]
+    return [
+        visible(item).strip()
+        for item in re.findall(r'<li class="active[^"]*">(.*?)</a>', menu, re.S)
+    ]
+
+
+def test_pages_outside_the_menu_highlight_no_menu_item(admin):
+    assert "Customers" in _highlighted_menu_items(page(admin, "/admin/customers/"))
+    assert _highlighted_menu_items(page(admin, "/preferences")) == []
+    missing = admin.get("/admin/no-such-page/")
+    assert missing.status_code == 404
+    assert _highlighted_menu_items(missing.get_data(as_text=True)) == []
+
+
 def test_the_log_names_the_zone_its_times_are_in(admin):
     admin.post("/preferences", data={"time_zone": "Asia/Taipei"})
     log = page(admin, "/admin/audit/")
@@ -397,14 +433,14 @@ def test_a_saved_record_is_named_in_words_in_the_readers_language(client, login,
     )
     db.session.rollback()
     number = db.session.execute(sa.select(orders.Order.number)).scalar_one()
-    assert f"已创建 {number}。" in visible(saved.get_data(as_text=True))
+    assert f"已创建“{number}”。" in visible(saved.get_data(as_text=True))
 
     reason = db.session.execute(sa.select(Reason).where(Reason.code == "non_payment")).scalar_one()
     view = next(
         v for v in client.application.extensions["admin"][0]._views if v.endpoint == "reasons"
     )
     with client.application.test_request_context("/", headers={"Accept-Language": "zh-TW"}):
-        assert view.saved_message(reason, created=False) == f"已儲存 {reason.label_zh_hant}。"
+        assert view.saved_message(reason, created=False) == f"已儲存「{reason.label_zh_hant}」。"
 
 
 @pytest.mark.parametrize(("language", "yes"), [("en", "Yes"), ("zh_Hans", "是"), ("zh_Hant", "是")])
@@ -458,7 +494,7 @@ def test_a_failed_login_with_an_unknown_name_reads_as_an_unknown_user(admin, cli
 
 
 @pytest.mark.parametrize(
-    ("language", "refusal"), [("zh_Hans", "不是有效的选择"), ("zh_Hant", "不是有效的選擇")]
+    ("language", "refusal"), [("zh_Hans", "不是有效的选择。"), ("zh_Hant", "不是有效的選擇。")]
 )
 def test_an_unknown_customer_on_the_order_form_is_refused_in_the_readers_language(
     client, login, language, refusal

@@ -1,5 +1,6 @@
 """Display labels for stored codes (status, segment, action), translated per request."""
 
+import re
 from typing import Literal
 
 from babel.lists import format_list
@@ -103,9 +104,16 @@ def reason_label(reason) -> str:
     return localized(reason, "label")
 
 
+# A Latin letter or digit beside Chinese's list words 和 / 或 (CLDR writes "{0}和{1}").
+_UNSPACED_LIST_WORD = re.compile(r"(?<=[0-9A-Za-z])(?=[和或])|(?<=[和或])(?=[0-9A-Za-z])")
+
+
 def label_list(labels, style: Literal["standard", "or"] = "standard") -> str:
-    """Labels joined as the page's language lists words ("A, B, and C"; "A、B和C")."""
-    return format_list(list(labels), style=style, locale=get_locale() or "en")
+    """Labels joined as the page's language lists words ("A, B, and C"; "A、B和C"). In
+    Chinese a number or Latin word beside 和 / 或 is set off by a space, as the catalogs space
+    them ("已冻结：3 和已停用：2", not "3和已停用")."""
+    text = format_list([str(label) for label in labels], style=style, locale=get_locale() or "en")
+    return _UNSPACED_LIST_WORD.sub(" ", text) if written_without_spaces() else text
 
 
 def enumeration(items) -> str:
