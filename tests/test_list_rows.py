@@ -183,6 +183,33 @@ def test_page_times_around_noon_and_midnight(app, zone):
                     assert times.tag(value) == babel_time(value), (locale, zone, value)
 
 
+@pytest.mark.parametrize(
+    ("zone", "changes"),
+    [
+        ("Europe/London", ["2026-03-29T01:00", "2026-10-25T01:00"]),
+        ("America/St_Johns", ["2026-03-08T05:30", "2026-11-01T04:30"]),
+        ("Australia/Lord_Howe", ["2026-04-04T15:00", "2026-10-03T15:30"]),
+        ("Asia/Taipei", ["1901-12-13T20:45:52", "1937-09-30T16:00"]),  # LMT ends at an odd second
+    ],
+)
+def test_page_times_across_a_zones_changes_of_offset(app, zone, changes):
+    """PageTimes keeps a zone's offset per UTC hour: the times around each change of offset
+    (summer time, a half-hour change, a change at an odd minute) read as Babel writes them."""
+    app.config["APP_TIMEZONE"] = zone
+    moments = [
+        datetime.fromisoformat(change).replace(tzinfo=UTC) + timedelta(minutes=minutes, seconds=s)
+        for change in changes
+        for minutes in range(-90, 91, 15)
+        for s in (-1, 0, 1)
+    ]
+    with app.test_request_context("/"):
+        flask_babel.refresh()
+        for order in (moments, moments[::-1]):  # the hour is learnt from either end
+            times = PageTimes()
+            for value in order:
+                assert times.tag(value) == babel_time(value), (zone, value)
+
+
 def test_a_workers_kept_page_times_follow_the_language_and_forget_old_days(app, monkeypatch):
     """page_times() is kept per worker for each format, language and zone; the days it keeps
     the text of are bounded, and a day it has forgotten is written again the same way."""
