@@ -106,8 +106,15 @@ def actor_of(user: StaffUser) -> Actor:
 # -- the policy -------------------------------------------------------------------------------
 
 
+def _confirm_button(page) -> str:
+    [label] = re.findall(r'id="confirm-button"[^>]*>(.*?)</button>', text(page), re.S)
+    return " ".join(label.split())
+
+
 def test_a_change_at_the_threshold_runs_directly(manager):
     ids = make_customers(100)
+    page, _token = start_action(manager, "deactivate", ids)
+    assert _confirm_button(page) == "Deactivate 100 customers"
     done = request_change(manager, ids)
     assert done.status_code == 303
     assert done.headers["Location"] == "/admin/customers/"
@@ -119,6 +126,7 @@ def test_above_the_threshold_confirm_changes_nothing_and_sends_for_approval(mana
     ids = make_customers(101)
     page, _token = start_action(manager, "deactivate", ids)
     assert "Confirm sends this change for approval" in text(page)
+    assert _confirm_button(page) == "Send for approval: Deactivate 101 customers"
     response = request_change(manager, ids, memo="quarter end")
     approval_id = approval_id_of(response)
     assert statuses(ids) == {i: "active" for i in ids}
@@ -588,6 +596,7 @@ def test_a_large_revert_waits_for_approval_too(app, manager, admin, users):
     operation_id, ids = _deactivated_without_approval(app, users, 101)
     page = manager.post("/admin/audit/revert/", data={"id": operation_id})
     assert "Confirm sends this change for approval" in text(page)
+    assert _confirm_button(page) == "Send for approval: revert 101 customers"
     token = TOKEN_RE.search(text(page)).group(1)
     sent = manager.post(
         "/admin/audit/revert/confirm/",

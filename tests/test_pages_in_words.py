@@ -247,6 +247,18 @@ def test_lists_space_a_number_or_latin_word_beside_the_chinese_and(app, language
         assert labels.label_list(items) == listed
 
 
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "Staff: clerk"), ("zh_Hans", "员工：clerk")]
+)
+def test_an_edit_page_names_the_record_it_edits(admin, staff, language, heading):
+    """The staff edit page was headed "Staff" only: nothing said whose role or password it
+    changes."""
+    speak(admin, language)
+    html = page(admin, f"/admin/staff/edit/?id={staff['clerk'].id}")
+    title = re.search(r'<h4[^>]*id="edit-title"[^>]*>(.*?)</h4>', html, re.S)
+    assert title and visible(title.group(1)).strip() == heading
+
+
 def _highlighted_menu_items(html: str) -> list[str]:
     menu = html.split('id="admin-navbar-collapse"', 1)[1].split("navbar-right", 1)[0]
     return [

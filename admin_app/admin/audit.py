@@ -487,6 +487,7 @@ class AuditOperationView(SecureModelView):
             form=form,
             skip_messages=REVERT_SKIP_MESSAGES,
             approval_note=approvals.confirmation_note(preview.eligible),
+            for_approval=approvals.over_threshold(preview.eligible),
             page_url=self.get_url(".revert_preview_view", id=operation_id),
             cancel_url=self.get_url(".details_view", id=operation_id),
         )

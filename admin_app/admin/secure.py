@@ -181,6 +181,7 @@ class SecureModelView(PermissionMixin, ModelView):
     can_delete = False
     can_view_details = True
     details_template = "admin/details_base.html"
+    edit_template = "admin/edit_base.html"
     can_set_page_size = True
     page_size = 20
     page_size_options = (20, 50, 100, 500)

@@ -47,5 +47,8 @@ class StaffUser(UserMixin, Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
+    def __str__(self) -> str:
+        return self.username
+
     def __repr__(self) -> str:
         return f"<StaffUser {self.username} ({self.role})>"

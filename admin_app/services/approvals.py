@@ -84,8 +84,9 @@ def needs_approval(snapshot_id: str, reason: Reason | str | None) -> bool:
     reason requires approval."""
     if _reason_requires_approval(reason):
         return True
-    threshold = _threshold()
-    return threshold > 0 and status_change.changing_count(snapshot_id) > threshold
+    return _threshold() > 0 and over_threshold(
+        status_change.changing_count(snapshot_id)
+    )  # count only with a size rule
 
 
 def revert_needs_approval(operation_id: int, reason_code: str | None) -> bool:
@@ -109,10 +110,16 @@ def _reason_requires_approval(reason: Reason | str | None) -> bool:
     )
 
 
+def over_threshold(changing: int) -> bool:
+    """True when a change of `changing` customers needs approval whatever its reason."""
+    threshold = _threshold()
+    return threshold > 0 and changing > threshold
+
+
 def confirmation_note(changing: int) -> str:
     """What the confirmation page says about approval before Confirm ("" when nothing)."""
     rules = policy()
-    if rules.threshold and changing > rules.threshold:
+    if over_threshold(changing):
         return ngettext(
             "More than %(num)d customer: Confirm sends this change for approval; nothing "
             "changes until another approver approves it.",

@@ -267,6 +267,7 @@ class StatusChangeMixin(GridMixin):
             skip_messages=skip_messages(preview.action),
             warning_messages=warning_messages(preview),
             approval_note=approvals.confirmation_note(preview.eligible),
+            for_approval=approvals.over_threshold(preview.eligible),
             long_running=preview.eligible >= current_app.config["LONG_OPERATION_CUSTOMERS"],
             show_url=lambda show: self.get_url(".preview_view", request_id=request_id, show=show),
             pager=self._pager(preview, size),
