@@ -469,6 +469,42 @@ def test_the_service_refuses_money_changes_from_a_clerk(app, staff):
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("email", "not-an-email", "Email must be an address such as name@example.com."),
+        ("email", "a@b", "Email must be an address such as name@example.com."),
+        ("credit_limit", "-100", "Credit limit cannot be negative."),
+    ],
+)
+def test_the_customer_form_refuses_a_bad_email_or_a_negative_credit_limit(
+    client, login, field, typed, message
+):
+    from admin_app.extensions import db
+    from admin_app.models import Customer
+
+    [cid] = make_customers(1)
+    login("manager")
+    posted = {
+        "code": "T00001",
+        "name": "Test Customer 1",
+        "segment": "retail",
+        "email": "t1@example.com",
+        "credit_limit": "1000",
+        "balance": "-20",  # a balance may be negative (money owed to the customer)
+        "version": "1",
+    }
+    refused = client.post(f"/admin/customers/edit/?id={cid}", data={**posted, field: typed})
+    assert refused.status_code == 400  # the same form, re-rendered with the message
+    field_html = text(refused).split(f'id="{field}"', 1)[1].split("</div>", 2)
+    assert message in " ".join(field_html[:2])
+    db.session.rollback()
+    row = db.session.get(Customer, cid)
+    assert (row.email, row.version) == ("t1@example.com", 1)
+    saved = client.post(f"/admin/customers/edit/?id={cid}", data=posted)
+    assert saved.status_code == 302
+
+
 def test_manager_still_sees_the_money_fields(client, login):
     [cid] = make_customers(1)
     login("manager")

@@ -52,6 +52,28 @@ def test_money_refuses_what_is_no_amount(value):
         input_rules.money(value, field="Balance")
 
 
+def test_not_negative_money_takes_zero_and_refuses_less():
+    assert input_rules.money("0", field="Credit limit", not_negative=True) == Decimal("0.00")
+    with pytest.raises(InvalidInput, match="Credit limit cannot be negative"):
+        input_rules.money("-0.01", field="Credit limit", not_negative=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("t1@example.com", True),
+        ("contact7@台北-example.com.tw", True),
+        ("not-an-email", False),
+        ("a@b", False),
+        ("a b@example.com", False),
+        ("a@@example.com", False),
+        ("a@example.", False),
+    ],
+)
+def test_email_addresses(value, accepted):
+    assert bool(input_rules.EMAIL_ADDRESS.fullmatch(value)) is accepted
+
+
 def test_positive_money_refuses_zero_and_empty():
     for value in ("0", "", "-5"):
         with pytest.raises(InvalidInput):

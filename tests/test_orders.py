@@ -182,6 +182,17 @@ def test_form_refuses_an_inactive_customer_with_a_clear_409(client, login, statu
     )
 
 
+@pytest.mark.parametrize("amount", ["-5", "0", "1.005"])
+def test_a_bad_amount_is_shown_under_the_amount_field(client, login, amount):
+    [cid] = make_customers(1)
+    login("clerk")
+    response = client.post("/admin/orders/new/", data={"customer": str(cid), "amount": amount})
+    html = text(response)
+    under_amount = html.split('id="amount"', 1)[1].split("</div>", 1)[0]
+    assert "Amount must" in under_amount and html.count("Amount must") == 1  # not on top too
+    assert count(Order) == 0
+
+
 @pytest.mark.parametrize("customer_value", ["abc", "-1", "99999999999999999999", "", "1.5"])
 def test_form_with_a_bogus_customer_id_is_refused_without_500(client, login, customer_value):
     make_customers(1)

@@ -158,7 +158,8 @@ class OrderView(SecureModelView):
         placed = self.create_through_service(
             lambda: (
                 order_service.place_order(customer.id, form.amount.data, actor=current_actor()).id
-            )
+            ),
+            form,
         )
         if placed is False:
             return False

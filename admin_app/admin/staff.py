@@ -102,7 +102,8 @@ class StaffView(SecureModelView):
                 role=form.role.data,
                 password=form.password.data,
                 actor=current_actor(),
-            )
+            ),
+            form,
         )
 
     def saved_message(self, model, *, created: bool) -> str:
@@ -129,5 +130,6 @@ class StaffView(SecureModelView):
                 is_active=form.is_active.data,
                 new_password=form.new_password.data or None,
                 actor=current_actor(),
-            )
+            ),
+            form,
         )

@@ -42,12 +42,17 @@ def _refuse_credit_changes(names, actor: Actor) -> None:
 RULES: dict[str, input_rules.Rule] = {
     "code": input_rules.Text(_l("Code"), max_length=32, required=True),
     "name": input_rules.Text(_l("Name"), max_length=200, required=True),
-    "email": input_rules.Text(_l("Email"), max_length=254),
+    "email": input_rules.Text(
+        _l("Email"),
+        max_length=254,
+        pattern=input_rules.EMAIL_ADDRESS,
+        pattern_message=_l("Email must be an address such as name@example.com."),
+    ),
     "phone": input_rules.Text(_l("Phone"), max_length=40),
     "segment": input_rules.Choice(
         SEGMENTS, _l("Segment must be one of: %(names)s."), placeholder="names"
     ),
-    "credit_limit": input_rules.Money(_l("Credit limit")),
+    "credit_limit": input_rules.Money(_l("Credit limit"), not_negative=True),
     "balance": input_rules.Money(_l("Balance")),
     "contract_end": input_rules.OptionalDate(_l("Contract end")),
 }

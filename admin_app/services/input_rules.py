@@ -162,6 +162,8 @@ class Choice:
 
 
 _COUNT_TEXT = re.compile(r"[0-9]{1,9}")
+# An address to write to: one "@", a dot in the domain, no spaces (not RFC 5322's every form).
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def parse_count(value: Any) -> int | None:
@@ -171,9 +173,10 @@ def parse_count(value: Any) -> int | None:
     return int(text) if _COUNT_TEXT.fullmatch(text) else None
 
 
-def money(value: Any, *, field: Any, positive: bool = False) -> Decimal:
+def money(value: Any, *, field: Any, positive: bool = False, not_negative: bool = False) -> Decimal:
     """An amount with at most two decimals ("1,250.50" is accepted) below MONEY_LIMIT;
-    `positive`: greater than zero. Empty is 0.00 unless `positive`. Raises InvalidInput."""
+    `positive`: greater than zero; `not_negative`: zero or more. Empty is 0.00 unless
+    `positive`. Raises InvalidInput."""
     if value is None or (isinstance(value, str) and not value.strip()):
         value = "" if positive else "0"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -200,6 +203,8 @@ def money(value: Any, *, field: Any, positive: bool = False) -> Decimal:
         raise InvalidInput(_("%(field)s must be a number with at most two decimals.", field=field))
     if positive and amount <= 0:
         raise InvalidInput(_("%(field)s must be greater than zero.", field=field))
+    if not_negative and amount < 0:
+        raise InvalidInput(_("%(field)s cannot be negative.", field=field))
     return amount.quantize(_CENT)
 
 
@@ -207,9 +212,12 @@ def money(value: Any, *, field: Any, positive: bool = False) -> Decimal:
 class Money:
     label: Any
     positive: bool = False
+    not_negative: bool = False
 
     def __call__(self, value: Any) -> Decimal:
-        return money(value, field=self.label, positive=self.positive)
+        return money(
+            value, field=self.label, positive=self.positive, not_negative=self.not_negative
+        )
 
 
 @dataclass(frozen=True)

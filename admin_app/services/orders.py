@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
 from admin_app.extensions import db
@@ -58,6 +59,11 @@ def _next_number(session) -> str:
         candidate += 1
 
 
+ORDER_RULES: dict[str, input_rules.Rule] = {
+    "amount": input_rules.Money(_l("Amount"), positive=True)
+}
+
+
 def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
     """Create an order for an active customer and log it. Commits once.
 
@@ -65,7 +71,7 @@ def place_order(customer_id: int, amount, *, actor: Actor) -> PlacedOrder:
     so an edit form opened before the order is detected as stale. Raises InvalidInput (amount),
     NotFound (no such customer) or CustomerNotActive (frozen / deactivated; nothing written).
     """
-    amount = input_rules.money(amount, field=_("Amount"), positive=True)
+    amount = input_rules.clean({"amount": amount}, ORDER_RULES)["amount"]
     with write_transaction() as session:
         customer = session.execute(
             select(Customer).where(Customer.id == customer_id).with_for_update()

@@ -70,7 +70,8 @@ def _validate_new_user(username: str, role: str, password: str) -> str:
     username = username.strip()
     if not username or len(username) > USERNAME_MAX_LENGTH or not username.isprintable():
         raise InvalidInput(
-            _("Username must be 1 to %(max)d printable characters.", max=USERNAME_MAX_LENGTH)
+            _("Username must be 1 to %(max)d printable characters.", max=USERNAME_MAX_LENGTH),
+            field="username",
         )
     if role not in ROLES:
         raise InvalidInput(
@@ -82,7 +83,7 @@ def _validate_new_user(username: str, role: str, password: str) -> str:
         )
     problem = password_problem(password, username)
     if problem:
-        raise InvalidInput(problem)
+        raise InvalidInput(problem, field="password")
     return username
 
 
@@ -146,7 +147,7 @@ def update_user(
         if user is None:
             raise NotFound(_("This staff user no longer exists."))
         if new_password is not None and (problem := password_problem(new_password, user.username)):
-            raise InvalidInput(problem)
+            raise InvalidInput(problem, field="new_password")
         entries: list[tuple[str, int, str, str, str | None, str]] = []
         values: dict[str, Any] = {}
         if role is not None and role != user.role:

@@ -2,6 +2,7 @@
 reset passwords; every change is logged without secrets; the last active admin stays."""
 
 import logging
+import re
 import threading
 
 import pytest
@@ -62,6 +63,25 @@ def _edit(client, user: StaffUser, **fields):
     data = {"role": user.role, "is_active": "y" if user.is_active else "", "new_password": ""}
     data.update(fields)
     return client.post(f"/admin/staff/edit/?id={user.id}", data=data)
+
+
+def _field_errors(html: str, field: str) -> list[str]:
+    """The messages Flask-Admin's form shows under `field` (empty: none there)."""
+    after = html.split(f'id="{field}"', 1)[1].split("</div>", 2)
+    return re.findall(r"<li>(.*?)</li>", "".join(after[:2]))
+
+
+def test_a_weak_password_is_shown_under_its_field(admin_client, staff):
+    created = admin_client.post(
+        "/admin/staff/new/", data={"username": "zoe", "role": "manager", "password": "short"}
+    )
+    assert created.status_code == 200
+    assert _field_errors(text(created), "password") == ["Password must be at least 12 characters."]
+    assert _user("zoe") is None
+    edited = _edit(admin_client, staff["clerk"], new_password="short")
+    assert _field_errors(text(edited), "new_password") == [
+        "Password must be at least 12 characters."
+    ]
 
 
 def test_admin_creates_a_user_who_can_log_in(app, admin_client, caplog):
