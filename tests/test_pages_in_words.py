@@ -156,16 +156,20 @@ def test_an_approval_request_says_what_approving_now_does_in_one_sentence(
     ("language", "usage"),
     [
         ("en", "0 operations, 0 customers, and 1 review rule"),
-        ("zh_Hans", "0 个操作、0 个客户和1 条审查规则"),  # CLDR's list: no space around 和
-        ("zh_Hant", "0 個操作、0 位客戶和1 條審查規則"),
+        ("zh_Hans", "0 个操作、0 个客户和 1 条审查规则"),  # a number beside 和 is spaced
+        ("zh_Hant", "0 個操作、0 位客戶和 1 條審查規則"),
     ],
 )
 def test_a_reasons_use_is_listed_in_words(admin, review_rules, language, usage):
     """The reasons list and a reason's edit page say what uses it in the same words."""
     speak(admin, language)
     reasons = page(admin, "/admin/reasons/")
-    uses = re.findall(r'<span class="reason-usage" data-code="([^"]+)">([^<]*)</span>', reasons)
-    code = next(code for code, text in uses if text == usage)
+    uses = re.findall(
+        r'<span class="reason-usage" data-code="([^"]+)">(.*?)</span>\s*</td>', reasons, re.S
+    )
+    code = next(code for code, html in uses if re.sub(r"<[^>]+>", "", html) == usage)
+    # each count keeps its measure word on its line; the list wraps between them
+    assert '<span class="text-nowrap">1 review rule</span>' in reasons or language != "en"
     reason_id = db.session.execute(sa.select(Reason.id).where(Reason.code == code)).scalar_one()
     assert usage in visible(page(admin, f"/admin/reasons/edit/?id={reason_id}"))
 
@@ -257,6 +261,12 @@ def test_an_edit_page_names_the_record_it_edits(admin, staff, language, heading)
     html = page(admin, f"/admin/staff/edit/?id={staff['clerk'].id}")
     title = re.search(r'<h4[^>]*id="edit-title"[^>]*>(.*?)</h4>', html, re.S)
     assert title and visible(title.group(1)).strip() == heading
+
+
+def test_lists_of_markup_are_spaced_like_lists_of_words(app):
+    items = ["<b>已冻结：3</b>", "<b>2 个</b>"]
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        assert labels.label_list(items) == "<b>已冻结：3</b> 和 <b>2 个</b>"
 
 
 def _highlighted_menu_items(html: str) -> list[str]:

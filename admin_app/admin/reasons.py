@@ -15,24 +15,29 @@ from admin_app.services import reasons as reason_service
 from admin_app.services.labels import FIELD_LABELS, label_list, reason_label
 
 
+def _usage_counts(usage) -> tuple[str, str, str]:
+    return (
+        ngettext("%(num)d operation", "%(num)d operations", usage.operations),
+        ngettext("%(num)d customer", "%(num)d customers", usage.customers),
+        ngettext("%(num)d review rule", "%(num)d review rules", usage.rules),
+    )
+
+
 def usage_text(usage) -> str:
     """What refers to a reason, in words: "1 operation, 2 customers and 0 review rules" (the
     list's "Used by" column and the edit page say it the same way)."""
-    return label_list(
-        (
-            ngettext("%(num)d operation", "%(num)d operations", usage.operations),
-            ngettext("%(num)d customer", "%(num)d customers", usage.customers),
-            ngettext("%(num)d review rule", "%(num)d review rules", usage.rules),
-        )
-    )
+    return label_list(_usage_counts(usage))
 
 
 def _format_usage(view, context, model, name):
     usage = (context.get("reason_usage") or {}).get(model.code)
     if usage is None or not usage.in_use:
         return Markup('<span class="text-muted">{}</span>').format(_("not used"))
+    # A count keeps its measure word on its line ("50 位客戶"); the list wraps between them.
+    counts = [Markup('<span class="text-nowrap">{}</span>').format(c) for c in _usage_counts(usage)]
     return Markup('<span class="reason-usage" data-code="{}">{}</span>').format(
-        model.code, usage_text(usage)
+        model.code,
+        Markup(label_list(counts)),  # the list's words are plain text
     )
 
 

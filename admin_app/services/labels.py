@@ -104,8 +104,10 @@ def reason_label(reason) -> str:
     return localized(reason, "label")
 
 
-# A Latin letter or digit beside Chinese's list words 和 / 或 (CLDR writes "{0}和{1}").
-_UNSPACED_LIST_WORD = re.compile(r"(?<=[0-9A-Za-z])(?=[和或])|(?<=[和或])(?=[0-9A-Za-z])")
+# A Latin letter or digit just before / after Chinese's list words 和 / 或 (CLDR writes
+# "{0}和{1}"), also when the label is markup ending or starting with a tag.
+_BEFORE_LIST_WORD = re.compile(r"([0-9A-Za-z](?:</\w+>)*)(?=[和或])")
+_AFTER_LIST_WORD = re.compile(r"(?<=[和或])((?:<\w[^>]*>)*[0-9A-Za-z])")
 
 
 def label_list(labels, style: Literal["standard", "or"] = "standard") -> str:
@@ -113,7 +115,9 @@ def label_list(labels, style: Literal["standard", "or"] = "standard") -> str:
     Chinese a number or Latin word beside 和 / 或 is set off by a space, as the catalogs space
     them ("已冻结：3 和已停用：2", not "3和已停用")."""
     text = format_list([str(label) for label in labels], style=style, locale=get_locale() or "en")
-    return _UNSPACED_LIST_WORD.sub(" ", text) if written_without_spaces() else text
+    if not written_without_spaces():
+        return text
+    return _AFTER_LIST_WORD.sub(r" \1", _BEFORE_LIST_WORD.sub(r"\1 ", text))
 
 
 def enumeration(items) -> str:

@@ -55,8 +55,10 @@ STACKED_HEADERS = """() => {
   const lines = (th) => {
     const range = document.createRange();
     range.selectNodeContents(th);
-    const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top));
-    return new Set(tops).size;
+    // A line's pieces (text, a help icon) may start a few pixels apart: a new line is lower
+    // than the last by more than half a line.
+    const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.top).sort((a, b) => a - b);
+    return tops.filter((top, i) => i === 0 || top - tops[i - 1] > 8).length;
   };
   return [...document.querySelectorAll('.table-responsive th')]
     .filter(th => lines(th) > 1).map(th => th.innerText.trim()).slice(0, 8);
@@ -99,6 +101,9 @@ def _phone_pages(page, live_server, customer_id: int, code: str) -> dict[str, st
         "scheduled": f"{live_server}/admin/scheduled/",
         "api tokens": f"{live_server}/admin/api-tokens/",
         "api docs": f"{live_server}/api/v1/docs",
+        "reasons": f"{live_server}/admin/reasons/",  # Yes/No icons with screen-reader words
+        "rules": f"{live_server}/admin/rules/",
+        "staff": f"{live_server}/admin/staff/",
     }
 
 
