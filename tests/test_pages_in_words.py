@@ -263,6 +263,25 @@ def test_an_edit_page_names_the_record_it_edits(admin, staff, language, heading)
     assert title and visible(title.group(1)).strip() == heading
 
 
+@pytest.mark.parametrize(
+    ("language", "flags", "enabled"),
+    [
+        ("en", ["For deactivation", "For freezing", "For reactivation"], "Enabled"),
+        ("zh_Hant", ["用於停用", "用於凍結", "用於重新啟用"], "啟用"),
+    ],
+)
+def test_switches_say_what_they_switch(admin, staff, language, flags, enabled):
+    """A reason's "Deactivate" box sat beside "Enabled" and read as "disable this reason"; a
+    staff user's "Active" was translated as the customer status (正常)."""
+    speak(admin, language)
+    reason_id = db.session.execute(sa.select(Reason.id).limit(1)).scalar_one()
+    form = page(admin, f"/admin/reasons/edit/?id={reason_id}")
+    for field, flag in zip(("for_deactivate", "for_freeze", "for_reactivate"), flags, strict=True):
+        assert re.search(rf'<label for="{field}"[^>]*>\s*{flag}\s', form), field
+    staff_list = page(admin, "/admin/staff/")
+    assert f"{enabled}" in visible(staff_list.split("col-is_active", 1)[1].split("</th>", 1)[0])
+
+
 def test_lists_of_markup_are_spaced_like_lists_of_words(app):
     items = ["<b>已冻结：3</b>", "<b>2 个</b>"]
     with app.test_request_context("/"), force_locale("zh_Hans_CN"):
@@ -311,7 +330,7 @@ def test_an_operations_customers_are_listed_as_the_language_lists(admin, languag
     ("language", "usage"),
     [
         ("en", "customer_request : in use by 1 operation, 1 customer, and 0 review rules,"),
-        ("zh_Hans", "customer_request ：正被 1 个操作、1 个客户和0 条审查规则使用，"),
+        ("zh_Hans", "customer_request ：正被 1 个操作、1 个客户和 0 条审查规则使用，"),
     ],
 )
 def test_a_reason_in_use_says_so_in_one_sentence(admin, language, usage):

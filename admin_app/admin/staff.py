@@ -37,7 +37,7 @@ class StaffCreateForm(AdminForm):
 class StaffEditForm(AdminForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     is_active = BooleanField(
-        _l("Active"),
+        _l("Enabled"),
         description=_l("A disabled user cannot log in; their open sessions end at once."),
     )
     new_password = PasswordField(
@@ -70,7 +70,7 @@ class StaffView(SecureModelView):
     column_labels = {
         "username": _l("Username"),
         "role": _l("Role"),
-        "is_active": _l("Active"),
+        "is_active": _l("Enabled"),
         "last_login_at": _l("Last login"),
         "failed_login_count": _l("Failed logins"),
         "created_at": _l("Created"),
