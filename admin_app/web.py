@@ -69,6 +69,11 @@ ERROR_TITLES = {
     500: _l("Something went wrong"),
     503: _l("Busy, try again"),
 }
+# What a reader is told beside the title where the error itself says nothing more.
+ERROR_EXPLANATIONS = {
+    404: _l("There is no page at this address, or what it showed no longer exists."),
+    405: _l("This address only takes a form sent from its page; it cannot be opened by itself."),
+}
 
 
 # The app.extensions key of the admin view that renders pages outside the menu.
@@ -369,7 +374,7 @@ def _http_error(exc: HTTPException):
     message = (
         (exc.description or "")
         if exc.code in (400, 403, 409, 410)
-        else str(ERROR_TITLES.get(exc.code, _("Error")))
+        else str(ERROR_EXPLANATIONS.get(exc.code) or ERROR_TITLES.get(exc.code, _("Error")))
     )
     if exc.code == 400:
         security_event("validation_failure", reason=exc.description)
@@ -377,7 +382,10 @@ def _http_error(exc: HTTPException):
         message = _("Request too large.")
     if exc.code == 429:
         message = _("Too many attempts, try again later.")
-    response, status = render_error(exc.code, message)
+    context = {}
+    if exc.code == 405 and request.method == "GET":
+        context["restart_url"] = _form_page_of(request.path)
+    response, status = render_error(exc.code, message, **context)
     headers = {}
     allowed = getattr(exc, "valid_methods", None)
     if exc.code == 405 and allowed:
@@ -386,6 +394,25 @@ def _http_error(exc: HTTPException):
     if isinstance(retry_after, int):
         headers["Retry-After"] = str(retry_after)
     return response, status, headers
+
+
+def _form_page_of(path: str) -> str | None:
+    """The page of the admin view whose form posts to `path` (GET /admin/api-tokens/create/
+    → /admin/api-tokens/): the address a form left in the address bar when it was shown again
+    with an error, opened later. None when no admin view takes a POST there."""
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:
+        return None
+    try:
+        endpoint, _values = adapter.match(path, method="POST")
+    except HTTPException:
+        return None
+    view_endpoint = endpoint.rpartition(".")[0]
+    admins = current_app.extensions.get("admin") or []
+    for view in admins[0]._views if admins else ():
+        if view.endpoint == view_endpoint and view.is_accessible():
+            return url_for(f"{view.endpoint}.{view._default_view}")
+    return None
 
 
 # Flask-WTF's reasons for refusing a form (English only), in the reader's language.

@@ -52,13 +52,34 @@ def test_403(client, login):
 @pytest.mark.parametrize("path", ["/nope", "/admin/nope/", "/admin/customers/details/x/"])
 def test_404(client, login, path):
     login("admin")
-    assert_error_page(client.get(path), 404, "Not found", "Not found")
+    assert_error_page(
+        client.get(path), 404, "Not found", "There is no page at this address, or what it"
+    )
 
 
 def test_405(client):
     response = client.get("/logout")
-    assert_error_page(response, 405, "Method not allowed", "Method not allowed")
+    body = assert_error_page(
+        response, 405, "Method not allowed", "This address only takes a form sent from its page"
+    )
+    assert 'id="restart-link"' not in body
     assert response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("path", "page"),
+    [
+        ("/admin/api-tokens/create/", "/admin/api-tokens/"),
+        ("/admin/approvals/decide/", "/admin/approvals/"),
+        ("/admin/customers/confirm/", "/admin/customers/"),
+    ],
+)
+def test_a_form_address_opened_by_itself_leads_back_to_its_page(client, login, path, page):
+    """A form shown again with its error leaves its POST address in the address bar; opened
+    later it is still a 405 (T04), with a way back to the form's page."""
+    login("admin")
+    body = assert_error_page(client.get(path), 405, "Method not allowed", "cannot be opened")
+    assert re.search(rf'href="{page}" id="restart-link"', body)
 
 
 def test_413(client):
