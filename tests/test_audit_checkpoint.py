@@ -695,6 +695,15 @@ def test_watcher_groups_lines_stating_the_same():
 # -- the dashboard ---------------------------------------------------------------------------
 
 
+def test_an_admin_is_told_the_checkpoint_command_with_a_real_path(client, login):
+    login("admin")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert (
+        "<code>flask --app wsgi audit checkpoint --out /var/lib/customer-admin/checkpoints.log"
+        "</code>"
+    ) in html
+
+
 def test_dashboard_shows_the_last_checkpoint_to_roles_that_see_the_log(
     client, login, runner, signing_key, ledger, app
 ):
@@ -702,6 +711,7 @@ def test_dashboard_shows_the_last_checkpoint_to_roles_that_see_the_log(
     login("auditor")
     html = client.get("/admin/").get_data(as_text=True)
     assert "No log checkpoint written yet." in html
+    assert "An administrator writes them on the server." in html and "--out" not in html
     with mock.patch("admin_app.services.audit_checkpoint.utcnow", return_value=NOON):
         checkpoint(runner, ledger)
     build_log((1, 1))

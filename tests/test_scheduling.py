@@ -361,7 +361,7 @@ def test_dashboard_warns_when_the_runner_is_late_and_counts_the_next_week(
     schedule(manager, "freeze", [ids[0]], effective_at="2026-11-30")
     schedule(manager, "freeze", [ids[1]], effective_at="2026-12-30")
     page = text(manager.get("/admin/"))
-    assert 'id="schedule-runner-late"' in page
+    assert re.search(r'id="schedule-runner-late">[^<]*</span>\s+<small', page)  # a space
     assert re.search(r'id="schedule-due-soon"[^>]*>\s*1\b', page)
     # A manager runs no server commands: told whom to tell, not the command.
     assert "tell an administrator" in page and "flask schedule run" not in page
