@@ -162,6 +162,9 @@ def test_bad_create_input_re_renders_the_form(client, login, app, form, message)
     assert message in body and 'id="create-token-form"' in body
     assert not TOKEN_RE.search(body)
     assert [row.name for row in api_tokens.list_tokens()] == ["taken"]
+    # one heading, and the required name marked as the other forms mark theirs
+    assert len(re.findall(r"<h4[^>]*>\s*API tokens\s*</h4>", body)) == 1
+    assert re.search(r'<label for="name">Name</label> <strong class="text-danger"', body)
 
 
 def test_revoking_an_unknown_token_says_so(client, login, app):

@@ -334,6 +334,9 @@ def test_unknown_action_is_refused(admin_client):
     response = paste(admin_client, "T00001", action="delete")
     assert response.status_code == 422
     assert "Unknown action." in text(response)
+    missing = paste(admin_client, "T00001", action="")
+    assert missing.status_code == 422
+    assert "Choose an action." in text(missing)
 
 
 @pytest.mark.parametrize("role", ["clerk", "auditor"])

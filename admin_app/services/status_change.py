@@ -81,10 +81,12 @@ SKIP_MISSING = "missing"
 
 
 def parse_action(value: str | None) -> StatusAction:
+    if not value:
+        raise InvalidInput(_("Choose an action."), field="action")
     try:
-        return StatusAction(value or "")
+        return StatusAction(value)
     except ValueError:
-        raise InvalidInput(_("Unknown action.")) from None
+        raise InvalidInput(_("Unknown action."), field="action") from None
 
 
 @dataclass(frozen=True)
