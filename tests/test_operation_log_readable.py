@@ -324,6 +324,44 @@ def test_sign_ins_have_their_own_tab(client, login, staff, reasons):
     assert "Sign-ins" in client.get("/admin/audit/").get_data(as_text=True)
 
 
+def _column_classes(html: str) -> list[str]:
+    header = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    return re.findall(r'class="column-header col-([\w-]+)"', header)
+
+
+def test_the_sign_ins_tab_leaves_out_what_a_sign_in_never_has(client, login, staff):
+    """Reason, Changed, Skipped and Memo were empty or 0 on every sign-in row."""
+    login("auditor")
+    operations = client.get("/admin/audit/").get_data(as_text=True)
+    sign_ins = client.get("/admin/audit/?tab=sign_ins").get_data(as_text=True)
+    assert {"reason_code", "changed_count", "memo"} <= set(_column_classes(operations))
+    assert _column_classes(sign_ins) == [
+        "id",
+        "created_at",
+        "actor_username",
+        "actor_role",
+        "action",
+        "source",
+    ]
+    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", sign_ins, re.S).group(1)
+    assert len(re.findall(r"<td", row)) == 1 + 6  # the details icon, then the six columns
+    newest_first = client.get("/admin/audit/?tab=sign_ins&sort=0").get_data(as_text=True)
+    assert 'title="Sort by #"' in newest_first
+    login_id = re.search(r">#(\d+)</a>", sign_ins).group(1)
+    details = client.get(f"/admin/audit/details/?id={login_id}").get_data(as_text=True)
+    headers = [h.strip() for h in re.findall(r"<td>\s*<b>(.*?)</b>", details, re.S)]
+    assert "Scope" not in headers and "Memo" not in headers and "Reason" not in headers
+    assert "Result" not in headers  # a sign-in that worked has nothing to say there
+    client.post("/logout")
+    client.post("/login", data={"username": "auditor", "password": "not-the-password"})
+    login("auditor")
+    failed = client.get("/admin/audit/?tab=sign_ins&flt0_action_equals=login_failed")
+    failed_id = re.search(r">#(\d+)</a>", failed.get_data(as_text=True)).group(1)
+    details = client.get(f"/admin/audit/details/?id={failed_id}").get_data(as_text=True)
+    result = re.search(r"<b>Result</b>\s*</td>\s*<td>(.*?)</td>", details, re.S)
+    assert result and "Wrong password" in result.group(1)
+
+
 SECRET_TYPED = "Hunter2-Password-In-The-Wrong-Box"
 
 

@@ -73,6 +73,9 @@ ENTRY_EXPORT_COLUMNS = (
 )
 _LIST_MEMO_CHARS = 80
 TAB_OPERATIONS, TAB_SIGN_INS, TAB_ALL = "operations", "sign_ins", "all"
+# Left out of the sign-ins tab: always empty or zero there. (The sortable columns come first,
+# so leaving these out moves no sort link's column number.)
+OPERATION_ONLY_COLUMNS = ("reason_code", "changed_count", "skipped_count", "memo")
 LOG_TABS = {TAB_OPERATIONS: _l("Operations"), TAB_SIGN_INS: _l("Sign-ins"), TAB_ALL: _l("All")}
 
 
@@ -368,9 +371,24 @@ class AuditOperationView(SecureModelView):
     def render(self, template, **kwargs):
         if template == self.list_template:
             kwargs["log_tabs"] = self.log_tabs()
+            if self._tab() == TAB_SIGN_INS:  # a sign-in has no reason, customers or memo
+                kwargs["list_columns"] = [
+                    (name, label)
+                    for name, label in kwargs["list_columns"]
+                    if name not in OPERATION_ONLY_COLUMNS
+                ]
         if template == self.details_template:
             page = request.args.get("entries_page", 0, type=int)
             operation = kwargs["model"]
+            if operation.action in SIGN_IN_ACTIONS:  # its scope, if any, is why it failed
+                left_out = set(OPERATION_ONLY_COLUMNS)
+                if not operation_text.describe_scope(operation):
+                    left_out.add("scope")
+                kwargs["details_columns"] = [
+                    (name, _("Result") if name == "scope" else label)
+                    for name, label in kwargs["details_columns"]
+                    if name not in left_out
+                ]
             kwargs["entries"] = history.entries_page(operation.id, page)
             kwargs["entry_rows"] = operation_text.describe_entries(kwargs["entries"].entries)
             kwargs["summary"] = operation_text.summarise(operation)

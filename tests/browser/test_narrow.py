@@ -127,7 +127,7 @@ def test_pages_do_not_scroll_sideways_at_375_px(seeded, live_server, phone):
     page.goto(pages["dashboard"])  # the weekly chart at its drawing size, scrolled in its box
     assert page.locator("#status-chart").bounding_box()["width"] >= 720
     latest_week = page.locator(".chart-x-labels text").last.bounding_box()
-    assert 0 <= latest_week["x"] and latest_week["x"] + latest_week["width"] <= 375  # shown
+    assert latest_week["x"] >= 0 and latest_week["x"] + latest_week["width"] <= 375  # shown
     page.goto(f"{pages['grid']}?search=no-such-customer")
     empty = page.locator(".list-empty").bounding_box()
     assert empty["x"] >= 0 and empty["x"] + empty["width"] <= 375  # all of it on the screen
