@@ -20,6 +20,7 @@ from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import Customer, StaffUser
 from admin_app.models.types import utcnow
+from config import TestingConfig
 
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "manager", "clerk", "auditor")
@@ -148,7 +149,7 @@ def runner(app):
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return generate_password_hash(PASSWORD)
+    return generate_password_hash(PASSWORD, method=TestingConfig.PASSWORD_HASH_METHOD)
 
 
 @pytest.fixture

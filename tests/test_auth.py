@@ -142,6 +142,14 @@ def test_password_hashes_are_salted_scrypt(app):
     assert PASSWORD not in first.password_hash
 
 
+@pytest.mark.parametrize("config", [Config, DevelopmentConfig, ProductionConfig])
+def test_only_the_tests_hash_passwords_cheaply(config):
+    """The test config's cheaper scrypt (for the suite's speed) is nowhere else: every other
+    config keeps Werkzeug's scrypt:32768:8:1."""
+    assert config.PASSWORD_HASH_METHOD == "scrypt"
+    assert TestingConfig.PASSWORD_HASH_METHOD == "scrypt:1024:8:1"
+
+
 # -- the shipped login throttle (the other tests set their own limits) ---------------------------
 
 SHIPPED_RATE_LIMIT = "20 per minute;100 per hour"

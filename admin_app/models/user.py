@@ -3,6 +3,7 @@
 import secrets
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +16,12 @@ from admin_app.roles import ROLES
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def hash_password(password: str) -> str:
+    """A password's stored form: Werkzeug's scrypt with the app's PASSWORD_HASH_METHOD. The
+    method and its cost are part of the hash, so checking one needs no setting."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 class StaffUser(UserMixin, Model):
@@ -39,7 +46,7 @@ class StaffUser(UserMixin, Model):
     updated_at: Mapped[updated_ts]
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -23,10 +23,15 @@ from admin_app.services.audit import Actor, NewOperation, append_operation
 from admin_app.services.transaction import write_transaction
 
 
-@functools.cache
 def _dummy_hash() -> str:
-    """Checked against when the username is unknown, so both paths cost one password hash."""
-    return generate_password_hash(secrets.token_hex(16))
+    """Checked against when the username is unknown, so both paths cost one password hash
+    (of the app's method: the same cost as a stored one)."""
+    return _dummy_hash_for(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@functools.cache
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 # Logged instead of an unknown username: what was typed is often a password in the wrong box.

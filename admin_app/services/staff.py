@@ -10,11 +10,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from werkzeug.security import generate_password_hash
 from zxcvbn import zxcvbn
 
 from admin_app.models import StaffUser
-from admin_app.models.user import new_session_token
+from admin_app.models.user import hash_password, new_session_token
 from admin_app.roles import ROLES, Role
 from admin_app.services.actions import OperationAction
 from admin_app.services.audit import Actor, NewOperation, append_operation
@@ -177,7 +176,7 @@ def update_user(
         if user.role == Role.ADMIN and user.is_active and not stays_admin:
             _refuse_removing_last_admin(session, user.id)
         if new_password is not None:
-            values.update(password_hash=generate_password_hash(new_password), failed_login_count=0)
+            values.update(password_hash=hash_password(new_password), failed_login_count=0)
         session.execute(
             update(StaffUser)
             .where(StaffUser.id == user.id)
