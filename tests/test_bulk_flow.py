@@ -374,7 +374,7 @@ def test_reasons_that_need_a_memo_are_marked_and_reason_has_autofocus(admin_clie
     page, _ = start_action(admin_client, "deactivate", ids)
     body = text(page)
     assert (
-        '<option data-memo-required="1" value="other">Other (explain in the memo) (memo required)</option>'
+        '<option data-memo-required="1" value="other">Other (explain in the memo) · memo required</option>'
         in body
     )  # noqa: E501
     assert '<option value="customer_request">Customer request</option>' in body

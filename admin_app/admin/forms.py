@@ -47,7 +47,7 @@ def reason_choices(reasons, placeholder: str = "") -> list[tuple]:
             choices.append(
                 (
                     reason.code,
-                    _("%(label)s (memo required)", label=reason_label(reason)),
+                    _("%(label)s · memo required", label=reason_label(reason)),
                     {"data-memo-required": "1"},
                 )
             )
