@@ -176,6 +176,10 @@ def _date_field_known(key: str) -> bool:
     return bool(re.fullmatch(r"y{1,4}|d{1,2}|M{1,5}", key))
 
 
+def _zone_state(local: datetime) -> tuple:
+    return (local.tzinfo, local.utcoffset(), local.fold)
+
+
 class PageTimes:
     """local_time() for the many times of one list page: the same markup, with the locale,
     the zone and Babel's patterns looked up once instead of for every value (Flask-Babel's
@@ -191,7 +195,7 @@ class PageTimes:
         self._date = dates.parse_pattern(dates.get_date_format(format, locale=self._locale))
         self._days: dict[date, str] = {}
         self._hours: dict[datetime, tuple | Literal[False]] = {}
-        self._zone_is_utc = self._zone.utcoffset(None) == timedelta(0) and str(self._zone) == "UTC"
+        self._zone_is_utc = str(self._zone) == "UTC"
         self._periods: dict[tuple, str] = {}
         self._time_format = str(self._time.format)  # "%(h)s:%(mm)s:%(ss)s %(a)s"
         keys: list[str] | None = re.findall(r"%\((\w+)\)s", self._time_format)
@@ -230,8 +234,7 @@ class PageTimes:
         """(shift, tzinfo, fold) that turn any time of this UTC hour into local time, or
         False when they change within it."""
         first, last = self._converted(hour), self._converted(hour + _LAST_OF_HOUR)
-        same = first.tzinfo is last.tzinfo and first.utcoffset() == last.utcoffset()
-        same = same and first.fold == last.fold
+        same = _zone_state(first) == _zone_state(last)
         offset = (first.replace(tzinfo=None) - hour.replace(tzinfo=None), first.tzinfo, first.fold)
         if len(self._hours) >= _MAX_KEPT_HOURS:
             self._hours.clear()

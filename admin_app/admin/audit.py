@@ -200,6 +200,20 @@ def _memo(key, label):
     return render
 
 
+def _without(columns, names) -> list:
+    return [(name, label) for name, label in columns if name not in names]
+
+
+def _sign_in_details(columns, *, has_scope: bool) -> list:
+    """A sign-in's page: no reason, counts or memo; its scope, if any, says why it failed and
+    is headed "Result"."""
+    left_out = OPERATION_ONLY_COLUMNS if has_scope else (*OPERATION_ONLY_COLUMNS, "scope")
+    return [
+        (name, _("Result") if name == "scope" else label)
+        for name, label in _without(columns, left_out)
+    ]
+
+
 # Shown folded under "Technical details" on an operation's page.
 TECHNICAL_DETAILS = (
     "actor_id",
@@ -372,26 +386,17 @@ class AuditOperationView(SecureModelView):
         if template == self.list_template:
             kwargs["log_tabs"] = self.log_tabs()
             if self._tab() == TAB_SIGN_INS:  # a sign-in has no reason, customers or memo
-                kwargs["list_columns"] = [
-                    (name, label)
-                    for name, label in kwargs["list_columns"]
-                    if name not in OPERATION_ONLY_COLUMNS
-                ]
+                kwargs["list_columns"] = _without(kwargs["list_columns"], OPERATION_ONLY_COLUMNS)
         if template == self.details_template:
             page = request.args.get("entries_page", 0, type=int)
             operation = kwargs["model"]
-            if operation.action in SIGN_IN_ACTIONS:  # its scope, if any, is why it failed
-                left_out = set(OPERATION_ONLY_COLUMNS)
-                if not operation_text.describe_scope(operation):
-                    left_out.add("scope")
-                kwargs["details_columns"] = [
-                    (name, _("Result") if name == "scope" else label)
-                    for name, label in kwargs["details_columns"]
-                    if name not in left_out
-                ]
+            summary = kwargs["summary"] = operation_text.summarise(operation)
+            if operation.action in SIGN_IN_ACTIONS:
+                kwargs["details_columns"] = _sign_in_details(
+                    kwargs["details_columns"], has_scope=bool(summary.scope)
+                )
             kwargs["entries"] = history.entries_page(operation.id, page)
             kwargs["entry_rows"] = operation_text.describe_entries(kwargs["entries"].entries)
-            kwargs["summary"] = operation_text.summarise(operation)
             kwargs["technical_details"] = [
                 (self.column_labels[name], getattr(operation, name))
                 for name in self.technical_details_list

@@ -84,9 +84,9 @@ def needs_approval(snapshot_id: str, reason: Reason | str | None) -> bool:
     reason requires approval."""
     if _reason_requires_approval(reason):
         return True
-    return _threshold() > 0 and over_threshold(
-        status_change.changing_count(snapshot_id)
-    )  # count only with a size rule
+    if _threshold() == 0:  # no size rule: nothing to count
+        return False
+    return over_threshold(status_change.changing_count(snapshot_id))
 
 
 def revert_needs_approval(operation_id: int, reason_code: str | None) -> bool:
