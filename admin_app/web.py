@@ -153,7 +153,6 @@ def widget_texts() -> dict | None:
         "inputTooShort": _("Type {num} more characters"),
         "loadingMore": _("Loading more results…"),
         "searching": _("Searching…"),
-        "toggleNavigation": _("Toggle navigation"),  # Flask-Admin's menu button, for screen readers
     }
 
 

@@ -412,6 +412,25 @@ def test_accept_language_picks_the_catalog_and_the_html_lang(client, login, head
     assert f"<title>{expected}" in admin_page
 
 
+@pytest.mark.parametrize(
+    "header, menu_button",
+    [("zh-CN", "切换导航菜单"), ("zh-TW", "切換導覽選單"), ("en", "Toggle navigation")],
+)
+def test_the_navbar_names_the_app_and_its_menu_button_on_a_phone(
+    client, login, header, menu_button
+):
+    """On a phone only what is outside the collapsed menu shows: the app's name and the menu
+    button, whose label a screen reader reads in the page's language (no script needed)."""
+    login("clerk")
+    page = client.get("/admin/customers/", headers={"Accept-Language": header})
+    navbar = page.get_data(as_text=True).split('<nav class="navbar', 1)[1]
+    always_shown = navbar.split('id="admin-navbar-collapse"', 1)[0]
+    assert 'class="navbar-brand"' in always_shown
+    assert re.search(
+        rf'<button class="navbar-toggler"[^>]*aria-label="{menu_button}"', always_shown
+    )
+
+
 def test_the_language_menus_offer_the_three_languages(client, login):
     login_page = client.get("/login").get_data(as_text=True)
     login("clerk")

@@ -1,5 +1,5 @@
-// Flask-Admin's date pickers (bootstrap-daterangepicker 1.3), search boxes (select2 3.5) and
-// menu button in the page's language: their labels, day and month names come from the server
+// Flask-Admin's date pickers (bootstrap-daterangepicker 1.3) and search boxes (select2 3.5)
+// in the page's language: their labels, day and month names come from the server
 // (#widget-texts, written by web.widget_texts) instead of the libraries' English defaults.
 (function ($) {
   "use strict";
@@ -7,9 +7,6 @@
   if (!$ || !data) { return; }
   var texts = JSON.parse(data.textContent);
   if (!texts) { return; }  // English: the libraries' own words
-
-  var menuButton = document.querySelector(".navbar-toggler");
-  if (menuButton) { menuButton.setAttribute("aria-label", texts.toggleNavigation); }
 
   if ($.fn.select2 && $.fn.select2.defaults) {
     $.extend($.fn.select2.defaults, {
