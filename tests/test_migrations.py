@@ -81,6 +81,36 @@ def test_database_refuses_to_change_the_log(app, statement):
     db.session.rollback()
 
 
+ENTRY = (
+    "INSERT INTO audit_entries (operation_id, entity, entity_id, entity_label, field, "
+    "old_value, new_value) VALUES "
+)
+
+
+def test_the_log_refuses_entries_of_an_operation_that_does_not_exist(app):
+    """The key from an entry to its operation holds on both databases (PostgreSQL checks it
+    once per statement, migration 0016): one entry naming a missing operation refuses the
+    whole INSERT, the good rows with it."""
+    from admin_app.services import staff
+    from admin_app.services.audit import Actor
+
+    staff.create_user("someone", role="clerk", password="long-enough-password", actor=Actor.cli())
+    operation_id = db.session.execute(sa.text("SELECT max(id) FROM audit_operations")).scalar()
+    entries_before = db.session.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar()
+    good = f"({operation_id}, 'customer', 1, 'C1', 'status', 'active', 'frozen')"
+    missing = f"({operation_id + 1}, 'customer', 2, 'C2', 'status', 'active', 'frozen')"
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.execute(sa.text(ENTRY + f"{good}, {missing}, {good}"))
+        db.session.commit()
+    db.session.rollback()
+    count = db.session.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar()
+    assert count == entries_before
+    db.session.execute(sa.text(ENTRY + f"{good}, {good}"))
+    db.session.commit()
+    count = db.session.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar()
+    assert count == entries_before + 2
+
+
 def test_postgres_refuses_truncate_of_the_log(app, backend):
     if backend != "postgresql":
         pytest.skip("TRUNCATE exists on PostgreSQL only")

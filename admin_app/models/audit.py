@@ -64,6 +64,7 @@ class AuditEntry(Model):
     )
 
     id: Mapped[intpk]
+    # On PostgreSQL a statement trigger checks this key once per INSERT (migration 0016).
     operation_id: Mapped[int] = mapped_column(ForeignKey("audit_operations.id"))
     entity: Mapped[str] = mapped_column(String(16))  # customer, staff_user, reason, review_rule
     entity_id: Mapped[int | None]
