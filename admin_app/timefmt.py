@@ -4,7 +4,7 @@ UTC time on hover. Stored times stay UTC; exports keep ISO 8601 UTC (`utc_iso`).
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,17 +66,35 @@ UTC_ZONE_NAMES = frozenset(
 )
 
 
+def time_zone_label(name: str | None = None) -> str:
+    """A zone as its readers call it, in the page's language (CLDR, through Babel): "Taiwan
+    Time", 台灣時間, 台湾时间. UTC is "UTC"; a zone CLDR places in no country (Etc/GMT+5) keeps
+    its IANA name. Default: the zone the current page shows times in."""
+    name = name or time_zone_name()
+    if name in UTC_ZONE_NAMES:
+        return "UTC"
+    return _zone_location(name, str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=1024)
+def _zone_location(name: str, locale: str) -> str:
+    canonical = dates.get_global("zone_aliases").get(name, name)
+    if dates.get_global("zone_territories").get(canonical, "ZZ") == "ZZ":  # CLDR's "unknown"
+        return name
+    return dates.get_timezone_location(name, locale=locale)
+
+
 def shows_utc() -> bool:
     """The page shows its times in UTC itself: hovering one for UTC would show the same."""
     return time_zone_name() in UTC_ZONE_NAMES
 
 
 def times_caption() -> str:
-    """The caption over a list of times: "Times in Asia/Taipei (hover a time for UTC)." or,
+    """The caption over a list of times: "Times in Taiwan Time (hover a time for UTC)." or,
     in UTC, "Times in UTC."."""
     if shows_utc():
         return _("Times in UTC.")
-    return _("Times in %(zone)s (hover a time for UTC).", zone=time_zone_name())
+    return _("Times in %(zone)s (hover a time for UTC).", zone=time_zone_label())
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -48,7 +48,7 @@ from admin_app.timefmt import (
     local_time,
     select_time_zone,
     shows_utc,
-    time_zone_name,
+    time_zone_label,
     times_caption,
 )
 
@@ -191,7 +191,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["page_part_key"] = page_part_key
     app.jinja_env.globals["kept_page_part"] = kept_page_part
     app.jinja_env.globals["keep_page_part"] = keep_page_part
-    app.jinja_env.globals["time_zone_name"] = time_zone_name
+    app.jinja_env.globals["time_zone_label"] = time_zone_label
     app.jinja_env.globals["shows_utc"] = shows_utc
     app.jinja_env.globals["widget_texts"] = widget_texts
     app.jinja_env.globals["times_caption"] = times_caption
@@ -299,7 +299,7 @@ def _preferences():
             status = 400
         else:
             preferences.set_time_zone(current_user.id, typed)
-            flash(_("Times are shown in %(zone)s.", zone=typed), "success")
+            flash(_("Times are shown in %(zone)s.", zone=time_zone_label(typed)), "success")
             return redirect(url_for("preferences"))
     context = dict(
         message=message,

@@ -3,6 +3,7 @@ their locale, with the UTC time on hover; exports stay ISO UTC (issue 13, delive
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -10,13 +11,17 @@ import pytest
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import StaffUser
-from admin_app.timefmt import local_text
+from admin_app.timefmt import local_text, time_zone_label
 from tests.audit_support import append, customer_entries
 from tests.conftest import make_customers
 
 # 17:06 UTC on 2 December is 01:06 on 3 December in Taipei (UTC+8).
 EVENING_UTC = datetime(2026, 12, 2, 17, 6, tzinfo=UTC)
 HOVER = 'datetime="2026-12-02T17:06:00Z" title="2026-12-02 17:06 UTC"'
+
+
+def visible_text(html: str) -> str:
+    return re.sub(r"<[^>]*>", " ", html)
 
 
 def _choose(user: StaffUser, zone: str | None) -> None:
@@ -35,7 +40,7 @@ def test_taipei_user_sees_the_next_day_with_utc_on_hover(client, login, staff, a
     login("auditor")
 
     listing = client.get("/admin/audit/").get_data(as_text=True)
-    assert "Times in Asia/Taipei" in listing
+    assert "Times in Taiwan Time" in listing
     assert f"<time {HOVER}>Dec 3, 2026, 1:06:00\u202fAM</time>" in listing
 
     details = client.get(f"/admin/audit/details/?id={operation_id}").get_data(as_text=True)
@@ -69,9 +74,11 @@ def test_a_page_in_utc_does_not_offer_utc_on_hover(client, login, staff, locale)
         assert HOVER_HINT[locale] not in html, url
 
     _choose(staff["admin"], "Asia/Taipei")
+    taipei = {"en": "Taiwan Time", "zh_Hans_CN": "台湾时间", "zh_Hant_TW": "台灣時間"}[locale]
     for url in pages:
         html = client.get(url).get_data(as_text=True)
-        assert "Asia/Taipei" in html and HOVER_HINT[locale] in html, url
+        assert taipei in html and HOVER_HINT[locale] in html, url
+        assert "Asia/Taipei" not in visible_text(html), url
         assert in_utc[0] not in html, url
 
 
@@ -91,7 +98,7 @@ def test_app_timezone_applies_to_a_user_without_a_zone(client, login, staff, app
     assert staff["auditor"].time_zone is None
     login("auditor")
     listing = client.get("/admin/audit/").get_data(as_text=True)
-    assert "Times in Asia/Taipei" in listing
+    assert "Times in Taiwan Time" in listing
     assert f"<time {HOVER}>Dec 3, 2026, 1:06:00\u202fAM</time>" in listing
 
 
@@ -135,10 +142,10 @@ def test_a_user_chooses_a_zone_on_the_preferences_page(client, login, staff):
     login("clerk")
     page = client.get("/preferences")
     assert page.status_code == 200
-    assert 'option value="Asia/Taipei"' in page.get_data(as_text=True)
+    assert '<option value="Asia/Taipei">Taiwan Time</option>' in page.get_data(as_text=True)
 
     saved = client.post("/preferences", data={"time_zone": "Asia/Taipei"}, follow_redirects=True)
-    assert "Times are shown in Asia/Taipei." in saved.get_data(as_text=True)
+    assert "Times are shown in Taiwan Time." in saved.get_data(as_text=True)
     assert db.session.get(StaffUser, staff["clerk"].id).time_zone == "Asia/Taipei"
 
     typed = client.post(
@@ -200,3 +207,32 @@ def test_customer_history_shows_local_time(client, login, staff, app_clock):
     html = client.get(f"/admin/customers/details/?id={customer_id}").get_data(as_text=True)
     history = html[html.index('id="customer-history"') :]
     assert f"<time {HOVER}>Dec 3, 2026, 1:06:00\u202fAM</time>" in history
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "label"),
+    [
+        ("zh_Hant_TW", "Asia/Taipei", "台灣時間"),
+        ("zh_Hans_CN", "Asia/Taipei", "台湾时间"),
+        ("zh_Hant_TW", "America/New_York", "美國（紐約）時間"),
+        ("en", "Asia/Shanghai", "China (Shanghai) Time"),
+        ("zh_Hant_TW", "Etc/UTC", "UTC"),
+        ("zh_Hant_TW", "Etc/GMT+5", "Etc/GMT+5"),  # in no country: its IANA name
+    ],
+)
+def test_zones_are_named_as_their_readers_say_them(app, locale, zone, label):
+    with app.test_request_context("/", headers={"Accept-Language": locale.replace("_", "-")}):
+        from flask_babel import force_locale
+
+        with force_locale(locale):
+            assert time_zone_label(zone) == label
+
+
+def test_the_zone_menu_and_navbar_say_the_zone_in_the_readers_words(client, login, staff):
+    _choose(staff["clerk"], "Asia/Taipei")
+    login("clerk")
+    client.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
+    page = client.get("/preferences").get_data(as_text=True)
+    assert '<option value="Asia/Taipei" selected>台灣時間</option>' in page
+    assert "時區：台灣時間" in page
+    assert "時間以「台灣時間」顯示。" in page

@@ -46,7 +46,7 @@ from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.services.input_rules import parse_id
 from admin_app.services.labels import role_label
 from admin_app.spreadsheet import escape_spreadsheet_formula
-from admin_app.timefmt import local_time, page_times, time_zone_name
+from admin_app.timefmt import local_time, page_times, time_zone_label
 
 # Each row carries its operation's when / who / what / why, so the file reads on its own: the
 # stored codes, then the same in words (the labels in the exporting user's language).
@@ -248,7 +248,7 @@ class AuditOperationView(SecureModelView):
     column_labels = {
         "id": "#",
         # The list shows times in the reader's zone (its filters take UTC, and say so).
-        "created_at": LazyString(lambda: _("When (%(zone)s)", zone=time_zone_name())),
+        "created_at": LazyString(lambda: _("When (%(zone)s)", zone=time_zone_label())),
         "actor_id": _l("Actor id"),
         "actor_username": _l("Actor"),
         "actor_role": _l("Role"),
