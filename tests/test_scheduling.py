@@ -201,6 +201,40 @@ def test_effective_date_with_until_runs_both_in_due_order(manager, runner):
     assert [r.status for r in changes()] == ["done", "done"]
 
 
+def test_an_automatic_reactivation_says_it_ended_a_period_not_why_it_reactivated(manager, runner):
+    """The runner's reactivation carries the freeze's reason: the log, the operation's page,
+    the customer's history and the export say the period set for that reason ended, and name
+    the freeze. A reactivation scheduled for its own reason reads as that reason."""
+    [until_customer, scheduled_customer] = make_customers(2)
+    schedule(manager, "freeze", [until_customer], until="2026-12-31")
+    [freeze] = operations("freeze")
+    db.session.execute(
+        sa.update(Customer).where(Customer.id == scheduled_customer).values(status="frozen")
+    )
+    db.session.commit()
+    schedule(manager, "reactivate", [scheduled_customer], effective_at="2026-12-31")
+    run(runner, "2026-12-31T00:00:00Z")
+    reactivations = operations("reactivate")
+    [automatic] = [op for op in reactivations if '"ends"' in op.scope]
+    [scheduled] = [op for op in reactivations if op is not automatic]
+    assert json.loads(automatic.scope)["ends"] == [freeze.id]
+
+    period_ended = "Period ended · Customer request"
+    log = text(manager.get("/admin/audit/"))
+    assert log.count(period_ended) == 1
+    page = text(manager.get(f"/admin/audit/details/?id={automatic.id}"))
+    assert period_ended in page
+    assert f"Reactivated automatically on the date set by operation #{freeze.id}" in page
+    assert period_ended not in text(manager.get(f"/admin/audit/details/?id={scheduled.id}"))
+    history = text(manager.get(f"/admin/customers/details/?id={until_customer}"))
+    assert period_ended in history
+    export = text(manager.get("/admin/audit/export/csv/"))
+    assert export.count(period_ended) == 1
+
+    manager.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
+    assert "截止日期已到 · 客戶要求" in text(manager.get("/admin/audit/"))
+
+
 # -- validation: the same page again, with the message beside the field ---------------------
 
 
@@ -264,7 +298,8 @@ def test_dates_are_read_in_the_users_time_zone_and_stored_as_utc(manager, zone, 
     set_time_zone("manager", zone)
     ids = make_customers(1)
     page, token = start_action(manager, "freeze", ids)
-    assert (zone or "UTC") in text(page)  # the page says which zone dates are read in
+    zone_words = {"Asia/Taipei": "Taiwan Time", "Europe/Berlin": "Germany (Berlin) Time"}
+    assert f"In your time zone ({zone_words.get(zone, 'UTC')})" in text(page)
     assert confirm_action(manager, token, effective_at=typed).status_code == 303
     [row] = changes()
     assert row.due_at == stored

@@ -138,7 +138,11 @@ def _format_reason(view, context, model, name):
     """The reason's label; its stored code on hover."""
     if not model.reason_code:
         return ""
-    label = operation_text.reason_labels().get(model.reason_code, model.reason_code)
+    label = operation_text.reason_text(
+        model.reason_code,
+        operation_text.reason_labels(),
+        period_ended=operation_text.ends_a_period(model),
+    )
     return Markup('<span title="{}">{}</span>').format(model.reason_code, label)
 
 
@@ -325,10 +329,10 @@ class AuditOperationView(SecureModelView):
     column_formatters_export = {
         "created_at": lambda view, context, model, name: model.created_at.isoformat(),
         "action_label": lambda view, context, model, name: action_label(model.action),
-        "reason_label": lambda view, context, model, name: (
-            operation_text.reason_labels().get(model.reason_code, model.reason_code)
-            if model.reason_code
-            else ""
+        "reason_label": lambda view, context, model, name: operation_text.reason_text(
+            model.reason_code,
+            operation_text.reason_labels(),
+            period_ended=operation_text.ends_a_period(model),
         ),
         "scope_text": lambda view, context, model, name: operation_text.describe_scope(model),
     }
@@ -343,10 +347,12 @@ class AuditOperationView(SecureModelView):
         def id_link(model):
             return Markup(f'<a href="{details}{model.id}">#{model.id}</a>')
 
-        def reason(code):
+        def reason(key):
+            code, period_ended = key
             if not code:
                 return ""
-            return Markup(f'<span title="{escape(code)}">{escape(reasons.get(code, code))}</span>')
+            label = operation_text.reason_text(code, reasons, period_ended=period_ended)
+            return Markup(f'<span title="{escape(code)}">{escape(label)}</span>')
 
         return {
             "id": id_link,
@@ -354,7 +360,9 @@ class AuditOperationView(SecureModelView):
             "action": _memo(lambda model: model.action, action_label),
             "actor_role": _memo(lambda model: model.actor_role, role_label),
             "source": _memo(lambda model: model.source, operation_text.source_label),
-            "reason_code": _memo(lambda model: model.reason_code, reason),
+            "reason_code": _memo(
+                lambda model: (model.reason_code, operation_text.ends_a_period(model)), reason
+            ),
             "actor_username": lambda model: operation_text.actor_name(model),
             "memo": lambda model: _format_memo_short(self, None, model, "memo"),
         }

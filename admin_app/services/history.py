@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation
+from admin_app.services.actions import OperationAction
 
 ENTRIES_PER_PAGE = 100
 EXPORT_BATCH = 2000
@@ -32,6 +33,7 @@ class HistoryItem:
     field: str
     old_value: str | None
     new_value: str | None
+    scope: str  # a reactivation's scope (operation_text.ends_a_period), else "{}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ def customer_history(customer_id: int, limit: int = 200) -> CustomerHistory:
             AuditEntry.field,
             AuditEntry.old_value,
             AuditEntry.new_value,
+            case(
+                (AuditOperation.action == OperationAction.REACTIVATE.value, AuditOperation.scope),
+                else_="{}",
+            ).label("scope"),
         )
         .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
         .where(AuditEntry.entity == "customer", AuditEntry.entity_id == customer_id)

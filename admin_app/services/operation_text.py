@@ -314,6 +314,12 @@ def describe_scope(operation: AuditOperation) -> str:
     if operation.reverts_operation_id is not None:
         return _("Revert of operation #%(id)d", id=operation.reverts_operation_id)
     if group is ActionGroup.STATUS_CHANGE and scope.get("mode") == "scheduled":
+        if ends_a_period(operation):
+            return _(
+                "Reactivated automatically on the date set by operation %(ids)s (%(when)s)",
+                ids=enumeration(f"#{value}" for value in scope["ends"]),
+                when=_scope_time(scope.get("due_at")),
+            )
         return _(
             "Scheduled change due %(when)s (scheduled by operation %(ids)s)",
             when=_scope_time(scope.get("due_at")),
@@ -437,13 +443,32 @@ class OperationSummary:
     actor: str
 
 
+def ends_a_period(operation) -> bool:
+    """A reactivation the schedule runner made because a freeze or deactivation confirmed
+    "until" a date reached it: its reason is the one that change was made for."""
+    return (
+        operation.action == OperationAction.REACTIVATE.value
+        and '"ends":' in (operation.scope or "")
+        and bool(_scope(operation).get("ends"))
+    )
+
+
+def reason_text(code: str | None, reasons: dict[str, str], *, period_ended: bool = False) -> str:
+    """An operation's reason as read: its label; after an automatic reactivation, that the
+    period set for this reason ended ("Period ended · Overdue payment")."""
+    if not code:
+        return ""
+    label = reasons.get(code, code)
+    return _("Period ended · %(reason)s", reason=label) if period_ended else label
+
+
 def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None) -> OperationSummary:
     if reasons is None:
         reasons = reason_labels([operation.reason_code])
     code = operation.reason_code or ""
     return OperationSummary(
         action=action_label(operation.action),
-        reason=reasons.get(code, code) if code else "",
+        reason=reason_text(code, reasons, period_ended=ends_a_period(operation)),
         reason_code=code,
         scope=describe_scope(operation),
         when=log_time(operation.created_at),
@@ -475,7 +500,7 @@ def describe_history(items: list) -> list[HistoryRow]:
             when=log_time(item.created_at),
             role=role_label(item.actor_role),
             action=action_label(item.action),
-            reason=reasons.get(item.reason_code, item.reason_code) if item.reason_code else "",
+            reason=reason_text(item.reason_code, reasons, period_ended=ends_a_period(item)),
             reason_code=item.reason_code or "",
             field_name=field_label(item.field),
             old_text=value_label(item.field, item.old_value, reasons),

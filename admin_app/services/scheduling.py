@@ -24,6 +24,7 @@ This module owns the `scheduled_changes` and `schedule_runs` tables:
 - `cancel` cancels pending changes (one `schedule_cancelled` operation).
 """
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from admin_app.extensions import db
 from admin_app.models import (
+    AuditOperation,
     Customer,
     Reason,
     ScheduledChange,
@@ -507,11 +509,32 @@ def run_due(*, now: datetime | None = None, actor: Actor | None = None) -> RunRe
     return report
 
 
+def _schedules_of_a_kind(session, same_change, first_schedule_id: int):
+    """The scheduling operations of one batch, and the operations whose "until" date it
+    reaches. A reactivation that ends a freeze or deactivation confirmed "until" a date (its
+    schedule names that change as `after_operation`) is never batched with one scheduled for
+    its own sake: the log reads its reason as the period's, not as why it reactivated."""
+    sc = ScheduledChange
+    schedule_ids = select(sc.schedule_operation_id).where(*same_change).distinct()
+    ended = {
+        operation_id: json.loads(scope or "{}").get("after_operation")
+        for operation_id, scope in session.execute(
+            select(AuditOperation.id, AuditOperation.scope).where(
+                AuditOperation.id.in_(schedule_ids)
+            )
+        )
+    }
+    ends_a_period = ended[first_schedule_id] is not None
+    scheduled_by = sorted(i for i, after in ended.items() if (after is not None) == ends_a_period)
+    ends = sorted({ended[i] for i in scheduled_by if isinstance(ended[i], int)})
+    return scheduled_by, ends
+
+
 def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
     sc = ScheduledChange
     with write_transaction() as session:
         first = session.execute(
-            select(sc.due_at, sc.action, sc.reason_code, sc.memo)
+            select(sc.due_at, sc.action, sc.reason_code, sc.memo, sc.schedule_operation_id)
             .where(sc.status == PENDING, sc.due_at <= as_of)
             .order_by(sc.due_at, sc.id)
             .limit(1)
@@ -519,21 +542,15 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
         if first is None:
             return None
         action = StatusAction(first.action)
-        in_batch = (
+        same_change = (
             sc.status == PENDING,
             sc.due_at == first.due_at,
             sc.action == first.action,
             sc.reason_code == first.reason_code,
             sc.memo == first.memo,
         )
-        scheduled_by = list(
-            session.execute(
-                select(sc.schedule_operation_id)
-                .where(*in_batch)
-                .distinct()
-                .order_by(sc.schedule_operation_id)
-            ).scalars()
-        )
+        scheduled_by, ends = _schedules_of_a_kind(session, same_change, first.schedule_operation_id)
+        in_batch = (*same_change, sc.schedule_operation_id.in_(scheduled_by))
         total = session.execute(select(func.count()).where(*in_batch)).scalar_one()
         # Which rows still fit (the customer is in the status the change expects), decided
         # before anything changes: the UPDATE below changes exactly these customers.
@@ -596,6 +613,7 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
                     "scheduled_by": scheduled_by,
                     "due_at": scope_iso(first.due_at),
                     "count": total,
+                    **({"ends": ends} if ends else {}),
                 },
                 changed_count=len(changed),
                 skipped_count=skipped,
