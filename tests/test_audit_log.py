@@ -118,7 +118,8 @@ def test_list_is_newest_first_and_runs_no_count(app, client, login):
 
 @pytest.fixture
 def varied_log(monkeypatch):
-    """Three operations by two actors on three days, for the filters."""
+    """Three operations by two actors on three days, for the filters (on customers T00001-3)."""
+    make_customers(3)
 
     def at(day: str):
         moment = datetime.fromisoformat(day).replace(tzinfo=UTC)

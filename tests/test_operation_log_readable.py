@@ -470,27 +470,61 @@ def test_auditor_sees_recent_operations_but_only_admins_are_told_how_to_verify(
 
 
 def test_customer_code_filter_ignores_case(client, login):
-    first = append(entries=[("customer", 6, "C000006", "name", "a", "b")])
-    append(entries=[("customer", 8, "C000008", "name", "a", "b")])
+    first_id, second_id = make_customers(2)
+    first = append(entries=[("customer", first_id, "T00001", "name", "a", "b")])
+    append(entries=[("customer", second_id, "T00002", "name", "a", "b")])
     login("auditor")
-    for code in ("C000006", "c000006", " c000006 "):
+    for code in ("T00001", "t00001", " t00001 "):
         html = client.get(f"/admin/audit/?flt0_customer_code_equals={code}").get_data(as_text=True)
         assert [int(n) for n in re.findall(r">#(\d+)</a>", html)] == [first], code
 
 
+def _operations_of(code: str) -> list[int]:
+    return sorted(db.session.execute(history.operations_of_customer_code(code)).scalars())
+
+
+def test_customer_code_filter_finds_each_code_a_customer_had_when_it_had_it(app):
+    """Entries keep the code of their time (a rename's own entry, the code it replaced): after
+    a rename, the old code finds the operations up to the rename and the new code those after;
+    a code given to another customer later finds that customer's operations under it too."""
+    from admin_app.services import customers
+
+    def rename(customer_id: int, code: str) -> int:
+        customers.update_details(customer_id, {"code": code}, expected_version=1, actor=Actor.cli())
+        return db.session.execute(sa.select(sa.func.max(AuditOperation.id))).scalar_one()
+
+    renamed, other = make_customers(2)
+    before = append(entries=[("customer", renamed, "T00001", "status", "active", "frozen")])
+    renaming = rename(renamed, "N00001")
+    after = append(entries=[("customer", renamed, "N00001", "status", "frozen", "active")])
+    reusing = rename(other, "T00001")
+    other_later = append(entries=[("customer", other, "T00001", "status", "active", "frozen")])
+    assert _operations_of("t00001") == [before, renaming, other_later]
+    assert _operations_of("N00001") == [after]
+    assert _operations_of("T00002") == [reusing]
+    assert _operations_of("nothing") == []
+
+
 def test_customer_code_filter_is_an_index_lookup(app, backend):
-    for number in range(30):
-        append(entries=[("customer", number, f"C{number:06d}", "name", "a", "b")])
+    ids = make_customers(30)
+    for number, customer_id in enumerate(ids, start=1):
+        append(entries=[("customer", customer_id, f"T{number:05d}", "name", "a", "b")])
     query = sa.select(AuditOperation.id).where(
-        AuditOperation.id.in_(history.operations_of_customer_code("c000006"))
+        AuditOperation.id.in_(history.operations_of_customer_code("t00006"))
     )
     compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
     prefix = "EXPLAIN QUERY PLAN " if backend == "sqlite" else "EXPLAIN "
     if backend == "postgresql":
         db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     plan = " ".join(str(row) for row in db.session.execute(sa.text(prefix + str(compiled))))
-    assert "ix_audit_entries_customer_code_lower" in plan
-    assert db.session.execute(query).scalars().all() == [7]
+    for index in (
+        "ix_customers_search_code",
+        "ix_audit_entries_code_change_old",
+        "ix_audit_entries_code_change_new",
+        "ix_audit_entries_entity",
+    ):
+        assert index in plan, (index, plan)
+    assert db.session.execute(query).scalars().all() == [6]  # the sixth operation appended
 
 
 # -- 6. the chart counts reverts -------------------------------------------------------------

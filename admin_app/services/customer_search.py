@@ -23,6 +23,11 @@ def _lowered(column, dialect: str):
     return collate(lowered, "C") if dialect == "postgresql" else lowered
 
 
+def code_is(code: str, *, dialect: str) -> ColumnElement[bool]:
+    """Customers whose code is `code` in any letter case, answered from ix_customers_search_code."""
+    return _lowered(Customer.code, dialect) == literal(code.strip().lower(), String)
+
+
 def condition(search: str | None, *, dialect: str) -> ColumnElement[bool] | None:
     """The WHERE condition for `search`, or None for an empty search."""
     return _condition((search or "").strip()[:MAX_TERM_LENGTH].lower(), dialect)

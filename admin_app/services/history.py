@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import CompoundSelect, Select, case, func, literal_column, select, union
 
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, AuditOperation
+from admin_app.models import AuditEntry, AuditOperation, Customer
+from admin_app.services import customer_search
 from admin_app.services.actions import OperationAction
 
 ENTRIES_PER_PAGE = 100
@@ -141,11 +142,26 @@ def iter_entry_batches(operation_id: int, size: int = EXPORT_BATCH) -> Iterator[
 
 
 def operations_of_customer_code(code: str) -> Select:
-    """The ids of operations with an entry for the customer `code`, in any letter case: an
-    index lookup on lower(entity_label) (ix_audit_entries_customer_code_lower, made by hand in
-    its migration), whatever the size of the log."""
+    """The ids of operations with an entry for the customer `code` (as the entry was labelled
+    when written), in any letter case. By index, whatever the size of the log: the customers
+    that ever had the code (today's, or a former one from the few entries that change a code,
+    migration 0017), then their entries (ix_audit_entries_entity) that carry that label."""
+    code = code.strip().lower()
+    dialect = db.session.get_bind().dialect.name
+    code_changes = (
+        # Literal, not bound: the partial indexes' condition must be visible to the planner.
+        AuditEntry.entity == literal_column("'customer'"),
+        AuditEntry.field == literal_column("'code'"),
+    )
+    had_the_code: CompoundSelect = union(
+        select(Customer.id).where(customer_search.code_is(code, dialect=dialect)),
+        select(AuditEntry.entity_id).where(*code_changes, func.lower(AuditEntry.old_value) == code),
+        select(AuditEntry.entity_id).where(*code_changes, func.lower(AuditEntry.new_value) == code),
+    )
     return select(AuditEntry.operation_id).where(
-        AuditEntry.entity == "customer", func.lower(AuditEntry.entity_label) == code.strip().lower()
+        AuditEntry.entity == "customer",
+        AuditEntry.entity_id.in_(had_the_code),
+        func.lower(AuditEntry.entity_label) == code,
     )
 
 
