@@ -153,6 +153,19 @@ def test_an_empty_page_says_so(client, login):
     assert "There are no items in the table." in row
 
 
+def test_an_empty_list_offers_no_action_and_the_full_list_keeps_its_actions(client, login):
+    """Nothing to select on an empty page: no "With selected" menu, no checkboxes. The list's
+    script part is kept per view, so a full page served after it still has the actions."""
+    make_customers(3)
+    login("admin")
+    empty = client.get("/admin/customers/?search=nothing-like-it").get_data(as_text=True)
+    assert "list-empty" in empty
+    assert "With selected" not in empty and "action-rowtoggle" not in empty
+    full = client.get("/admin/customers/").get_data(as_text=True)
+    assert "With selected" in full and "action-rowtoggle" in full
+    assert 'id="actions-confirmation-data"' in full and 'id="action_form"' in full
+
+
 def test_contract_end_is_a_plain_date(client, login):
     (customer_id,) = make_customers(1)
     db.session.execute(

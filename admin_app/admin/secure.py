@@ -399,6 +399,13 @@ class SecureModelView(PermissionMixin, ModelView):
         Flask-Admin formatting is slow on many rows (a subclass builds them per page)."""
         return {}
 
+    def render(self, template, **kwargs):
+        if template == self.list_template and kwargs.get("actions") and not kwargs.get("data"):
+            # An empty list has nothing to act on: no "With selected" menu, no checkboxes. The
+            # list's kept tail still gets the view's actions (it serves its full pages too).
+            kwargs["actions_of_view"], kwargs["actions"] = kwargs["actions"], []
+        return super().render(template, **kwargs)
+
     def list_rows_html(self, data, list_columns, row_actions, return_url, with_checkbox):
         from admin_app.admin.list_rows import render_rows
 
