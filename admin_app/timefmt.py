@@ -40,6 +40,14 @@ def is_time_zone(name: str) -> bool:
     return True
 
 
+def time_zone_choices(current: str | None) -> tuple[str, ...]:
+    """The preferences page's list: the common zones, and the user's own if it was typed in
+    (so it shows as chosen, and picking another from the list always takes effect)."""
+    if current is None or current in COMMON_TIME_ZONES:
+        return COMMON_TIME_ZONES
+    return (*COMMON_TIME_ZONES, current)
+
+
 def default_time_zone() -> str:
     return (current_app.config.get("APP_TIMEZONE") if has_app_context() else None) or "UTC"
 

@@ -40,7 +40,6 @@ from admin_app.i18n import written_without_spaces
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 from admin_app.timefmt import (
-    COMMON_TIME_ZONES,
     date_formatter,
     is_time_zone,
     local_date,
@@ -48,6 +47,7 @@ from admin_app.timefmt import (
     local_time,
     select_time_zone,
     shows_utc,
+    time_zone_choices,
     time_zone_label,
     times_caption,
 )
@@ -301,11 +301,12 @@ def _preferences():
             preferences.set_time_zone(current_user.id, typed)
             flash(_("Times are shown in %(zone)s.", zone=time_zone_label(typed)), "success")
             return redirect(url_for("preferences"))
+    current = current_user.time_zone
     context = dict(
         message=message,
         typed=typed,
-        choices=COMMON_TIME_ZONES,
-        current=current_user.time_zone,
+        choices=time_zone_choices(current),
+        current=current,
         default_zone=current_app.config["APP_TIMEZONE"],
     )
     return render_outside_menu("admin/preferences.html", **context), status

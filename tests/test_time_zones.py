@@ -160,6 +160,21 @@ def test_a_user_chooses_a_zone_on_the_preferences_page(client, login, staff):
     assert db.session.get(StaffUser, staff["clerk"].id).time_zone is None
 
 
+def test_a_typed_zone_shows_as_chosen_and_the_list_can_replace_it(client, login, staff):
+    """After typing a zone in, the page lists it as the one chosen and leaves the box empty:
+    picking another zone from the list (the box sent empty, as a browser does) takes effect."""
+    login("clerk")
+    client.post("/preferences", data={"time_zone": "default", "time_zone_other": "Europe/Berlin"})
+    page = client.get("/preferences").get_data(as_text=True)
+    assert re.search(r'<option value="Europe/Berlin" selected>[^<]+</option>', page)
+    assert 'name="time_zone_other" maxlength="64" placeholder="Europe/Berlin" value=""' in page
+    client.post("/preferences", data={"time_zone": "Asia/Taipei", "time_zone_other": ""})
+    db.session.rollback()
+    assert db.session.get(StaffUser, staff["clerk"].id).time_zone == "Asia/Taipei"
+    page = client.get("/preferences").get_data(as_text=True)
+    assert "Europe/Berlin" not in page.replace('placeholder="Europe/Berlin"', "")
+
+
 @pytest.mark.parametrize("bad", ["Mars/Olympus", "../etc/passwd", "Asia/Nowhere", "x" * 65, ""])
 def test_an_unknown_zone_is_refused_on_the_same_page(client, login, staff, bad):
     _choose(staff["clerk"], "Asia/Tokyo")
