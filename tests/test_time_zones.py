@@ -212,6 +212,7 @@ def test_exports_stay_iso_utc(client, login, staff, app_clock):
     assert [row for row in rows if "17:06" in "".join(row.values())]
     assert "2026-12-02T17:06:00+00:00" in body
     assert "2026-12-03" not in body
+    assert "When (UTC)" in rows[0] and "When (Taiwan Time)" not in body  # the header says so
 
 
 def test_customer_history_shows_local_time(client, login, staff, app_clock):

@@ -337,6 +337,13 @@ class AuditOperationView(SecureModelView):
         "scope_text": lambda view, context, model, name: operation_text.describe_scope(model),
     }
 
+    def get_export_columns(self):
+        # The export's times are UTC (ISO 8601), whatever zone the list shows.
+        return [
+            (name, _l("When (UTC)") if name == "created_at" else label)
+            for name, label in super().get_export_columns()
+        ]
+
     def list_cell_renderers(self) -> dict:
         """The list's cells as the formatters above give them, with each label looked up
         once per page and the times through one PageTimes (admin/list_rows.py)."""
