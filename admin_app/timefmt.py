@@ -75,21 +75,22 @@ UTC_ZONE_NAMES = frozenset(
 
 
 def time_zone_label(name: str | None = None) -> str:
-    """A zone as its readers call it, in the page's language (CLDR, through Babel): "Taiwan
-    Time", 台灣時間, 台湾时间. UTC is "UTC"; a zone CLDR places in no country (Etc/GMT+5) keeps
-    its IANA name. Default: the zone the current page shows times in."""
+    """A zone as its readers call it, in the page's language: CLDR's generic name, through
+    Babel ("Taiwan Time", 台北時間; "Eastern Time", 北美东部时间; "China Time", 香港時間). UTC is
+    "UTC"; a zone CLDR places in no country (Etc/GMT+5) keeps its IANA name. Default: the zone
+    the current page shows times in."""
     name = name or time_zone_name()
     if name in UTC_ZONE_NAMES:
         return "UTC"
-    return _zone_location(name, str(get_locale() or "en"))
+    return _zone_name(name, str(get_locale() or "en"))
 
 
 @lru_cache(maxsize=1024)
-def _zone_location(name: str, locale: str) -> str:
+def _zone_name(name: str, locale: str) -> str:
     canonical = dates.get_global("zone_aliases").get(name, name)
     if dates.get_global("zone_territories").get(canonical, "ZZ") == "ZZ":  # CLDR's "unknown"
         return name
-    return dates.get_timezone_location(name, locale=locale)
+    return dates.get_timezone_name(name, locale=locale)
 
 
 def shows_utc() -> bool:

@@ -298,7 +298,7 @@ def test_dates_are_read_in_the_users_time_zone_and_stored_as_utc(manager, zone, 
     set_time_zone("manager", zone)
     ids = make_customers(1)
     page, token = start_action(manager, "freeze", ids)
-    zone_words = {"Asia/Taipei": "Taiwan Time", "Europe/Berlin": "Germany (Berlin) Time"}
+    zone_words = {"Asia/Taipei": "Taiwan Time", "Europe/Berlin": "Central European Time"}
     assert f"In your time zone ({zone_words.get(zone, 'UTC')})" in text(page)
     assert confirm_action(manager, token, effective_at=typed).status_code == 303
     [row] = changes()

@@ -74,7 +74,7 @@ def test_a_page_in_utc_does_not_offer_utc_on_hover(client, login, staff, locale)
         assert HOVER_HINT[locale] not in html, url
 
     _choose(staff["admin"], "Asia/Taipei")
-    taipei = {"en": "Taiwan Time", "zh_Hans_CN": "台湾时间", "zh_Hant_TW": "台灣時間"}[locale]
+    taipei = {"en": "Taiwan Time", "zh_Hans_CN": "台北时间", "zh_Hant_TW": "台北時間"}[locale]
     for url in pages:
         html = client.get(url).get_data(as_text=True)
         assert taipei in html and HOVER_HINT[locale] in html, url
@@ -228,10 +228,12 @@ def test_customer_history_shows_local_time(client, login, staff, app_clock):
 @pytest.mark.parametrize(
     ("locale", "zone", "label"),
     [
-        ("zh_Hant_TW", "Asia/Taipei", "台灣時間"),
-        ("zh_Hans_CN", "Asia/Taipei", "台湾时间"),
-        ("zh_Hant_TW", "America/New_York", "美國（紐約）時間"),
-        ("en", "Asia/Shanghai", "China (Shanghai) Time"),
+        ("zh_Hant_TW", "Asia/Taipei", "台北時間"),
+        ("zh_Hans_CN", "Asia/Taipei", "台北时间"),
+        ("zh_Hant_TW", "America/New_York", "東部時間"),
+        ("zh_Hant_TW", "Asia/Hong_Kong", "香港時間"),
+        ("zh_Hans_CN", "America/New_York", "北美东部时间"),
+        ("en", "Asia/Shanghai", "China Time"),
         ("zh_Hant_TW", "Etc/UTC", "UTC"),
         ("zh_Hant_TW", "Etc/GMT+5", "Etc/GMT+5"),  # in no country: its IANA name
     ],
@@ -249,6 +251,6 @@ def test_the_zone_menu_and_navbar_say_the_zone_in_the_readers_words(client, logi
     login("clerk")
     client.post("/locale", data={"locale": "zh_Hant_TW", "next": "/admin/"})
     page = client.get("/preferences").get_data(as_text=True)
-    assert '<option value="Asia/Taipei" selected>台灣時間</option>' in page
-    assert "時區：台灣時間" in page
-    assert "時間以「台灣時間」顯示。" in page
+    assert '<option value="Asia/Taipei" selected>台北時間</option>' in page
+    assert "時區：台北時間" in page
+    assert "時間以「台北時間」顯示。" in page
