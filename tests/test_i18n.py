@@ -126,6 +126,18 @@ def test_the_catalogs_use_the_glossary(column, locale):
     assert checked > 50  # the table really matches catalog entries
 
 
+@pytest.mark.parametrize(
+    ("locale", "measure_word", "other"),
+    [("zh_Hans_CN", "个客户", "位客户"), ("zh_Hant_TW", "位客戶", "個客戶")],
+)
+def test_customers_are_counted_with_one_measure_word(locale, measure_word, other):
+    """The glossary counts customers with 个 in Simplified and 位 in Traditional: one page
+    must not say "2 个客户有未结余额" beside "显示这 2 位客户"."""
+    texts = " ".join(translations(locale).values())
+    assert measure_word in texts
+    assert other not in texts
+
+
 def test_flask_admin_page_size_menu_is_translated_for_every_option():
     from admin_app.admin.secure import SecureModelView
 

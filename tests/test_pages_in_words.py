@@ -593,3 +593,23 @@ def test_the_review_rule_and_reason_an_operation_changed_are_named_in_the_reader
     rule_id = review_rules["Retail: no order for 365 days"]
     review_rules_service.update_rule(rule_id, {"inactivity_days": 400}, actor=actor)
     assert "零售：365 天無訂單" in _newest_operation_page(admin)
+
+
+@pytest.mark.parametrize(
+    ("language", "caption_end", "warning_end"),
+    [
+        ("en", "(hover a time for UTC). <a", "have an open balance. <a"),
+        ("zh_Hant", "UTC 時間）。<a", "未結餘額。<a"),
+        ("zh_Hans", "UTC 时间）。<a", "未结余额。<a"),
+    ],
+)
+def test_a_link_after_a_sentence_follows_the_languages_spacing(
+    admin, language, caption_end, warning_end
+):
+    """A link after a sentence: a space after an English full stop, none after "。"."""
+    admin.post("/preferences", data={"time_zone": "Asia/Taipei"})
+    speak(admin, language)
+    assert caption_end in page(admin, "/admin/audit/")
+    ids = make_customers(2, balance=Decimal("10.00"))
+    confirmation, _token = start_action(admin, "deactivate", ids)
+    assert warning_end in confirmation.get_data(as_text=True)
