@@ -299,7 +299,8 @@ def test_dates_are_read_in_the_users_time_zone_and_stored_as_utc(manager, zone, 
     ids = make_customers(1)
     page, token = start_action(manager, "freeze", ids)
     zone_words = {"Asia/Taipei": "Taiwan Time", "Europe/Berlin": "Central European Time"}
-    assert f"In your time zone ({zone_words.get(zone, 'UTC')})" in text(page)
+    # Both dates say so: when it takes effect, and when it is reactivated automatically.
+    assert text(page).count(f"In your time zone ({zone_words.get(zone, 'UTC')})") == 2
     assert confirm_action(manager, token, effective_at=typed).status_code == 303
     [row] = changes()
     assert row.due_at == stored
