@@ -209,7 +209,7 @@ def test_stopping_customers_warns_about_balance_and_recent_orders(
     assert warnings["recent_orders"].strip() == "2 customers ordered in the last 30 days."
     link = (
         re.search(
-            r'href="([^"]+)" class="ml-1" id="show-open_balance">Show these 3 customers<',
+            r'href="([^"]+)" id="show-open_balance">Show these 3 customers<',
             text(page),
         )
         .group(1)
