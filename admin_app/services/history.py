@@ -9,7 +9,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CompoundSelect, Select, case, func, literal_column, select, union
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    select,
+    union,
+)
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer
@@ -34,7 +43,7 @@ class HistoryItem:
     field: str
     old_value: str | None
     new_value: str | None
-    scope: str  # a reactivation's scope (operation_text.ends_a_period), else "{}"
+    scope: str  # an automatic reactivation's scope (operation_text.ends_a_period), else "{}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,14 @@ _ENTRY_COLUMNS = (
 )
 
 
+# Only an automatic reactivation's scope is read (operation_text.ends_a_period): a bulk
+# operation's scope can list a thousand ids, and a history has up to 200 rows.
+_ENDS_A_PERIOD = and_(
+    AuditOperation.action == OperationAction.REACTIVATE.value,
+    AuditOperation.scope.contains('"ends":'),
+)
+
+
 def customer_history(customer_id: int, limit: int = 200) -> CustomerHistory:
     """The customer's audit entries with their operations, newest first, at most `limit`."""
     rows = db.session.execute(
@@ -88,10 +105,7 @@ def customer_history(customer_id: int, limit: int = 200) -> CustomerHistory:
             AuditEntry.field,
             AuditEntry.old_value,
             AuditEntry.new_value,
-            case(
-                (AuditOperation.action == OperationAction.REACTIVATE.value, AuditOperation.scope),
-                else_="{}",
-            ).label("scope"),
+            case((_ENDS_A_PERIOD, AuditOperation.scope), else_="{}").label("scope"),
         )
         .join(AuditOperation, AuditOperation.id == AuditEntry.operation_id)
         .where(AuditEntry.entity == "customer", AuditEntry.entity_id == customer_id)
