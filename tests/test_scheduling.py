@@ -228,6 +228,10 @@ def test_an_automatic_reactivation_says_it_ended_a_period_not_why_it_reactivated
     assert period_ended not in text(manager.get(f"/admin/audit/details/?id={scheduled.id}"))
     history = text(manager.get(f"/admin/customers/details/?id={until_customer}"))
     assert period_ended in history
+    # Active again with no reason of its own; the one scheduled for its reason keeps it.
+    reasons_now = dict(db.session.execute(sa.select(Customer.id, Customer.status_reason)).all())
+    assert reasons_now[until_customer] is None
+    assert reasons_now[scheduled_customer] == "customer_request"
     export = text(manager.get("/admin/audit/export/csv/"))
     assert export.count(period_ended) == 1
 

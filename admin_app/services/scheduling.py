@@ -571,7 +571,13 @@ def _apply_next_batch(as_of: datetime, actor: Actor) -> Batch | None:
         change = (
             update(CUSTOMERS)
             .where(*fits)
-            .values(status_change.status_columns(target, first.reason_code, None, stamp))
+            # The end of a period has no reason of its own: the customer does not keep the
+            # freeze's reason as if it were why it is active again.
+            .values(
+                status_change.status_columns(
+                    target, None if ends else first.reason_code, None, stamp
+                )
+            )
         )
         if session.get_bind().dialect.name == "postgresql":
             changed = [

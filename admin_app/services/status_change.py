@@ -731,7 +731,7 @@ def _chunk_condition(request, action: StatusAction, start: int, chunk_size: int)
     )
 
 
-def status_columns(status: str, reason_code: str, actor_id: int | None, now) -> dict:
+def status_columns(status: str, reason_code: str | None, actor_id: int | None, now) -> dict:
     """What a status change writes on a customer row, for every writer (a confirmation, the
     schedule runner, a revert): the status, why, when, by whom, and a new version."""
     return {
