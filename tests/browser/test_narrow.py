@@ -65,6 +65,18 @@ STACKED_HEADERS = """() => {
 }"""
 
 
+# A hint cut off at the field's edge ("YYYY-MM-DD 或 YYYY-MM-DD HH:MI") tells only half.
+CUT_PLACEHOLDERS = """() => {
+  const canvas = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('input[placeholder]')].filter(input => {
+    const style = getComputedStyle(input);
+    canvas.font = style.font;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return canvas.measureText(input.placeholder).width > room;
+  }).map(input => input.name);
+}"""
+
+
 SWITCH_LANGUAGE = """(code) => {
   const button = document.querySelector(`button[name=locale][value="${code}"]`);
   button.form.requestSubmit(button);
@@ -115,7 +127,7 @@ def test_pages_do_not_scroll_sideways_at_375_px(seeded, live_server, phone):
         code = db.session.get(Customer, customer_id).code
         db.session.remove()
     pages = _phone_pages(page, live_server, customer_id, code)
-    results, stacked = {}, {}
+    results, stacked, cut = {}, {}, {}
     for language in ("en", "zh_Hant_TW", "zh_Hans_CN"):
         page.goto(pages["grid"])
         with page.expect_navigation():  # the menu is folded on a phone: submit its form
@@ -124,6 +136,8 @@ def test_pages_do_not_scroll_sideways_at_375_px(seeded, live_server, phone):
             page.goto(url)
             results[(language, name)] = page.evaluate(OVERFLOW)
             stacked[(language, name)] = page.evaluate(STACKED_HEADERS)
+        page.goto(pages["confirm"])
+        cut[language] = page.evaluate(CUT_PLACEHOLDERS)
     page.goto(pages["dashboard"])  # the weekly chart at its drawing size, scrolled in its box
     assert page.locator("#status-chart").bounding_box()["width"] >= 720
     latest_week = page.locator(".chart-x-labels text").last.bounding_box()
@@ -136,6 +150,7 @@ def test_pages_do_not_scroll_sideways_at_375_px(seeded, live_server, phone):
     bad = {key: r for key, r in results.items() if r["scroll"] > 375 or r["inner"] != 375}
     assert bad == {}
     assert {key: headers for key, headers in stacked.items() if headers} == {}
+    assert {language: names for language, names in cut.items() if names} == {}
 
 
 def test_skip_link_is_the_first_tab_stop_and_leads_to_the_content(seeded, live_server, page):
