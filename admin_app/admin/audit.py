@@ -138,11 +138,7 @@ def _format_reason(view, context, model, name):
     """The reason's label; its stored code on hover."""
     if not model.reason_code:
         return ""
-    label = operation_text.reason_text(
-        model.reason_code,
-        operation_text.reason_labels(),
-        period_ended=operation_text.ends_a_period(model),
-    )
+    label = operation_text.operation_reason(model, operation_text.reason_labels())
     return Markup('<span title="{}">{}</span>').format(model.reason_code, label)
 
 
@@ -329,10 +325,8 @@ class AuditOperationView(SecureModelView):
     column_formatters_export = {
         "created_at": lambda view, context, model, name: model.created_at.isoformat(),
         "action_label": lambda view, context, model, name: action_label(model.action),
-        "reason_label": lambda view, context, model, name: operation_text.reason_text(
-            model.reason_code,
-            operation_text.reason_labels(),
-            period_ended=operation_text.ends_a_period(model),
+        "reason_label": lambda view, context, model, name: operation_text.operation_reason(
+            model, operation_text.reason_labels()
         ),
         "scope_text": lambda view, context, model, name: operation_text.describe_scope(model),
     }

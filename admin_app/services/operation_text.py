@@ -462,13 +462,19 @@ def reason_text(code: str | None, reasons: dict[str, str], *, period_ended: bool
     return _("Period ended · %(reason)s", reason=label) if period_ended else label
 
 
+def operation_reason(operation, reasons: dict[str, str]) -> str:
+    """The reason of an operation (or of a history item, which carries its operation's action,
+    reason and scope) as read."""
+    return reason_text(operation.reason_code, reasons, period_ended=ends_a_period(operation))
+
+
 def summarise(operation: AuditOperation, reasons: dict[str, str] | None = None) -> OperationSummary:
     if reasons is None:
         reasons = reason_labels([operation.reason_code])
     code = operation.reason_code or ""
     return OperationSummary(
         action=action_label(operation.action),
-        reason=reason_text(code, reasons, period_ended=ends_a_period(operation)),
+        reason=operation_reason(operation, reasons),
         reason_code=code,
         scope=describe_scope(operation),
         when=log_time(operation.created_at),
@@ -500,7 +506,7 @@ def describe_history(items: list) -> list[HistoryRow]:
             when=log_time(item.created_at),
             role=role_label(item.actor_role),
             action=action_label(item.action),
-            reason=reason_text(item.reason_code, reasons, period_ended=ends_a_period(item)),
+            reason=operation_reason(item, reasons),
             reason_code=item.reason_code or "",
             field_name=field_label(item.field),
             old_text=value_label(item.field, item.old_value, reasons),

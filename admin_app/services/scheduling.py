@@ -509,7 +509,9 @@ def run_due(*, now: datetime | None = None, actor: Actor | None = None) -> RunRe
     return report
 
 
-def _schedules_of_a_kind(session, same_change, first_schedule_id: int):
+def _schedules_of_a_kind(
+    session, same_change, first_schedule_id: int
+) -> tuple[list[int], list[int]]:
     """The scheduling operations of one batch, and the operations whose "until" date it
     reaches. A reactivation that ends a freeze or deactivation confirmed "until" a date (its
     schedule names that change as `after_operation`) is never batched with one scheduled for
