@@ -1,15 +1,20 @@
 """Autogenerate hooks (used by env.py, and by tests/test_migrations.py for the drift check).
 
-Expression indexes for prefix search (dialect-specific) and the log's code changes (the
-customer-code filter) are made by hand in their migrations; autogenerate cannot compare them,
-so it leaves them alone. The log entries' key to their operation is checked by a statement
-trigger instead on PostgreSQL (migration 0016), so it is left alone too. UTCDateTime is
-rendered as the plain type it stores, so revisions do not import application code.
+Expression indexes for prefix search (dialect-specific), the log's code changes (the
+customer-code filter) and the log's tabs (partial indexes) are made by hand in their
+migrations; autogenerate cannot compare them, so it leaves them alone. The log entries' key
+to their operation is checked by a statement trigger instead on PostgreSQL (migration 0016),
+so it is left alone too. UTCDateTime is rendered as the plain type it stores, so revisions
+do not import application code.
 """
 
 from admin_app.models.types import render_alembic_type
 
-HAND_MADE_INDEX_PREFIX = ("ix_customers_search_", "ix_audit_entries_code_change_")
+HAND_MADE_INDEX_PREFIX = (
+    "ix_customers_search_",
+    "ix_audit_entries_code_change_",
+    "ix_audit_operations_tab_",
+)
 KEY_CHECKED_BY_TRIGGER = "fk_audit_entries_operation_id_audit_operations"
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, Customer, StatusAction
+from admin_app.models import AuditEntry, AuditOperation, Customer, StatusAction
 from admin_app.services import customer_counts, status_change
 from admin_app.services.audit import Actor
 from tests.conftest import make_customers
@@ -136,6 +136,52 @@ def test_operation_log_pages_run_no_count(app, client, login, page):
         response = client.get(f"/admin/audit/{page}")
     assert response.status_code == 200
     assert [s for s, _, _ in seen if "count(" in s.lower()] == []
+
+
+def _plan(sql: str, parameters) -> str:
+    """The plan of a statement the app ran, with the parameters it ran with (and statistics,
+    as a database in use has them)."""
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        if conn.dialect.name == "sqlite":
+            return " ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+            )
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        return " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {sql}", parameters))
+
+
+@pytest.mark.parametrize(
+    ("tab", "index", "shown"),
+    [
+        ("", "ix_audit_operations_tab_operations", "customer_edit"),
+        ("&tab=sign_ins", "ix_audit_operations_tab_sign_ins", "login"),
+    ],
+)
+def test_a_log_page_far_down_a_tab_walks_that_tabs_index(app, client, login, tab, index, shown):
+    """A page of the Operations or Sign-ins tab reads its rows along the tab's partial index,
+    whatever its depth, instead of walking the whole log from the newest row (migration 0018).
+    The statement the page ran is explained with the parameters it ran with."""
+    from tests.audit_support import append
+
+    for _ in range(25):
+        append("customer_edit")
+        append("login")
+    login("auditor")
+    with statements() as seen:
+        response = client.get(f"/admin/audit/?page=1{tab}")  # 20 a page
+    assert response.status_code == 200
+    ids = [
+        int(found)
+        for found in re.findall(r'<td class="col-id">\s*<a href="[^"]*">#(\d+)</a>', response.text)
+    ]
+    assert len(ids) >= 5
+    assert {db.session.get(AuditOperation, found).action for found in ids} == {shown}
+    ((sql, parameters),) = [
+        (s, p) for s, p, _ in seen if s.startswith("SELECT audit_operations.id") and "LIMIT" in s
+    ]
+    assert index in _plan(sql, parameters)
 
 
 def _customer_index_definitions() -> list[str]:

@@ -40,7 +40,7 @@ from admin_app.models import AuditOperation
 from admin_app.roles import Permission
 from admin_app.services import approvals, history, operation_text, revert, status_change
 from admin_app.services import reasons as reasons_service
-from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label
+from admin_app.services.actions import ACTIONS, SIGN_IN_ACTIONS, action_label, is_sign_in
 from admin_app.services.audit import HASHED_OPERATION_FIELDS
 from admin_app.services.errors import InvalidInput, NotAllowed
 from admin_app.services.input_rules import parse_id
@@ -378,9 +378,9 @@ class AuditOperationView(SecureModelView):
         query = super().get_query()
         tab = self._tab()
         if tab == TAB_SIGN_INS:
-            return query.filter(AuditOperation.action.in_(SIGN_IN_ACTIONS))
+            return query.filter(is_sign_in(AuditOperation.action))
         if tab == TAB_OPERATIONS and not _action_filtered():
-            return query.filter(AuditOperation.action.not_in(SIGN_IN_ACTIONS))
+            return query.filter(is_sign_in(AuditOperation.action, sign_in=False))
         return query
 
     def log_tabs(self) -> list[dict]:

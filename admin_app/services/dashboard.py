@@ -10,7 +10,7 @@ from admin_app.i18n import localized
 from admin_app.models import AuditCheckpoint, AuditOperation, AuditVerification
 from admin_app.models.types import utcnow
 from admin_app.services import audit_checkpoint, audit_verify, customer_counts, review
-from admin_app.services.actions import CHART_ACTIONS, SIGN_IN_ACTIONS
+from admin_app.services.actions import CHART_ACTIONS, is_sign_in
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def summary(recent: int = 10) -> DashboardSummary:
     operations = (
         db.session.execute(
             select(AuditOperation)
-            .where(AuditOperation.action.not_in(SIGN_IN_ACTIONS))
+            .where(is_sign_in(AuditOperation.action, sign_in=False))
             .order_by(AuditOperation.id.desc())
             .limit(recent)
         )
