@@ -36,7 +36,7 @@ from admin_app.api.errors import API_PATH_PREFIX
 from admin_app.auth.redirects import local_or
 from admin_app.auth.session import SIGNED_OUT_LOCALE
 from admin_app.extensions import db
-from admin_app.i18n import written_without_spaces
+from admin_app.i18n import speed_up_babel_lookups, written_without_spaces
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 from admin_app.timefmt import (
@@ -164,6 +164,7 @@ def init_web(app: Flask, babel) -> None:
             app.wsgi_app, x_for=hops, x_proto=hops
         )
     translations = Path(__file__).parent / "translations"
+    speed_up_babel_lookups()
     babel.init_app(
         app,
         locale_selector=select_locale,

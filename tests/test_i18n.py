@@ -4,6 +4,7 @@ service refusals use it."""
 
 import ast
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -243,6 +244,34 @@ def test_service_messages_work_without_a_request(app):
     from admin_app.services.staff import password_problem
 
     assert password_problem("short") == "Password must be at least 12 characters."
+
+
+def test_the_faster_babel_lookup_finds_what_flask_babel_finds(app):
+    """admin_app.i18n gives Flask-Babel a one-step way to its per-request state: the same
+    object as Flask-Babel's own lookup outside any context, in an app context (the CLI) and in
+    a request, so force_locale and the page's language behave as before."""
+    import flask_babel
+    from flask_babel import force_locale, gettext
+
+    from admin_app.i18n import flask_babel_context
+
+    assert flask_babel._get_current_context is not flask_babel_context  # in use
+    with app.app_context():
+        assert flask_babel._get_current_context() is flask_babel_context()
+    with app.test_request_context("/", headers={"Accept-Language": "zh-TW"}):
+        state = flask_babel._get_current_context()
+        assert state is not None and state is flask_babel_context()
+        assert gettext("Log out") == "登出"
+        with force_locale("zh_Hans_CN"):
+            assert gettext("Customers") == "客户"
+        assert gettext("Customers") == "客戶"
+    outside = []  # a new thread starts outside every context
+    thread = threading.Thread(
+        target=lambda: outside.append((flask_babel._get_current_context(), flask_babel_context()))
+    )
+    thread.start()
+    thread.join()
+    assert outside == [(None, None)]
 
 
 # -- pages ------------------------------------------------------------------------------------
