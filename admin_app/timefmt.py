@@ -98,12 +98,25 @@ def shows_utc() -> bool:
     return time_zone_name() in UTC_ZONE_NAMES
 
 
-def times_caption() -> str:
-    """The caption over a list of times: "Times in Taiwan Time (hover a time for UTC)." or,
-    in UTC, "Times in UTC."."""
+def times_caption() -> Markup:
+    """The caption over a list of times: "Times in Taiwan Time (hover a time for UTC)." ("tap"
+    on a touch screen) or, in UTC, "Times in UTC."."""
     if shows_utc():
-        return _("Times in UTC.")
-    return _("Times in %(zone)s (hover a time for UTC).", zone=time_zone_label())
+        return escape(_("Times in UTC."))
+    zone = time_zone_label()
+    return by_pointer(
+        _("Times in %(zone)s (hover a time for UTC).", zone=zone),
+        _("Times in %(zone)s (tap a time for UTC).", zone=zone),
+    )
+
+
+def by_pointer(hover: str, touch: str) -> Markup:
+    """Both wordings of a hint, each shown where it can be followed: `hover` with a mouse,
+    `touch` on a touch screen (app.css: `(hover: none)`; static/times.js shows a time's UTC
+    on a tap there). The hidden one is display: none, so a screen reader reads one."""
+    return Markup(
+        '<span class="on-hover-screen">{}</span><span class="on-touch-screen">{}</span>'
+    ).format(hover, touch)
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -40,6 +40,7 @@ from admin_app.i18n import speed_up_babel_lookups, written_without_spaces
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 from admin_app.timefmt import (
+    by_pointer,
     date_formatter,
     is_time_zone,
     local_date,
@@ -196,6 +197,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["shows_utc"] = shows_utc
     app.jinja_env.globals["widget_texts"] = widget_texts
     app.jinja_env.globals["times_caption"] = times_caption
+    app.jinja_env.globals["by_pointer"] = by_pointer
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
     app.jinja_env.filters["local_date"] = local_date

@@ -598,9 +598,9 @@ def test_the_review_rule_and_reason_an_operation_changed_are_named_in_the_reader
 @pytest.mark.parametrize(
     ("language", "caption_end", "warning_end"),
     [
-        ("en", "(hover a time for UTC). <a", "have an open balance. <a"),
-        ("zh_Hant", "UTC 時間）。<a", "未結餘額。<a"),
-        ("zh_Hans", "UTC 时间）。<a", "未结余额。<a"),
+        ("en", "(tap a time for UTC).</span> <a", "have an open balance. <a"),
+        ("zh_Hant", "UTC 時間）。</span><a", "未結餘額。<a"),
+        ("zh_Hans", "UTC 时间）。</span><a", "未结余额。<a"),
     ],
 )
 def test_a_link_after_a_sentence_follows_the_languages_spacing(

@@ -53,6 +53,7 @@ def test_taipei_user_sees_the_next_day_with_utc_on_hover(client, login, staff, a
 
 
 HOVER_HINT = {"en": "hover a time", "zh_Hans_CN": "鼠标悬停", "zh_Hant_TW": "滑鼠"}
+TAP_HINT = {"en": "tap a time", "zh_Hans_CN": "轻触时间", "zh_Hant_TW": "輕觸時間"}
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_Hans_CN", "zh_Hant_TW"])
@@ -71,13 +72,13 @@ def test_a_page_in_utc_does_not_offer_utc_on_hover(client, login, staff, locale)
     for url, caption in zip(pages, (in_utc[0], in_utc[0], in_utc[1]), strict=True):
         html = client.get(url).get_data(as_text=True)
         assert caption in html, url
-        assert HOVER_HINT[locale] not in html, url
+        assert HOVER_HINT[locale] not in html and TAP_HINT[locale] not in html, url
 
     _choose(staff["admin"], "Asia/Taipei")
     taipei = {"en": "Taiwan Time", "zh_Hans_CN": "台北时间", "zh_Hant_TW": "台北時間"}[locale]
     for url in pages:
         html = client.get(url).get_data(as_text=True)
-        assert taipei in html and HOVER_HINT[locale] in html, url
+        assert taipei in html and HOVER_HINT[locale] in html and TAP_HINT[locale] in html, url
         assert "Asia/Taipei" not in visible_text(html), url
         assert in_utc[0] not in html, url
 

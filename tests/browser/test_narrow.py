@@ -184,3 +184,40 @@ def test_the_navbar_keeps_one_line_on_a_laptop(seeded, live_server, page, width)
     )
     assert len(set(tops)) == 1
     assert page.get_attribute("#current-user", "title") == "Administrator"
+
+
+def test_a_touch_screen_shows_a_times_utc_on_a_tap_where_a_mouse_hovers(
+    seeded, live_server, page, phone
+):
+    """A touch screen cannot hover, so the log's caption says "tap a time" there, and a tap
+    on a time shows its UTC in its place (another tap, the local time again); with a mouse
+    the caption says "hover" and a click leaves the time alone."""
+    from playwright.sync_api import expect
+
+    from admin_app.models import StaffUser
+
+    with seeded.app_context():
+        db.session.execute(sa.update(StaffUser).values(time_zone="Asia/Taipei"))
+        db.session.commit()
+        db.session.remove()
+    screens = {"mouse": (page, "hover a time"), "touch": (phone, "tap a time")}
+    for screen, hint in screens.values():
+        log_in(screen, live_server)
+        screen.goto(f"{live_server}/admin/audit/?tab=all")
+        caption = screen.locator("#log-time-zone").inner_text()
+        assert hint in caption, caption
+        other = ({"hover a time", "tap a time"} - {hint}).pop()
+        assert other not in caption, caption
+
+    time = phone.locator("td.col-created_at time").first
+    local, utc = time.inner_text(), time.get_attribute("title")
+    assert utc.endswith(" UTC") and local != utc
+    time.tap()
+    expect(time).to_have_text(utc)
+    time.tap()
+    expect(time).to_have_text(local)
+
+    on_desktop = page.locator("td.col-created_at time").first
+    shown = on_desktop.inner_text()
+    on_desktop.click()
+    expect(on_desktop).to_have_text(shown)
