@@ -110,6 +110,24 @@ def times_caption() -> Markup:
     )
 
 
+def zone_explanation() -> Markup:
+    """The preferences page's sentence on the zone times are shown in (times_caption's
+    longer twin)."""
+    if shows_utc():
+        return escape(_("Times are shown in UTC, as they are stored."))
+    zone = time_zone_label()
+    return by_pointer(
+        _(
+            "Times are shown in %(zone)s. Stored times are UTC; hover a time to see it in UTC.",
+            zone=zone,
+        ),
+        _(
+            "Times are shown in %(zone)s. Stored times are UTC; tap a time to see it in UTC.",
+            zone=zone,
+        ),
+    )
+
+
 def by_pointer(hover: str, touch: str) -> Markup:
     """Both wordings of a hint, each shown where it can be followed: `hover` with a mouse,
     `touch` on a touch screen (app.css: `(hover: none)`; static/times.js shows a time's UTC

@@ -40,17 +40,16 @@ from admin_app.i18n import speed_up_babel_lookups, written_without_spaces
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
 from admin_app.timefmt import (
-    by_pointer,
     date_formatter,
     is_time_zone,
     local_date,
     local_text,
     local_time,
     select_time_zone,
-    shows_utc,
     time_zone_choices,
     time_zone_label,
     times_caption,
+    zone_explanation,
 )
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文"}
@@ -194,10 +193,9 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.globals["kept_page_part"] = kept_page_part
     app.jinja_env.globals["keep_page_part"] = keep_page_part
     app.jinja_env.globals["time_zone_label"] = time_zone_label
-    app.jinja_env.globals["shows_utc"] = shows_utc
     app.jinja_env.globals["widget_texts"] = widget_texts
     app.jinja_env.globals["times_caption"] = times_caption
-    app.jinja_env.globals["by_pointer"] = by_pointer
+    app.jinja_env.globals["zone_explanation"] = zone_explanation
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_text"] = local_text
     app.jinja_env.filters["local_date"] = local_date

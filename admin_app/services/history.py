@@ -24,6 +24,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditOperation, Customer
 from admin_app.services import customer_search
 from admin_app.services.actions import OperationAction
+from admin_app.services.operation_text import ENDS_A_PERIOD_MARK
 
 ENTRIES_PER_PAGE = 100
 EXPORT_BATCH = 2000
@@ -87,7 +88,7 @@ _ENTRY_COLUMNS = (
 # operation's scope can list a thousand ids, and a history has up to 200 rows.
 _ENDS_A_PERIOD = and_(
     AuditOperation.action == OperationAction.REACTIVATE.value,
-    AuditOperation.scope.contains('"ends":'),
+    AuditOperation.scope.contains(ENDS_A_PERIOD_MARK),
 )
 
 

@@ -443,12 +443,17 @@ class OperationSummary:
     actor: str
 
 
+# What the scope of a reactivation that ends a period holds (scheduling writes "ends": [ids]);
+# looked for as text first, here and in SQL (history.customer_history), before any JSON parsing.
+ENDS_A_PERIOD_MARK = '"ends":'
+
+
 def ends_a_period(operation) -> bool:
     """A reactivation the schedule runner made because a freeze or deactivation confirmed
     "until" a date reached it: its reason is the one that change was made for."""
     return (
         operation.action == OperationAction.REACTIVATE.value
-        and '"ends":' in (operation.scope or "")
+        and ENDS_A_PERIOD_MARK in (operation.scope or "")
         and bool(_scope(operation).get("ends"))
     )
 
