@@ -1,5 +1,9 @@
-"""Durability and refused writes: SQLite syncs every commit by default; a database that is
-full or read-only answers 503 with Retry-After, changes nothing, and keeps serving reads."""
+"""Durability and refused writes: SQLite syncs every commit by default and copies a write's
+log into the database file after the answer; a database that is full or read-only answers 503
+with Retry-After, changes nothing, and keeps serving reads."""
+
+import hashlib
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -7,7 +11,9 @@ from sqlalchemy import event
 
 from admin_app import create_app
 from admin_app.extensions import db
-from admin_app.models import AuditOperation
+from admin_app.models import AuditOperation, Customer
+from admin_app.services import sqlite_wal
+from admin_app.services.transaction import write_transaction
 from tests.conftest import confirm_action, make_customers, start_action, statuses
 
 SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
@@ -42,6 +48,57 @@ def test_an_unknown_synchronous_level_refuses_to_start(tmp_path):
             SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.db'}",
             SQLITE_SYNCHRONOUS="OFF",
         )
+
+
+def _database_file(backend: str) -> Path:
+    """The SQLite database file (not its -wal log), its log copied in up to now."""
+    if backend != "sqlite":
+        pytest.skip("SQLite pragmas")
+    db.session.rollback()  # the test's own read would hold the copy back to its snapshot
+    sqlite_wal.checkpoint(db.engine)
+    return Path(db.engine.url.database or "")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_confirmation_reaches_the_database_file_after_its_answer_not_before(
+    backend, client, login, reasons
+):
+    ids = make_customers(300)
+    login("admin")
+    _page, token = start_action(client, "deactivate", ids)
+    database_file = _database_file(backend)
+    before = _digest(database_file)
+
+    response = confirm_action(client, token)
+
+    assert response.status_code == 303
+    assert set(statuses(ids).values()) == {"deactivated"}  # committed: in the log
+    assert _digest(database_file) == before  # the answer did not wait for the copy
+    response.close()  # gunicorn closes a response once it has sent it
+    assert _digest(database_file) != before
+    assert set(statuses(ids).values()) == {"deactivated"}
+
+
+def test_outside_a_request_a_write_reaches_the_database_file_at_once(app, backend):
+    (customer_id,) = make_customers(1)
+    database_file = _database_file(backend)
+    before = _digest(database_file)
+
+    with write_transaction() as session:
+        session.execute(
+            sa.update(Customer).where(Customer.id == customer_id).values(name="Renamed Ltd")
+        )
+
+    assert _digest(database_file) != before
+
+
+def test_sqlite_checkpoints_by_itself_only_past_a_large_log(app, backend):
+    _database_file(backend)
+    pages = db.session.execute(sa.text("PRAGMA wal_autocheckpoint")).scalar_one()
+    assert pages == sqlite_wal.AUTOCHECKPOINT_PAGES > 1000
 
 
 def _refuse_writes(app, backend: str) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import scoped_session
 
 from admin_app.extensions import db
-from admin_app.services import log_head_guard
+from admin_app.services import log_head_guard, sqlite_wal
 from admin_app.services.errors import Busy, ConnectionLost, StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -45,6 +45,7 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
+    sqlite_wal.configure_connection(cursor)
     cursor.close()
 
 
@@ -128,6 +129,7 @@ def write_transaction() -> Iterator[scoped_session]:
     finally:
         _writing.reset(writing)
     log_head_guard.record_committed(session)
+    sqlite_wal.checkpoint_after_commit(session.get_bind().engine)
 
 
 # SQLite's messages and PostgreSQL's SQLSTATEs for "the write cannot happen now".
