@@ -4,6 +4,7 @@ attackers see it."""
 import csv
 import io
 import re
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -83,6 +84,16 @@ def test_the_confirmation_lists_the_customers_it_will_skip_and_why(admin_client)
     page, _token = start_action(admin_client, "freeze", active)
     assert "Customers that will be skipped" not in text(page)
     assert _skipped_table(text(page)) == {}
+
+
+def test_the_confirmation_marks_a_customer_over_its_credit_limit_as_the_grid_does(admin_client):
+    [over] = make_customers(1, balance=Decimal("1500.00"), credit_limit=Decimal("1000.00"))
+    [within] = make_customers(1, start=2, balance=Decimal("999.99"))
+    page, _token = start_action(admin_client, "deactivate", [over, within])
+    rows = dict(re.findall(r'<tr data-customer-id="(\d+)">(.*?)</tr>', text(page), flags=re.S))
+    marked = '<td class="text-danger font-weight-bold" title="Over credit limit">'
+    assert f"{marked}1,500.00 / 1,000.00</td>" in rows[str(over)]
+    assert "<td>999.99 / 1,000.00</td>" in rows[str(within)]
 
 
 def test_nonexistent_and_duplicate_ids(admin_client):

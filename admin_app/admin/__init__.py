@@ -9,6 +9,7 @@ from flask_admin import Admin, BaseView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from admin_app.admin import preview_table
 from admin_app.auth.redirects import is_local_path
 from admin_app.services.actions import action_label
 from admin_app.services.labels import customer_status_labels, label_list, role_label, status_label
@@ -100,6 +101,7 @@ def init_admin(app: Flask) -> Admin:
     app.extensions[OUTSIDE_MENU] = outside_menu
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["customer_status_labels"] = customer_status_labels
+    app.jinja_env.globals["preview_customer_table"] = preview_table.customer_table
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["counted_skip"] = counted_skip
     app.jinja_env.globals["action_label"] = action_label

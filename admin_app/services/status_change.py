@@ -16,7 +16,7 @@ that changes a customer's status.
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
@@ -98,7 +98,7 @@ class PreviewRow:
     current_status: str
     balance: Decimal
     credit_limit: Decimal
-    last_order_at: object
+    last_order_at: datetime | None
     skip: str | None = None
 
 
