@@ -425,6 +425,21 @@ def test_the_confirmation_page_has_a_get_address_without_a_token(admin_client, a
     assert statuses(ids) == {i: "frozen" for i in ids}
 
 
+def test_switching_language_on_a_confirmation_shows_the_same_confirmation(admin_client):
+    """The page answers a POST; the language switch goes back to its GET address, not to the
+    action's POST-only one (a 405 dead end)."""
+    ids = make_customers(2)
+    page, _token = start_action(admin_client, "freeze", ids)
+    back_to = re.search(r'name="next" value="([^"]+)"', text(page)).group(1).replace("&amp;", "&")
+    assert back_to == _page_url(text(page))
+    switched = admin_client.post("/locale", data={"locale": "zh_Hant_TW", "next": back_to})
+    assert switched.status_code == 302
+    again = admin_client.get(switched.headers["Location"])
+    assert again.status_code == 200
+    assert "2 位客戶將變為凍結。" in text(again)
+    assert statuses(ids) == {i: "active" for i in ids}
+
+
 def test_names_and_memos_are_escaped_everywhere(admin_client):
     ids = make_customers(1, name="<script>alert(1)</script>")
     page, token = start_action(admin_client, "freeze", ids)
