@@ -39,6 +39,7 @@ from admin_app.extensions import db
 from admin_app.i18n import speed_up_babel_lookups, written_without_spaces
 from admin_app.security_log import init_security_log, security_event
 from admin_app.services.errors import ConfirmationUsed, InvalidInput, NotAllowed, ServiceError
+from admin_app.services.transaction import reads_outside_a_transaction
 from admin_app.timefmt import (
     date_formatter,
     is_time_zone,
@@ -183,6 +184,7 @@ def init_web(app: Flask, babel) -> None:
     if app.config.get("SERVER_TIMING"):
         app.before_request(_start_timer)
         app.after_request(_server_timing)
+    app.before_request(_reads_outside_a_transaction)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "root", lambda: _redirect_home())
     app.add_url_rule("/locale", "set_locale", _set_locale, methods=["POST"])
@@ -618,6 +620,13 @@ def keep_page_part(key, html) -> Markup:
     if nonce and _NONCE_HOLE not in html:
         keep_page_fragment(key, str(html).replace(nonce, _NONCE_HOLE))
     return Markup(html)
+
+
+def _reads_outside_a_transaction() -> None:
+    """A GET or HEAD reads outside a transaction (transaction.reads_outside_a_transaction);
+    static files never touch the database."""
+    if request.method in ("GET", "HEAD") and not (request.endpoint or "").endswith("static"):
+        reads_outside_a_transaction()
 
 
 def _start_timer() -> None:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 from sqlalchemy import event
 
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import AuditOperation, Customer
 from admin_app.services import sqlite_wal
-from admin_app.services.transaction import write_transaction
+from admin_app.services.transaction import reads_outside_a_transaction, write_transaction
 from tests.conftest import confirm_action, make_customers, start_action, statuses
 
 SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
@@ -145,3 +146,48 @@ def test_a_full_or_read_only_database_answers_503_and_changes_nothing(
     grid = client.get("/admin/customers/")
     assert grid.status_code == 200
     assert "T00001" in grid.get_data(as_text=True)
+
+
+def _postgresql_only(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("reads outside a transaction are PostgreSQL's")
+
+
+def test_a_page_reads_outside_a_transaction_and_a_form_post_inside_one(
+    app, backend, client, login, reasons
+):
+    _postgresql_only(backend)
+    from psycopg.pq import TransactionStatus
+
+    seen: dict[str, TransactionStatus] = {}
+
+    @app.after_request
+    def _note_transaction_status(response):
+        connection = db.session.connection().connection.dbapi_connection
+        seen[request.method] = connection.info.transaction_status
+        return response
+
+    ids = make_customers(2)
+    login("admin")
+    assert client.get("/admin/customers/").status_code == 200
+    assert seen["GET"] == TransactionStatus.IDLE  # no BEGIN: nothing to roll back
+    page, _token = start_action(client, "freeze", ids)
+    assert page.status_code == 200
+    assert seen["POST"] == TransactionStatus.INTRANS
+
+
+def test_a_write_during_a_page_is_still_all_or_nothing(app, backend):
+    _postgresql_only(backend)
+    ids = make_customers(2)
+    with app.test_request_context("/admin/customers/"):
+        db.session.rollback()  # as at the start of a request
+        reads_outside_a_transaction()
+        customer = db.session.get(Customer, ids[0])
+        customer.name = "Changed outside a write transaction"
+        with pytest.raises(RuntimeError, match="outside write_transaction"):
+            db.session.flush()
+        with pytest.raises(ZeroDivisionError), write_transaction() as session:
+            session.execute(sa.update(Customer).values(status="frozen"))
+            1 / 0  # noqa: B018 - fails half-way
+    assert statuses(ids) == {i: "active" for i in ids}
+    assert db.session.get(Customer, ids[0]).name != "Changed outside a write transaction"

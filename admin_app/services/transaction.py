@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import Session, scoped_session
 
 from admin_app.extensions import db
 from admin_app.services import log_head_guard, sqlite_wal
@@ -91,6 +91,49 @@ def snapshot_session() -> scoped_session:
             execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         )
     return session
+
+
+_READS_ONLY = "customer_admin.reads_outside_a_transaction"  # key in Session.info
+
+
+def reads_outside_a_transaction() -> None:
+    """PostgreSQL: the request's statements run outside a transaction (autocommit).
+
+    At READ COMMITTED, PostgreSQL's default, every statement of a transaction already sees the
+    data committed when it starts, so a page's reads see what they would inside one; without it
+    the page saves the BEGIN and ROLLBACK round trips, two of a list page's eight. The mode
+    ends with the session's transaction: `write_transaction` begins with a rollback, which
+    returns the connection to the pool, which restores its isolation level. A page that wrote
+    through the ORM without it would commit statement by statement, so until then the session
+    refuses to flush. For GET requests (web.py); SQLite's BEGIN costs no round trip."""
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.info[_READS_ONLY] = True
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_outside_a_transaction(session, _flush_context, _instances) -> None:
+    if session.info.get(_READS_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a write outside write_transaction() during a read-only request")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _stream_inside_a_transaction(state) -> None:
+    # A server-side cursor (yield_per: the exports, a revert's preview) needs a transaction.
+    options = state.execution_options
+    if state.session.info.get(_READS_ONLY) and (
+        options.get("yield_per") or options.get("stream_results")
+    ):
+        state.session.rollback()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_reads_outside_a_transaction(session, transaction) -> None:
+    # The connection went back to the pool, which restored its isolation level.
+    if transaction.parent is None:
+        session.info.pop(_READS_ONLY, None)
 
 
 @contextmanager
