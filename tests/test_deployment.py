@@ -47,8 +47,13 @@ def test_only_the_trusted_number_of_hops_is_believed(client, staff):
     assert db.session.execute(sa.select(AuditOperation.client_ip)).scalar_one() == "203.0.113.9"
 
 
-def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/no/such/dir.db")
+@pytest.mark.parametrize(
+    "unreachable",
+    ["sqlite:///{tmp_path}/no/such/dir.db", "postgresql+psycopg://postgres@127.0.0.1:1/none"],
+    ids=["sqlite", "postgresql"],
+)
+def test_healthz_is_503_when_the_database_is_unreachable(tmp_path, unreachable):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=unreachable.format(tmp_path=tmp_path))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unreachable"}

@@ -109,7 +109,13 @@ def reads_outside_a_transaction() -> None:
     session = db.session
     if session.get_bind().dialect.name != "postgresql":
         return
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    except DBAPIError:
+        # No database now: the page's own first statement meets the same error where the
+        # page handles it (/healthz answers 503), not in this hook.
+        session.rollback()
+        return
     session.info[_READS_ONLY] = True
 
 
