@@ -624,8 +624,9 @@ def keep_page_part(key, html) -> Markup:
 
 def _reads_outside_a_transaction() -> None:
     """A GET or HEAD reads outside a transaction (transaction.reads_outside_a_transaction);
-    static files never touch the database."""
-    if request.method in ("GET", "HEAD") and not (request.endpoint or "").endswith("static"):
+    static files and unknown addresses (404) never touch the database."""
+    endpoint = request.endpoint
+    if request.method in ("GET", "HEAD") and endpoint and not endpoint.endswith("static"):
         reads_outside_a_transaction()
 
 

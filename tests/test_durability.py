@@ -186,6 +186,10 @@ def test_a_write_during_a_page_is_still_all_or_nothing(app, backend):
         customer.name = "Changed outside a write transaction"
         with pytest.raises(RuntimeError, match="outside write_transaction"):
             db.session.flush()
+        db.session.rollback()
+        reads_outside_a_transaction()
+        db.session.execute(sa.update(Customer).values(status="deactivated"))  # a stray write
+        db.session.rollback()  # the end of the request: discarded, as inside a transaction
         with pytest.raises(ZeroDivisionError), write_transaction() as session:
             session.execute(sa.update(Customer).values(status="frozen"))
             1 / 0  # noqa: B018 - fails half-way

@@ -105,7 +105,8 @@ def reads_outside_a_transaction() -> None:
     ends with the session's transaction: `write_transaction` begins with a rollback, which
     returns the connection to the pool, which restores its isolation level. A page that wrote
     through the ORM without it would commit statement by statement, so until then the session
-    refuses to flush. For GET requests (web.py); SQLite's BEGIN costs no round trip."""
+    refuses to flush; a statement that needs a transaction ends the mode first. For GET
+    requests (web.py); SQLite's BEGIN costs no round trip."""
     session = db.session
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -126,11 +127,21 @@ def _refuse_writes_outside_a_transaction(session, _flush_context, _instances) ->
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _stream_inside_a_transaction(state) -> None:
-    # A server-side cursor (yield_per: the exports, a revert's preview) needs a transaction.
+def _transaction_when_needed(state) -> None:
+    """A statement that needs a transaction ends the mode first: a server-side cursor
+    (yield_per: the exports, a revert's preview), a row lock, or a write made without
+    write_transaction (which, as before this mode, the end of the request rolls back). The
+    rollback expires what the session loaded; it is read again when next used."""
+    if not state.session.info.get(_READS_ONLY):
+        return
     options = state.execution_options
-    if state.session.info.get(_READS_ONLY) and (
-        options.get("yield_per") or options.get("stream_results")
+    if (
+        options.get("yield_per")
+        or options.get("stream_results")
+        or state.is_insert
+        or state.is_update
+        or state.is_delete
+        or getattr(state.statement, "_for_update_arg", None) is not None
     ):
         state.session.rollback()
 
