@@ -51,7 +51,7 @@ def customer_table(
         else:
             opening = f'<tr data-customer-id="{row.id}">'
             status = f"{escape(statuses.get(row.status, row.status))}{'' if show_skip else change}"
-        marked = over_limit if row.balance > row.credit_limit else ""
+        marked = over_limit if row.is_over_credit else ""
         last_order = day(row.last_order_at) if row.last_order_at else "—"
         out.append(
             f"{opening}<td>{row.id}</td><td>{escape(row.code)}</td><td>{escape(row.name)}</td>"

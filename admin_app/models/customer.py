@@ -45,6 +45,12 @@ _ACTION_FROM = {
 SEGMENTS = ("retail", "wholesale", "distributor")
 
 
+def over_credit(balance: Decimal | None, credit_limit: Decimal | None) -> bool:
+    """A balance above the credit limit (a missing amount counts as zero): the mark on the
+    grid and the confirmation page, the order form's warning."""
+    return (balance or Decimal(0)) > (credit_limit or Decimal(0))
+
+
 class Customer(Model):
     __tablename__ = "customers"
     # No index contains a column that a status change writes (status, version, status_*,
@@ -80,7 +86,7 @@ class Customer(Model):
 
     @property
     def is_over_credit(self) -> bool:
-        return (self.balance or Decimal(0)) > (self.credit_limit or Decimal(0))
+        return over_credit(self.balance, self.credit_limit)
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

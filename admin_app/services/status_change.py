@@ -50,6 +50,7 @@ from admin_app.models import (
     StatusChangeRequest,
     StatusChangeRequestItem,
 )
+from admin_app.models.customer import over_credit
 from admin_app.models.types import utcnow
 from admin_app.services import input_rules
 from admin_app.services.actions import OperationAction
@@ -100,6 +101,10 @@ class PreviewRow:
     credit_limit: Decimal
     last_order_at: datetime | None
     skip: str | None = None
+
+    @property
+    def is_over_credit(self) -> bool:
+        return over_credit(self.balance, self.credit_limit)
 
 
 @dataclass
